@@ -1,1 +1,95 @@
+// Tern's C kernels: quantized block formats, dot products, elementwise ops, attention and
+// a small spinning thread pool. AVX2/FMA paths are compiled with function target
+// attributes and chosen at run time; every kernel has a portable fallback.
 #pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Tensor type numbers are GGML's (GGUF on-disk numbers).
+enum {
+    TERN_F32 = 0, TERN_F16 = 1, TERN_Q4_0 = 2, TERN_Q4_1 = 3, TERN_Q5_0 = 6, TERN_Q5_1 = 7,
+    TERN_Q8_0 = 8, TERN_Q4_K = 12, TERN_Q5_K = 13, TERN_Q6_K = 14, TERN_BF16 = 30
+};
+
+// Activation formats the dot products take.
+enum { TERN_ACT_F32 = 0, TERN_ACT_Q8_32 = 1, TERN_ACT_Q8_256 = 2 };
+
+/// One-time setup (fp16 table, CPU feature check). Safe to call more than once.
+void tern_init(void);
+/// 1 if the AVX2/FMA kernels are in use.
+int tern_using_avx2(void);
+/// Force the portable kernels (0) or allow AVX2 when the CPU has it (1). For tests.
+void tern_set_simd(int enabled);
+
+float tern_fp16_to_fp32(uint16_t h);
+uint16_t tern_fp32_to_fp16(float f);
+
+/// Which activation format a weight type's dot product consumes.
+int tern_act_format(int type);
+/// Bytes of one activation row of `k` elements in format `fmt`.
+size_t tern_act_row_bytes(int fmt, int k);
+/// Quantize one activation row of `k` floats into format `fmt` (k a multiple of the block size).
+void tern_quantize_act(int fmt, const float *x, void *dst, int k);
+
+/// Dequantize `n` elements (whole blocks) of type `type` from `src` into `dst`.
+/// Returns 0, or -1 for an unsupported type.
+int tern_dequantize(int type, const void *src, float *dst, int64_t n);
+
+/// y[v * ldy + r] = dot(weight row r, activation row v) for r in [r0, r1), v in [0, nvec).
+/// `w` points to row 0; rows are `row_bytes` apart; `k` elements per row; activation rows
+/// (already in tern_act_format(type)) are `x_stride` bytes apart.
+void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, int r1,
+                      const void *x, size_t x_stride, int nvec, float *y, int ldy);
+
+/// One dot product (for tests): weight row of `type` times an activation row in its format.
+float tern_vec_dot(int type, int k, const void *w, const void *x);
+
+// ---- elementwise ------------------------------------------------------------------------
+/// out = x / rms(x) * weight (weight may be NULL for no scale); n elements.
+void tern_rmsnorm(const float *x, const float *weight, float *out, int n, float eps);
+/// out = (x - mean) / std * weight + bias (either may be NULL).
+void tern_layernorm(const float *x, const float *weight, const float *bias, float *out, int n, float eps);
+/// In-place rotary embedding of `nheads` heads of `head_dim` floats. cosv/sinv hold
+/// rot_dim/2 values cos/sin(pos * inv_freq[i]) for this token's position.
+/// neox = 0: rotate pairs (2i, 2i+1); neox = 1: pairs (i, i + rot_dim/2). rot_dim <= head_dim.
+void tern_rope(float *x, int nheads, int head_dim, int rot_dim, const float *cosv, const float *sinv, int neox);
+/// gate = silu(gate) * up, n elements (SwiGLU).
+void tern_swiglu(float *gate, const float *up, int n);
+/// gate = gelu_tanh(gate) * up (GeGLU), n elements.
+void tern_geglu(float *gate, const float *up, int n);
+/// x = gelu_tanh(x).
+void tern_gelu(float *x, int n);
+/// In-place softmax over n elements.
+void tern_softmax(float *x, int n);
+/// y += a * x
+void tern_axpy(float *y, const float *x, float a, int n);
+/// dot product of two float vectors.
+float tern_dot_f32(const float *a, const float *b, int n);
+
+// ---- attention --------------------------------------------------------------------------
+/// Attention of one query head over a paged KV store.
+/// q: (head_dim); k_cache, v_cache: (num_blocks, block_size, kv_stride) floats where
+/// kv_stride = num_kv_heads * head_dim; this head reads at offset kv_off within a slot.
+/// Positions [start, end) are attended; position p lives in block block_table[p / block_size]
+/// at slot p % block_size. scores: scratch of at least `end` floats. out: (head_dim).
+void tern_attention_head(const float *q, int head_dim, const float *k_cache, const float *v_cache,
+                         const int32_t *block_table, int block_size, int kv_stride, int kv_off,
+                         int start, int end, float scale, float *scores, float *out);
+
+// ---- thread pool ------------------------------------------------------------------------
+typedef struct tern_pool tern_pool;
+typedef void (*tern_task_fn)(void *ctx, int task);
+/// A pool of `nthreads` - 1 workers; the caller is the last thread.
+tern_pool *tern_pool_create(int nthreads);
+void tern_pool_destroy(tern_pool *pool);
+int tern_pool_size(const tern_pool *pool);
+/// Run fn(ctx, t) for t in [0, ntasks) across the pool and the caller; returns when all are done.
+void tern_pool_run(tern_pool *pool, tern_task_fn fn, void *ctx, int ntasks);
+
+#ifdef __cplusplus
+}
+#endif

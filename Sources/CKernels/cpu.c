@@ -1,0 +1,99 @@
+#include "quants.h"
+#include <math.h>
+#include <stdatomic.h>
+
+float tern_fp16_table[65536];
+static atomic_int initialized = 0;
+static int simd_allowed = 1;
+static int have_avx2 = 0;
+
+int tern_cpu_has_avx2_fma(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#else
+    return 0;
+#endif
+}
+
+// IEEE half → single, exact for every input including subnormals, infinities and NaNs.
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1F, mant = h & 0x3FF, bits;
+    if (exp == 0) {
+        if (mant == 0) {
+            bits = sign;
+        } else {  // subnormal: normalize
+            int e = -1;
+            do { e++; mant <<= 1; } while ((mant & 0x400) == 0);
+            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mant & 0x3FF) << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7F800000u | (mant << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+float tern_fp16_to_fp32(uint16_t h) { return half_to_float(h); }
+
+uint16_t tern_fp32_to_fp16(float f) {
+    _Float16 h = (_Float16)f;
+    uint16_t u;
+    memcpy(&u, &h, 2);
+    return u;
+}
+
+void tern_init(void) {
+    if (atomic_load(&initialized)) return;
+    for (uint32_t i = 0; i < 65536; i++) tern_fp16_table[i] = half_to_float((uint16_t)i);
+    have_avx2 = tern_cpu_has_avx2_fma();
+    atomic_store(&initialized, 1);
+}
+
+int tern_using_avx2(void) { return have_avx2 && simd_allowed; }
+void tern_set_simd(int enabled) { simd_allowed = enabled; }
+
+int tern_act_format(int type) {
+    switch (type) {
+    case TERN_Q4_0: case TERN_Q4_1: case TERN_Q5_0: case TERN_Q5_1: case TERN_Q8_0: return TERN_ACT_Q8_32;
+    case TERN_Q4_K: case TERN_Q5_K: case TERN_Q6_K: return TERN_ACT_Q8_256;
+    default: return TERN_ACT_F32;
+    }
+}
+
+size_t tern_act_row_bytes(int fmt, int k) {
+    switch (fmt) {
+    case TERN_ACT_Q8_32: return (size_t)(k / 32) * sizeof(act_q8_32);
+    case TERN_ACT_Q8_256: return (size_t)(k / 256) * sizeof(act_q8_256);
+    default: return (size_t)k * sizeof(float);
+    }
+}
+
+static tern_dot_fn pick_dot(int type) {
+    if (tern_using_avx2()) {
+        tern_dot_fn f = tern_dot_avx2(type);
+        if (f) return f;
+    }
+    return tern_dot_scalar(type);
+}
+
+float tern_vec_dot(int type, int k, const void *w, const void *x) {
+    tern_dot_fn f = pick_dot(type);
+    return f ? f(k, w, x) : NAN;
+}
+
+void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, int r1,
+                      const void *x, size_t x_stride, int nvec, float *y, int ldy) {
+    tern_dot_fn f = pick_dot(type);
+    if (!f) return;
+    const uint8_t *wb = (const uint8_t *)w;
+    const uint8_t *xb = (const uint8_t *)x;
+    for (int r = r0; r < r1; r++) {
+        const void *wr = wb + (size_t)r * row_bytes;
+        for (int v = 0; v < nvec; v++) y[(size_t)v * ldy + r] = f(k, wr, xb + (size_t)v * x_stride);
+    }
+}

@@ -1,0 +1,45 @@
+// Internal: block layouts of GGML's quantized types (facts of the GGUF format) and of
+// Tern's own activation blocks, plus helpers shared by the kernel files.
+#pragma once
+#include "ckernels.h"
+#include <string.h>
+
+typedef struct { uint16_t d; uint8_t qs[16]; } blk_q4_0;                              // 18 bytes
+typedef struct { uint16_t d, m; uint8_t qs[16]; } blk_q4_1;                           // 20
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } blk_q5_0;               // 22
+typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[16]; } blk_q5_1;            // 24
+typedef struct { uint16_t d; int8_t qs[32]; } blk_q8_0;                               // 34
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } blk_q4_K;   // 144
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } blk_q5_K; // 176
+typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } blk_q6_K;       // 210
+
+_Static_assert(sizeof(blk_q4_0) == 18, "q4_0"); _Static_assert(sizeof(blk_q4_1) == 20, "q4_1");
+_Static_assert(sizeof(blk_q5_0) == 22, "q5_0"); _Static_assert(sizeof(blk_q5_1) == 24, "q5_1");
+_Static_assert(sizeof(blk_q8_0) == 34, "q8_0"); _Static_assert(sizeof(blk_q4_K) == 144, "q4_K");
+_Static_assert(sizeof(blk_q5_K) == 176, "q5_K"); _Static_assert(sizeof(blk_q6_K) == 210, "q6_K");
+
+// Activation blocks (Tern's layout): 32 int8 with scale d and s = d * sum(qs).
+typedef struct { float d; float s; int8_t qs[32]; } act_q8_32;                        // 40
+// 256 int8 with scale d and sums of each 16-element group (for K-quant minimums).
+typedef struct { float d; int16_t bsums[16]; int8_t qs[256]; } act_q8_256;            // 292
+
+extern float tern_fp16_table[65536];
+static inline float f16(uint16_t h) { return tern_fp16_table[h]; }
+static inline float bf16(uint16_t h) { uint32_t u = (uint32_t)h << 16; float f; memcpy(&f, &u, 4); return f; }
+
+// 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block.
+static inline void kquant_scale_min(int j, const uint8_t *s, uint8_t *sc, uint8_t *m) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *m = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+        *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+
+typedef float (*tern_dot_fn)(int k, const void *w, const void *x);
+// Portable reference dot products (dot_scalar.c) and AVX2 ones (dot_avx2.c; NULL if absent).
+tern_dot_fn tern_dot_scalar(int type);
+tern_dot_fn tern_dot_avx2(int type);
+int tern_cpu_has_avx2_fma(void);

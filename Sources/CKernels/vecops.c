@@ -1,0 +1,138 @@
+// Elementwise kernels and attention. Reductions and axpy have AVX2 variants chosen at run
+// time; the rest are plain loops the compiler vectorizes for the baseline target.
+#include "quants.h"
+#include <math.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+AVX2 static float dot_f32_avx2(const float *a, const float *b, int n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    __m256 v = _mm256_add_ps(s0, s1);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    float r = _mm_cvtss_f32(s);
+    for (; i < n; i++) r += a[i] * b[i];
+    return r;
+}
+AVX2 static void axpy_avx2(float *y, const float *x, float a, int n) {
+    __m256 va = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+#endif
+
+static float dot_f32_plain(const float *a, const float *b, int n) {
+    float s[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) s[j] += a[i + j] * b[i + j];
+    float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; i < n; i++) r += a[i] * b[i];
+    return r;
+}
+
+float tern_dot_f32(const float *a, const float *b, int n) {
+#if defined(__x86_64__)
+    if (tern_using_avx2()) return dot_f32_avx2(a, b, n);
+#endif
+    return dot_f32_plain(a, b, n);
+}
+
+void tern_axpy(float *y, const float *x, float a, int n) {
+#if defined(__x86_64__)
+    if (tern_using_avx2()) { axpy_avx2(y, x, a, n); return; }
+#endif
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+void tern_rmsnorm(const float *x, const float *weight, float *out, int n, float eps) {
+    float ss = tern_dot_f32(x, x, n);
+    float scale = 1.0f / sqrtf(ss / (float)n + eps);
+    if (weight) for (int i = 0; i < n; i++) out[i] = x[i] * scale * weight[i];
+    else for (int i = 0; i < n; i++) out[i] = x[i] * scale;
+}
+
+void tern_layernorm(const float *x, const float *weight, const float *bias, float *out, int n, float eps) {
+    double mean = 0;
+    for (int i = 0; i < n; i++) mean += x[i];
+    mean /= n;
+    double var = 0;
+    for (int i = 0; i < n; i++) { double d = x[i] - mean; var += d * d; }
+    var /= n;
+    float scale = (float)(1.0 / sqrt(var + eps));
+    for (int i = 0; i < n; i++) {
+        float v = (x[i] - (float)mean) * scale;
+        if (weight) v *= weight[i];
+        if (bias) v += bias[i];
+        out[i] = v;
+    }
+}
+
+void tern_rope(float *x, int nheads, int head_dim, int rot_dim, const float *cosv, const float *sinv, int neox) {
+    int half = rot_dim / 2;
+    for (int h = 0; h < nheads; h++) {
+        float *v = x + (size_t)h * head_dim;
+        for (int i = 0; i < half; i++) {
+            int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+            float x0 = v[a], x1 = v[b];
+            v[a] = x0 * cosv[i] - x1 * sinv[i];
+            v[b] = x0 * sinv[i] + x1 * cosv[i];
+        }
+    }
+}
+
+void tern_swiglu(float *gate, const float *up, int n) {
+    for (int i = 0; i < n; i++) {
+        float g = gate[i];
+        gate[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+static inline float gelu_tanh(float x) {
+    const float c = 0.7978845608028654f;  // sqrt(2 / pi)
+    return 0.5f * x * (1.0f + tanhf(c * (x + 0.044715f * x * x * x)));
+}
+
+void tern_geglu(float *gate, const float *up, int n) {
+    for (int i = 0; i < n; i++) gate[i] = gelu_tanh(gate[i]) * up[i];
+}
+
+void tern_gelu(float *x, int n) {
+    for (int i = 0; i < n; i++) x[i] = gelu_tanh(x[i]);
+}
+
+void tern_softmax(float *x, int n) {
+    if (n <= 0) return;
+    float m = x[0];
+    for (int i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
+    float sum = 0;
+    for (int i = 0; i < n; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
+    float inv = 1.0f / sum;
+    for (int i = 0; i < n; i++) x[i] *= inv;
+}
+
+void tern_attention_head(const float *q, int head_dim, const float *k_cache, const float *v_cache,
+                         const int32_t *block_table, int block_size, int kv_stride, int kv_off,
+                         int start, int end, float scale, float *scores, float *out) {
+    int n = end - start;
+    for (int i = 0; i < head_dim; i++) out[i] = 0;
+    if (n <= 0) return;
+    for (int p = start; p < end; p++) {
+        size_t slot = (size_t)block_table[p / block_size] * block_size + p % block_size;
+        scores[p - start] = tern_dot_f32(q, k_cache + slot * kv_stride + kv_off, head_dim) * scale;
+    }
+    tern_softmax(scores, n);
+    for (int p = start; p < end; p++) {
+        size_t slot = (size_t)block_table[p / block_size] * block_size + p % block_size;
+        tern_axpy(out, v_cache + slot * kv_stride + kv_off, scores[p - start], head_dim);
+    }
+}

@@ -1,0 +1,46 @@
+/// A heap buffer of floats with a stable address, for activations and scratch space.
+/// The shape is the owner's business: every owner states it in a comment.
+public final class FloatBuffer: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    public init(count: Int) {
+        self.count = max(count, 1)
+        pointer = UnsafeMutablePointer<Float>.allocate(capacity: self.count)
+        pointer.initialize(repeating: 0, count: self.count)
+    }
+
+    deinit { pointer.deallocate() }
+
+    public subscript(i: Int) -> Float {
+        get { pointer[i] }
+        set { pointer[i] = newValue }
+    }
+
+    /// Row `r` of a row-major matrix with rows of `width` floats.
+    @inline(__always) public func row(_ r: Int, width: Int) -> UnsafeMutablePointer<Float> { pointer + r * width }
+
+    public func toArray(_ n: Int? = nil) -> [Float] { Array(UnsafeBufferPointer(start: pointer, count: n ?? count)) }
+}
+
+/// A growable byte scratch area (e.g. quantized activations), reallocated only when it must grow.
+public final class ByteScratch: @unchecked Sendable {
+    public private(set) var pointer: UnsafeMutableRawPointer
+    public private(set) var capacity: Int
+
+    public init(capacity: Int = 1 << 16) {
+        self.capacity = capacity
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+    }
+
+    deinit { pointer.deallocate() }
+
+    public func reserve(_ bytes: Int) -> UnsafeMutableRawPointer {
+        if bytes > capacity {
+            pointer.deallocate()
+            capacity = bytes
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        }
+        return pointer
+    }
+}

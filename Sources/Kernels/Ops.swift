@@ -1,0 +1,54 @@
+import CKernels
+
+/// Thin Swift names for the elementwise C kernels (AVX2 where the CPU has it).
+public enum Ops {
+    public static func setup() { tern_init() }
+    public static var usingAVX2: Bool { tern_using_avx2() != 0 }
+    /// Force portable kernels (false) or allow AVX2 (true); for tests comparing both.
+    public static func setSIMD(_ on: Bool) { tern_set_simd(on ? 1 : 0) }
+
+    public static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, n: Int, eps: Float) {
+        tern_rmsnorm(x, weight, out, Int32(n), eps)
+    }
+
+    public static func layerNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
+                                 out: UnsafeMutablePointer<Float>, n: Int, eps: Float) {
+        tern_layernorm(x, weight, bias, out, Int32(n), eps)
+    }
+
+    /// Rotary embedding in place on `heads` heads of `headDim` floats; `cos`/`sin` hold
+    /// ropeDim/2 values for this token's position.
+    public static func rope(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, ropeDim: Int,
+                            cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, neox: Bool) {
+        tern_rope(x, Int32(heads), Int32(headDim), Int32(ropeDim), cos, sin, neox ? 1 : 0)
+    }
+
+    public static func attentionHead(q: UnsafePointer<Float>, headDim: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                                     blockTable: UnsafePointer<Int32>, blockSize: Int, kvStride: Int, kvOffset: Int,
+                                     range: Range<Int>, scale: Float, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        tern_attention_head(q, Int32(headDim), keys, values, blockTable, Int32(blockSize), Int32(kvStride), Int32(kvOffset),
+                            Int32(range.lowerBound), Int32(range.upperBound), scale, scores, out)
+    }
+
+    public static func swiglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, n: Int) { tern_swiglu(gate, up, Int32(n)) }
+    public static func geglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, n: Int) { tern_geglu(gate, up, Int32(n)) }
+    public static func gelu(_ x: UnsafeMutablePointer<Float>, n: Int) { tern_gelu(x, Int32(n)) }
+    public static func softmax(_ x: UnsafeMutablePointer<Float>, n: Int) { tern_softmax(x, Int32(n)) }
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, n: Int) -> Float { tern_dot_f32(a, b, Int32(n)) }
+    public static func axpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, n: Int) { tern_axpy(y, x, a, Int32(n)) }
+
+    /// y += x, n elements.
+    public static func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, n: Int) { tern_axpy(y, x, 1, Int32(n)) }
+
+    /// inv_freq[i] = base^(-2i / ropeDim) / freqFactor[i]
+    public static func ropeInverseFrequencies(ropeDim: Int, base: Double, freqFactors: [Float]? = nil) -> [Float] {
+        (0 ..< ropeDim / 2).map { i in
+            let f = Float(pow(base, -2.0 * Double(i) / Double(ropeDim)))
+            return f / (freqFactors.map { i < $0.count ? $0[i] : 1 } ?? 1)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,83 @@
+import Kernels
+
+/// The attention step shared by every architecture: rotary embedding of queries and keys,
+/// K/V written into the paged cache, then each query head attends over its sequence's
+/// positions through the block table.
+struct Attention {
+    let heads: Int
+    let kvHeads: Int
+    let headDim: Int
+    let ropeDim: Int
+    let neox: Bool
+    let scale: Float
+
+    /// Per-row cos/sin tables for the batch's positions: (numTokens, ropeDim / 2) each.
+    static func ropeTables(_ batch: ForwardBatch, invFreq: [Float], linearScale: Double) -> (cos: FloatBuffer, sin: FloatBuffer) {
+        let half = invFreq.count
+        let cosT = FloatBuffer(count: batch.numTokens * half), sinT = FloatBuffer(count: batch.numTokens * half)
+        for s in batch.sequences {
+            for (i, row) in s.tokenRange.enumerated() {
+                let pos = Double(s.startPosition + i) / linearScale
+                for j in 0 ..< half {
+                    let theta = pos * Double(invFreq[j])
+                    cosT[row * half + j] = Float(cos(theta))
+                    sinT[row * half + j] = Float(sin(theta))
+                }
+            }
+        }
+        return (cosT, sinT)
+    }
+
+    /// q: (numTokens, heads * headDim), k and v: (numTokens, kvHeads * headDim), all rotated in
+    /// place where needed; out: (numTokens, heads * headDim). `window` limits each query to the
+    /// most recent `window` positions (sliding-window layers); nil attends to all.
+    func run(batch: ForwardBatch, layer: Int, cache: PagedKVCache, pool: ComputePool,
+             q: FloatBuffer, k: FloatBuffer, v: FloatBuffer, out: FloatBuffer,
+             rope: (cos: FloatBuffer, sin: FloatBuffer)?, window: Int? = nil) {
+        let qWidth = heads * headDim, kvWidth = kvHeads * headDim, half = ropeDim / 2
+        if let rope {
+            for row in 0 ..< batch.numTokens {
+                let c = rope.cos.pointer + row * half, s = rope.sin.pointer + row * half
+                Ops.rope(q.row(row, width: qWidth), heads: heads, headDim: headDim, ropeDim: ropeDim, cos: c, sin: s, neox: neox)
+                Ops.rope(k.row(row, width: kvWidth), heads: kvHeads, headDim: headDim, ropeDim: ropeDim, cos: c, sin: s, neox: neox)
+            }
+        }
+        let keys = cache.keys[layer], values = cache.values[layer]
+        for s in batch.sequences {
+            for (i, row) in s.tokenRange.enumerated() {
+                let slot = cache.slot(position: s.startPosition + i, blockTable: s.blockTable)
+                (keys.pointer + slot * kvWidth).update(from: k.row(row, width: kvWidth), count: kvWidth)
+                (values.pointer + slot * kvWidth).update(from: v.row(row, width: kvWidth), count: kvWidth)
+            }
+        }
+        // One task per (sequence, token, head), spread over the pool.
+        let group = heads / kvHeads
+        var work: [(seq: Int, row: Int, pos: Int)] = []
+        work.reserveCapacity(batch.numTokens)
+        for (si, s) in batch.sequences.enumerated() {
+            for (i, row) in s.tokenRange.enumerated() { work.append((si, row, s.startPosition + i)) }
+        }
+        let tables = batch.sequences.map(\.blockTable)
+        let maxContext = work.map(\.pos).max().map { $0 + 1 } ?? 1
+        let (heads, headDim, blockSize, scale) = (self.heads, self.headDim, cache.blockSize, self.scale)
+        pool.parallelRanges(work.count * heads, minChunk: 4, chunksPerThread: 8) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: maxContext) { scores in
+                for item in range {
+                    let (w, h) = (work[item / heads], item % heads)
+                    let start = window.map { max(0, w.pos + 1 - $0) } ?? 0
+                    tables[w.seq].withUnsafeBufferPointer { table in
+                        Ops.attentionHead(q: q.row(w.row, width: qWidth) + h * headDim, headDim: headDim,
+                                          keys: keys.pointer, values: values.pointer, blockTable: table.baseAddress!,
+                                          blockSize: blockSize, kvStride: kvWidth, kvOffset: (h / group) * headDim,
+                                          range: start ..< w.pos + 1, scale: scale, scores: scores.baseAddress!,
+                                          out: out.row(w.row, width: qWidth) + h * headDim)
+                    }
+                }
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,45 @@
+/// The input of one forward pass: every scheduled token of every sequence, sequences laid
+/// out one after another. A sequence's tokens sit at consecutive positions starting at
+/// `startPosition` (its number of already-computed tokens); attention reads its earlier
+/// keys and values from the paged cache through `blockTable`.
+public struct ForwardBatch: Sendable {
+    public struct Segment: Sendable {
+        /// Rows of this sequence in `tokenIDs`.
+        public var tokenRange: Range<Int>
+        /// Position of the first of those tokens.
+        public var startPosition: Int
+        /// Block ids holding positions 0 ..< startPosition + tokenRange.count.
+        public var blockTable: [Int32]
+        /// Rows (absolute indices into `tokenIDs`) whose logits are wanted, in order.
+        public var logitRows: [Int]
+
+        public init(tokenRange: Range<Int>, startPosition: Int, blockTable: [Int32], logitRows: [Int]) {
+            self.tokenRange = tokenRange
+            self.startPosition = startPosition
+            self.blockTable = blockTable
+            self.logitRows = logitRows
+        }
+    }
+
+    /// (numTokens)
+    public var tokenIDs: [Int32]
+    public var sequences: [Segment]
+
+    public init(tokenIDs: [Int32] = [], sequences: [Segment] = []) {
+        self.tokenIDs = tokenIDs
+        self.sequences = sequences
+    }
+
+    /// Appends one sequence's tokens; `wantLogits` selects which of the new tokens (by index
+    /// within `tokens`) need logits.
+    public mutating func append(tokens: [Int32], startPosition: Int, blockTable: [Int32], logitsFor wantLogits: [Int]) {
+        let base = tokenIDs.count
+        tokenIDs.append(contentsOf: tokens)
+        sequences.append(Segment(tokenRange: base ..< base + tokens.count, startPosition: startPosition,
+                                   blockTable: blockTable, logitRows: wantLogits.map { base + $0 }))
+    }
+
+    public var numTokens: Int { tokenIDs.count }
+    /// All rows that need logits, in sequence order; the logits matrix has one row per entry.
+    public var logitRows: [Int] { sequences.flatMap(\.logitRows) }
+}

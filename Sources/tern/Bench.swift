@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Kernels
+import ModelFormats
+import Models
+
+/// `tern bench`: prompt processing and generation speed in llama-bench's shape.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measure prompt processing (ppN) and generation (tgN) speed.")
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(name: [.customShort("p"), .long], help: "Prompt lengths to test (comma-separated).")
+    var promptTokens: String = "512"
+
+    @Option(name: [.customShort("n"), .long], help: "Generation lengths to test (comma-separated).")
+    var genTokens: String = "128"
+
+    @Option(name: [.customShort("r"), .long], help: "Repetitions of each test.")
+    var repetitions: Int = 3
+
+    mutating func run() throws {
+        let (file, model) = try options.load()
+        let c = model.config
+        let pps = promptTokens.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        let tgs = genTokens.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        let blockSize = 16
+        let maxLen = (pps + tgs).max() ?? 1
+        let cache = model.makeCache(numBlocks: (maxLen + blockSize - 1) / blockSize, blockSize: blockSize)
+        let table = (0 ..< Int32(cache.numBlocks)).map { $0 }
+        var rng = SystemRandomNumberGenerator()
+        let tokens = (0 ..< maxLen).map { _ in Int32.random(in: 0 ..< Int32(c.vocabularySize), using: &rng) }
+
+        let sizeMiB = Double(file.tensors.values.reduce(0) { $0 + $1.byteCount }) / 1048576
+        let params = Double(file.tensors.values.reduce(0) { $0 + $1.elementCount }) / 1e6
+        let name = "\(c.architecture) \(sizeLabel(file)) \(typeLabel(file))"
+        let backend = Ops.usingAVX2 ? "BLAS+AVX2" : "BLAS"
+        print("| model | size | params | backend | threads | test | t/s |")
+        print("| --- | ---: | ---: | --- | ---: | ---: | ---: |")
+        func row(_ test: String, _ rates: [Double]) {
+            let mean = rates.reduce(0, +) / Double(rates.count)
+            let sd = rates.count > 1 ? (rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(rates.count - 1)).squareRoot() : 0
+            print(String(format: "| %@ | %.2f MiB | %.2f M | %@ | %d | %@ | %.2f ± %.2f |",
+                         name, sizeMiB, params, backend, model.matmul.pool.threadCount, test, mean, sd))
+        }
+        for n in pps {
+            var batch = ForwardBatch()
+            batch.append(tokens: Array(tokens[0 ..< n]), startPosition: 0, blockTable: table, logitsFor: [n - 1])
+            _ = try model.forward(batch, cache: cache)  // warm-up
+            let rates = try (0 ..< repetitions).map { _ in
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = try model.forward(batch, cache: cache)
+                return Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            }
+            row("pp\(n)", rates)
+        }
+        for n in tgs {
+            func generate() throws {
+                var token = tokens[0]
+                for pos in 0 ..< n {
+                    var batch = ForwardBatch()
+                    batch.append(tokens: [token], startPosition: pos, blockTable: table, logitsFor: [0])
+                    let logits = try model.forward(batch, cache: cache)
+                    token = Int32(pos % 2 == 0 ? 0 : 1) &+ Int32(truncatingIfNeeded: Int(logits[0].bitPattern % 1000))
+                }
+            }
+            try generate()  // warm-up
+            let rates = try (0 ..< repetitions).map { _ in
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try generate()
+                return Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            }
+            row("tg\(n)", rates)
+        }
+        print(String(format: "peak RSS: %.1f MiB", Double(peakRSSBytes()) / 1048576))
+    }
+}
+
+func sizeLabel(_ f: GGUFFile) -> String { f.metadata["general.size_label"]?.string ?? "?" }
+
+func typeLabel(_ f: GGUFFile) -> String {
+    var counts: [String: Int] = [:]
+    for t in f.tensors.values where t.shape.count == 2 { counts[t.type.name, default: 0] += t.byteCount }
+    return counts.max { $0.value < $1.value }?.key ?? "?"
+}
+
+/// Peak resident set size of this process so far.
+func peakRSSBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) * 1024
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Tern: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tern",
+        abstract: "An LLM inference server for CPUs.",
+        subcommands: [Bench.self])
+}

@@ -1,0 +1,83 @@
+import Kernels
+import XCTest
+
+/// Elementwise kernels and paged attention against naive loops.
+final class ElementwiseTests: XCTestCase {
+    override func setUp() { Ops.setup() }
+
+    func testRMSNorm() {
+        let x: [Float] = (0 ..< 100).map { Float($0) / 10 - 5 }
+        let w: [Float] = (0 ..< 100).map { 1 + Float($0) / 100 }
+        var out = [Float](repeating: 0, count: 100)
+        Ops.rmsNorm(x, weight: w, out: &out, n: 100, eps: 1e-6)
+        let rms = (x.map { $0 * $0 }.reduce(0, +) / 100 + 1e-6).squareRoot()
+        for i in 0 ..< 100 { XCTAssertEqual(out[i], x[i] / rms * w[i], accuracy: 1e-5) }
+    }
+
+    func testRopeBothLayouts() {
+        let headDim = 8, pos = 5
+        let inv = Ops.ropeInverseFrequencies(ropeDim: headDim, base: 10000)
+        let cosT = inv.map { cos(Float(pos) * $0) }, sinT = inv.map { sin(Float(pos) * $0) }
+        let x: [Float] = (0 ..< 2 * headDim).map { Float($0 + 1) }
+        for neox in [false, true] {
+            var y = x
+            Ops.rope(&y, heads: 2, headDim: headDim, ropeDim: headDim, cos: cosT, sin: sinT, neox: neox)
+            for h in 0 ..< 2 {
+                for i in 0 ..< headDim / 2 {
+                    let (a, b) = neox ? (h * headDim + i, h * headDim + i + headDim / 2) : (h * headDim + 2 * i, h * headDim + 2 * i + 1)
+                    XCTAssertEqual(y[a], x[a] * cosT[i] - x[b] * sinT[i], accuracy: 1e-5)
+                    XCTAssertEqual(y[b], x[a] * sinT[i] + x[b] * cosT[i], accuracy: 1e-5)
+                }
+            }
+        }
+    }
+
+    func testActivationsAndSoftmax() {
+        var g: [Float] = [-3, -0.5, 0, 0.5, 3], u: [Float] = [1, 2, 3, 4, 5]
+        var s = g
+        Ops.swiglu(&s, up: u, n: 5)
+        for i in 0 ..< 5 { XCTAssertEqual(s[i], g[i] / (1 + exp(-g[i])) * u[i], accuracy: 1e-5) }
+        var e = g
+        Ops.geglu(&e, up: u, n: 5)
+        for i in 0 ..< 5 {
+            let x = g[i], gelu = 0.5 * x * (1 + tanh(0.7978845608 * (x + 0.044715 * x * x * x)))
+            XCTAssertEqual(e[i], gelu * u[i], accuracy: 1e-5)
+        }
+        Ops.softmax(&g, n: 5)
+        XCTAssertEqual(g.reduce(0, +), 1, accuracy: 1e-6)
+        XCTAssertEqual(g[4] / g[3], exp(2.5), accuracy: 1e-3)
+        u = [1000, 1000]
+        Ops.softmax(&u, n: 2)
+        XCTAssertEqual(u, [0.5, 0.5])
+    }
+
+    /// Attention over a paged store with a scrambled block table equals attention over the
+    /// same keys and values laid out contiguously.
+    func testPagedAttentionMatchesContiguous() {
+        let headDim = 16, kvHeads = 2, blockSize = 4, numBlocks = 8, n = 13
+        let kvStride = kvHeads * headDim
+        var rng = SystemRandomNumberGenerator()
+        var keys = [Float](repeating: 0, count: numBlocks * blockSize * kvStride), values = keys
+        let table: [Int32] = [5, 2, 7, 0]
+        let ks = (0 ..< n * kvStride).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        let vs = (0 ..< n * kvStride).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        for p in 0 ..< n {
+            let slot = Int(table[p / blockSize]) * blockSize + p % blockSize
+            for j in 0 ..< kvStride { keys[slot * kvStride + j] = ks[p * kvStride + j]; values[slot * kvStride + j] = vs[p * kvStride + j] }
+        }
+        let q = (0 ..< headDim).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        for (start, end, head) in [(0, 13, 0), (0, 13, 1), (4, 11, 1), (12, 13, 0)] {
+            var scores = [Float](repeating: 0, count: n), out = [Float](repeating: 0, count: headDim)
+            Ops.attentionHead(q: q, headDim: headDim, keys: keys, values: values, blockTable: table, blockSize: blockSize,
+                              kvStride: kvStride, kvOffset: head * headDim, range: start ..< end, scale: 0.25, scores: &scores, out: &out)
+            var w = (start ..< end).map { p in (0 ..< headDim).reduce(Float(0)) { $0 + q[$1] * ks[p * kvStride + head * headDim + $1] } * 0.25 }
+            let m = w.max()!
+            w = w.map { exp($0 - m) }
+            let total = w.reduce(0, +)
+            for d in 0 ..< headDim {
+                let e = (start ..< end).enumerated().reduce(Float(0)) { $0 + w[$1.offset] / total * vs[$1.element * kvStride + head * headDim + d] }
+                XCTAssertEqual(out[d], e, accuracy: 1e-5)
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import CKernels
+import Kernels
+import XCTest
+
+/// Both matmul paths against a naive loop over the dequantized weight.
+final class MatmulTests: XCTestCase {
+    func testGEMVAndGEMMAgreeWithNaiveLoop() {
+        let pool = ComputePool(threadCount: 2)
+        var rng = SystemRandomNumberGenerator()
+        let (rows, cols) = (70, 512)
+        for layout in QuantDotTests.layouts {
+            let data = (0 ..< rows).flatMap { _ in
+                QuantDotTests.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: cols, rng: &rng)
+            }
+            data.withUnsafeBytes { raw in
+                let w = WeightMatrix(type: layout.type, rows: rows, cols: cols, rowBytes: cols / layout.elems * layout.bytes,
+                                     data: raw.baseAddress!)
+                var wf = [Float](repeating: 0, count: rows * cols)
+                w.dequantizeRows(0, rows, into: &wf)
+                for m in [1, 3, 17] {
+                    let x = (0 ..< m * cols).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+                    var expected = [Double](repeating: 0, count: m * rows)
+                    for i in 0 ..< m { for r in 0 ..< rows { for c in 0 ..< cols {
+                        expected[i * rows + r] += Double(x[i * cols + c]) * Double(wf[r * cols + c])
+                    } } }
+                    for path in [MatmulPath.gemv, .gemm] {
+                        let mm = Matmul(pool: pool, path: path)
+                        var y = [Float](repeating: .nan, count: m * rows)
+                        mm.apply(w, x: x, m: m, y: &y)
+                        let norm = expected.map(abs).max()! + 1e-3
+                        for (a, b) in zip(y, expected) {
+                            // GEMV quantizes activations to int8: allow its rounding error.
+                            XCTAssertEqual(Double(a), b, accuracy: (path == .gemv ? 0.02 : 1e-4) * norm, "type \(layout.type) m \(m) \(path)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testF32WeightsTakeBothPaths() {
+        let pool = ComputePool(threadCount: 2)
+        let (rows, cols) = (33, 64)
+        let wf = (0 ..< rows * cols).map { Float(($0 * 7919) % 13) / 13 - 0.5 }
+        let x = (0 ..< 5 * cols).map { Float(($0 * 31) % 11) / 11 - 0.5 }
+        wf.withUnsafeBytes { raw in
+            let w = WeightMatrix(type: Int32(TERN_F32), rows: rows, cols: cols, rowBytes: cols * 4, data: raw.baseAddress!)
+            var a = [Float](repeating: 0, count: 5 * rows), b = a
+            Matmul(pool: pool, path: .gemv).apply(w, x: x, m: 5, y: &a)
+            Matmul(pool: pool, path: .gemm).apply(w, x: x, m: 5, y: &b)
+            for i in 0 ..< 5 { for r in 0 ..< rows {
+                let e = (0 ..< cols).reduce(Float(0)) { $0 + x[i * cols + $1] * wf[r * cols + $1] }
+                XCTAssertEqual(a[i * rows + r], e, accuracy: 1e-4)
+                XCTAssertEqual(b[i * rows + r], e, accuracy: 1e-4)
+            } }
+        }
+    }
+
+    func testPoolRunsEveryTaskOnce() {
+        let pool = ComputePool(threadCount: 2)
+        for n in [1, 2, 3, 64, 1000] {
+            let hits = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+            hits.initialize(repeating: 0, count: n)
+            pool.run(tasks: n) { t in hits[t] += 1 }
+            XCTAssertEqual((0 ..< n).map { hits[$0] }, [Int32](repeating: 1, count: n))
+            hits.deallocate()
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import CKernels
+import Kernels
+import XCTest
+
+/// Every quantized dot product, AVX2 and portable, against a naive float loop over the
+/// dequantized weights and activations.
+final class QuantDotTests: XCTestCase {
+    /// (type, bytes per block, elements per block, offsets of f16 scale fields)
+    static let layouts: [(type: Int32, bytes: Int, elems: Int, f16At: [Int])] = [
+        (Int32(TERN_Q4_0), 18, 32, [0]), (Int32(TERN_Q4_1), 20, 32, [0, 2]), (Int32(TERN_Q5_0), 22, 32, [0]),
+        (Int32(TERN_Q5_1), 24, 32, [0, 2]), (Int32(TERN_Q8_0), 34, 32, [0]), (Int32(TERN_Q4_K), 144, 256, [0, 2]),
+        (Int32(TERN_Q5_K), 176, 256, [0, 2]), (Int32(TERN_Q6_K), 210, 256, [208]),
+    ]
+
+    override func setUp() { Ops.setup() }
+    override func tearDown() { Ops.setSIMD(true) }
+
+    /// Random blocks with random payload bits and small positive scales.
+    static func randomRow(bytes: Int, elems: Int, f16At: [Int], k: Int, rng: inout SystemRandomNumberGenerator) -> [UInt8] {
+        let nb = k / elems
+        var row = (0 ..< nb * bytes).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }
+        for b in 0 ..< nb {
+            for off in f16At {
+                let h = tern_fp32_to_fp16(Float.random(in: 0.001 ... 0.05, using: &rng))
+                row[b * bytes + off] = UInt8(h & 0xFF)
+                row[b * bytes + off + 1] = UInt8(h >> 8)
+            }
+        }
+        return row
+    }
+
+    func testDotProductsMatchNaiveLoop() {
+        var rng = SystemRandomNumberGenerator()
+        let k = 512
+        for layout in Self.layouts {
+            for _ in 0 ..< 20 {
+                let row = Self.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: k, rng: &rng)
+                let x = (0 ..< k).map { _ in Float.random(in: -2 ... 2, using: &rng) }
+                var w = [Float](repeating: 0, count: k)
+                XCTAssertEqual(tern_dequantize(layout.type, row, &w, Int64(k)), 0)
+                let fmt = tern_act_format(layout.type)
+                var act = [UInt8](repeating: 0, count: tern_act_row_bytes(fmt, Int32(k)))
+                tern_quantize_act(fmt, x, &act, Int32(k))
+                // The activation as the kernel sees it: int8 values times the block scale.
+                let xq = Self.dequantizeActivation(act, format: fmt, k: k)
+                let naive = zip(w, xq).reduce(Double(0)) { $0 + Double($1.0) * Double($1.1) }
+                let scale = zip(w, xq).reduce(Double(0)) { $0 + abs(Double($1.0) * Double($1.1)) } + 1e-6
+                Ops.setSIMD(false)
+                let portable = Double(tern_vec_dot(layout.type, Int32(k), row, act))
+                Ops.setSIMD(true)
+                let simd = Double(tern_vec_dot(layout.type, Int32(k), row, act))
+                XCTAssertLessThan(abs(portable - naive) / scale, 1e-5, "portable type \(layout.type)")
+                XCTAssertLessThan(abs(simd - naive) / scale, 1e-5, "simd type \(layout.type)")
+            }
+        }
+    }
+
+    /// The activation quantization error itself stays small.
+    func testActivationQuantizationIsClose() {
+        var rng = SystemRandomNumberGenerator()
+        for fmt in [Int32(TERN_ACT_Q8_32), Int32(TERN_ACT_Q8_256)] {
+            let x = (0 ..< 512).map { _ in Float.random(in: -3 ... 3, using: &rng) }
+            var act = [UInt8](repeating: 0, count: tern_act_row_bytes(fmt, 512))
+            tern_quantize_act(fmt, x, &act, 512)
+            let xq = Self.dequantizeActivation(act, format: fmt, k: 512)
+            for (a, b) in zip(x, xq) { XCTAssertEqual(a, b, accuracy: 3.0 / 127) }
+        }
+    }
+
+    static func dequantizeActivation(_ act: [UInt8], format: Int32, k: Int) -> [Float] {
+        act.withUnsafeBytes { raw in
+            var out: [Float] = []
+            if format == Int32(TERN_ACT_Q8_32) {
+                for b in 0 ..< k / 32 {
+                    let base = b * 40
+                    let d = raw.loadUnaligned(fromByteOffset: base, as: Float.self)
+                    for j in 0 ..< 32 { out.append(d * Float(raw.load(fromByteOffset: base + 8 + j, as: Int8.self))) }
+                }
+            } else {
+                for b in 0 ..< k / 256 {
+                    let base = b * 292
+                    let d = raw.loadUnaligned(fromByteOffset: base, as: Float.self)
+                    for j in 0 ..< 256 { out.append(d * Float(raw.load(fromByteOffset: base + 36 + j, as: Int8.self))) }
+                }
+            }
+            return out
+        }
+    }
+
+    func testHalfPrecisionConversionRoundTrips() {
+        Ops.setup()
+        for h in stride(from: 0, through: 0xFFFF, by: 7) where (h >> 10) & 0x1F != 31 {
+            let f = tern_fp16_to_fp32(UInt16(h))
+            XCTAssertEqual(tern_fp32_to_fp16(f), UInt16(h))
+        }
+        XCTAssertEqual(tern_fp16_to_fp32(0x3C00), 1)
+        XCTAssertEqual(tern_fp16_to_fp32(0xC000), -2)
+        XCTAssertEqual(tern_fp16_to_fp32(0x0001), Float(5.960464477539063e-08))
+    }
+}
