@@ -13,6 +13,16 @@ AVX2 static inline float hsum_ps(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+// The two halves at p (e.g. a block's d and m) as floats in lanes 0 and 1, via F16C. A
+// 32-bit load keeps the compiler from merging into (and so depending on) another register.
+AVX2 static inline __m128 h2f_pair(const void *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm_cvtph_ps(_mm_cvtsi32_si128(v));
+}
+// The half at p; reads 4 bytes, so only for fields followed by more of the block.
+AVX2 static inline float h2f(const void *p) { return _mm_cvtss_f32(h2f_pair(p)); }
+
 // 16 bytes of nibbles → 32 bytes: low nibbles (elements 0..15) then high nibbles (16..31).
 AVX2 static inline __m256i unpack_nibbles(const uint8_t *qs) {
     __m128i raw = _mm_loadu_si128((const __m128i *)qs);
@@ -47,7 +57,7 @@ AVX2 static float dot_q4_0(int k, const void *vw, const void *vx) {
     for (int i = 0; i < k / 32; i++) {
         __m256i q = _mm256_sub_epi8(unpack_nibbles(w[i].qs), _mm256_set1_epi8(8));
         __m256i p = dot_ss(q, _mm256_loadu_si256((const __m256i *)x[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[i].d) * x[i].d), _mm256_cvtepi32_ps(p), acc);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(&w[i].d) * x[i].d), _mm256_cvtepi32_ps(p), acc);
     }
     return hsum_ps(acc);
 }
@@ -55,21 +65,25 @@ AVX2 static float dot_q4_0(int k, const void *vw, const void *vx) {
 AVX2 static float dot_q4_1(int k, const void *vw, const void *vx) {
     const blk_q4_1 *w = vw; const act_q8_32 *x = vx;
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float summ = 0;
+    __m128 accm = _mm_setzero_ps();  // lane 1 accumulates m * s
     int nb = k / 32, i = 0;
     for (; i + 1 < nb; i += 2) {
+        // [dw * dx, m * s] for both blocks
+        __m128 f0 = _mm_mul_ps(h2f_pair(&w[i].d), _mm_castpd_ps(_mm_load_sd((const double *)&x[i].d)));
+        __m128 f1 = _mm_mul_ps(h2f_pair(&w[i + 1].d), _mm_castpd_ps(_mm_load_sd((const double *)&x[i + 1].d)));
         __m256i p0 = dot_us(unpack_nibbles(w[i].qs), _mm256_loadu_si256((const __m256i *)x[i].qs));
         __m256i p1 = dot_us(unpack_nibbles(w[i + 1].qs), _mm256_loadu_si256((const __m256i *)x[i + 1].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[i].d) * x[i].d), _mm256_cvtepi32_ps(p0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[i + 1].d) * x[i + 1].d), _mm256_cvtepi32_ps(p1), acc1);
-        summ += f16(w[i].m) * x[i].s + f16(w[i + 1].m) * x[i + 1].s;
+        acc0 = _mm256_fmadd_ps(_mm256_broadcastss_ps(f0), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_broadcastss_ps(f1), _mm256_cvtepi32_ps(p1), acc1);
+        accm = _mm_add_ps(accm, _mm_add_ps(f0, f1));
     }
     for (; i < nb; i++) {
+        __m128 f0 = _mm_mul_ps(h2f_pair(&w[i].d), _mm_castpd_ps(_mm_load_sd((const double *)&x[i].d)));
         __m256i p = dot_us(unpack_nibbles(w[i].qs), _mm256_loadu_si256((const __m256i *)x[i].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[i].d) * x[i].d), _mm256_cvtepi32_ps(p), acc0);
-        summ += f16(w[i].m) * x[i].s;
+        acc0 = _mm256_fmadd_ps(_mm256_broadcastss_ps(f0), _mm256_cvtepi32_ps(p), acc0);
+        accm = _mm_add_ps(accm, f0);
     }
-    return hsum_ps(_mm256_add_ps(acc0, acc1)) + summ;
+    return hsum_ps(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(_mm_shuffle_ps(accm, accm, 1));
 }
 
 AVX2 static float dot_q5_0(int k, const void *vw, const void *vx) {
@@ -80,7 +94,7 @@ AVX2 static float dot_q5_0(int k, const void *vw, const void *vx) {
         __m256i hi = _mm256_andnot_si256(bits_to_bytes(w[i].qh), _mm256_set1_epi8((char)0xF0));
         __m256i q = _mm256_or_si256(unpack_nibbles(w[i].qs), hi);
         __m256i p = dot_ss(q, _mm256_loadu_si256((const __m256i *)x[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[i].d) * x[i].d), _mm256_cvtepi32_ps(p), acc);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(&w[i].d) * x[i].d), _mm256_cvtepi32_ps(p), acc);
     }
     return hsum_ps(acc);
 }
@@ -93,20 +107,27 @@ AVX2 static float dot_q5_1(int k, const void *vw, const void *vx) {
         __m256i hi = _mm256_and_si256(bits_to_bytes(w[i].qh), _mm256_set1_epi8(0x10));
         __m256i q = _mm256_or_si256(unpack_nibbles(w[i].qs), hi);
         __m256i p = dot_us(q, _mm256_loadu_si256((const __m256i *)x[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[i].d) * x[i].d), _mm256_cvtepi32_ps(p), acc);
-        summ += f16(w[i].m) * x[i].s;
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(&w[i].d) * x[i].d), _mm256_cvtepi32_ps(p), acc);
+        summ += h2f(&w[i].m) * x[i].s;
     }
     return hsum_ps(acc) + summ;
 }
 
 AVX2 static float dot_q8_0(int k, const void *vw, const void *vx) {
     const blk_q8_0 *w = vw; const act_q8_32 *x = vx;
-    __m256 acc = _mm256_setzero_ps();
-    for (int i = 0; i < k / 32; i++) {
-        __m256i p = dot_ss(_mm256_loadu_si256((const __m256i *)w[i].qs), _mm256_loadu_si256((const __m256i *)x[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[i].d) * x[i].d), _mm256_cvtepi32_ps(p), acc);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int nb = k / 32, i = 0;
+    for (; i + 1 < nb; i += 2) {
+        __m256i p0 = dot_ss(_mm256_loadu_si256((const __m256i *)w[i].qs), _mm256_loadu_si256((const __m256i *)x[i].qs));
+        __m256i p1 = dot_ss(_mm256_loadu_si256((const __m256i *)w[i + 1].qs), _mm256_loadu_si256((const __m256i *)x[i + 1].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(&w[i].d) * x[i].d), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(&w[i + 1].d) * x[i + 1].d), _mm256_cvtepi32_ps(p1), acc1);
     }
-    return hsum_ps(acc);
+    for (; i < nb; i++) {
+        __m256i p = dot_ss(_mm256_loadu_si256((const __m256i *)w[i].qs), _mm256_loadu_si256((const __m256i *)x[i].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(&w[i].d) * x[i].d), _mm256_cvtepi32_ps(p), acc0);
+    }
+    return hsum_ps(_mm256_add_ps(acc0, acc1));
 }
 
 // Q4_K/Q5_K share the structure: per group of 64, two sub-blocks with their own scale;

@@ -6,7 +6,9 @@ public final class GGUFFile: @unchecked Sendable {
     static let maxDims = 4
     static let maxNesting = 4
 
-    public let file: MappedFile
+    /// Whatever owns the bytes (a `MappedFile`, or a test's buffer); kept alive with this object.
+    public let storage: AnyObject
+    public let bytes: UnsafeRawBufferPointer
     public let version: UInt32
     public let metadata: [String: GGUFValue]
     /// Keys in file order (metadata is a dictionary; some tools care about order).
@@ -21,9 +23,15 @@ public final class GGUFFile: @unchecked Sendable {
         try self.init(file: MappedFile(path: path))
     }
 
-    public init(file: MappedFile) throws {
-        self.file = file
-        var r = ByteReader(file.bytes)
+    public convenience init(file: MappedFile) throws {
+        try self.init(bytes: file.bytes, storage: file)
+    }
+
+    /// Parses GGUF bytes owned by `storage`, which must keep them alive and unchanged.
+    public init(bytes: UnsafeRawBufferPointer, storage: AnyObject) throws {
+        self.storage = storage
+        self.bytes = bytes
+        var r = ByteReader(bytes)
         let magic = try r.read(UInt32.self, "magic")
         guard magic == Self.magic else { throw ModelFormatError.badMagic(found: magic) }
         version = try r.read(UInt32.self, "version")
@@ -66,10 +74,10 @@ public final class GGUFFile: @unchecked Sendable {
             infos.append(Info(name: name, dims: dims, type: type, offset: offset))
         }
         let dataStart = (r.offset + alignment - 1) / alignment * alignment
-        guard dataStart <= file.bytes.count else {
+        guard dataStart <= bytes.count else {
             throw ModelFormatError.truncated(at: r.offset, need: dataStart - r.offset, what: "padding before tensor data")
         }
-        let available = UInt64(file.bytes.count - dataStart)
+        let available = UInt64(bytes.count - dataStart)
 
         var tensors: [String: GGUFTensor] = [:]
         var names: [String] = []
@@ -92,7 +100,7 @@ public final class GGUFFile: @unchecked Sendable {
             guard info.offset <= available, size <= available - info.offset else {
                 throw ModelFormatError.tensorOutOfBounds(tensor: info.name, offset: info.offset, size: size, available: available)
             }
-            guard let base = file.bytes.baseAddress else { throw ModelFormatError.truncated(at: 0, need: 1, what: "tensor data") }
+            guard let base = bytes.baseAddress else { throw ModelFormatError.truncated(at: 0, need: 1, what: "tensor data") }
             let t = GGUFTensor(name: info.name, type: type, shape: info.dims.map { Int($0) },
                                fileOffset: dataStart + Int(info.offset), byteCount: Int(size),
                                data: base + dataStart + Int(info.offset))
