@@ -1,8 +1,8 @@
 /// A heap buffer of floats with a stable address, for activations and scratch space.
 /// The shape is the owner's business: every owner states it in a comment.
 public final class FloatBuffer: @unchecked Sendable {
-    public let pointer: UnsafeMutablePointer<Float>
-    public let count: Int
+    public private(set) var pointer: UnsafeMutablePointer<Float>
+    public private(set) var count: Int
 
     public init(count: Int) {
         self.count = max(count, 1)
@@ -11,6 +11,14 @@ public final class FloatBuffer: @unchecked Sendable {
     }
 
     deinit { pointer.deallocate() }
+
+    /// Replaces the contents with `count` zeros (for scratch that must grow).
+    public func resize(_ newCount: Int) {
+        pointer.deallocate()
+        count = max(newCount, 1)
+        pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        pointer.initialize(repeating: 0, count: count)
+    }
 
     public subscript(i: Int) -> Float {
         get { pointer[i] }

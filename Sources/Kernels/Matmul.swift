@@ -46,27 +46,66 @@ public final class Matmul: @unchecked Sendable {
         }
     }
 
+    /// Several matmuls over the same input x (m, cols) in one pass over the pool, e.g. the
+    /// q, k and v projections: ys[i] (m, ws[i].rows) = x · ws[i]ᵀ. Saves a dispatch and an
+    /// activation quantization per extra matrix on the GEMV path.
+    public func apply(_ ws: [WeightMatrix], x: UnsafePointer<Float>, m: Int, ys: [UnsafeMutablePointer<Float>]) {
+        guard m > 0 else { return }
+        if usesGEMM(rows: m) || ws.contains(where: { $0.cols != ws[0].cols }) {
+            for (w, y) in zip(ws, ys) { apply(w, x: x, m: m, y: y) }
+        } else {
+            gemv(ws, x: x, m: m, ys: ys)
+        }
+    }
+
     func gemv(_ w: WeightMatrix, x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
-        let fmt = tern_act_format(w.type)
-        let actRow = tern_act_row_bytes(fmt, Int32(w.cols))
-        // (m, actRow) bytes of quantized activations
-        let act = UnsafeRawPointer(actScratch.reserve(actRow * m))
-        let mutableAct = UnsafeMutableRawPointer(mutating: act)
-        for r in 0 ..< m { tern_quantize_act(fmt, x + r * w.cols, mutableAct + r * actRow, Int32(w.cols)) }
-        let type = w.type, data = w.data, rowBytes = w.rowBytes, cols = Int32(w.cols)
-        pool.parallelRanges(w.rows, minChunk: 16, chunksPerThread: 4) { range in
-            tern_matmul_rows(type, data, rowBytes, cols, Int32(range.lowerBound), Int32(range.upperBound),
-                             act, actRow, Int32(m), y, Int32(ldy))
+        gemv([w], x: x, m: m, ys: [y], ldy: ldy)
+    }
+
+    func gemv(_ ws: [WeightMatrix], x: UnsafePointer<Float>, m: Int, ys: [UnsafeMutablePointer<Float>], ldy: Int? = nil) {
+        let cols = ws[0].cols
+        // Activations quantized once per format the matrices need: (m, actRow) bytes each.
+        var formats: [Int32: (offset: Int, rowBytes: Int)] = [:]
+        var total = 0
+        for w in ws {
+            let fmt = tern_act_format(w.type)
+            if formats[fmt] == nil {
+                let rowBytes = tern_act_row_bytes(fmt, Int32(cols))
+                formats[fmt] = (total, rowBytes)
+                total += (rowBytes * m + 63) / 64 * 64
+            }
+        }
+        let base = actScratch.reserve(total)
+        for (fmt, f) in formats {
+            for r in 0 ..< m { tern_quantize_act(fmt, x + r * cols, base + f.offset + r * f.rowBytes, Int32(cols)) }
+        }
+        // Work items: (matrix, row range), about 4 per thread in all.
+        let totalRows = ws.reduce(0) { $0 + $1.rows }
+        let chunk = max(16, totalRows / (pool.threadCount * 4))
+        var items: [(w: Int, r0: Int, r1: Int)] = []
+        for (i, w) in ws.enumerated() {
+            for r0 in stride(from: 0, to: w.rows, by: chunk) { items.append((i, r0, min(w.rows, r0 + chunk))) }
+        }
+        let act = UnsafeRawPointer(base)
+        pool.run(tasks: items.count) { t in
+            let item = items[t], w = ws[item.w]
+            let fmt = tern_act_format(w.type)
+            guard let f = formats[fmt] else { return }
+            tern_matmul_rows(w.type, w.data, w.rowBytes, Int32(cols), Int32(item.r0), Int32(item.r1),
+                             act + f.offset, f.rowBytes, Int32(m), ys[item.w], Int32(ldy ?? w.rows))
         }
     }
 
     func gemm(_ w: WeightMatrix, x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
         let threads = pool.threadCount
-        // Equal panels, a whole number per thread, each within the scratch size.
+        // Panels of at most panelFloats (one row at least), balanced so that every thread
+        // gets the same number of panels of (nearly) the same size.
+        let maxPanelRows = max(1, panelFloats / w.cols)
         let perThreadRows = (w.rows + threads - 1) / threads
-        let panelsPerThread = max(1, (perThreadRows * w.cols + panelFloats - 1) / panelFloats)
+        let panelsPerThread = (perThreadRows + maxPanelRows - 1) / maxPanelRows
         let panelRows = (perThreadRows + panelsPerThread - 1) / panelsPerThread
         let nPanels = (w.rows + panelRows - 1) / panelRows
+        if w.cols > panelFloats { for b in panels where b.count < panelRows * w.cols { b.resize(panelRows * w.cols) } }
         let isF32 = w.type == Int32(TERN_F32)
         pool.run(tasks: threads) { [panels] t in
             var p = t

@@ -50,11 +50,23 @@ struct Attention {
                 (values.pointer + slot * kvWidth).update(from: v.row(row, width: kvWidth), count: kvWidth)
             }
         }
+        // Long runs of new tokens (prompt chunks) go through BLAS; short ones (decode) walk
+        // the block table token by token.
+        var short: [Int] = []
+        for (si, s) in batch.sequences.enumerated() {
+            if s.tokenRange.count >= Self.blasMinTokens {
+                runBLAS(s, cache: cache, layer: layer, pool: pool, q: q, out: out, window: window)
+            } else {
+                short.append(si)
+            }
+        }
+        guard !short.isEmpty else { return }
         // One task per (sequence, token, head), spread over the pool.
         let group = heads / kvHeads
         var work: [(seq: Int, row: Int, pos: Int)] = []
         work.reserveCapacity(batch.numTokens)
-        for (si, s) in batch.sequences.enumerated() {
+        for si in short {
+            let s = batch.sequences[si]
             for (i, row) in s.tokenRange.enumerated() { work.append((si, row, s.startPosition + i)) }
         }
         let tables = batch.sequences.map(\.blockTable)
@@ -74,6 +86,51 @@ struct Attention {
                     }
                 }
             }
+        }
+    }
+
+    static let blasMinTokens = 16
+    static let blasRowChunk = 64
+
+    /// Attention for one sequence's run of new tokens as matrix products: per KV head, its
+    /// keys and values for positions 0 ..< end are gathered contiguously, then for each query
+    /// head and chunk of rows, scores = Q Kᵀ (BLAS), causal (and window) mask, softmax, and
+    /// out = P V (BLAS).
+    func runBLAS(_ s: ForwardBatch.Segment, cache: PagedKVCache, layer: Int, pool: ComputePool,
+                 q: FloatBuffer, out: FloatBuffer, window: Int?) {
+        let qWidth = heads * headDim, kvWidth = kvHeads * headDim, group = heads / kvHeads
+        let n = s.tokenRange.count, end = s.startPosition + n
+        let keys = FloatBuffer(count: kvHeads * end * headDim)    // (kvHeads, end, headDim)
+        let values = FloatBuffer(count: kvHeads * end * headDim)  // (kvHeads, end, headDim)
+        let kc = cache.keys[layer].pointer, vc = cache.values[layer].pointer
+        for p in 0 ..< end {
+            let slot = cache.slot(position: p, blockTable: s.blockTable)
+            for g in 0 ..< kvHeads {
+                (keys.pointer + (g * end + p) * headDim).update(from: kc + slot * kvWidth + g * headDim, count: headDim)
+                (values.pointer + (g * end + p) * headDim).update(from: vc + slot * kvWidth + g * headDim, count: headDim)
+            }
+        }
+        let chunks = (n + Self.blasRowChunk - 1) / Self.blasRowChunk
+        let (heads, headDim, scale, start) = (self.heads, self.headDim, self.scale, s.startPosition)
+        let firstRow = s.tokenRange.lowerBound
+        pool.run(tasks: heads * chunks) { t in
+            let h = t % heads, c = t / heads, g = h / group
+            let r0 = c * Self.blasRowChunk, r1 = min(n, r0 + Self.blasRowChunk), rows = r1 - r0
+            let ctx = start + r1  // the last row of the chunk sees positions 0 ..< ctx
+            let scores = FloatBuffer(count: rows * ctx)  // (rows, ctx)
+            BLAS.gemmABt(m: rows, n: ctx, k: headDim, a: q.row(firstRow + r0, width: qWidth) + h * headDim, lda: qWidth,
+                         b: keys.pointer + g * end * headDim, ldb: headDim, c: scores.pointer, ldc: ctx)
+            for i in 0 ..< rows {
+                let pos = start + r0 + i, row = scores.row(i, width: ctx)
+                let lo = window.map { max(0, pos + 1 - $0) } ?? 0
+                for j in 0 ..< lo { row[j] = 0 }
+                let live = row + lo
+                for j in 0 ..< pos + 1 - lo { live[j] *= scale }
+                Ops.softmax(live, n: pos + 1 - lo)
+                for j in pos + 1 ..< ctx { row[j] = 0 }
+            }
+            BLAS.gemm(m: rows, n: headDim, k: ctx, a: scores.pointer, lda: ctx, b: values.pointer + g * end * headDim, ldb: headDim,
+                      c: out.row(firstRow + r0, width: qWidth) + h * headDim, ldc: qWidth)
         }
     }
 }

@@ -72,9 +72,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             // xn = RMSNorm(x) · attn_norm
             for r in 0 ..< n { Ops.rmsNorm(x.row(r, width: width), weight: l.attnNorm, out: xn.row(r, width: width), n: width, eps: c.normEpsilon) }
             // q, k, v = xn Wqᵀ, xn Wkᵀ, xn Wvᵀ
-            matmul.apply(l.wq, x: xn.pointer, m: n, y: q.pointer)
-            matmul.apply(l.wk, x: xn.pointer, m: n, y: k.pointer)
-            matmul.apply(l.wv, x: xn.pointer, m: n, y: v.pointer)
+            matmul.apply([l.wq, l.wk, l.wv], x: xn.pointer, m: n, ys: [q.pointer, k.pointer, v.pointer])
             // att = softmax(q kᵀ / √hd) v over each sequence's cached positions (after RoPE)
             attention.run(batch: batch, layer: li, cache: cache, pool: matmul.pool, q: q, k: k, v: v, out: att, rope: rope)
             // x += att Woᵀ
@@ -83,8 +81,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             // xn = RMSNorm(x) · ffn_norm
             for r in 0 ..< n { Ops.rmsNorm(x.row(r, width: width), weight: l.ffnNorm, out: xn.row(r, width: width), n: width, eps: c.normEpsilon) }
             // x += (silu(xn Wgateᵀ) ⊙ xn Wupᵀ) Wdownᵀ
-            matmul.apply(l.gate, x: xn.pointer, m: n, y: gate.pointer)
-            matmul.apply(l.up, x: xn.pointer, m: n, y: up.pointer)
+            matmul.apply([l.gate, l.up], x: xn.pointer, m: n, ys: [gate.pointer, up.pointer])
             Ops.swiglu(gate.pointer, up: up.pointer, n: n * ffn)
             matmul.apply(l.down, x: gate.pointer, m: n, y: xn.pointer)
             Ops.add(x.pointer, xn.pointer, n: n * width)

@@ -56,6 +56,33 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    /// Weights larger than one dequantization panel, with row counts that do not divide evenly.
+    func testGEMMPanelsCoverLargeOddShapes() {
+        let pool = ComputePool(threadCount: 2)
+        var rng = SystemRandomNumberGenerator()
+        for (rows, cols) in [(24577, 64), (1001, 576), (7, 300_000 / 32 * 32)] {
+            let layout = QuantDotTests.layouts[4]  // Q8_0
+            let data = (0 ..< rows).flatMap { _ in QuantDotTests.randomRow(bytes: layout.bytes, elems: 32, f16At: [0], k: cols, rng: &rng) }
+            data.withUnsafeBytes { raw in
+                let w = WeightMatrix(type: layout.type, rows: rows, cols: cols, rowBytes: cols / 32 * 34, data: raw.baseAddress!)
+                let x = (0 ..< 2 * cols).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+                var y = [Float](repeating: .nan, count: 2 * rows + 1)
+                y[2 * rows] = 12345  // guard element just past the output
+                Matmul(pool: pool, path: .gemm).apply(w, x: x, m: 2, y: &y)
+                XCTAssertEqual(y[2 * rows], 12345)
+                var row = [Float](repeating: 0, count: cols)
+                for r in [0, rows / 2, rows - 1] {
+                    w.dequantizeRow(r, into: &row)
+                    for i in 0 ..< 2 {
+                        let e = (0 ..< cols).reduce(Double(0)) { $0 + Double(row[$1]) * Double(x[i * cols + $1]) }
+                        XCTAssertEqual(Double(y[i * rows + r]), e, accuracy: 1e-3 * max(1, abs(e)))
+                    }
+                }
+                XCTAssertFalse(y[0 ..< 2 * rows].contains { $0.isNaN })
+            }
+        }
+    }
+
     func testPoolRunsEveryTaskOnce() {
         let pool = ComputePool(threadCount: 2)
         for n in [1, 2, 3, 64, 1000] {

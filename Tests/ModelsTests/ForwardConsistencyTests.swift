@@ -1,0 +1,55 @@
+import Kernels
+import Models
+import XCTest
+
+/// The forward pass agrees with itself across the ways a batch can be laid out: one
+/// prompt chunk versus token by token (BLAS attention versus the paged walk), an identity
+/// versus a scrambled block table, one sequence versus several in one batch.
+final class ForwardConsistencyTests: XCTestCase {
+    let prompt: [Int32] = [504, 3458, 4198, 16703, 282, 1462, 14746, 30, 288, 10185, 28, 915, 253, 2006, 1007, 11596,
+                           30, 378, 3849, 1326, 314, 260, 1377, 282, 1694, 30, 1345, 15012, 2384, 4144, 32, 2]
+
+    func testPromptChunkMatchesTokenByToken() throws {
+        let (_, model) = try TestModels.load(TestModels.smolLM2, path: .gemm)
+        let whole = try SequenceRunner(model: model, capacity: 64).feed(prompt, at: 0, all: true)
+        let stepper = SequenceRunner(model: model, capacity: 64)
+        for (i, t) in prompt.enumerated() {
+            let step = try stepper.feed([t], at: i)[0]
+            let scale = whole[i].map(abs).max()!
+            let diff = zip(step, whole[i]).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(diff / scale, 1e-3, "position \(i)")
+        }
+    }
+
+    func testScrambledBlockTableGivesSameLogits() throws {
+        let (_, model) = try TestModels.load(TestModels.smolLM2)
+        let a = try SequenceRunner(model: model, capacity: 64, blockSize: 4).feed(prompt, at: 0)
+        let b = try SequenceRunner(model: model, capacity: 64, blockSize: 4, table: [9, 3, 14, 0, 7, 12, 1, 5, 2, 8]).feed(prompt, at: 0)
+        XCTAssertEqual(a, b)
+    }
+
+    func testSequencesInOneBatchMatchSequencesAlone() throws {
+        let (_, model) = try TestModels.load(TestModels.smolLM2, path: .gemm)
+        let cache = model.makeCache(numBlocks: 12, blockSize: 8)
+        let seqs: [[Int32]] = [Array(prompt[0 ..< 20]), Array(prompt[3 ..< 9]), [prompt[5]]]
+        let tables: [[Int32]] = [[0, 1, 2], [3, 4], [5]]
+        var batch = ForwardBatch()
+        for (s, t) in zip(seqs, tables) { batch.append(tokens: s, startPosition: 0, blockTable: t, logitsFor: [s.count - 1]) }
+        let together = try model.forward(batch, cache: cache)
+        let v = model.config.vocabularySize
+        for (i, s) in seqs.enumerated() {
+            let alone = try SequenceRunner(model: model, capacity: 32).feed(s, at: 0)[0]
+            let row = Array(UnsafeBufferPointer(start: together.pointer + i * v, count: v))
+            let diff = zip(alone, row).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(diff, 1e-3, "sequence \(i)")
+        }
+    }
+
+    func testBadInputIsATypedError() throws {
+        let (_, model) = try TestModels.load(TestModels.smolLM2)
+        let runner = SequenceRunner(model: model, capacity: 16)
+        XCTAssertThrowsError(try runner.feed([Int32(model.config.vocabularySize)], at: 0))
+        XCTAssertThrowsError(try runner.feed([-1], at: 0))
+        XCTAssertThrowsError(try runner.feed([1, 2], at: 15))  // beyond the blocks it was given
+    }
+}
