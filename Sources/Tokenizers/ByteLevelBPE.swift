@@ -1,0 +1,111 @@
+/// Byte-level BPE (GPT-2 style, `tokenizer.ggml.model` = "gpt2"): words from the
+/// pre-tokenizer are mapped byte by byte onto printable characters, then merged pairwise by
+/// merge rank (lowest first, leftmost on ties) until no ranked pair remains.
+public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
+    public let vocabulary: Vocabulary
+    let preTokenizer: PreTokenizer
+    /// UTF-8 of "left right" → rank
+    let ranks: [[UInt8]: Int]
+    let splitter: SpecialTokenSplitter
+    /// byte → its printable stand-in, and back
+    static let byteToChar: [Character] = makeByteMap()
+    /// byte → UTF-8 of its stand-in
+    static let byteToUTF8: [[UInt8]] = byteToChar.map { Array(String($0).utf8) }
+    static let charToByte: [Character: UInt8] = Dictionary(uniqueKeysWithValues: byteToChar.enumerated().map { ($1, UInt8($0)) })
+    /// Decoded bytes of every token (control tokens: their spelling).
+    let pieces: [[UInt8]]
+
+    public init(vocabulary: Vocabulary, merges: [String], preTokenizer: PreTokenizer) throws {
+        self.vocabulary = vocabulary
+        self.preTokenizer = preTokenizer
+        var ranks: [[UInt8]: Int] = [:]
+        ranks.reserveCapacity(merges.count)
+        for (i, m) in merges.enumerated() {
+            // The separator is the first space after the first character.
+            guard m.unicodeScalars.dropFirst().contains(" ") else {
+                throw TokenizerError.malformed("merge \(i) '\(m)' has no separator")
+            }
+            if ranks[Array(m.utf8)] == nil { ranks[Array(m.utf8)] = i }
+        }
+        self.ranks = ranks
+        splitter = SpecialTokenSplitter(vocabulary: vocabulary)
+        pieces = vocabulary.tokens.enumerated().map { i, t in
+            switch vocabulary.types[i] {
+            case .control, .userDefined, .unknown, .unused: return Array(t.utf8)
+            default:
+                // Map each stand-in character back to its byte; characters outside the map
+                // (not produced by byte-level encoding) keep their UTF-8.
+                var out: [UInt8] = []
+                for ch in t { if let b = Self.charToByte[ch] { out.append(b) } else { out += Array(String(ch).utf8) } }
+                return out
+            }
+        }
+    }
+
+    static func makeByteMap() -> [Character] {
+        var printable = Set<Int>(33 ... 126)
+        printable.formUnion(161 ... 172)
+        printable.formUnion(174 ... 255)
+        var next = 256
+        return (0 ..< 256).map { b in
+            if printable.contains(b) { return Character(Unicode.Scalar(UInt32(b))!) }
+            defer { next += 1 }
+            return Character(Unicode.Scalar(UInt32(next))!)
+        }
+    }
+
+    public var vocabularySize: Int { vocabulary.tokens.count }
+    public var bosTokenID: Int32? { vocabulary.bos }
+    public var eosTokenID: Int32? { vocabulary.eos }
+    public var addBOS: Bool { vocabulary.addBOS }
+    public var eogTokenIDs: Set<Int32> { vocabulary.endOfGeneration }
+    public func tokenText(_ id: Int32) -> String? { id >= 0 && Int(id) < vocabulary.tokens.count ? vocabulary.tokens[Int(id)] : nil }
+    public func tokenBytes(_ id: Int32) -> [UInt8] { id >= 0 && Int(id) < pieces.count ? pieces[Int(id)] : [] }
+    public func isControl(_ id: Int32) -> Bool { vocabulary.isControl(id) }
+
+    public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
+        var out: [Int32] = []
+        if addSpecial, vocabulary.addBOS, let bos = vocabulary.bos { out.append(bos) }
+        for fragment in splitter.split(Array(text.utf8), parseSpecial: parseSpecial) {
+            switch fragment {
+            case .token(let id): out.append(id)
+            case .text(let bytes):
+                for word in preTokenizer.split(String(decoding: bytes, as: UTF8.self)) { encodeWord(word, into: &out) }
+            }
+        }
+        if addSpecial, vocabulary.addEOS, let eos = vocabulary.eos { out.append(eos) }
+        return out
+    }
+
+    func encodeWord(_ word: String, into out: inout [Int32]) {
+        let mapped = word.utf8.map { Self.byteToUTF8[Int($0)] }
+        var symbols = SymbolList(mapped)
+        struct Pair { let rank: Int; let left: Int; let length: Int }
+        var queue = MinHeap<Pair> { ($0.rank, $0.left) < ($1.rank, $1.left) }
+        func consider(_ left: Int) {
+            let right = symbols.next[left]
+            guard left >= 0, right >= 0 else { return }
+            if let r = ranks[symbols.text[left] + [0x20] + symbols.text[right]] {
+                queue.push(Pair(rank: r, left: left, length: symbols.text[left].count + symbols.text[right].count))
+            }
+        }
+        for i in mapped.indices.dropLast() { consider(i) }
+        while let p = queue.pop() {
+            let right = symbols.next[p.left]
+            // Skip pairs made stale by an earlier merge.
+            guard symbols.alive[p.left], right >= 0, symbols.text[p.left].count + symbols.text[right].count == p.length else { continue }
+            symbols.merge(p.left)
+            if symbols.prev[p.left] >= 0 { consider(symbols.prev[p.left]) }
+            consider(p.left)
+        }
+        for s in symbols.survivors {
+            if let id = vocabulary.tokenToID[s] {
+                out.append(id)
+            } else {
+                for ch in String(decoding: s, as: UTF8.self).unicodeScalars {
+                    if let id = vocabulary.tokenToID[Array(String(ch).utf8)] { out.append(id) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+/// Splits text into words before byte-level BPE, as the model's pre-tokenizer regex does
+/// (`tokenizer.ggml.pre`). Each pattern is a hand-written scanner over Unicode scalars
+/// with the regex's own alternation order; a "word" never crosses a special token.
+public enum PreTokenizer: String, Sendable, CaseIterable {
+    /// GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+    case gpt2
+    /// Every number character alone (\p{N}), then GPT-2's pattern (SmolLM, StarCoder).
+    case smollm
+    /// Llama 3: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+    case llama3
+    /// Qwen 2: as Llama 3 with single digits (\p{N}).
+    case qwen2
+
+    /// `tokenizer.ggml.pre` names mapped to a scanner; unknown names fall back to GPT-2's.
+    public static func named(_ name: String?) -> PreTokenizer {
+        switch name ?? "" {
+        case "smollm", "starcoder", "codeshell", "refact", "exaone", "minerva": return .smollm
+        case "llama3", "llama-bpe", "llama-v3", "dbrx", "smaug-bpe", "falcon3", "pixtral": return .llama3
+        case "qwen2", "deepseek-r1-qwen", "hunyuan": return .qwen2
+        default: return .gpt2
+        }
+    }
+
+    /// Words of `text` as scalar ranges, covering the text completely and in order.
+    public func split(_ text: String) -> [String] {
+        let scalars = Array(text.unicodeScalars)
+        var words: [String] = []
+        func emit(_ r: Range<Int>) {
+            var s = String.UnicodeScalarView()
+            s.append(contentsOf: scalars[r])
+            words.append(String(s))
+        }
+        switch self {
+        case .gpt2: Self.gpt2(scalars, 0 ..< scalars.count, emit)
+        case .smollm:
+            var start = 0
+            for i in scalars.indices where CharClass.of(scalars[i]).isNumber {
+                if i > start { Self.gpt2(scalars, start ..< i, emit) }
+                emit(i ..< i + 1)
+                start = i + 1
+            }
+            if start < scalars.count { Self.gpt2(scalars, start ..< scalars.count, emit) }
+        case .llama3: Self.llama3(scalars, 0 ..< scalars.count, maxDigits: 3, emit)
+        case .qwen2: Self.llama3(scalars, 0 ..< scalars.count, maxDigits: 1, emit)
+        }
+        return words
+    }
+
+    /// Apostrophe contractions; returns the match length or 0.
+    static func contraction(_ s: [Unicode.Scalar], _ pos: Int, _ end: Int, caseInsensitive: Bool) -> Int {
+        guard s[pos] == "'", pos + 1 < end else { return 0 }
+        func lower(_ c: Unicode.Scalar) -> Unicode.Scalar {
+            caseInsensitive && c.value >= 65 && c.value <= 90 ? Unicode.Scalar(c.value + 32)! : c
+        }
+        let a = lower(s[pos + 1])
+        if a == "s" || a == "t" || a == "m" || a == "d" { return 2 }
+        if pos + 2 < end {
+            let b = lower(s[pos + 2])
+            if (a == "r" && b == "e") || (a == "v" && b == "e") || (a == "l" && b == "l") { return 3 }
+        }
+        return 0
+    }
+
+    static func gpt2(_ s: [Unicode.Scalar], _ range: Range<Int>, _ emit: (Range<Int>) -> Void) {
+        let end = range.upperBound
+        func cls(_ i: Int) -> CharClass { i < end ? CharClass.of(s[i]) : .outOfRange }
+        var pos = range.lowerBound
+        while pos < end {
+            let start = pos
+            let c = s[pos]
+            let n = contraction(s, pos, end, caseInsensitive: false)
+            if n > 0 { emit(pos ..< pos + n); pos += n; continue }
+            // An optional leading space belongs to the letter/number/symbol run after it.
+            let lead = c == " " ? cls(pos + 1) : cls(pos)
+            if lead.isLetter || lead.isNumber || lead.isOther {
+                if c == " " { pos += 1 }
+                while cls(pos).sameRun(as: lead) { pos += 1 }
+                emit(start ..< pos)
+                continue
+            }
+            var ws = 0
+            while cls(pos + ws).isWhitespace { ws += 1 }
+            if ws > 1 && pos + ws < end {       // \s+(?!\S): leave the last space for the next word
+                pos += ws - 1
+            } else if ws > 0 {                  // \s+
+                pos += ws
+            } else {
+                pos += 1
+            }
+            emit(start ..< pos)
+        }
+    }
+
+    static func llama3(_ s: [Unicode.Scalar], _ range: Range<Int>, maxDigits: Int, _ emit: (Range<Int>) -> Void) {
+        let end = range.upperBound
+        func cls(_ i: Int) -> CharClass { i < end ? CharClass.of(s[i]) : .outOfRange }
+        func isNewline(_ i: Int) -> Bool { i < end && (s[i] == "\r" || s[i] == "\n") }
+        var pos = range.lowerBound
+        while pos < end {
+            let start = pos
+            let n = contraction(s, pos, end, caseInsensitive: true)
+            if n > 0 { emit(pos ..< pos + n); pos += n; continue }
+            let c = cls(pos)
+            // [^\r\n\p{L}\p{N}]?\p{L}+
+            if c.isLetter || (!isNewline(pos) && !c.isNumber && cls(pos + 1).isLetter) {
+                pos += 1
+                while cls(pos).isLetter { pos += 1 }
+                emit(start ..< pos)
+                continue
+            }
+            // \p{N}{1,maxDigits}
+            if c.isNumber {
+                while pos < end && pos - start < maxDigits && cls(pos).isNumber { pos += 1 }
+                emit(start ..< pos)
+                continue
+            }
+            // ' ?[^\s\p{L}\p{N}]+[\r\n]*'
+            let lead = s[pos] == " " ? cls(pos + 1) : c
+            if lead.isOther {
+                if s[pos] == " " { pos += 1 }
+                while cls(pos).isOther { pos += 1 }
+                while isNewline(pos) { pos += 1 }
+                emit(start ..< pos)
+                continue
+            }
+            var ws = 0
+            var lastNewline = -1
+            while cls(pos + ws).isWhitespace {
+                if isNewline(pos + ws) { lastNewline = pos + ws }
+                ws += 1
+            }
+            if lastNewline >= 0 {                 // \s*[\r\n]+
+                pos = lastNewline + 1
+            } else if ws > 1 && pos + ws < end {  // \s+(?!\S)
+                pos += ws - 1
+            } else if ws > 0 {                    // \s+
+                pos += ws
+            } else {
+                pos += 1
+            }
+            emit(start ..< pos)
+        }
+    }
+}
+
+/// The character classes the pre-tokenizer patterns use: \p{L}, \p{N}, \s, and the rest.
+enum CharClass: Equatable {
+    case letter, number, whitespace, other, outOfRange
+
+    var isLetter: Bool { self == .letter }
+    var isNumber: Bool { self == .number }
+    var isWhitespace: Bool { self == .whitespace }
+    /// [^\s\p{L}\p{N}]
+    var isOther: Bool { self == .other }
+
+    func sameRun(as lead: CharClass) -> Bool { self == lead }
+
+    static func of(_ c: Unicode.Scalar) -> CharClass {
+        let v = c.value
+        if v < 128 {
+            switch v {
+            case 48 ... 57: return .number
+            case 65 ... 90, 97 ... 122: return .letter
+            case 9 ... 13, 32: return .whitespace
+            default: return .other
+            }
+        }
+        let p = c.properties
+        if p.isWhitespace { return .whitespace }
+        switch p.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return .letter
+        case .decimalNumber, .letterNumber, .otherNumber: return .number
+        default: return .other
+        }
+    }
+}

@@ -1,0 +1,95 @@
+/// SentencePiece-style BPE (`tokenizer.ggml.model` = "llama"): spaces become "▁", the text
+/// starts as single characters, and the adjacent pair whose concatenation is the
+/// highest-scoring vocabulary piece is merged first (leftmost on ties). Characters left
+/// outside the vocabulary fall back to their UTF-8 bytes as `<0xNN>` tokens.
+public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
+    public let vocabulary: Vocabulary
+    let splitter: SpecialTokenSplitter
+    /// byte → id of its `<0xNN>` token
+    let byteTokens: [Int32?]
+    let pieces: [[UInt8]]
+
+    public init(vocabulary: Vocabulary) {
+        self.vocabulary = vocabulary
+        splitter = SpecialTokenSplitter(vocabulary: vocabulary)
+        byteTokens = (0 ..< 256).map { vocabulary.tokenToID[Array(String(format: "<0x%02X>", $0).utf8)] }
+        pieces = vocabulary.tokens.enumerated().map { i, t in
+            switch vocabulary.types[i] {
+            case .byte:
+                // "<0xNN>"
+                let hex = t.dropFirst(3).prefix(2)
+                return UInt8(hex, radix: 16).map { [$0] } ?? Array(t.utf8)
+            case .normal:
+                return Array(t.replacingOccurrences(of: "\u{2581}", with: " ").utf8)
+            default:
+                return Array(t.utf8)
+            }
+        }
+    }
+
+    public var vocabularySize: Int { vocabulary.tokens.count }
+    public var bosTokenID: Int32? { vocabulary.bos }
+    public var eosTokenID: Int32? { vocabulary.eos }
+    public var addBOS: Bool { vocabulary.addBOS }
+    public var eogTokenIDs: Set<Int32> { vocabulary.endOfGeneration }
+    public func tokenText(_ id: Int32) -> String? { id >= 0 && Int(id) < vocabulary.tokens.count ? vocabulary.tokens[Int(id)] : nil }
+    public func tokenBytes(_ id: Int32) -> [UInt8] { id >= 0 && Int(id) < pieces.count ? pieces[Int(id)] : [] }
+    public func isControl(_ id: Int32) -> Bool { vocabulary.isControl(id) }
+
+    public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
+        var out: [Int32] = []
+        if addSpecial, vocabulary.addBOS, let bos = vocabulary.bos { out.append(bos) }
+        var previousWasSpecial = true
+        for fragment in splitter.split(Array(text.utf8), parseSpecial: parseSpecial) {
+            switch fragment {
+            case .token(let id):
+                out.append(id)
+                previousWasSpecial = true
+            case .text(let bytes):
+                var s = String(decoding: bytes, as: UTF8.self)
+                if vocabulary.addSpacePrefix && previousWasSpecial { s = " " + s }
+                encodeFragment(s.replacingOccurrences(of: " ", with: "\u{2581}"), into: &out)
+                previousWasSpecial = false
+            }
+        }
+        if addSpecial, vocabulary.addEOS, let eos = vocabulary.eos { out.append(eos) }
+        return out
+    }
+
+    func encodeFragment(_ text: String, into out: inout [Int32]) {
+        let chars = text.unicodeScalars.map { Array(String($0).utf8) }
+        guard !chars.isEmpty else { return }
+        var symbols = SymbolList(chars)
+        struct Pair { let score: Float; let left: Int; let length: Int }
+        var queue = MinHeap<Pair> { ($0.score, -$0.left) > ($1.score, -$1.left) }
+        func consider(_ left: Int) {
+            let right = symbols.next[left]
+            guard left >= 0, right >= 0 else { return }
+            let joined = symbols.text[left] + symbols.text[right]
+            if let id = vocabulary.tokenToID[joined] {
+                queue.push(Pair(score: vocabulary.scores[Int(id)], left: left, length: joined.count))
+            }
+        }
+        for i in chars.indices.dropLast() { consider(i) }
+        while let p = queue.pop() {
+            let right = symbols.next[p.left]
+            guard symbols.alive[p.left], right >= 0, symbols.text[p.left].count + symbols.text[right].count == p.length else { continue }
+            symbols.merge(p.left)
+            if symbols.prev[p.left] >= 0 { consider(symbols.prev[p.left]) }
+            consider(p.left)
+        }
+        for s in symbols.survivors {
+            if let id = vocabulary.tokenToID[s] {
+                out.append(id)
+            } else {
+                for b in s {
+                    if let id = byteTokens[Int(b)] { out.append(id) } else if let unk = vocabulary.unknown { out.append(unk) }
+                }
+            }
+        }
+    }
+}
+
+#if canImport(Foundation)
+import Foundation
+#endif

@@ -1,0 +1,19 @@
+import ModelFormats
+
+/// Builds the tokenizer a GGUF file describes.
+public enum TokenizerFactory {
+    public static func load(from f: GGUFFile) throws -> any Tokenizer {
+        guard let model = f.metadata["tokenizer.ggml.model"]?.string else { throw TokenizerError.missing("tokenizer.ggml.model") }
+        let vocabulary = try Vocabulary.load(from: f)
+        switch model {
+        case "gpt2":
+            guard let merges = f.metadata["tokenizer.ggml.merges"]?.array?.strings else { throw TokenizerError.missing("tokenizer.ggml.merges") }
+            return try ByteLevelBPE(vocabulary: vocabulary, merges: merges,
+                                    preTokenizer: PreTokenizer.named(f.metadata["tokenizer.ggml.pre"]?.string))
+        case "llama":
+            return SentencePieceBPE(vocabulary: vocabulary)
+        default:
+            throw TokenizerError.unsupportedModel(model)
+        }
+    }
+}
