@@ -47,7 +47,7 @@ uint16_t tern_fp32_to_fp16(float f) {
     return u;
 }
 
-void tern_init(void) {
+__attribute__((constructor)) void tern_init(void) {
     if (atomic_load(&initialized)) return;
     for (uint32_t i = 0; i < 65536; i++) tern_fp16_table[i] = half_to_float((uint16_t)i);
     have_avx2 = tern_cpu_has_avx2_fma();

@@ -1,36 +1,50 @@
-// Quantization of activation rows into Tern's int8 activation blocks, so that dot products
-// with quantized weights run on integers.
+// Quantization of activation rows into int8 blocks, so that dot products with quantized
+// weights run on integers. The arithmetic follows llama.cpp's reference (scales from the
+// largest magnitude, round-half-even, 32-element scales kept at half precision), so that
+// logits agree with it as closely as integer sums allow.
 #include "quants.h"
 #include <math.h>
+
+static inline float round_to_half(float f) { return tern_fp16_table[tern_fp32_to_fp16(f)]; }
 
 static void quantize_q8_32(const float *x, act_q8_32 *y, int k) {
     for (int i = 0; i < k / 32; i++, x += 32) {
         float amax = 0;
         for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
-        float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
+        float d = amax / 127.0f, id = amax != 0 ? 127.0f / amax : 0.0f;
         int sum = 0;
         for (int j = 0; j < 32; j++) {
             int q = (int)lrintf(x[j] * id);
             y[i].qs[j] = (int8_t)q;
             sum += q;
         }
-        y[i].d = d;
-        y[i].s = d * (float)sum;
+        y[i].d = round_to_half(d);
+        y[i].s = round_to_half(d * (float)sum);
     }
 }
 
 static void quantize_q8_256(const float *x, act_q8_256 *y, int k) {
     for (int i = 0; i < k / 256; i++, x += 256) {
-        float amax = 0;
-        for (int j = 0; j < 256; j++) amax = fmaxf(amax, fabsf(x[j]));
-        float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
-        for (int j = 0; j < 256; j++) y[i].qs[j] = (int8_t)lrintf(x[j] * id);
+        float amax = 0, max = 0;  // largest magnitude, and that value with its sign
+        for (int j = 0; j < 256; j++) {
+            float a = fabsf(x[j]);
+            if (a > amax) { amax = a; max = x[j]; }
+        }
+        if (amax == 0) {
+            memset(&y[i], 0, sizeof(act_q8_256));
+            continue;
+        }
+        float iscale = -127.0f / max;
+        for (int j = 0; j < 256; j++) {
+            int v = (int)lrintf(iscale * x[j]);
+            y[i].qs[j] = (int8_t)(v < 127 ? v : 127);
+        }
         for (int g = 0; g < 16; g++) {
             int s = 0;
             for (int j = 0; j < 16; j++) s += y[i].qs[g * 16 + j];
             y[i].bsums[g] = (int16_t)s;
         }
-        y[i].d = d;
+        y[i].d = 1 / iscale;
     }
 }
 
@@ -39,5 +53,23 @@ void tern_quantize_act(int fmt, const float *x, void *dst, int k) {
     case TERN_ACT_Q8_32: quantize_q8_32(x, dst, k); break;
     case TERN_ACT_Q8_256: quantize_q8_256(x, dst, k); break;
     default: memcpy(dst, x, (size_t)k * sizeof(float)); break;
+    }
+}
+
+void tern_round_act(int fmt, const float *x, float *out, int k) {
+    if (fmt == TERN_ACT_Q8_32) {
+        act_q8_32 b;
+        for (int i = 0; i < k / 32; i++) {
+            quantize_q8_32(x + 32 * i, &b, 32);
+            for (int j = 0; j < 32; j++) out[32 * i + j] = b.d * b.qs[j];
+        }
+    } else if (fmt == TERN_ACT_Q8_256) {
+        act_q8_256 b;
+        for (int i = 0; i < k / 256; i++) {
+            quantize_q8_256(x + 256 * i, &b, 256);
+            for (int j = 0; j < 256; j++) out[256 * i + j] = b.d * b.qs[j];
+        }
+    } else if (x != out) {
+        memcpy(out, x, (size_t)k * sizeof(float));
     }
 }

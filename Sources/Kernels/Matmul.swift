@@ -20,6 +20,7 @@ public final class Matmul: @unchecked Sendable {
     let panelFloats = 1 << 18
     private let actScratch = ByteScratch()
     private let panels: [FloatBuffer]  // per thread: (panelRows, cols)
+    private let roundedX = FloatBuffer(count: 1 << 16)  // (m, cols) activations as int8 blocks represent them
 
     public init(pool: ComputePool, path: MatmulPath = .auto, gemmMinRows: Int = 12) {
         self.pool = pool
@@ -107,6 +108,16 @@ public final class Matmul: @unchecked Sendable {
         let nPanels = (w.rows + panelRows - 1) / panelRows
         if w.cols > panelFloats { for b in panels where b.count < panelRows * w.cols { b.resize(panelRows * w.cols) } }
         let isF32 = w.type == Int32(TERN_F32)
+        // The activations as the GEMV path quantizes them, so both paths compute the same
+        // products (and agree with llama.cpp's integer kernels): (m, cols).
+        let fmt = tern_act_format(w.type)
+        var xr = x
+        if fmt != Int32(TERN_ACT_F32) {
+            if roundedX.count < m * w.cols { roundedX.resize(m * w.cols) }
+            for r in 0 ..< m { tern_round_act(fmt, x + r * w.cols, roundedX.pointer + r * w.cols, Int32(w.cols)) }
+            xr = UnsafePointer(roundedX.pointer)
+        }
+        let a = xr
         pool.run(tasks: threads) { [panels] t in
             var p = t
             while p < nPanels {
@@ -118,7 +129,7 @@ public final class Matmul: @unchecked Sendable {
                     w.dequantizeRows(r0, r1, into: panels[t].pointer)
                     b = UnsafePointer(panels[t].pointer)
                 }
-                BLAS.gemmABt(m: m, n: r1 - r0, k: w.cols, a: x, lda: w.cols, b: b, ldb: w.cols, c: y + r0, ldc: ldy)
+                BLAS.gemmABt(m: m, n: r1 - r0, k: w.cols, a: a, lda: w.cols, b: b, ldb: w.cols, c: y + r0, ldc: ldy)
                 p += threads
             }
         }

@@ -196,7 +196,7 @@ PROMPTS = [
 
 def make_greedy(n_gen=32):
     for model in MODELS:
-        llm = llama(model, n_ctx=512, n_batch=512, n_threads=2)
+        llm = llama(model, n_ctx=512, n_batch=512, n_threads=2, logits_all=True)
         add_bos = llm._model.add_bos_token() if hasattr(llm._model, "add_bos_token") else model == "gemma3"
         eog = {llm.token_eos()}
         out = []
@@ -208,7 +208,7 @@ def make_greedy(n_gen=32):
             for _ in range(n_gen):
                 tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
                 gen.append(tok)
-                if tok in eog or llm._model.token_is_eog(tok) if hasattr(llm._model, "token_is_eog") else tok in eog:
+                if tok in eog:
                     break
                 llm.eval([tok])
             out.append({"prompt": p, "prompt_ids": list(ids), "generated": gen,

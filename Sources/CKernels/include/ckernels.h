@@ -18,7 +18,7 @@ enum {
 // Activation formats the dot products take.
 enum { TERN_ACT_F32 = 0, TERN_ACT_Q8_32 = 1, TERN_ACT_Q8_256 = 2 };
 
-/// One-time setup (fp16 table, CPU feature check). Safe to call more than once.
+/// One-time setup (fp16 table, CPU feature check); runs at load time, safe to call again.
 void tern_init(void);
 /// 1 if the AVX2/FMA kernels are in use.
 int tern_using_avx2(void);
@@ -34,6 +34,10 @@ int tern_act_format(int type);
 size_t tern_act_row_bytes(int fmt, int k);
 /// Quantize one activation row of `k` floats into format `fmt` (k a multiple of the block size).
 void tern_quantize_act(int fmt, const float *x, void *dst, int k);
+
+/// out = the values the int8 activation blocks of format `fmt` represent for x (k floats):
+/// what the GEMV path's dot products see, for the GEMM path to use the same numbers.
+void tern_round_act(int fmt, const float *x, float *out, int k);
 
 /// Dequantize `n` elements (whole blocks) of type `type` from `src` into `dst`.
 /// Returns 0, or -1 for an unsupported type.
