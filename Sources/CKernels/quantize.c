@@ -73,3 +73,26 @@ void tern_round_act(int fmt, const float *x, float *out, int k) {
         memcpy(out, x, (size_t)k * sizeof(float));
     }
 }
+
+void tern_act_offset_deltas(const void *act, int k, float *delta) {
+    const act_q8_32 *b = act;
+    for (int i = 0; i < k / 32; i++) {
+        int sum = 0;
+        for (int j = 0; j < 32; j++) sum += b[i].qs[j];
+        delta[i] = b[i].s - b[i].d * (float)sum;
+    }
+}
+
+void tern_extract_offsets(const void *w, size_t row_bytes, int k, int r0, int r1, float *out) {
+    const uint8_t *wb = w;
+    int nb = k / 32;
+    size_t block = row_bytes / (size_t)nb;
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = wb + (size_t)r * row_bytes;
+        for (int i = 0; i < nb; i++) {
+            uint16_t m;
+            memcpy(&m, row + (size_t)i * block + 2, 2);  // Q4_1/Q5_1 blocks: d, then m
+            out[(size_t)(r - r0) * nb + i] = f16(m);
+        }
+    }
+}

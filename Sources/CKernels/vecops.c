@@ -55,8 +55,11 @@ void tern_axpy(float *y, const float *x, float a, int n) {
 }
 
 void tern_rmsnorm(const float *x, const float *weight, float *out, int n, float eps) {
-    float ss = tern_dot_f32(x, x, n);
-    float scale = 1.0f / sqrtf(ss / (float)n + eps);
+    // Sum of squares in double, as llama.cpp does: int8 activation rounding downstream
+    // amplifies last-bit differences, so this is kept identical rather than fast.
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (double)(x[i] * x[i]);
+    float scale = 1.0f / sqrtf((float)(ss / n) + eps);
     if (weight) for (int i = 0; i < n; i++) out[i] = x[i] * scale * weight[i];
     else for (int i = 0; i < n; i++) out[i] = x[i] * scale;
 }

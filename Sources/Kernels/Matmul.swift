@@ -21,12 +21,15 @@ public final class Matmul: @unchecked Sendable {
     private let actScratch = ByteScratch()
     private let panels: [FloatBuffer]  // per thread: (panelRows, cols)
     private let roundedX = FloatBuffer(count: 1 << 16)  // (m, cols) activations as int8 blocks represent them
+    private let deltas = FloatBuffer(count: 1 << 12)     // (m, cols / 32) offset corrections
+    private let offsets: [FloatBuffer]                   // per thread: (panelRows, cols / 32) block minimums
 
-    public init(pool: ComputePool, path: MatmulPath = .auto, gemmMinRows: Int = 12) {
+    public init(pool: ComputePool, path: MatmulPath = .auto, gemmMinRows: Int = 24) {
         self.pool = pool
         self.path = path
         self.gemmMinRows = gemmMinRows
         panels = (0 ..< pool.threadCount).map { _ in FloatBuffer(count: 1 << 18) }
+        offsets = (0 ..< pool.threadCount).map { _ in FloatBuffer(count: 1 << 14) }
     }
 
     public func usesGEMM(rows m: Int) -> Bool {
@@ -78,7 +81,9 @@ public final class Matmul: @unchecked Sendable {
         }
         let base = actScratch.reserve(total)
         for (fmt, f) in formats {
-            for r in 0 ..< m { tern_quantize_act(fmt, x + r * cols, base + f.offset + r * f.rowBytes, Int32(cols)) }
+            pool.parallelRanges(m, minChunk: 4, chunksPerThread: 1) { rows in
+                for r in rows { tern_quantize_act(fmt, x + r * cols, base + f.offset + r * f.rowBytes, Int32(cols)) }
+            }
         }
         // Work items: (matrix, row range), about 4 per thread in all.
         let totalRows = ws.reduce(0) { $0 + $1.rows }
@@ -114,11 +119,29 @@ public final class Matmul: @unchecked Sendable {
         var xr = x
         if fmt != Int32(TERN_ACT_F32) {
             if roundedX.count < m * w.cols { roundedX.resize(m * w.cols) }
-            for r in 0 ..< m { tern_round_act(fmt, x + r * w.cols, roundedX.pointer + r * w.cols, Int32(w.cols)) }
-            xr = UnsafePointer(roundedX.pointer)
+            let out = roundedX.pointer, cols = w.cols
+            pool.parallelRanges(m, minChunk: 8, chunksPerThread: 2) { rows in
+                for r in rows { tern_round_act(fmt, x + r * cols, out + r * cols, Int32(cols)) }
+            }
+            xr = UnsafePointer(out)
         }
         let a = xr
-        pool.run(tasks: threads) { [panels] t in
+        // Q4_1/Q5_1: the per-block offset correction of the integer kernels, (m, cols / 32).
+        let needsFix = w.type == Int32(TERN_Q4_1) || w.type == Int32(TERN_Q5_1)
+        if needsFix {
+            let actRow = tern_act_row_bytes(fmt, Int32(w.cols))
+            let act = actScratch.reserve(actRow * m)
+            if deltas.count < m * (w.cols / 32) { deltas.resize(m * (w.cols / 32)) }
+            let d = deltas.pointer, cols = w.cols
+            pool.parallelRanges(m, minChunk: 8, chunksPerThread: 2) { rows in
+                for r in rows {
+                    tern_quantize_act(fmt, x + r * cols, act + r * actRow, Int32(cols))
+                    tern_act_offset_deltas(act + r * actRow, Int32(cols), d + r * (cols / 32))
+                }
+            }
+        }
+        let delta = UnsafePointer(deltas.pointer)
+        pool.run(tasks: threads) { [panels, offsets] t in
             var p = t
             while p < nPanels {
                 let r0 = p * panelRows, r1 = min(w.rows, r0 + panelRows)
@@ -130,6 +153,14 @@ public final class Matmul: @unchecked Sendable {
                     b = UnsafePointer(panels[t].pointer)
                 }
                 BLAS.gemmABt(m: m, n: r1 - r0, k: w.cols, a: a, lda: w.cols, b: b, ldb: w.cols, c: y + r0, ldc: ldy)
+                if needsFix {
+                    // y[:, r0..<r1] += delta (m, nb) · offsets (r1 - r0, nb)ᵀ
+                    let nb = w.cols / 32
+                    if offsets[t].count < (r1 - r0) * nb { offsets[t].resize((r1 - r0) * nb) }
+                    tern_extract_offsets(w.data, w.rowBytes, Int32(w.cols), Int32(r0), Int32(r1), offsets[t].pointer)
+                    BLAS.gemmABt(m: m, n: r1 - r0, k: nb, a: delta, lda: nb, b: offsets[t].pointer, ldb: nb,
+                                 c: y + r0, ldc: ldy, beta: 1)
+                }
                 p += threads
             }
         }

@@ -41,6 +41,29 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    /// The two paths compute the same products (int8-rounded activations, half-precision
+    /// block sums for Q4_1/Q5_1), so they agree far more closely than either does with fp32.
+    func testPathsAgreeWithEachOther() {
+        let pool = ComputePool(threadCount: 2)
+        var rng = SystemRandomNumberGenerator()
+        let (rows, cols, m) = (64, 512, 5)
+        for layout in QuantDotTests.layouts {
+            let data = (0 ..< rows).flatMap { _ in
+                QuantDotTests.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: cols, rng: &rng)
+            }
+            data.withUnsafeBytes { raw in
+                let w = WeightMatrix(type: layout.type, rows: rows, cols: cols, rowBytes: cols / layout.elems * layout.bytes,
+                                     data: raw.baseAddress!)
+                let x = (0 ..< m * cols).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+                var a = [Float](repeating: 0, count: m * rows), b = a
+                Matmul(pool: pool, path: .gemv).apply(w, x: x, m: m, y: &a)
+                Matmul(pool: pool, path: .gemm).apply(w, x: x, m: m, y: &b)
+                let norm = a.map(abs).max()! + 1e-6
+                for (p, q) in zip(a, b) { XCTAssertEqual(p, q, accuracy: 2e-5 * norm, "type \(layout.type)") }
+            }
+        }
+    }
+
     func testF32WeightsTakeBothPaths() {
         let pool = ComputePool(threadCount: 2)
         let (rows, cols) = (33, 64)

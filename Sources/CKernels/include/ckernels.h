@@ -39,6 +39,14 @@ void tern_quantize_act(int fmt, const float *x, void *dst, int k);
 /// what the GEMV path's dot products see, for the GEMM path to use the same numbers.
 void tern_round_act(int fmt, const float *x, float *out, int k);
 
+/// For Q4_1/Q5_1 weights the integer kernels use each activation block's sum at half
+/// precision (s); the dequantized GEMM path sees the exact sum instead. delta[b] (k/32) =
+/// s - d * sum(q) of each block of one quantized activation row (format Q8_32).
+void tern_act_offset_deltas(const void *act, int k, float *delta);
+/// The block minimums m of Q4_1/Q5_1 rows [r0, r1) as floats: out is (r1 - r0, k/32). With
+/// the deltas, y += delta · mᵀ brings the GEMM path to the integer kernels' arithmetic.
+void tern_extract_offsets(const void *w, size_t row_bytes, int k, int r0, int r1, float *out);
+
 /// Dequantize `n` elements (whole blocks) of type `type` from `src` into `dst`.
 /// Returns 0, or -1 for an unsupported type.
 int tern_dequantize(int type, const void *src, float *dst, int64_t n);

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Kernels
+import ModelFormats
+import Models
+
+/// `tern crossover`: times every weight matrix of a model's blocks through both matmul paths
+/// for a range of batch rows, to place the GEMV/GEMM crossover (`--gemm-min-rows`).
+struct Crossover: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measure the GEMV/GEMM crossover on a model's weights.")
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(name: .long, help: "Batch rows to test (comma-separated).")
+    var rows: String = "1,2,4,6,8,12,16,24,32,64"
+
+    @Option(name: [.customShort("r"), .long], help: "Repetitions (the fastest is kept).")
+    var repetitions: Int = 3
+
+    mutating func run() throws {
+        let (file, model) = try options.load()
+        let pool = model.matmul.pool
+        let weights: [WeightMatrix] = file.tensorNames.compactMap { name in
+            guard name.hasPrefix("blk."), let t = file.tensors[name], t.shape.count == 2 else { return nil }
+            return WeightMatrix(type: Int32(t.type.rawValue), rows: t.rowCount, cols: t.rowLength, rowBytes: t.rowBytes, data: t.data)
+        }
+        let ms = rows.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        let maxCols = weights.map(\.cols).max() ?? 1, maxRows = weights.map(\.rows).max() ?? 1
+        let x = FloatBuffer(count: (ms.max() ?? 1) * maxCols)   // (m, cols)
+        let y = FloatBuffer(count: (ms.max() ?? 1) * maxRows)   // (m, rows)
+        for i in 0 ..< x.count { x[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
+        print("| rows | GEMV ms | GEMM ms | faster |")
+        print("| ---: | ---: | ---: | --- |")
+        for m in ms {
+            var times: [MatmulPath: Double] = [:]
+            for path in [MatmulPath.gemv, .gemm] {
+                let mm = Matmul(pool: pool, path: path)
+                var best = Double.infinity
+                for _ in 0 ... repetitions {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    for w in weights { mm.apply(w, x: x.pointer, m: m, y: y.pointer) }
+                    best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                }
+                times[path] = best
+            }
+            let (v, g) = (times[.gemv]!, times[.gemm]!)
+            print(String(format: "| %d | %.2f | %.2f | %@ |", m, v, g, v <= g ? "GEMV" : "GEMM"))
+        }
+    }
+}
