@@ -1,0 +1,58 @@
+/// What a client asks the engine for, in tokens: the engine never sees text.
+public struct EngineRequest: Sendable {
+    public var requestID: String
+    public var promptTokenIDs: [Int32]
+    public var sampling: SamplingParams
+    public var maxTokens: Int
+    /// Generation ends when one of these is sampled (unless `ignoreEOS`).
+    public var eosTokenIDs: Set<Int32>
+    /// Generation ends when one of these is sampled, always.
+    public var stopTokenIDs: Set<Int32>
+    public var ignoreEOS: Bool
+
+    public init(requestID: String, promptTokenIDs: [Int32], sampling: SamplingParams = .greedy, maxTokens: Int = 16,
+                eosTokenIDs: Set<Int32> = [], stopTokenIDs: Set<Int32> = [], ignoreEOS: Bool = false) {
+        self.requestID = requestID
+        self.promptTokenIDs = promptTokenIDs
+        self.sampling = sampling
+        self.maxTokens = maxTokens
+        self.eosTokenIDs = eosTokenIDs
+        self.stopTokenIDs = stopTokenIDs
+        self.ignoreEOS = ignoreEOS
+    }
+}
+
+/// A request's place in its life, in order; the finished states map to OpenAI's reasons.
+public enum RequestStatus: Int, Comparable, Sendable {
+    case waiting, running, preempted, finishedStopped, finishedLength, finishedAborted
+
+    public static func < (a: RequestStatus, b: RequestStatus) -> Bool { a.rawValue < b.rawValue }
+    public var isFinished: Bool { self >= .finishedStopped }
+
+    /// OpenAI's `finish_reason`.
+    public var finishReason: String? {
+        switch self {
+        case .finishedStopped: return "stop"
+        case .finishedLength: return "length"
+        case .finishedAborted: return "abort"
+        default: return nil
+        }
+    }
+}
+
+/// Why a request cannot be served at all.
+public enum EngineError: Error, Equatable, CustomStringConvertible {
+    case emptyPrompt
+    case promptTooLong(tokens: Int, maxModelLen: Int)
+    case neverFits(blocksNeeded: Int, numBlocks: Int)
+    case duplicateRequestID(String)
+
+    public var description: String {
+        switch self {
+        case .emptyPrompt: return "the prompt has no tokens"
+        case .promptTooLong(let t, let m): return "the prompt has \(t) tokens; the maximum context is \(m)"
+        case .neverFits(let n, let total): return "the request needs \(n) KV blocks but the pool has \(total)"
+        case .duplicateRequestID(let id): return "request id \(id) is already in use"
+        }
+    }
+}

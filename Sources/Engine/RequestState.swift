@@ -1,0 +1,29 @@
+/// The scheduler's view of one request: its tokens so far, how many of them are in the KV
+/// cache, and the blocks that hold them.
+public final class RequestState {
+    public let request: EngineRequest
+    public internal(set) var status: RequestStatus = .waiting
+    public internal(set) var outputTokenIDs: [Int32] = []
+    /// Tokens whose K/V are in the cache.
+    public internal(set) var numComputedTokens = 0
+    /// Of which this many came from the prefix cache on admission.
+    public internal(set) var numCachedTokens = 0
+    public internal(set) var blockIDs: [Int32] = []
+    /// Block hashes of the full blocks of the tokens (grown as blocks fill).
+    var blockHashes: [UInt64] = []
+    /// How many of `blockIDs` are registered in the prefix cache.
+    var numRegisteredBlocks = 0
+    public internal(set) var numPreemptions = 0
+    let arrival: Int
+
+    init(_ request: EngineRequest, arrival: Int) {
+        self.request = request
+        self.arrival = arrival
+    }
+
+    public var requestID: String { request.requestID }
+    public var numPromptTokens: Int { request.promptTokenIDs.count }
+    /// Prompt plus generated tokens.
+    public var numTokens: Int { request.promptTokenIDs.count + outputTokenIDs.count }
+    public var allTokenIDs: [Int32] { request.promptTokenIDs + outputTokenIDs }
+}

@@ -1,0 +1,187 @@
+import Engine
+import XCTest
+
+/// The scheduler and block pool as state machines, driven by a fake runner whose "model"
+/// picks each next token from the tokens so far, so outputs are checkable.
+final class SchedulerTests: XCTestCase {
+    static let eos: Int32 = 1
+
+    /// The fake model: next token from a hash of the whole sequence so far (never EOS unless asked).
+    static func nextToken(_ tokens: [Int32]) -> Int32 {
+        var h: UInt64 = 1469598103934665603
+        for t in tokens { h = (h ^ UInt64(UInt32(bitPattern: t))) &* 1099511628211 }
+        return Int32(2 + h % 500)
+    }
+
+    /// Runs to completion, checking invariants after every step. Returns outputs and events.
+    @discardableResult
+    func drive(_ s: Scheduler, maxSteps: Int = 10_000, onStep: ((Int, SchedulerOutput) -> Void)? = nil) -> [String: [Int32]] {
+        var outputs: [String: [Int32]] = [:]
+        var step = 0
+        while s.hasWork && step < maxSteps {
+            let out = s.schedule()
+            XCTAssertLessThanOrEqual(out.numScheduledTokens, s.config.maxNumBatchedTokens)
+            XCTAssertLessThanOrEqual(s.running.count, s.config.maxNumSeqs)
+            checkBlocks(s)
+            var sampled: [String: Int32] = [:]
+            for item in out.scheduled {
+                XCTAssertGreaterThanOrEqual(item.blockTable.count * s.config.blockSize, item.startPosition + item.tokenIDs.count)
+                if item.needsSample, let st = s.state(item.requestID) {
+                    sampled[item.requestID] = Self.nextToken(st.allTokenIDs)
+                }
+            }
+            onStep?(step, out)
+            for e in s.update(out, sampled: sampled) {
+                if case .token(let id, let t) = e { outputs[id, default: []].append(t) }
+            }
+            checkBlocks(s)
+            step += 1
+        }
+        XCTAssertFalse(s.hasWork, "did not finish in \(maxSteps) steps")
+        XCTAssertEqual(s.pool.numUsedBlocks, 0, "blocks leaked")
+        return outputs
+    }
+
+    /// Every block held by a request is counted once per holder in the pool.
+    func checkBlocks(_ s: Scheduler) {
+        var holders: [Int32: Int] = [:]
+        for r in s.running + s.waiting {
+            XCTAssertEqual(Set(r.blockIDs).count, r.blockIDs.count, "a request holds a block twice")
+            for b in r.blockIDs { holders[b, default: 0] += 1 }
+        }
+        XCTAssertEqual(s.pool.numUsedBlocks, holders.count)
+    }
+
+    func expected(_ prompt: [Int32], _ n: Int) -> [Int32] {
+        var all = prompt
+        var out: [Int32] = []
+        for _ in 0 ..< n { let t = Self.nextToken(all); all.append(t); out.append(t) }
+        return out
+    }
+
+    func request(_ id: String, _ prompt: [Int32], max: Int = 8) -> EngineRequest {
+        EngineRequest(requestID: id, promptTokenIDs: prompt, maxTokens: max, eosTokenIDs: [Self.eos])
+    }
+
+    func prompt(_ seed: Int, _ n: Int) -> [Int32] { (0 ..< n).map { Int32(2 + (seed * 7919 + $0 * 31) % 400) } }
+
+    func testManyRequestsFinishWithTheirOwnOutputs() throws {
+        let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 4, maxNumBatchedTokens: 64, numBlocks: 64))
+        var prompts: [String: [Int32]] = [:]
+        for i in 0 ..< 10 {
+            prompts["r\(i)"] = prompt(i, 5 + i * 7)
+            try s.add(request("r\(i)", prompts["r\(i)"]!, max: 6 + i))
+        }
+        let outputs = drive(s)
+        for i in 0 ..< 10 { XCTAssertEqual(outputs["r\(i)"], expected(prompts["r\(i)"]!, 6 + i), "r\(i)") }
+    }
+
+    func testLongPromptIsChunkedAndDecodesAreNotStarved() throws {
+        let s2 = Scheduler(config: SchedulerConfig(maxNumSeqs: 8, maxNumBatchedTokens: 32, numBlocks: 64))
+        try s2.add(request("short", prompt(1, 4), max: 20))
+        try s2.add(request("long", prompt(2, 200), max: 2))
+        var decodeSteps = 0
+        drive(s2) { _, out in
+            if out.scheduled.contains(where: { $0.requestID == "long" }) && out.scheduled.contains(where: { $0.requestID == "short" }) {
+                decodeSteps += 1
+            }
+            if let long = out.scheduled.first(where: { $0.requestID == "long" }) { XCTAssertLessThanOrEqual(long.tokenIDs.count, 32) }
+        }
+        XCTAssertGreaterThan(decodeSteps, 3, "the short request decoded while the long prompt was being chunked")
+    }
+
+    func testWaitingRequestsAreAdmittedInOrder() throws {
+        let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 2, maxNumBatchedTokens: 1000, numBlocks: 100))
+        for i in 0 ..< 6 { try s.add(request("r\(i)", prompt(i, 10), max: 3 + i)) }
+        var admitted: [String] = []
+        drive(s) { _, out in
+            for item in out.scheduled where item.startPosition == 0 { admitted.append(item.requestID) }
+        }
+        XCTAssertEqual(admitted, (0 ..< 6).map { "r\($0)" })
+    }
+
+    func testPreemptionPicksTheNewestAndOutputsAreUnchanged() throws {
+        // 12 blocks of 4 tokens: three requests growing to 30 tokens cannot all fit.
+        let cfg = SchedulerConfig(maxNumSeqs: 3, maxNumBatchedTokens: 100, blockSize: 4, numBlocks: 12)
+        let s = Scheduler(config: cfg)
+        var prompts: [String: [Int32]] = [:]
+        for i in 0 ..< 3 { prompts["r\(i)"] = prompt(i, 10); try s.add(request("r\(i)", prompts["r\(i)"]!, max: 20)) }
+        var preempted: [String] = []
+        let outputs = drive(s) { _, out in
+            preempted += out.preempted
+        }
+        XCTAssertFalse(preempted.isEmpty, "the pool was meant to run out")
+        XCTAssertEqual(preempted.first, "r2", "the newest running request goes first")
+        for i in 0 ..< 3 { XCTAssertEqual(outputs["r\(i)"], expected(prompts["r\(i)"]!, 20)) }
+    }
+
+    func testAbortFreesEverythingAtEveryStage() throws {
+        for abortAt in 0 ..< 6 {
+            let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 1, maxNumBatchedTokens: 8, numBlocks: 32))
+            try s.add(request("a", prompt(1, 30), max: 10))
+            try s.add(request("queued", prompt(2, 5), max: 3))
+            for _ in 0 ..< abortAt {
+                let out = s.schedule()
+                var sampled: [String: Int32] = [:]
+                for item in out.scheduled where item.needsSample { sampled[item.requestID] = 5 }
+                _ = s.update(out, sampled: sampled)
+            }
+            XCTAssertEqual(s.abort("a"), .finished(requestID: "a", status: .finishedAborted, promptTokens: 30,
+                                                   completionTokens: max(0, abortAt - 3)))  // 30 prompt tokens take 4 steps of 8
+            XCTAssertNotNil(s.abort("queued"))
+            XCTAssertNil(s.abort("queued"))
+            XCTAssertFalse(s.hasWork)
+            XCTAssertEqual(s.pool.numUsedBlocks, 0)
+        }
+    }
+
+    func testPrefixCacheReusesFullBlocks() throws {
+        let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 4, maxNumBatchedTokens: 512, blockSize: 16, numBlocks: 64))
+        let shared = prompt(9, 48)
+        try s.add(request("first", shared + [7, 8], max: 4))
+        let outA = drive(s)
+        try s.add(request("second", shared + [9], max: 4))
+        var cached = -1
+        let outB = drive(s) { _, out in
+            if let item = out.scheduled.first, cached < 0 { cached = item.startPosition }
+        }
+        XCTAssertEqual(cached, 48, "three full blocks of the shared prefix come from the cache")
+        XCTAssertEqual(outB["second"], expected(shared + [9], 4))
+        XCTAssertEqual(outA["first"], expected(shared + [7, 8], 4))
+        XCTAssertGreaterThan(s.pool.prefixHits, 0)
+        // Two running requests share the prefix blocks (reference count 2).
+        try s.add(request("x", shared + [1, 2], max: 30))
+        try s.add(request("y", shared + [3], max: 30))
+        _ = s.schedule()
+        let x = s.state("x")!, y = s.state("y")!
+        XCTAssertEqual(Array(x.blockIDs.prefix(3)), Array(y.blockIDs.prefix(3)))
+        checkBlocks(s)
+        _ = s.abort("x"); _ = s.abort("y")
+        XCTAssertEqual(s.pool.numUsedBlocks, 0)
+    }
+
+    func testImpossibleRequestsAreRejected() {
+        let s = Scheduler(config: SchedulerConfig(maxModelLen: 64, blockSize: 16, numBlocks: 2))
+        XCTAssertThrowsError(try s.add(request("long", prompt(1, 64)))) { XCTAssertEqual($0 as? EngineError, .promptTooLong(tokens: 64, maxModelLen: 64)) }
+        XCTAssertThrowsError(try s.add(request("big", prompt(1, 40), max: 10))) { XCTAssertEqual($0 as? EngineError, .neverFits(blocksNeeded: 4, numBlocks: 2)) }
+        XCTAssertThrowsError(try s.add(request("empty", []))) { XCTAssertEqual($0 as? EngineError, .emptyPrompt) }
+    }
+
+    func testStopTokensEOSAndIgnoreEOS() throws {
+        let p = prompt(3, 6)
+        let first = expected(p, 1)[0]
+        let s = Scheduler(config: SchedulerConfig(numBlocks: 16))
+        try s.add(EngineRequest(requestID: "eos", promptTokenIDs: p, maxTokens: 10, eosTokenIDs: [first]))
+        try s.add(EngineRequest(requestID: "ignore", promptTokenIDs: p, maxTokens: 5, eosTokenIDs: [first], ignoreEOS: true))
+        try s.add(EngineRequest(requestID: "stop", promptTokenIDs: p, maxTokens: 10, stopTokenIDs: [first], ignoreEOS: true))
+        var finished: [String: RequestStatus] = [:]
+        while s.hasWork {
+            let out = s.schedule()
+            var sampled: [String: Int32] = [:]
+            for item in out.scheduled where item.needsSample { sampled[item.requestID] = Self.nextToken(s.state(item.requestID)!.allTokenIDs) }
+            for e in s.update(out, sampled: sampled) { if case .finished(let id, let st, _, _) = e { finished[id] = st } }
+        }
+        XCTAssertEqual(finished, ["eos": .finishedStopped, "ignore": .finishedLength, "stop": .finishedStopped])
+        XCTAssertEqual(RequestStatus.finishedLength.finishReason, "length")
+    }
+}
