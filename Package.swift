@@ -30,6 +30,6 @@ let package = Package(
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelFormats", "Tokenizers", "Kernels"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "ModelFormats", "Kernels"]),
     ]
 )

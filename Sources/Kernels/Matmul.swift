@@ -1,7 +1,9 @@
 import CKernels
 
 /// Which matmul path to use. `.auto` picks by the number of activation rows; the forced
-/// paths exist so that tests can hold the arithmetic fixed while batching varies.
+/// paths exist so that tests can hold the arithmetic fixed while batching varies. `.gemv`
+/// also keeps attention on its token-by-token kernel, making every row's arithmetic
+/// independent of the batch and of prompt chunking.
 public enum MatmulPath: String, Sendable, CaseIterable {
     case auto, gemv, gemm
 }

@@ -33,7 +33,7 @@ struct Attention {
     /// most recent `window` positions (sliding-window layers); nil attends to all.
     func run(batch: ForwardBatch, layer: Int, cache: PagedKVCache, pool: ComputePool,
              q: FloatBuffer, k: FloatBuffer, v: FloatBuffer, out: FloatBuffer,
-             rope: (cos: FloatBuffer, sin: FloatBuffer)?, window: Int? = nil) {
+             rope: (cos: FloatBuffer, sin: FloatBuffer)?, window: Int? = nil, blasAllowed: Bool = true) {
         let qWidth = heads * headDim, kvWidth = kvHeads * headDim, half = ropeDim / 2
         if let rope {
             for row in 0 ..< batch.numTokens {
@@ -51,10 +51,11 @@ struct Attention {
             }
         }
         // Long runs of new tokens (prompt chunks) go through BLAS; short ones (decode) walk
-        // the block table token by token.
+        // the block table token by token. With `blasAllowed` false every token walks, so
+        // results do not depend on how a prompt was chunked (batch invariance for tests).
         var short: [Int] = []
         for (si, s) in batch.sequences.enumerated() {
-            if s.tokenRange.count >= Self.blasMinTokens {
+            if s.tokenRange.count >= Self.blasMinTokens && blasAllowed {
                 runBLAS(s, cache: cache, layer: layer, pool: pool, q: q, out: out, window: window)
             } else {
                 short.append(si)

@@ -92,7 +92,8 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
             }
             // att = attention over the window (local layers) or everything (global layers)
             attention.run(batch: batch, layer: li, cache: cache, pool: matmul.pool, q: q, k: k, v: v, out: att,
-                          rope: l.window == nil ? globalRope : localRope, window: l.window)
+                          rope: l.window == nil ? globalRope : localRope, window: l.window,
+                          blasAllowed: matmul.path != .gemv)
             // x += RMSNorm(att Woᵀ) · post_attention_norm
             matmul.apply(l.wo, x: att.pointer, m: n, y: xn.pointer)
             addNormed(x: x, y: xn, weight: l.postAttnNorm, rows: n)

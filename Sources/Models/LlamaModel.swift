@@ -74,7 +74,8 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             // q, k, v = xn Wqᵀ, xn Wkᵀ, xn Wvᵀ
             matmul.apply([l.wq, l.wk, l.wv], x: xn.pointer, m: n, ys: [q.pointer, k.pointer, v.pointer])
             // att = softmax(q kᵀ / √hd) v over each sequence's cached positions (after RoPE)
-            attention.run(batch: batch, layer: li, cache: cache, pool: matmul.pool, q: q, k: k, v: v, out: att, rope: rope)
+            attention.run(batch: batch, layer: li, cache: cache, pool: matmul.pool, q: q, k: k, v: v, out: att, rope: rope,
+                          blasAllowed: matmul.path != .gemv)
             // x += att Woᵀ
             matmul.apply(l.wo, x: att.pointer, m: n, y: xn.pointer)
             Ops.add(x.pointer, xn.pointer, n: n * width)

@@ -14,7 +14,7 @@ final class ForwardConsistencyTests: XCTestCase {
     /// last-bit difference into one quantization step, so the bound is loose; the argmax
     /// must not move.
     func testPromptChunkMatchesTokenByToken() throws {
-        let (_, model) = try TestModels.load(TestModels.smolLM2, path: .gemv)
+        let (_, model) = try TestModels.load(TestModels.smolLM2, path: .gemm)
         let whole = try SequenceRunner(model: model, capacity: 64).feed(prompt, at: 0, all: true)
         let stepper = SequenceRunner(model: model, capacity: 64)
         var sameArgmax = 0
