@@ -90,10 +90,21 @@ void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, 
                       const void *x, size_t x_stride, int nvec, float *y, int ldy) {
     tern_dot_fn f = pick_dot(type);
     if (!f) return;
+    tern_dot4_fn f4 = tern_using_avx2() ? tern_dot4_avx2(type) : 0;
     const uint8_t *wb = (const uint8_t *)w;
     const uint8_t *xb = (const uint8_t *)x;
     for (int r = r0; r < r1; r++) {
         const void *wr = wb + (size_t)r * row_bytes;
-        for (int v = 0; v < nvec; v++) y[(size_t)v * ldy + r] = f(k, wr, xb + (size_t)v * x_stride);
+        int v = 0;
+        if (f4) {
+            for (; v + 4 <= nvec; v += 4) {
+                const void *xs[4] = {xb + (size_t)v * x_stride, xb + (size_t)(v + 1) * x_stride,
+                                     xb + (size_t)(v + 2) * x_stride, xb + (size_t)(v + 3) * x_stride};
+                float o[4];
+                f4(k, wr, xs, o);
+                for (int j = 0; j < 4; j++) y[(size_t)(v + j) * ldy + r] = o[j];
+            }
+        }
+        for (; v < nvec; v++) y[(size_t)v * ldy + r] = f(k, wr, xb + (size_t)v * x_stride);
     }
 }

@@ -43,3 +43,6 @@ typedef float (*tern_dot_fn)(int k, const void *w, const void *x);
 tern_dot_fn tern_dot_scalar(int type);
 tern_dot_fn tern_dot_avx2(int type);
 int tern_cpu_has_avx2_fma(void);
+// Four activation rows at once against one weight row (AVX2 only; NULL where absent).
+typedef void (*tern_dot4_fn)(int k, const void *w, const void *const *x, float *out);
+tern_dot4_fn tern_dot4_avx2(int type);

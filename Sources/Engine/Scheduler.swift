@@ -63,17 +63,21 @@ public final class Scheduler {
 
     private func blocksFor(_ tokens: Int) -> Int { (tokens + config.blockSize - 1) / config.blockSize }
 
-    /// Queues a request, or says why it can never run.
-    public func add(_ request: EngineRequest) throws {
+    /// Why `request` can never run under `config`, if it cannot (pure: callable from any thread).
+    public static func check(_ request: EngineRequest, config: SchedulerConfig) throws {
         guard !request.promptTokenIDs.isEmpty else { throw EngineError.emptyPrompt }
-        guard byID[request.requestID] == nil else { throw EngineError.duplicateRequestID(request.requestID) }
         guard request.promptTokenIDs.count < config.maxModelLen else {
             throw EngineError.promptTooLong(tokens: request.promptTokenIDs.count, maxModelLen: config.maxModelLen)
         }
         let longest = min(config.maxModelLen, request.promptTokenIDs.count + max(1, request.maxTokens))
-        guard blocksFor(longest) <= config.numBlocks else {
-            throw EngineError.neverFits(blocksNeeded: blocksFor(longest), numBlocks: config.numBlocks)
-        }
+        let blocks = (longest + config.blockSize - 1) / config.blockSize
+        guard blocks <= config.numBlocks else { throw EngineError.neverFits(blocksNeeded: blocks, numBlocks: config.numBlocks) }
+    }
+
+    /// Queues a request, or says why it can never run.
+    public func add(_ request: EngineRequest) throws {
+        try Self.check(request, config: config)
+        guard byID[request.requestID] == nil else { throw EngineError.duplicateRequestID(request.requestID) }
         let s = RequestState(request, arrival: arrivals)
         arrivals += 1
         byID[request.requestID] = s

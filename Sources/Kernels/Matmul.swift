@@ -26,7 +26,7 @@ public final class Matmul: @unchecked Sendable {
     private let deltas = FloatBuffer(count: 1 << 12)     // (m, cols / 32) offset corrections
     private let offsets: [FloatBuffer]                   // per thread: (panelRows, cols / 32) block minimums
 
-    public init(pool: ComputePool, path: MatmulPath = .auto, gemmMinRows: Int = 24) {
+    public init(pool: ComputePool, path: MatmulPath = .auto, gemmMinRows: Int = 32) {
         self.pool = pool
         self.path = path
         self.gemmMinRows = gemmMinRows

@@ -19,8 +19,20 @@ struct Bench: ParsableCommand {
     @Option(name: [.customShort("r"), .long], help: "Repetitions of each test.")
     var repetitions: Int = 3
 
+    @Option(name: .long, help: "Serving benchmark through the engine: concurrency levels (comma-separated), e.g. 1,4,16,32.")
+    var concurrency: String?
+
     mutating func run() throws {
         let (file, model) = try options.load()
+        if let concurrency {
+            let levels = concurrency.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+            let p = Int(promptTokens) ?? 100, n = Int(genTokens) ?? 128
+            print("| clients | requests | wall s | aggregate tok/s | TTFT p50 | TTFT p95 | ITL p50 | preemptions |")
+            print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+            let bench = EngineBench(model: model, promptTokens: p, genTokens: n)
+            for c in levels { print(try bench.run(concurrency: c)) }
+            return
+        }
         let c = model.config
         let pps = promptTokens.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let tgs = genTokens.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }

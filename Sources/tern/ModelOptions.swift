@@ -15,7 +15,7 @@ struct ModelOptions: ParsableArguments {
     var matmulPath: String = "auto"
 
     @Option(name: .long, help: "With --matmul-path auto, batches of at least this many rows use GEMM.")
-    var gemmMinRows: Int = 24
+    var gemmMinRows: Int = 32
 
     func load() throws -> (GGUFFile, any LanguageModel) {
         guard let path = MatmulPath(rawValue: matmulPath) else {

@@ -55,6 +55,28 @@ final class QuantDotTests: XCTestCase {
         }
     }
 
+    /// The multi-row kernels (several activation rows per weight row) equal one-row dots.
+    func testMultiRowKernelsEqualSingleRowDots() {
+        var rng = SystemRandomNumberGenerator()
+        let k = 256, nvec = 7
+        for layout in Self.layouts {
+            let row = Self.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: k, rng: &rng)
+            let fmt = tern_act_format(layout.type)
+            let rowBytes = tern_act_row_bytes(fmt, Int32(k))
+            var act = [UInt8](repeating: 0, count: rowBytes * nvec)
+            for v in 0 ..< nvec {
+                let x = (0 ..< k).map { _ in Float.random(in: -2 ... 2, using: &rng) }
+                act.withUnsafeMutableBytes { tern_quantize_act(fmt, x, $0.baseAddress! + v * rowBytes, Int32(k)) }
+            }
+            var y = [Float](repeating: 0, count: nvec)
+            tern_matmul_rows(layout.type, row, row.count, Int32(k), 0, 1, act, rowBytes, Int32(nvec), &y, 1)
+            for v in 0 ..< nvec {
+                let single = act.withUnsafeBytes { tern_vec_dot(layout.type, Int32(k), row, $0.baseAddress! + v * rowBytes) }
+                XCTAssertEqual(y[v], single, accuracy: 1e-5 * max(1, abs(single)), "type \(layout.type) row \(v)")
+            }
+        }
+    }
+
     /// The activation quantization error itself stays small.
     func testActivationQuantizationIsClose() {
         var rng = SystemRandomNumberGenerator()

@@ -1,0 +1,25 @@
+/// A snapshot of the engine for metrics: queue sizes, KV usage, prefix cache, token
+/// counters and step timings.
+public struct EngineStats: Sendable, Equatable {
+    public var numRunning = 0
+    public var numWaiting = 0
+    public var numBlocks = 0
+    public var numUsedBlocks = 0
+    public var kvCacheUsage: Double { numBlocks == 0 ? 0 : Double(numUsedBlocks) / Double(numBlocks) }
+    public var prefixCacheQueries = 0
+    public var prefixCacheHits = 0
+    public var promptTokens = 0
+    public var generationTokens = 0
+    public var preemptions = 0
+    public var steps = 0
+    public var stepSeconds = 0.0
+    public var lastStepSeconds = 0.0
+    public var finishedByReason: [String: Int] = [:]
+}
+
+/// What a submitted request's stream carries.
+public enum EngineEvent: Sendable, Equatable {
+    case token(Int32)
+    case finished(reason: String, promptTokens: Int, completionTokens: Int)
+    case failed(String)
+}

@@ -1,0 +1,76 @@
+import Engine
+import Foundation
+import Models
+
+/// The offline serving benchmark: C closed-loop clients drive the engine directly (no HTTP),
+/// each sending requests back to back; reports aggregate output tokens/s, time to first
+/// token p50/p95 and inter-token latency p50 per concurrency level.
+struct EngineBench {
+    let model: any LanguageModel
+    let promptTokens: Int
+    let genTokens: Int
+    let blockSize = 16
+
+    func run(concurrency c: Int) throws -> String {
+        let perRequest = promptTokens + genTokens
+        let numBlocks = c * ((perRequest + blockSize - 1) / blockSize + 1) + 16
+        let config = SchedulerConfig(maxNumSeqs: max(c, 1), maxNumBatchedTokens: 2048, maxModelLen: perRequest + 16,
+                                     blockSize: blockSize, numBlocks: numBlocks, enablePrefixCaching: true)
+        let engine = EngineCore(model: model, config: config)
+        defer { engine.shutdown() }
+        let total = max(4, 2 * c)
+        var rng = RandomSource(seed: 42)
+        // Unique prompts (no prefix hits), token ids away from the special ones.
+        let prompts: [[Int32]] = (0 ..< total).map { _ in
+            (0 ..< promptTokens).map { _ in Int32(100 + Int(rng.next() % UInt64(model.config.vocabularySize - 200))) }
+        }
+        final class Record: @unchecked Sendable {
+            let lock = NSLock()
+            var next = 0
+            var sent: [UInt64]
+            var tokenTimes: [[UInt64]]
+            var outputTokens = 0
+            init(_ n: Int) { sent = Array(repeating: 0, count: n); tokenTimes = Array(repeating: [], count: n) }
+        }
+        let rec = Record(total)
+        let done = DispatchSemaphore(value: 0)
+        let genTokens = self.genTokens
+        @Sendable func launch() {
+            rec.lock.lock()
+            let i = rec.next
+            rec.next += 1
+            if i < total { rec.sent[i] = DispatchTime.now().uptimeNanoseconds }
+            rec.lock.unlock()
+            guard i < total else { return }
+            let request = EngineRequest(requestID: "bench-\(i)", promptTokenIDs: prompts[i], sampling: .greedy,
+                                        maxTokens: genTokens, ignoreEOS: true)
+            do {
+                try engine.submit(request) { event in
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    switch event {
+                    case .token:
+                        rec.lock.lock(); rec.tokenTimes[i].append(now); rec.outputTokens += 1; rec.lock.unlock()
+                    case .finished, .failed:
+                        done.signal()
+                        launch()
+                    }
+                }
+            } catch {
+                done.signal()
+            }
+        }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0 ..< c { launch() }
+        for _ in 0 ..< total { done.wait() }
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        let ttft = (0 ..< total).compactMap { i in rec.tokenTimes[i].first.map { Double($0 - rec.sent[i]) / 1e9 } }.sorted()
+        var gaps: [Double] = []
+        for times in rec.tokenTimes { for (a, b) in zip(times, times.dropFirst()) { gaps.append(Double(b - a) / 1e9) } }
+        gaps.sort()
+        func pct(_ xs: [Double], _ p: Double) -> Double { xs.isEmpty ? .nan : xs[min(xs.count - 1, Int(Double(xs.count - 1) * p + 0.5))] }
+        let stats = engine.statistics
+        return String(format: "| %d | %d | %.1f | %.1f | %.2f s | %.2f s | %.1f ms | %d |",
+                      c, total, wall, Double(rec.outputTokens) / wall, pct(ttft, 0.5), pct(ttft, 0.95), pct(gaps, 0.5) * 1000,
+                      stats.preemptions)
+    }
+}
