@@ -139,3 +139,84 @@ void tern_attention_head(const float *q, int head_dim, const float *k_cache, con
         tern_axpy(out, v_cache + slot * kv_stride + kv_off, scores[p - start], head_dim);
     }
 }
+
+// Attention of the g query heads that share one KV head: each key and value row is read
+// once for all g heads. q: g rows q_stride apart; out: g rows out_stride apart;
+// scores: scratch of g * (end - start) floats.
+static void attention_group_plain(const float *q, int q_stride, int g, int head_dim, const float *k_cache, const float *v_cache,
+                                  const int32_t *block_table, int block_size, int kv_stride, int kv_off, int start, int end,
+                                  float scale, float *scores, float *out, int out_stride) {
+    int n = end - start;
+    for (int p = start; p < end; p++) {
+        size_t slot = (size_t)block_table[p / block_size] * block_size + p % block_size;
+        const float *k = k_cache + slot * kv_stride + kv_off;
+        for (int h = 0; h < g; h++) scores[h * n + p - start] = tern_dot_f32(q + (size_t)h * q_stride, k, head_dim) * scale;
+    }
+    for (int h = 0; h < g; h++) {
+        tern_softmax(scores + h * n, n);
+        for (int i = 0; i < head_dim; i++) out[(size_t)h * out_stride + i] = 0;
+    }
+    for (int p = start; p < end; p++) {
+        size_t slot = (size_t)block_table[p / block_size] * block_size + p % block_size;
+        const float *v = v_cache + slot * kv_stride + kv_off;
+        for (int h = 0; h < g; h++) tern_axpy(out + (size_t)h * out_stride, v, scores[h * n + p - start], head_dim);
+    }
+}
+
+#if defined(__x86_64__)
+AVX2 static void attention_group_avx2(const float *q, int q_stride, int g, int head_dim, const float *k_cache, const float *v_cache,
+                                      const int32_t *block_table, int block_size, int kv_stride, int kv_off, int start, int end,
+                                      float scale, float *scores, float *out, int out_stride) {
+    int n = end - start;
+    for (int p = start; p < end; p++) {
+        size_t slot = (size_t)block_table[p / block_size] * block_size + p % block_size;
+        const float *k = k_cache + slot * kv_stride + kv_off;
+        for (int h = 0; h < g; h++) {
+            const float *qh = q + (size_t)h * q_stride;
+            __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+            int i = 0;
+            for (; i + 16 <= head_dim; i += 16) {
+                s0 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + i), _mm256_loadu_ps(k + i), s0);
+                s1 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + i + 8), _mm256_loadu_ps(k + i + 8), s1);
+            }
+            for (; i < head_dim; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + i), _mm256_loadu_ps(k + i), s0);
+            __m256 v = _mm256_add_ps(s0, s1);
+            __m128 r = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+            r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+            r = _mm_add_ss(r, _mm_movehdup_ps(r));
+            scores[h * n + p - start] = _mm_cvtss_f32(r) * scale;
+        }
+    }
+    for (int h = 0; h < g; h++) {
+        tern_softmax(scores + h * n, n);
+        for (int i = 0; i < head_dim; i++) out[(size_t)h * out_stride + i] = 0;
+    }
+    for (int p = start; p < end; p++) {
+        size_t slot = (size_t)block_table[p / block_size] * block_size + p % block_size;
+        const float *vrow = v_cache + slot * kv_stride + kv_off;
+        for (int h = 0; h < g; h++) {
+            float *o = out + (size_t)h * out_stride;
+            __m256 a = _mm256_set1_ps(scores[h * n + p - start]);
+            for (int i = 0; i < head_dim; i += 8) _mm256_storeu_ps(o + i, _mm256_fmadd_ps(a, _mm256_loadu_ps(vrow + i), _mm256_loadu_ps(o + i)));
+        }
+    }
+}
+#endif
+
+void tern_attention_group(const float *q, int q_stride, int g, int head_dim, const float *k_cache, const float *v_cache,
+                          const int32_t *block_table, int block_size, int kv_stride, int kv_off, int start, int end,
+                          float scale, float *scores, float *out, int out_stride) {
+    if (end <= start) {
+        for (int h = 0; h < g; h++) for (int i = 0; i < head_dim; i++) out[(size_t)h * out_stride + i] = 0;
+        return;
+    }
+#if defined(__x86_64__)
+    if (tern_using_avx2() && head_dim % 8 == 0) {
+        attention_group_avx2(q, q_stride, g, head_dim, k_cache, v_cache, block_table, block_size, kv_stride, kv_off, start, end,
+                             scale, scores, out, out_stride);
+        return;
+    }
+#endif
+    attention_group_plain(q, q_stride, g, head_dim, k_cache, v_cache, block_table, block_size, kv_stride, kv_off, start, end,
+                          scale, scores, out, out_stride);
+}

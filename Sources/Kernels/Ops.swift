@@ -30,6 +30,15 @@ public enum Ops {
                             Int32(range.lowerBound), Int32(range.upperBound), scale, scores, out)
     }
 
+    /// Grouped-query attention for the `group` query heads of one KV head (see tern_attention_group).
+    public static func attentionGroup(q: UnsafePointer<Float>, qStride: Int, group: Int, headDim: Int, keys: UnsafePointer<Float>,
+                                      values: UnsafePointer<Float>, blockTable: UnsafePointer<Int32>, blockSize: Int, kvStride: Int,
+                                      kvOffset: Int, range: Range<Int>, scale: Float, scores: UnsafeMutablePointer<Float>,
+                                      out: UnsafeMutablePointer<Float>, outStride: Int) {
+        tern_attention_group(q, Int32(qStride), Int32(group), Int32(headDim), keys, values, blockTable, Int32(blockSize), Int32(kvStride),
+                             Int32(kvOffset), Int32(range.lowerBound), Int32(range.upperBound), scale, scores, out, Int32(outStride))
+    }
+
     public static func swiglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, n: Int) { tern_swiglu(gate, up, Int32(n)) }
     public static func geglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, n: Int) { tern_geglu(gate, up, Int32(n)) }
     public static func gelu(_ x: UnsafeMutablePointer<Float>, n: Int) { tern_gelu(x, Int32(n)) }

@@ -72,18 +72,19 @@ struct Attention {
         }
         let tables = batch.sequences.map(\.blockTable)
         let maxContext = work.map(\.pos).max().map { $0 + 1 } ?? 1
-        let (heads, headDim, blockSize, scale) = (self.heads, self.headDim, cache.blockSize, self.scale)
-        pool.parallelRanges(work.count * heads, minChunk: 4, chunksPerThread: 8) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: maxContext) { scores in
+        let (kvHeads, headDim, blockSize, scale) = (self.kvHeads, self.headDim, cache.blockSize, self.scale)
+        // One task per (token, KV head): its `group` query heads read each key/value row once.
+        pool.parallelRanges(work.count * kvHeads, minChunk: 2, chunksPerThread: 8) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: maxContext * group) { scores in
                 for item in range {
-                    let (w, h) = (work[item / heads], item % heads)
+                    let (w, g) = (work[item / kvHeads], item % kvHeads)
                     let start = window.map { max(0, w.pos + 1 - $0) } ?? 0
                     tables[w.seq].withUnsafeBufferPointer { table in
-                        Ops.attentionHead(q: q.row(w.row, width: qWidth) + h * headDim, headDim: headDim,
-                                          keys: keys.pointer, values: values.pointer, blockTable: table.baseAddress!,
-                                          blockSize: blockSize, kvStride: kvWidth, kvOffset: (h / group) * headDim,
-                                          range: start ..< w.pos + 1, scale: scale, scores: scores.baseAddress!,
-                                          out: out.row(w.row, width: qWidth) + h * headDim)
+                        Ops.attentionGroup(q: q.row(w.row, width: qWidth) + g * group * headDim, qStride: headDim, group: group,
+                                           headDim: headDim, keys: keys.pointer, values: values.pointer, blockTable: table.baseAddress!,
+                                           blockSize: blockSize, kvStride: kvWidth, kvOffset: g * headDim, range: start ..< w.pos + 1,
+                                           scale: scale, scores: scores.baseAddress!, out: out.row(w.row, width: qWidth) + g * group * headDim,
+                                           outStride: headDim)
                     }
                 }
             }

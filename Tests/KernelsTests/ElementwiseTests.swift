@@ -80,4 +80,32 @@ final class ElementwiseTests: XCTestCase {
             }
         }
     }
+
+    /// Grouped attention equals the per-head kernel for every head of the group.
+    func testGroupedAttentionMatchesPerHead() {
+        let headDim = 16, kvHeads = 2, group = 3, blockSize = 4, numBlocks = 8
+        let kvStride = kvHeads * headDim
+        var rng = SystemRandomNumberGenerator()
+        let keys = (0 ..< numBlocks * blockSize * kvStride).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        let values = (0 ..< numBlocks * blockSize * kvStride).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        let table: [Int32] = [3, 6, 1, 0, 7]
+        let q = (0 ..< group * headDim).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        for simd in [true, false] {
+            Ops.setSIMD(simd)
+            for (start, end) in [(0, 17), (5, 12), (16, 17)] {
+                var scores = [Float](repeating: 0, count: 64), out = [Float](repeating: 0, count: group * headDim)
+                Ops.attentionGroup(q: q, qStride: headDim, group: group, headDim: headDim, keys: keys, values: values, blockTable: table,
+                                   blockSize: blockSize, kvStride: kvStride, kvOffset: headDim, range: start ..< end, scale: 0.3,
+                                   scores: &scores, out: &out, outStride: headDim)
+                for h in 0 ..< group {
+                    var one = [Float](repeating: 0, count: headDim)
+                    Ops.attentionHead(q: Array(q[h * headDim ..< (h + 1) * headDim]), headDim: headDim, keys: keys, values: values,
+                                      blockTable: table, blockSize: blockSize, kvStride: kvStride, kvOffset: headDim, range: start ..< end,
+                                      scale: 0.3, scores: &scores, out: &one)
+                    for d in 0 ..< headDim { XCTAssertEqual(out[h * headDim + d], one[d], accuracy: 1e-5) }
+                }
+            }
+        }
+        Ops.setSIMD(true)
+    }
 }

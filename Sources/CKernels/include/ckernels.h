@@ -92,6 +92,13 @@ void tern_attention_head(const float *q, int head_dim, const float *k_cache, con
                          const int32_t *block_table, int block_size, int kv_stride, int kv_off,
                          int start, int end, float scale, float *scores, float *out);
 
+/// The same for the g query heads sharing one KV head (grouped-query attention): each key
+/// and value row is read once for all of them. q: g rows `q_stride` floats apart; out: g
+/// rows `out_stride` apart; scores: scratch of g * (end - start) floats.
+void tern_attention_group(const float *q, int q_stride, int g, int head_dim, const float *k_cache, const float *v_cache,
+                          const int32_t *block_table, int block_size, int kv_stride, int kv_off, int start, int end,
+                          float scale, float *scores, float *out, int out_stride);
+
 // ---- thread pool ------------------------------------------------------------------------
 typedef struct tern_pool tern_pool;
 typedef void (*tern_task_fn)(void *ctx, int task);
