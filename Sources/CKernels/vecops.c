@@ -126,18 +126,8 @@ void tern_softmax(float *x, int n) {
 void tern_attention_head(const float *q, int head_dim, const float *k_cache, const float *v_cache,
                          const int32_t *block_table, int block_size, int kv_stride, int kv_off,
                          int start, int end, float scale, float *scores, float *out) {
-    int n = end - start;
-    for (int i = 0; i < head_dim; i++) out[i] = 0;
-    if (n <= 0) return;
-    for (int p = start; p < end; p++) {
-        size_t slot = (size_t)block_table[p / block_size] * block_size + p % block_size;
-        scores[p - start] = tern_dot_f32(q, k_cache + slot * kv_stride + kv_off, head_dim) * scale;
-    }
-    tern_softmax(scores, n);
-    for (int p = start; p < end; p++) {
-        size_t slot = (size_t)block_table[p / block_size] * block_size + p % block_size;
-        tern_axpy(out, v_cache + slot * kv_stride + kv_off, scores[p - start], head_dim);
-    }
+    tern_attention_group(q, head_dim, 1, head_dim, k_cache, v_cache, block_table, block_size, kv_stride, kv_off, start, end,
+                         scale, scores, out, head_dim);
 }
 
 // Attention of the g query heads that share one KV head: each key and value row is read

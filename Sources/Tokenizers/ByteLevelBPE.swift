@@ -80,24 +80,7 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     func encodeWord(_ word: String, into out: inout [Int32]) {
         let mapped = word.utf8.map { Self.byteToUTF8[Int($0)] }
         var symbols = SymbolList(mapped)
-        struct Pair { let rank: Int; let left: Int; let length: Int }
-        var queue = MinHeap<Pair> { ($0.rank, $0.left) < ($1.rank, $1.left) }
-        func consider(_ left: Int) {
-            let right = symbols.next[left]
-            guard left >= 0, right >= 0 else { return }
-            if let r = ranks[symbols.text[left] + [0x20] + symbols.text[right]] {
-                queue.push(Pair(rank: r, left: left, length: symbols.text[left].count + symbols.text[right].count))
-            }
-        }
-        for i in mapped.indices.dropLast() { consider(i) }
-        while let p = queue.pop() {
-            let right = symbols.next[p.left]
-            // Skip pairs made stale by an earlier merge.
-            guard symbols.alive[p.left], right >= 0, symbols.text[p.left].count + symbols.text[right].count == p.length else { continue }
-            symbols.merge(p.left)
-            if symbols.prev[p.left] >= 0 { consider(symbols.prev[p.left]) }
-            consider(p.left)
-        }
+        symbols.mergeAll { left, right in ranks[left + [0x20] + right].map(Double.init) }
         for s in symbols.survivors {
             if let id = vocabulary.tokenToID[s] {
                 out.append(id)

@@ -61,6 +61,27 @@ struct SymbolList {
         if next[right] >= 0 { prev[next[right]] = left }
     }
 
+    /// Repeatedly merges the adjacent pair with the lowest `cost` (leftmost on ties) until
+    /// no pair has one. `cost(left, right)` is nil for pairs that may not merge.
+    mutating func mergeAll(cost: ([UInt8], [UInt8]) -> Double?) {
+        struct Pair { let cost: Double; let left: Int; let length: Int }
+        var queue = MinHeap<Pair> { ($0.cost, $0.left) < ($1.cost, $1.left) }
+        func consider(_ left: Int) {
+            let right = next[left]
+            guard left >= 0, right >= 0, let c = cost(text[left], text[right]) else { return }
+            queue.push(Pair(cost: c, left: left, length: text[left].count + text[right].count))
+        }
+        for i in text.indices.dropLast() { consider(i) }
+        while let p = queue.pop() {
+            let right = next[p.left]
+            // Skip pairs made stale by an earlier merge.
+            guard alive[p.left], right >= 0, text[p.left].count + text[right].count == p.length else { continue }
+            merge(p.left)
+            if prev[p.left] >= 0 { consider(prev[p.left]) }
+            consider(p.left)
+        }
+    }
+
     var survivors: [[UInt8]] {
         var out: [[UInt8]] = []
         var i = text.isEmpty ? -1 : 0

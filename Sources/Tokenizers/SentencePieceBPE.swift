@@ -60,24 +60,8 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         let chars = text.unicodeScalars.map { Array(String($0).utf8) }
         guard !chars.isEmpty else { return }
         var symbols = SymbolList(chars)
-        struct Pair { let score: Float; let left: Int; let length: Int }
-        var queue = MinHeap<Pair> { ($0.score, -$0.left) > ($1.score, -$1.left) }
-        func consider(_ left: Int) {
-            let right = symbols.next[left]
-            guard left >= 0, right >= 0 else { return }
-            let joined = symbols.text[left] + symbols.text[right]
-            if let id = vocabulary.tokenToID[joined] {
-                queue.push(Pair(score: vocabulary.scores[Int(id)], left: left, length: joined.count))
-            }
-        }
-        for i in chars.indices.dropLast() { consider(i) }
-        while let p = queue.pop() {
-            let right = symbols.next[p.left]
-            guard symbols.alive[p.left], right >= 0, symbols.text[p.left].count + symbols.text[right].count == p.length else { continue }
-            symbols.merge(p.left)
-            if symbols.prev[p.left] >= 0 { consider(symbols.prev[p.left]) }
-            consider(p.left)
-        }
+        // Highest-scoring vocabulary piece first.
+        symbols.mergeAll { left, right in vocabulary.tokenToID[left + right].map { -Double(vocabulary.scores[Int($0)]) } }
         for s in symbols.survivors {
             if let id = vocabulary.tokenToID[s] {
                 out.append(id)
