@@ -116,6 +116,7 @@ static void dq_q6_K(const blk_q6_K *b, float *y, int64_t nb) {
 }
 
 int tern_dequantize(int type, const void *src, float *dst, int64_t n) {
+    if (tern_using_avx2() && tern_dequantize_avx2(type, src, dst, n) == 0) return 0;
     switch (type) {
     case TERN_F32: memcpy(dst, src, (size_t)n * 4); return 0;
     case TERN_F16: { const uint16_t *h = src; for (int64_t i = 0; i < n; i++) dst[i] = f16(h[i]); return 0; }

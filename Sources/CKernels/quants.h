@@ -46,3 +46,5 @@ int tern_cpu_has_avx2_fma(void);
 // Four activation rows at once against one weight row (AVX2 only; NULL where absent).
 typedef void (*tern_dot4_fn)(int k, const void *w, const void *const *x, float *out);
 tern_dot4_fn tern_dot4_avx2(int type);
+// AVX2 dequantization; -1 for types it does not cover (the portable code then runs).
+int tern_dequantize_avx2(int type, const void *src, float *dst, int64_t n);

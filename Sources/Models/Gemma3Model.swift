@@ -100,7 +100,10 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
             // x += RMSNorm((gelu(xn Wgateᵀ) ⊙ xn Wupᵀ) Wdownᵀ) · post_ffw_norm, xn = RMSNorm(x) · ffn_norm
             for r in 0 ..< n { Ops.rmsNorm(x.row(r, width: width), weight: l.ffnNorm, out: xn.row(r, width: width), n: width, eps: eps) }
             matmul.apply([l.gate, l.up], x: xn.pointer, m: n, ys: [gate.pointer, up.pointer])
-            Ops.geglu(gate.pointer, up: up.pointer, n: n * ffn)
+            let (g, u) = (gate.pointer, up.pointer)
+            matmul.pool.parallelRanges(n * ffn, minChunk: 4096, chunksPerThread: 1) { r in
+                Ops.geglu(g + r.lowerBound, up: u + r.lowerBound, n: r.count)
+            }
             matmul.apply(l.down, x: gate.pointer, m: n, y: xn.pointer)
             addNormed(x: x, y: xn, weight: l.postFFNNorm, rows: n)
         }

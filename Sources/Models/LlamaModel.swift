@@ -83,7 +83,10 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             for r in 0 ..< n { Ops.rmsNorm(x.row(r, width: width), weight: l.ffnNorm, out: xn.row(r, width: width), n: width, eps: c.normEpsilon) }
             // x += (silu(xn Wgateᵀ) ⊙ xn Wupᵀ) Wdownᵀ
             matmul.apply([l.gate, l.up], x: xn.pointer, m: n, ys: [gate.pointer, up.pointer])
-            Ops.swiglu(gate.pointer, up: up.pointer, n: n * ffn)
+            let (g, u) = (gate.pointer, up.pointer)
+            matmul.pool.parallelRanges(n * ffn, minChunk: 4096, chunksPerThread: 1) { r in
+                Ops.swiglu(g + r.lowerBound, up: u + r.lowerBound, n: r.count)
+            }
             matmul.apply(l.down, x: gate.pointer, m: n, y: xn.pointer)
             Ops.add(x.pointer, xn.pointer, n: n * width)
         }

@@ -77,6 +77,21 @@ final class QuantDotTests: XCTestCase {
         }
     }
 
+    /// SIMD dequantization equals the portable one exactly.
+    func testDequantizationSIMDEqualsPortable() {
+        var rng = SystemRandomNumberGenerator()
+        for layout in Self.layouts {
+            let k = 512
+            let row = Self.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: k, rng: &rng)
+            var a = [Float](repeating: 0, count: k), b = a
+            Ops.setSIMD(false)
+            XCTAssertEqual(tern_dequantize(layout.type, row, &a, Int64(k)), 0)
+            Ops.setSIMD(true)
+            XCTAssertEqual(tern_dequantize(layout.type, row, &b, Int64(k)), 0)
+            XCTAssertEqual(a, b, "type \(layout.type)")
+        }
+    }
+
     /// The activation quantization error itself stays small.
     func testActivationQuantizationIsClose() {
         var rng = SystemRandomNumberGenerator()
