@@ -1,4 +1,5 @@
 import CKernels
+import Dispatch
 
 /// Which matmul path to use. `.auto` picks by the number of activation rows; the forced
 /// paths exist so that tests can hold the arithmetic fixed while batching varies. `.gemv`
@@ -32,6 +33,29 @@ public final class Matmul: @unchecked Sendable {
         self.gemmMinRows = gemmMinRows
         panels = (0 ..< pool.threadCount).map { _ in FloatBuffer(count: 1 << 18) }
         offsets = (0 ..< pool.threadCount).map { _ in FloatBuffer(count: 1 << 14) }
+    }
+
+    /// Places the crossover by timing `weights` (e.g. one transformer block) through both
+    /// paths at growing batch sizes: the smallest size where GEMM is faster, or `limit`.
+    public static func calibrate(pool: ComputePool, weights: [WeightMatrix], sizes: [Int] = [4, 8, 12, 16, 24, 32, 48, 64],
+                                 limit: Int = 96) -> Int {
+        let cols = weights.map(\.cols).max() ?? 1, rows = weights.map(\.rows).max() ?? 1
+        let m = sizes.max() ?? 1
+        let x = FloatBuffer(count: m * cols)  // (m, cols)
+        let y = FloatBuffer(count: m * rows)  // (m, rows)
+        for i in 0 ..< x.count { x[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
+        func time(_ path: MatmulPath, _ m: Int) -> UInt64 {
+            let mm = Matmul(pool: pool, path: path)
+            var best = UInt64.max
+            for _ in 0 ..< 3 {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                for w in weights { mm.apply(w, x: x.pointer, m: m, y: y.pointer) }
+                best = min(best, DispatchTime.now().uptimeNanoseconds - t0)
+            }
+            return best
+        }
+        for m in sizes where time(.gemm, m) < time(.gemv, m) { return m }
+        return limit
     }
 
     public func usesGEMM(rows m: Int) -> Bool {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Kernels
 import ModelFormats
 import Models
@@ -14,8 +15,8 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Matmul path: auto, gemv or gemm (for experiments).")
     var matmulPath: String = "auto"
 
-    @Option(name: .long, help: "With --matmul-path auto, batches of at least this many rows use GEMM.")
-    var gemmMinRows: Int = 32
+    @Option(name: .long, help: "With --matmul-path auto, batches of at least this many rows use GEMM (default: measured at load).")
+    var gemmMinRows: Int?
 
     func load() throws -> (GGUFFile, any LanguageModel) {
         guard let path = MatmulPath(rawValue: matmulPath) else {
@@ -23,8 +24,20 @@ struct ModelOptions: ParsableArguments {
         }
         let file = try GGUFFile(path: model)
         let pool = ComputePool(threadCount: threads ?? systemCoreCount())
-        let matmul = Matmul(pool: pool, path: path, gemmMinRows: gemmMinRows)
-        return (file, try ModelRegistry.load(file, matmul: matmul))
+        let matmul = Matmul(pool: pool, path: path)
+        let lm = try ModelRegistry.load(file, matmul: matmul)
+        if let gemmMinRows {
+            matmul.gemmMinRows = gemmMinRows
+        } else if path == .auto {
+            // The first block's weights stand for all of them.
+            let block = file.tensorNames.compactMap { name -> WeightMatrix? in
+                guard name.hasPrefix("blk.0."), let t = file.tensors[name], t.shape.count == 2 else { return nil }
+                return WeightMatrix(type: Int32(t.type.rawValue), rows: t.rowCount, cols: t.rowLength, rowBytes: t.rowBytes, data: t.data)
+            }
+            matmul.gemmMinRows = Matmul.calibrate(pool: pool, weights: block)
+            FileHandle.standardError.write(Data("matmul: GEMM from \(matmul.gemmMinRows) rows (measured)\n".utf8))
+        }
+        return (file, lm)
     }
 }
 
