@@ -13,9 +13,12 @@ public final class EngineCore: @unchecked Sendable {
     private var inbox: [(EngineRequest, @Sendable (EngineEvent) -> Void)] = []
     private var aborts: [String] = []
     private var stopping = false
+    private var abortEverything = false
     private var snapshot = EngineStats()
     // Engine thread only:
     private var sinks: [String: @Sendable (EngineEvent) -> Void] = [:]
+    /// Requests that have not yet been scheduled once.
+    private var notStarted: Set<String> = []
     private var stats = EngineStats()
     private var thread: Thread?
 
@@ -46,8 +49,10 @@ public final class EngineCore: @unchecked Sendable {
         let (stream, continuation) = AsyncStream<EngineEvent>.makeStream()
         try submit(request) { event in
             continuation.yield(event)
-            if case .token = event { return }
-            continuation.finish()
+            switch event {
+            case .scheduled, .token: return
+            case .finished, .failed: continuation.finish()
+            }
         }
         return stream
     }
@@ -55,6 +60,14 @@ public final class EngineCore: @unchecked Sendable {
     public func abort(_ requestID: String) {
         condition.lock()
         aborts.append(requestID)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Aborts every request in the engine (queued or running), e.g. at a shutdown deadline.
+    public func abortAll() {
+        condition.lock()
+        abortEverything = true
         condition.signal()
         condition.unlock()
     }
@@ -78,19 +91,24 @@ public final class EngineCore: @unchecked Sendable {
             condition.lock()
             while inbox.isEmpty && aborts.isEmpty && !scheduler.hasWork && !stopping { condition.wait() }
             if stopping { condition.unlock(); return }
-            let newRequests = inbox, newAborts = aborts
+            let newRequests = inbox
+            var newAborts = aborts
             inbox = []
             aborts = []
+            let everything = abortEverything
+            abortEverything = false
             condition.unlock()
 
             for (request, sink) in newRequests {
                 do {
                     try scheduler.add(request)
                     sinks[request.requestID] = sink
+                    notStarted.insert(request.requestID)
                 } catch {
                     sink(.failed("\(error)"))
                 }
             }
+            if everything { newAborts += (scheduler.running + scheduler.waiting).map(\.requestID) }
             for id in newAborts { if let e = scheduler.abort(id) { deliver(e) } }
             if scheduler.hasWork { step() }
             publish()
@@ -101,6 +119,7 @@ public final class EngineCore: @unchecked Sendable {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let out = scheduler.schedule()
         stats.preemptions += out.preempted.count
+        for item in out.scheduled where notStarted.remove(item.requestID) != nil { sinks[item.requestID]?(.scheduled) }
         let sampled: [String: Int32]
         do {
             sampled = try runner.execute(out, scheduler: scheduler)
@@ -124,10 +143,12 @@ public final class EngineCore: @unchecked Sendable {
         switch e {
         case .token(let id, let t):
             stats.generationTokens += 1
-            sinks[id]?(.token(t))
+            sinks[id]?(.token(t, runner.lastLogprobs[id]))
         case .finished(let id, let status, let prompt, let completion):
             runner.release(id)
-            stats.promptTokens += prompt
+            notStarted.remove(id)
+            // A prompt counts once its prefill completed (not when aborted mid-prefill).
+            if completion > 0 { stats.promptTokens += prompt }
             stats.finishedByReason[status.finishReason ?? "unknown", default: 0] += 1
             sinks.removeValue(forKey: id)?(.finished(reason: status.finishReason ?? "abort", promptTokens: prompt, completionTokens: completion))
         }

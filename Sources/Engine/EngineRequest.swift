@@ -9,9 +9,11 @@ public struct EngineRequest: Sendable {
     /// Generation ends when one of these is sampled, always.
     public var stopTokenIDs: Set<Int32>
     public var ignoreEOS: Bool
+    /// Report each sampled token's logprob and this many alternatives (nil: no logprobs).
+    public var logprobs: Int?
 
     public init(requestID: String, promptTokenIDs: [Int32], sampling: SamplingParams = .greedy, maxTokens: Int = 16,
-                eosTokenIDs: Set<Int32> = [], stopTokenIDs: Set<Int32> = [], ignoreEOS: Bool = false) {
+                eosTokenIDs: Set<Int32> = [], stopTokenIDs: Set<Int32> = [], ignoreEOS: Bool = false, logprobs: Int? = nil) {
         self.requestID = requestID
         self.promptTokenIDs = promptTokenIDs
         self.sampling = sampling
@@ -19,6 +21,7 @@ public struct EngineRequest: Sendable {
         self.eosTokenIDs = eosTokenIDs
         self.stopTokenIDs = stopTokenIDs
         self.ignoreEOS = ignoreEOS
+        self.logprobs = logprobs
     }
 }
 

@@ -19,7 +19,9 @@ public struct EngineStats: Sendable, Equatable {
 
 /// What a submitted request's stream carries.
 public enum EngineEvent: Sendable, Equatable {
-    case token(Int32)
+    /// The request got its first compute (it left the waiting queue).
+    case scheduled
+    case token(Int32, TokenLogprobs?)
     case finished(reason: String, promptTokens: Int, completionTokens: Int)
     case failed(String)
 }

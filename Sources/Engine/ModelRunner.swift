@@ -9,6 +9,8 @@ public final class ModelRunner {
     public let cache: PagedKVCache
     /// Per request: its own random stream (so a seeded request samples the same alone or batched).
     private var streams: [String: RandomSource] = [:]
+    /// Logprobs of the last step's sampled tokens, for requests that asked for them.
+    public private(set) var lastLogprobs: [String: TokenLogprobs] = [:]
 
     public init(model: any LanguageModel, numBlocks: Int, blockSize: Int) {
         self.model = model
@@ -28,6 +30,8 @@ public final class ModelRunner {
         let logits = try model.forward(batch, cache: cache)  // (sampling.count, vocab)
         let vocab = model.config.vocabularySize
         var sampled: [String: Int32] = [:]
+        lastLogprobs = [:]
+        var raw: [Float] = []  // (vocab) a copy of the row before sampling adjusts it
         for (row, item) in sampling.enumerated() {
             guard let state = scheduler.state(item.requestID) else { continue }
             let params = state.request.sampling
@@ -37,9 +41,16 @@ public final class ModelRunner {
                 for t in state.outputTokenIDs { history.append(t) }
             }
             var rng = streams[item.requestID] ?? RandomSource(seed: params.seed ?? UInt64.random(in: 0 ... .max))
-            sampled[item.requestID] = Sampler.sample(logits.pointer + row * vocab, vocab: vocab, params: params,
-                                                     history: history, rng: &rng)
+            let k = state.request.logprobs
+            if k != nil { raw = Array(UnsafeBufferPointer(start: logits.pointer + row * vocab, count: vocab)) }
+            let token = Sampler.sample(logits.pointer + row * vocab, vocab: vocab, params: params, history: history, rng: &rng)
+            sampled[item.requestID] = token
             streams[item.requestID] = rng
+            if let k {
+                lastLogprobs[item.requestID] = raw.withUnsafeBufferPointer {
+                    TokenLogprobs.compute($0.baseAddress!, vocab: vocab, token: token, k: k)
+                }
+            }
         }
         return sampled
     }

@@ -27,7 +27,7 @@ final class EngineCoreTests: XCTestCase {
         var tokens: [Int32] = []
         var finish: EngineEvent?
         for await e in try engine.submit(EngineRequest(requestID: "a", promptTokenIDs: prompt, maxTokens: 12, ignoreEOS: true)) {
-            if case .token(let t) = e { tokens.append(t) } else { finish = e }
+            if case .token(let t, _) = e { tokens.append(t) } else if e != .scheduled { finish = e }
         }
         XCTAssertEqual(tokens.count, 12)
         XCTAssertEqual(finish, .finished(reason: "length", promptTokens: 30, completionTokens: 12))
@@ -39,6 +39,7 @@ final class EngineCoreTests: XCTestCase {
         let ended = expectation(description: "aborted")
         try engine.submit(long) { e in
             switch e {
+            case .scheduled: break
             case .token: started.fulfill()
             case .finished(let reason, _, _): XCTAssertEqual(reason, "abort"); ended.fulfill()
             case .failed(let m): XCTFail(m)
