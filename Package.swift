@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
@@ -22,14 +23,22 @@ let package = Package(
         .target(name: "Models", dependencies: ["Kernels", "ModelFormats"]),
         .target(name: "Tokenizers", dependencies: ["ModelFormats"]),
         .target(name: "Engine", dependencies: ["Models", "Kernels"]),
+        .target(name: "ChatTemplate"),
+        .target(name: "HTTP"),
+        .target(name: "OpenAIAPI", dependencies: ["Engine", "Tokenizers", "ChatTemplate", "HTTP"]),
         .executableTarget(name: "tern", dependencies: [
-            "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels",
+            "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "HTTP", "OpenAIAPI", "ChatTemplate",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelFormats", "Tokenizers", "Kernels"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"]),
+        .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "HTTP", "TestSupport", "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "ChatTemplate"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "ModelFormats", "Kernels"]),
     ]
 )

@@ -5,5 +5,5 @@ struct Tern: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
         abstract: "An LLM inference server for CPUs.",
-        subcommands: [Run.self, Bench.self, Crossover.self])
+        subcommands: [Serve.self, Run.self, Bench.self, Crossover.self])
 }

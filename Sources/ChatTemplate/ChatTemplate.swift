@@ -1,0 +1,41 @@
+/// A chat template (a Jinja subset), parsed once and rendered per request with Hugging
+/// Face's settings (`trim_blocks`, `lstrip_blocks`): lexer → parser → tree → interpreter.
+public struct ChatTemplate: Sendable {
+    private let nodes: [TemplateNode]
+    public let source: String
+
+    public init(_ source: String) throws {
+        var lexer = TemplateLexer(source)
+        var parser = TemplateParser(try lexer.segments())
+        nodes = try parser.parse()
+        self.source = source
+    }
+
+    /// Renders with the given variables (`messages`, `add_generation_prompt`, `bos_token`…).
+    public func render(_ variables: [String: TemplateValue]) throws -> String {
+        try TemplateInterpreter(globals: variables).render(nodes)
+    }
+}
+
+extension TemplateNode: @unchecked Sendable {}
+
+extension ChatTemplate {
+    /// A `strftime_now` that formats one fixed day instead of today (for reproducible renders).
+    public static func fixedStrftime(year: Int, month: Int, day: Int) -> TemplateValue {
+        TemplateBuiltins.fn { args, _ in
+            var tmv = tm()
+            tmv.tm_year = Int32(year - 1900)
+            tmv.tm_mon = Int32(month - 1)
+            tmv.tm_mday = Int32(day)
+            var t = timegm(&tmv)
+            gmtime_r(&t, &tmv)
+            var buf = [Int8](repeating: 0, count: 256)
+            let n = strftime(&buf, buf.count, args.first?.text ?? "%Y-%m-%d", &tmv)
+            return .string(String(decoding: buf[0 ..< n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,65 @@
+/// How a handler answers one request: either one whole response, or a streamed body
+/// (chunked transfer encoding) written piece by piece. Used from the connection's thread.
+public final class HTTPResponder: @unchecked Sendable {
+    private let fd: Int32
+    let request: HTTPRequest
+    private(set) var status = 0
+    private(set) var bytesSent = 0
+    private(set) var finished = false
+    private(set) var streaming = false
+    /// The connection must close after this response (client asked, or a write failed).
+    private(set) var mustClose: Bool
+
+    init(fd: Int32, request: HTTPRequest, closeAfter: Bool) {
+        self.fd = fd
+        self.request = request
+        mustClose = closeAfter
+    }
+
+    /// Headers added to whatever response is sent (e.g. CORS).
+    public var extraHeaders: [(name: String, value: String)] = []
+
+    public var hasResponded: Bool { status != 0 }
+
+    /// True once the client has gone away (never blocks).
+    public var isPeerClosed: Bool { Socket.peerClosed(fd) }
+
+    public func send(_ response: HTTPResponse) {
+        guard !hasResponded else { return }
+        status = response.status
+        finished = true
+        var response = response
+        response.headers += extraHeaders
+        let bytes = response.serialized(close: mustClose)
+        do { try Socket.write(fd, bytes); bytesSent += response.body.count } catch { mustClose = true }
+    }
+
+    /// Sends the head of a streamed response; the body follows with `write` and ends with `finish`.
+    public func startStream(status: Int, headers: [(name: String, value: String)]) throws {
+        guard !hasResponded else { throw HTTPServerError.responseAlreadySent }
+        self.status = status
+        streaming = true
+        var h = headers + extraHeaders
+        if mustClose { h.append(("Connection", "close")) }
+        try guarded { try Socket.write(fd, HTTPResponse.streamingHead(status: status, headers: h)) }
+    }
+
+    /// Writes one piece of a streamed body as one chunk.
+    public func write(_ bytes: [UInt8]) throws {
+        guard streaming, !finished, !bytes.isEmpty else { return }
+        let head = Array((String(bytes.count, radix: 16) + "\r\n").utf8)
+        try guarded { try Socket.write(fd, head + bytes + [13, 10]) }
+        bytesSent += bytes.count
+    }
+
+    /// Ends a streamed body.
+    public func finish() {
+        guard streaming, !finished else { return }
+        finished = true
+        try? guarded { try Socket.write(fd, Array("0\r\n\r\n".utf8)) }
+    }
+
+    private func guarded(_ body: () throws -> Void) throws {
+        do { try body() } catch { mustClose = true; finished = true; throw error }
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct HTTPServerConfig: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var limits = HTTPLimits()
+    public var maxConnections = 256
+    /// A request's head and body must arrive within this many seconds of its first byte.
+    public var requestTimeout = 30.0
+    /// An idle keep-alive connection is closed after this many seconds.
+    public var keepAliveTimeout = 5.0
+    /// A blocked write gives up after this many seconds.
+    public var sendTimeout = 30
+
+    public init() {}
+}
+
+/// An HTTP/1.1 server on POSIX sockets: one accept thread, one thread per connection
+/// (handlers run synchronously on it and may block waiting on their work). Knows nothing
+/// of what the routes mean.
+public final class HTTPServer: @unchecked Sendable {
+    public let config: HTTPServerConfig
+    private let router: Router
+    /// Called once per answered request: request, status, body bytes sent, seconds.
+    private let accessLog: @Sendable (HTTPRequest, Int, Int, Double) -> Void
+    private var listenFD: Int32 = -1
+    private let lock = NSCondition()
+    private var openConnections = 0
+    private var busyConnections = 0
+    private var stopping = false
+
+    public init(config: HTTPServerConfig, router: Router,
+                accessLog: @escaping @Sendable (HTTPRequest, Int, Int, Double) -> Void = { _, _, _, _ in }) {
+        self.config = config
+        self.router = router
+        self.accessLog = accessLog
+    }
+
+    /// Binds and starts accepting; returns the bound port (useful with port 0).
+    @discardableResult
+    public func start() throws -> Int {
+        signal(SIGPIPE, SIG_IGN)
+        listenFD = try Socket.listen(host: config.host, port: config.port)
+        let port = Socket.boundPort(listenFD)
+        let t = Thread { [self] in acceptLoop() }
+        t.name = "tern-accept"
+        t.start()
+        return port
+    }
+
+    public var connectionCount: Int { lock.lock(); defer { lock.unlock() }; return openConnections }
+
+    /// Stops accepting, lets requests in flight finish until `deadline` seconds have passed,
+    /// then calls `abortInFlight` and waits (briefly) for their connections to close.
+    public func stop(deadline: Double, abortInFlight: () -> Void) {
+        lock.lock()
+        stopping = true
+        lock.unlock()
+        shutdown(listenFD, Int32(SHUT_RDWR))
+        close(listenFD)
+        let until = Date().addingTimeInterval(deadline)
+        lock.lock()
+        while busyConnections > 0 && lock.wait(until: until) {}
+        let busy = busyConnections
+        lock.unlock()
+        guard busy > 0 else { return }
+        abortInFlight()
+        lock.lock()
+        let grace = Date().addingTimeInterval(2)
+        while busyConnections > 0 && lock.wait(until: grace) {}
+        lock.unlock()
+    }
+
+    private var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+
+    private func acceptLoop() {
+        while true {
+            let fd = accept(listenFD, nil, nil)
+            if fd < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                if isStopping { return }
+                if errno == EMFILE || errno == ENFILE { usleep(10_000); continue }
+                return
+            }
+            lock.lock()
+            let admitted = !stopping && openConnections < config.maxConnections
+            if admitted { openConnections += 1 }
+            lock.unlock()
+            guard admitted else {
+                var r = router.errorResponse(503, "too many open connections")
+                r.headers.append(("Retry-After", "1"))
+                try? Socket.write(fd, r.serialized(close: true))
+                close(fd)
+                continue
+            }
+            let t = Thread { [self] in
+                serve(fd)
+                close(fd)
+                lock.lock()
+                openConnections -= 1
+                lock.unlock()
+            }
+            t.stackSize = 1 << 20
+            t.start()
+        }
+    }
+
+    /// One connection: read, parse, answer, until close, error, timeout or shutdown.
+    private func serve(_ fd: Int32) {
+        Socket.setSendTimeout(fd, seconds: config.sendTimeout)
+        var parser = HTTPParser(limits: config.limits)
+        var requestStarted: Date? = nil
+        while true {
+            switch parser.next() {
+            case .request(let request):
+                requestStarted = nil
+                lock.lock()
+                busyConnections += 1
+                lock.unlock()
+                let keepAlive = answer(request, fd: fd)
+                lock.lock()
+                busyConnections -= 1
+                lock.broadcast()
+                lock.unlock()
+                if !keepAlive || isStopping { return }
+                continue
+            case .expectContinue:
+                guard (try? Socket.write(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))) != nil else { return }
+                continue
+            case .error(let e):
+                try? Socket.write(fd, router.errorResponse(e.status, e.description).serialized(close: true))
+                return
+            case .needMore:
+                break
+            }
+            // Wait for bytes in short slices so shutdown and timeouts are noticed.
+            if isStopping && parser.isIdle { return }
+            if !parser.isIdle && requestStarted == nil { requestStarted = Date() }
+            let idleSince = Date()
+            var readable = false
+            while !readable {
+                readable = Socket.waitReadable(fd, ms: 200)
+                if readable { break }
+                if isStopping && parser.isIdle { return }
+                if let started = requestStarted, Date().timeIntervalSince(started) > config.requestTimeout {
+                    try? Socket.write(fd, router.errorResponse(408, "request not received in time").serialized(close: true))
+                    return
+                }
+                if parser.isIdle && Date().timeIntervalSince(idleSince) > config.keepAliveTimeout { return }
+            }
+            guard let bytes = Socket.read(fd) else { return }
+            parser.feed(bytes)
+        }
+    }
+
+    /// Runs the handler; returns whether the connection may be reused.
+    private func answer(_ request: HTTPRequest, fd: Int32) -> Bool {
+        let t0 = Date()
+        let responder = HTTPResponder(fd: fd, request: request, closeAfter: !request.keepAlive || isStopping)
+        router.handle(request, responder)
+        if !responder.hasResponded { responder.send(router.errorResponse(500, "the handler sent no response")) }
+        responder.finish()
+        accessLog(request, responder.status, responder.bytesSent, Date().timeIntervalSince(t0))
+        return !responder.mustClose
+    }
+}

@@ -1,0 +1,31 @@
+/// (method, path) → handler, with the app's answers for unknown paths and wrong methods.
+public struct Router: Sendable {
+    public typealias Handler = @Sendable (HTTPRequest, HTTPResponder) -> Void
+    private var routes: [String: [String: Handler]] = [:]  // path → method → handler
+    /// Builds the response for a status and message (so errors keep the app's shape).
+    public var errorResponse: @Sendable (_ status: Int, _ message: String) -> HTTPResponse
+
+    public init(errorResponse: @escaping @Sendable (Int, String) -> HTTPResponse) {
+        self.errorResponse = errorResponse
+    }
+
+    public mutating func add(_ method: String, _ path: String, _ handler: @escaping Handler) {
+        routes[path, default: [:]][method] = handler
+    }
+
+    public func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        guard let byMethod = routes[request.path] else {
+            responder.send(errorResponse(404, "no route \(request.method) \(request.path)"))
+            return
+        }
+        if let handler = byMethod[request.method] {
+            handler(request, responder)
+        } else if request.method == "HEAD", let get = byMethod["GET"] {
+            get(request, responder)
+        } else {
+            var r = errorResponse(405, "method \(request.method) is not allowed on \(request.path)")
+            r.headers.append(("Allow", byMethod.keys.sorted().joined(separator: ", ")))
+            responder.send(r)
+        }
+    }
+}

@@ -1,0 +1,26 @@
+/// Server-sent events over a streamed response: `data: <payload>\n\n` per event, comment
+/// lines for keep-alive, `data: [DONE]` to end.
+public struct SSEWriter {
+    public let responder: HTTPResponder
+
+    public init(responder: HTTPResponder) { self.responder = responder }
+
+    public func open(extraHeaders: [(name: String, value: String)] = []) throws {
+        try responder.startStream(status: 200, headers: [("Content-Type", "text/event-stream"),
+                                                         ("Cache-Control", "no-cache")] + extraHeaders)
+    }
+
+    /// One event; `payload` must not contain a newline (compact JSON never does).
+    public func send(_ payload: String) throws {
+        try responder.write(Array(("data: " + payload + "\n\n").utf8))
+    }
+
+    public func comment(_ text: String) throws {
+        try responder.write(Array((": " + text + "\n\n").utf8))
+    }
+
+    public func done() throws {
+        try send("[DONE]")
+        responder.finish()
+    }
+}

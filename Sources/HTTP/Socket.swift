@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Thin POSIX socket helpers: everything that touches a file descriptor lives here.
+enum Socket {
+    /// A listening TCP socket on host:port (IPv4 dotted quad or "localhost").
+    static func listen(host: String, port: Int, backlog: Int32 = 256) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HTTPServerError.socket("socket() failed: errno \(errno)") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        let name = host == "localhost" ? "127.0.0.1" : host
+        guard inet_pton(AF_INET, name, &addr.sin_addr) == 1 else {
+            close(fd)
+            throw HTTPServerError.socket("cannot bind to \(host): not an IPv4 address")
+        }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            let e = errno
+            close(fd)
+            throw HTTPServerError.socket("cannot bind \(host):\(port): \(String(cString: strerror(e)))")
+        }
+        guard Glibc.listen(fd, backlog) == 0 else { close(fd); throw HTTPServerError.socket("listen() failed: errno \(errno)") }
+        return fd
+    }
+
+    /// The port a socket is bound to (for port 0 = any).
+    static func boundPort(_ fd: Int32) -> Int {
+        var addr = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Waits up to `ms` for `fd` to be readable; true if it is (or the peer hung up).
+    static func waitReadable(_ fd: Int32, ms: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, ms) > 0
+    }
+
+    /// True if the peer has closed its side or the socket is in error (never blocks).
+    static func peerClosed(_ fd: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN) | Int16(0x2000 /* POLLRDHUP */), revents: 0)
+        guard poll(&p, 1, 0) > 0 else { return false }
+        if p.revents & (Int16(0x2000) | Int16(POLLHUP) | Int16(POLLERR)) != 0 { return true }
+        // Readable: either pipelined bytes (still open) or end of stream.
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) == 0
+    }
+
+    /// Reads what is available (at most `max` bytes); nil at end of stream or on error.
+    static func read(_ fd: Int32, max: Int = 65536) -> [UInt8]? {
+        var buf = [UInt8](repeating: 0, count: max)
+        let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, max, 0) }
+        guard n > 0 else { return nil }
+        return Array(buf[0 ..< n])
+    }
+
+    /// Writes everything or throws (peer gone, send timeout).
+    static func write(_ fd: Int32, _ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw HTTPServerError.peerClosed }
+            offset += n
+        }
+    }
+
+    static func setSendTimeout(_ fd: Int32, seconds: Int) {
+        var tv = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+}
+
+public enum HTTPServerError: Error, CustomStringConvertible {
+    case socket(String)
+    case peerClosed
+    case responseAlreadySent
+
+    public var description: String {
+        switch self {
+        case .socket(let s): return s
+        case .peerClosed: return "the client closed the connection"
+        case .responseAlreadySent: return "a response was already sent for this request"
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import ChatTemplate
+import Engine
+import Foundation
+import Tokenizers
+
+/// The served model as the front end sees it: engine, tokenizer, chat template, limits,
+/// and the admission counter that bounds the waiting queue.
+public final class ModelService: @unchecked Sendable {
+    public let modelName: String
+    public let engine: EngineCore
+    public let tokenizer: any Tokenizer
+    public let template: ChatTemplate?
+    public let bosToken: String
+    public let eosToken: String
+    public let maxModelLen: Int
+    /// Requests beyond `maxNumSeqs` that may wait; more get 429.
+    public let maxWaiting: Int
+    public let created = Int(Date().timeIntervalSince1970)
+    let metrics: Metrics
+    private let lock = NSLock()
+    private var inFlight = 0
+
+    public init(modelName: String, engine: EngineCore, tokenizer: any Tokenizer, template: ChatTemplate?, maxWaiting: Int) {
+        self.modelName = modelName
+        self.engine = engine
+        self.tokenizer = tokenizer
+        self.template = template
+        self.maxWaiting = maxWaiting
+        maxModelLen = engine.config.maxModelLen
+        bosToken = tokenizer.bosTokenID.map { tokenizer.decode([$0], skipSpecial: false) } ?? ""
+        eosToken = tokenizer.eosTokenID.map { tokenizer.decode([$0], skipSpecial: false) } ?? ""
+        metrics = Metrics(modelName: modelName)
+    }
+
+    /// Reserves room for `count` sequences, or throws 429 when the queue is full.
+    func admit(_ count: Int) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard inFlight + count <= engine.config.maxNumSeqs + maxWaiting else {
+            throw APIError(status: 429, message: "the server is at capacity (\(inFlight) sequences in flight, \(maxWaiting) may wait); retry shortly",
+                           type: "rate_limit_error", retryAfter: 1)
+        }
+        inFlight += count
+    }
+
+    func release(_ count: Int) {
+        lock.lock()
+        inFlight -= count
+        lock.unlock()
+    }
+}

@@ -1,0 +1,134 @@
+import Engine
+import Foundation
+import HTTP
+
+/// Access settings of the API.
+public struct APIConfig: Sendable {
+    /// When set, every route but `/health` needs `Authorization: Bearer <key>`.
+    public var apiKey: String?
+    /// When set, responses carry CORS headers for this origin and preflights are answered.
+    public var corsOrigin: String?
+
+    public init(apiKey: String? = nil, corsOrigin: String? = nil) {
+        self.apiKey = apiKey
+        self.corsOrigin = corsOrigin
+    }
+}
+
+/// The OpenAI-style routes over a `ModelService` that may still be loading (then every
+/// model route answers 503 and `/health` says so).
+public final class OpenAIServer: @unchecked Sendable {
+    public let config: APIConfig
+    private let lock = NSLock()
+    private var loaded: ModelService?
+
+    public init(config: APIConfig) { self.config = config }
+
+    public var service: ModelService? {
+        get { lock.lock(); defer { lock.unlock() }; return loaded }
+        set { lock.lock(); loaded = newValue; lock.unlock() }
+    }
+
+    public var router: Router {
+        var router = Router { status, message in APIError.http(status, message).response }
+        let routes: [(String, String, @Sendable (ModelService, HTTPRequest, HTTPResponder) throws -> Void)] = [
+            ("POST", "/v1/completions", { s, q, r in try CompletionsRoute(service: s).handle(q, r) }),
+            ("POST", "/v1/chat/completions", { s, q, r in try ChatRoute(service: s).handle(q, r) }),
+            ("GET", "/v1/models", { s, _, r in r.send(jsonResponse(Self.models(s))) }),
+            ("POST", "/tokenize", { s, q, r in r.send(jsonResponse(try Self.tokenize(s, q))) }),
+            ("POST", "/detokenize", { s, q, r in r.send(jsonResponse(try Self.detokenize(s, q))) }),
+            ("GET", "/metrics", { s, _, r in
+                r.send(HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: s.metrics.render(s.engine.statistics)))
+            }),
+        ]
+        for (method, path, body) in routes {
+            router.add(method, path) { [self] request, responder in
+                guard authorize(request, responder) else { return }
+                guard let service else {
+                    responder.send(APIError(status: 503, message: "the model is still loading", type: "server_error", retryAfter: 1).response)
+                    return
+                }
+                do {
+                    try body(service, request, responder)
+                } catch let e as APIError {
+                    responder.send(e.response)
+                } catch {
+                    responder.send(APIError(status: 500, message: "\(error)", type: "server_error").response)
+                }
+            }
+            if config.corsOrigin != nil { router.add("OPTIONS", path) { [self] q, r in preflight(q, r) } }
+        }
+        router.add("GET", "/health") { [self] _, responder in
+            setCORS(responder)
+            if service == nil {
+                responder.send(HTTPResponse(status: 503, contentType: "application/json", body: #"{"status":"loading"}"#, headers: [("Retry-After", "1")]))
+            } else {
+                responder.send(HTTPResponse(status: 200, contentType: "application/json", body: #"{"status":"ok"}"#))
+            }
+        }
+        return router
+    }
+
+    private func setCORS(_ responder: HTTPResponder) {
+        if let origin = config.corsOrigin { responder.extraHeaders = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")] }
+    }
+
+    private func preflight(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        setCORS(responder)
+        responder.send(HTTPResponse(status: 204, headers: [
+            ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+            ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
+            ("Access-Control-Max-Age", "600"),
+        ]))
+    }
+
+    /// Checks the bearer key (constant time); answers 401 and returns false if it is wrong.
+    private func authorize(_ request: HTTPRequest, _ responder: HTTPResponder) -> Bool {
+        setCORS(responder)
+        guard let key = config.apiKey else { return true }
+        let given = request.header("Authorization").flatMap { h -> String? in
+            let parts = h.split(separator: " ", maxSplits: 1)
+            return parts.count == 2 && parts[0].lowercased() == "bearer" ? String(parts[1]) : nil
+        }
+        guard let given else {
+            responder.send(APIError.http(401, "missing API key: send 'Authorization: Bearer <key>'").response)
+            return false
+        }
+        let a = Array(given.utf8), b = Array(key.utf8)
+        var diff = a.count ^ b.count
+        for i in 0 ..< max(a.count, b.count) { diff |= Int((i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)) }
+        if diff != 0 {
+            responder.send(APIError.http(401, "incorrect API key").response)
+            return false
+        }
+        return true
+    }
+
+    static func models(_ s: ModelService) -> JSON {
+        .object([("object", .string("list")), ("data", .array([.object([
+            ("id", .string(s.modelName)), ("object", .string("model")), ("created", .int(s.created)),
+            ("owned_by", .string("tern")), ("max_model_len", .int(s.maxModelLen)),
+        ])]))])
+    }
+
+    static func tokenize(_ s: ModelService, _ request: HTTPRequest) throws -> JSON {
+        let f = try RequestFields(request.body)
+        let ids: [Int32]
+        if f["messages"] != nil {
+            ids = try ChatRoute.promptTokens(f, s)
+        } else if let prompt = try f.string("prompt") {
+            ids = s.tokenizer.encode(prompt, addSpecial: try f.bool("add_special_tokens") ?? true, parseSpecial: true)
+        } else {
+            throw APIError.invalid("'prompt' (a string) or 'messages' is required", param: "prompt")
+        }
+        return .object([("tokens", .array(ids.map { .int(Int($0)) })), ("count", .int(ids.count)), ("max_model_len", .int(s.maxModelLen))])
+    }
+
+    static func detokenize(_ s: ModelService, _ request: HTTPRequest) throws -> JSON {
+        let f = try RequestFields(request.body)
+        guard let ids = try f.ints("tokens", in: 0 ... s.tokenizer.vocabularySize - 1) else {
+            throw APIError.invalid("'tokens' (an array of token ids) is required", param: "tokens")
+        }
+        return .object([("prompt", .string(s.tokenizer.decode(ids.map { Int32($0) })))])
+    }
+}

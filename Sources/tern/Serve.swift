@@ -1,0 +1,108 @@
+import ArgumentParser
+import ChatTemplate
+import Engine
+import Foundation
+import HTTP
+import Logging
+import Models
+import OpenAIAPI
+import Tokenizers
+
+/// `tern serve`: the OpenAI-compatible HTTP server.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the model over an OpenAI-compatible HTTP API.",
+        discussion: "Settings come from the defaults, then --config FILE (JSON, see Config/tern.json), then TERN_<SETTING> environment variables (e.g. TERN_API_KEY), then these flags.")
+
+    @OptionGroup var options: ModelOptions
+    @Option(help: "A JSON settings file (see Config/tern.json).") var config: String?
+    @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
+    @Option(help: "Port (default 8080).") var port: Int?
+    @Option(help: "Require this bearer key on every route but /health (env TERN_API_KEY).") var apiKey: String?
+    @Option(help: "Allow cross-origin requests from this origin (default: CORS off).") var corsOrigin: String?
+    @Option(help: "The model id clients use (default: the file name without .gguf).") var servedModelName: String?
+    @Option(help: "Most sequences in one batch (default 32).") var maxNumSeqs: Int?
+    @Option(help: "Token budget of one step (default 2048).") var maxNumBatchedTokens: Int?
+    @Option(help: "Longest prompt + completion (default: the model's context, capped by the KV pool).") var maxModelLen: Int?
+    @Option(help: "Tokens per KV block (default 16).") var blockSize: Int?
+    @Option(help: "Memory for the KV cache, e.g. 1GiB or 512MiB (default 1GiB).") var kvCacheMemory: String?
+    @Option(help: "Requests that may wait beyond max-num-seqs before new ones get 429 (default 256).") var maxWaiting: Int?
+    @Flag(help: "Turn prefix caching off.") var noPrefixCaching = false
+
+    func settings() throws -> ServeSettings {
+        var s = ServeSettings()
+        if let config { try s.load(file: config) }
+        try s.loadEnvironment()
+        let flags: [(String, String?)] = [
+            ("host", host), ("port", port.map(String.init)), ("api_key", apiKey), ("cors_origin", corsOrigin),
+            ("served_model_name", servedModelName), ("max_num_seqs", maxNumSeqs.map(String.init)),
+            ("max_num_batched_tokens", maxNumBatchedTokens.map(String.init)), ("max_model_len", maxModelLen.map(String.init)),
+            ("block_size", blockSize.map(String.init)), ("kv_cache_memory", kvCacheMemory), ("max_waiting", maxWaiting.map(String.init)),
+        ]
+        for case let (key, value?) in flags { try s.set(key, value, source: "--" + key.replacingOccurrences(of: "_", with: "-")) }
+        if noPrefixCaching { s.enablePrefixCaching = false }
+        guard s.maxNumSeqs >= 1, s.blockSize >= 1, s.maxNumBatchedTokens >= 1 else {
+            throw ValidationError("max_num_seqs, block_size and max_num_batched_tokens must be positive")
+        }
+        return s
+    }
+
+    mutating func run() throws {
+        let s = try settings()
+        var log = Logger(label: "tern")
+        log.logLevel = .info
+        let access = Logger(label: "tern.access")
+        let api = OpenAIServer(config: APIConfig(apiKey: s.apiKey, corsOrigin: s.corsOrigin))
+        var httpConfig = HTTPServerConfig()
+        httpConfig.host = s.host
+        httpConfig.port = s.port
+        httpConfig.limits.maxBodyBytes = s.maxBodyBytes
+        httpConfig.maxConnections = s.maxConnections
+        let server = HTTPServer(config: httpConfig, router: api.router) { request, status, bytes, seconds in
+            access.info("\(request.method) \(request.target) \(request.version) \(status) \(bytes) \(String(format: "%.3f", seconds))s")
+        }
+        let port = try server.start()
+        log.info("listening on http://\(s.host):\(port) (loading the model; /health answers 503 until ready)")
+
+        let (file, model) = try options.load()
+        let tokenizer = try TokenizerFactory.load(from: file)
+        var template: ChatTemplate?
+        if let source = try? file.string("tokenizer.chat_template") {
+            do { template = try ChatTemplate(source) } catch { log.warning("the model's chat template cannot be used: \(error)") }
+        } else if let builtin = ChatTemplate.builtin(architecture: model.config.architecture) {
+            template = builtin
+            log.info("the model has no chat template; using Tern's built-in \(model.config.architecture) template")
+        }
+        let c = model.config
+        let bytesPerBlock = PagedKVCache.bytesPerBlock(numLayers: c.blockCount, blockSize: s.blockSize, kvWidth: c.kvWidth)
+        let numBlocks = s.kvCacheMemory / bytesPerBlock
+        guard numBlocks >= 1 else { throw ValidationError("kv_cache_memory is smaller than one block (\(bytesPerBlock) bytes)") }
+        let maxModelLen = min(s.maxModelLen ?? c.contextLength, numBlocks * s.blockSize)
+        if let asked = s.maxModelLen, asked > maxModelLen {
+            log.warning("max_model_len \(asked) does not fit the KV pool (\(numBlocks) blocks); using \(maxModelLen)")
+        }
+        let engine = EngineCore(model: model, config: SchedulerConfig(
+            maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: max(s.maxNumBatchedTokens, 1), maxModelLen: maxModelLen,
+            blockSize: s.blockSize, numBlocks: numBlocks, enablePrefixCaching: s.enablePrefixCaching))
+        let name = s.servedModelName ?? URL(fileURLWithPath: options.model).deletingPathExtension().lastPathComponent
+        api.service = ModelService(modelName: name, engine: engine, tokenizer: tokenizer, template: template, maxWaiting: s.maxWaiting)
+        log.info("ready: model \(name), \(numBlocks) KV blocks of \(s.blockSize) tokens (\((numBlocks * bytesPerBlock) >> 20) MiB), max_model_len \(maxModelLen), max_num_seqs \(s.maxNumSeqs)\(template == nil ? ", no chat template" : "")")
+
+        // Graceful shutdown: stop accepting, let requests finish until the deadline, abort the rest, exit 0.
+        let stopped = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stopped.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        stopped.wait()
+        log.info("shutting down: waiting up to \(s.shutdownTimeout) s for requests in flight")
+        server.stop(deadline: s.shutdownTimeout) { engine.abortAll() }
+        engine.shutdown()
+        log.info("stopped")
+        _ = sources
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import OpenAIAPI
+
+/// Every `tern serve` setting, with its default; read in order from the defaults, a JSON
+/// file (`--config`, e.g. Config/tern.json), `TERN_<NAME>` environment variables, then
+/// command-line flags — each later source overriding the earlier ones.
+struct ServeSettings {
+    var host = "127.0.0.1"
+    var port = 8080
+    var apiKey: String?
+    var corsOrigin: String?
+    var servedModelName: String?
+    var maxNumSeqs = 32
+    var maxNumBatchedTokens = 2048
+    /// nil: the model's trained context, capped by what the KV pool holds.
+    var maxModelLen: Int?
+    var blockSize = 16
+    /// Bytes of KV cache ("1GiB", "512MiB", or a byte count).
+    var kvCacheMemory = 1 << 30
+    var enablePrefixCaching = true
+    var maxWaiting = 256
+    var maxBodyBytes = 8 << 20
+    var maxConnections = 256
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    var shutdownTimeout = 10.0
+
+    static let keys = ["host", "port", "api_key", "cors_origin", "served_model_name", "max_num_seqs", "max_num_batched_tokens",
+                       "max_model_len", "block_size", "kv_cache_memory", "enable_prefix_caching", "max_waiting",
+                       "max_body_bytes", "max_connections", "shutdown_timeout"]
+
+    struct Invalid: Error, CustomStringConvertible { let description: String }
+
+    /// Applies one setting given as text (from the environment, a flag or a JSON scalar).
+    mutating func set(_ key: String, _ text: String, source: String) throws {
+        func int() throws -> Int {
+            guard let v = Int(text), v >= 0 else { throw Invalid(description: "\(source): \(key) must be a non-negative integer, got '\(text)'") }
+            return v
+        }
+        switch key {
+        case "host": host = text
+        case "port": port = try int()
+        case "api_key": apiKey = text.isEmpty ? nil : text
+        case "cors_origin": corsOrigin = text.isEmpty ? nil : text
+        case "served_model_name": servedModelName = text.isEmpty ? nil : text
+        case "max_num_seqs": maxNumSeqs = try int()
+        case "max_num_batched_tokens": maxNumBatchedTokens = try int()
+        case "max_model_len": maxModelLen = try int()
+        case "block_size": blockSize = try int()
+        case "kv_cache_memory":
+            guard let bytes = Self.parseBytes(text) else { throw Invalid(description: "\(source): kv_cache_memory must be like 1GiB, 512MiB or a byte count, got '\(text)'") }
+            kvCacheMemory = bytes
+        case "enable_prefix_caching":
+            guard let b = ["true": true, "1": true, "false": false, "0": false][text.lowercased()] else {
+                throw Invalid(description: "\(source): enable_prefix_caching must be true or false")
+            }
+            enablePrefixCaching = b
+        case "max_waiting": maxWaiting = try int()
+        case "max_body_bytes": maxBodyBytes = try int()
+        case "max_connections": maxConnections = try int()
+        case "shutdown_timeout":
+            guard let v = Double(text), v >= 0 else { throw Invalid(description: "\(source): shutdown_timeout must be seconds") }
+            shutdownTimeout = v
+        default: throw Invalid(description: "\(source): unknown setting \(key); known: \(Self.keys.joined(separator: ", "))")
+        }
+    }
+
+    mutating func load(file path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw Invalid(description: "cannot read \(path)") }
+        guard case .object(let fields) = try JSONParser.parse(Array(data)) else { throw Invalid(description: "\(path): expected a JSON object") }
+        for (key, value) in fields {
+            switch value {
+            case .null: continue
+            case .string(let s): try set(key, s, source: path)
+            case .bool(let b): try set(key, b ? "true" : "false", source: path)
+            case .number: try set(key, value.serialized, source: path)
+            default: throw Invalid(description: "\(path): \(key) must be a string, number or boolean")
+            }
+        }
+    }
+
+    mutating func loadEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws {
+        for key in Self.keys { if let v = env["TERN_" + key.uppercased()] { try set(key, v, source: "TERN_" + key.uppercased()) } }
+    }
+
+    static func parseBytes(_ text: String) -> Int? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        for (suffix, scale) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("G", 1 << 30), ("M", 1 << 20)] {
+            if t.hasSuffix(suffix), let v = Double(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), v > 0 {
+                return Int(v * Double(scale))
+            }
+        }
+        return Int(t).flatMap { $0 > 0 ? $0 : nil }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import HTTP
+import TestSupport
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class HTTPServerTests: XCTestCase {
+    private func startServer() throws -> (HTTPServer, Int) {
+        var router = Router { status, message in HTTPResponse(status: status, contentType: "text/plain", body: "error: \(message)") }
+        router.add("POST", "/echo") { request, responder in
+            responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: String(decoding: request.body, as: UTF8.self)))
+        }
+        router.add("GET", "/stream") { _, responder in
+            let sse = SSEWriter(responder: responder)
+            try? sse.open()
+            for i in 0 ..< 3 { try? sse.send("{\"i\":\(i)}") }
+            try? sse.done()
+        }
+        var config = HTTPServerConfig()
+        config.port = 0
+        config.keepAliveTimeout = 1
+        config.requestTimeout = 1
+        let server = HTTPServer(config: config, router: router)
+        return (server, try server.start())
+    }
+
+    func testKeepAlivePipeliningStreamingAndErrors() throws {
+        let (server, port) = try startServer()
+        defer { server.stop(deadline: 1) {} }
+
+        // Two requests on one connection, the second pipelined behind the first.
+        let c = try RawClient(port: port)
+        c.send("POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloPOST /echo HTTP/1.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nworld")
+        let both = c.read()
+        c.close()
+        XCTAssertEqual(both.components(separatedBy: "HTTP/1.1 200 OK").count, 3, both)
+        XCTAssertTrue(both.hasSuffix("world"))
+
+        // Streaming: chunked SSE events, then the terminating chunk.
+        let s = try RawClient(port: port)
+        s.send("GET /stream HTTP/1.1\r\n\r\n")
+        let stream = s.read { $0.hasSuffix("0\r\n\r\n") }
+        s.close()
+        XCTAssertTrue(stream.contains("Transfer-Encoding: chunked"))
+        XCTAssertTrue(stream.contains("text/event-stream"))
+        XCTAssertTrue(stream.contains("data: {\"i\":2}\n\n"))
+        XCTAssertTrue(stream.contains("data: [DONE]\n\n"))
+
+        // Unknown route, wrong method, malformed request: answered, and the server goes on.
+        for (raw, status) in [("GET /missing HTTP/1.1\r\n\r\n", "404"), ("GET /echo HTTP/1.1\r\n\r\n", "405"), ("NONSENSE\r\n\r\n", "400")] {
+            let e = try RawClient(port: port)
+            e.send(raw)
+            let answer = e.read { $0.contains("\r\n\r\n") }
+            e.close()
+            XCTAssertTrue(answer.hasPrefix("HTTP/1.1 \(status)"), answer)
+        }
+        // A slow, never-finished request is timed out with 408.
+        let slow = try RawClient(port: port)
+        slow.send("POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
+        let timedOut = slow.read()
+        slow.close()
+        XCTAssertTrue(timedOut.hasPrefix("HTTP/1.1 408"), timedOut)
+
+        let ok = try RawClient(port: port)
+        ok.send("POST /echo HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        XCTAssertTrue(ok.read().hasSuffix("ok"))
+        ok.close()
+    }
+
+    func testGracefulStopWaitsForRequestsInFlight() throws {
+        var router = Router { s, m in HTTPResponse(status: s, contentType: "text/plain", body: m) }
+        router.add("GET", "/slow") { _, responder in
+            Thread.sleep(forTimeInterval: 0.5)
+            responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "done"))
+        }
+        var config = HTTPServerConfig()
+        config.port = 0
+        let server = HTTPServer(config: config, router: router)
+        let port = try server.start()
+        let c = try RawClient(port: port)
+        c.send("GET /slow HTTP/1.1\r\n\r\n")
+        Thread.sleep(forTimeInterval: 0.1)
+        var aborted = false
+        server.stop(deadline: 5) { aborted = true }
+        XCTAssertFalse(aborted, "the request finished within the deadline")
+        XCTAssertTrue(c.read().hasSuffix("done"))
+        c.close()
+        XCTAssertThrowsError(try RawClient(port: port), "no longer accepting")
+    }
+}

@@ -1,0 +1,129 @@
+import ChatTemplate
+import Engine
+import Foundation
+import HTTP
+import Kernels
+import ModelFormats
+import Models
+import OpenAIAPI
+import TestSupport
+import Tokenizers
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `tern serve` stack in process (SmolLM2, GEMV path so batching cannot change
+/// results) on an ephemeral port, and a tiny HTTP/1.1 client to talk to it.
+final class TestServer {
+    struct Loaded: @unchecked Sendable {
+        let file: GGUFFile
+        let model: any LanguageModel
+        let tokenizer: any Tokenizer
+        let template: ChatTemplate?
+    }
+
+    nonisolated(unsafe) private static var shared: Loaded?
+
+    static func loaded() throws -> Loaded {
+        if let shared { return shared }
+        let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
+        let path = dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
+        let file = try GGUFFile(path: path)
+        let model = try ModelRegistry.load(file, matmul: Matmul(pool: ComputePool(threadCount: 2), path: .gemv))
+        let l = Loaded(file: file, model: model, tokenizer: try TokenizerFactory.load(from: file),
+                       template: try ChatTemplate(try file.string("tokenizer.chat_template")))
+        shared = l
+        return l
+    }
+
+    let http: HTTPServer
+    let engine: EngineCore
+    let port: Int
+
+    init(maxNumSeqs: Int = 8, maxNumBatchedTokens: Int = 512, numBlocks: Int = 400, maxWaiting: Int = 64,
+         apiKey: String? = nil) throws {
+        let l = try Self.loaded()
+        engine = EngineCore(model: l.model, config: SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
+                                                                    maxModelLen: 2048, blockSize: 16, numBlocks: numBlocks))
+        let api = OpenAIServer(config: APIConfig(apiKey: apiKey))
+        api.service = ModelService(modelName: "smollm2", engine: engine, tokenizer: l.tokenizer, template: l.template, maxWaiting: maxWaiting)
+        var config = HTTPServerConfig()
+        config.port = 0
+        http = HTTPServer(config: config, router: api.router)
+        port = try http.start()
+    }
+
+    func stop() {
+        http.stop(deadline: 2) { engine.abortAll() }
+        engine.shutdown()
+    }
+
+    struct Response {
+        var status: Int
+        var head: String
+        var body: String
+        var json: JSON? { try? JSONParser.parse(Array(body.utf8)) }
+        /// The `data:` payloads of an event stream.
+        var events: [String] {
+            body.components(separatedBy: "\n\n").filter { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) }
+        }
+    }
+
+    /// One request on its own connection (`Connection: close`); a chunked body is decoded.
+    func request(_ method: String, _ path: String, body: String? = nil, headers: [String] = []) throws -> Response {
+        let c = try RawClient(port: port)
+        defer { c.close() }
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+        for h in headers { text += h + "\r\n" }
+        if let body { text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
+        text += "\r\n" + (body ?? "")
+        c.send(text)
+        return Self.parseResponse(c.read())
+    }
+
+    func post(_ path: String, _ body: String, headers: [String] = []) throws -> Response {
+        try request("POST", path, body: body, headers: headers)
+    }
+
+    static func parseResponse(_ raw: String) -> Response {
+        guard let split = raw.range(of: "\r\n\r\n") else { return Response(status: 0, head: raw, body: "") }
+        let head = String(raw[..<split.lowerBound])
+        var body = String(raw[split.upperBound...])
+        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+        if head.lowercased().contains("transfer-encoding: chunked") {
+            var out = "", rest = Substring(body)
+            while let eol = rest.range(of: "\r\n"), let n = Int(rest[..<eol.lowerBound], radix: 16), n > 0 {
+                let start = rest.utf8.index(eol.upperBound, offsetBy: 0)
+                let bytes = Array(rest[start...].utf8.prefix(n))
+                out += String(decoding: bytes, as: UTF8.self)
+                rest = Substring(String(decoding: Array(rest[start...].utf8.dropFirst(n + 2)), as: UTF8.self))
+            }
+            body = out
+        }
+        return Response(status: status, head: head, body: body)
+    }
+
+    /// Polls /metrics until no request runs or waits; returns the metric values by name.
+    func waitIdle(headers: [String] = []) throws -> [String: Double] {
+        for _ in 0 ..< 300 {
+            let m = try metrics(headers: headers)
+            if m["vllm:num_requests_running"] == 0 && m["vllm:num_requests_waiting"] == 0 { return m }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTFail("the server did not become idle")
+        return try metrics(headers: headers)
+    }
+
+    func metrics(headers: [String] = []) throws -> [String: Double] {
+        var values: [String: Double] = [:]
+        for line in try request("GET", "/metrics", headers: headers).body.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, let v = Double(parts[1]) else { continue }
+            let name = parts[0].split(separator: "{").first.map(String.init) ?? ""
+            if values[name] == nil { values[name] = v }
+        }
+        return values
+    }
+}

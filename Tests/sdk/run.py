@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Starts `tern serve` twice with SmolLM2 (an open server on :8080 as the README shows it,
+and a keyed one with one sequence and no waiting room), runs the README's curl examples
+verbatim and the openai SDK suite against them, then stops both with SIGTERM and checks
+they exit 0. Usage: run.py TERN_BINARY MODEL_PATH"""
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+root = pathlib.Path(__file__).resolve().parents[2]
+binary, model = sys.argv[1], sys.argv[2]
+
+
+def start(port, *extra):
+    log = open(f"/tmp/tern-sdk-{port}.log", "w")
+    p = subprocess.Popen([binary, "serve", "--model", model, "--port", str(port), *extra], stdout=log, stderr=log)
+    for _ in range(600):
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/health").status == 200:
+                return p
+        except Exception:
+            time.sleep(0.1)
+        if p.poll() is not None:
+            sys.exit(f"tern serve on {port} exited: see /tmp/tern-sdk-{port}.log")
+    sys.exit(f"tern serve on {port} did not become healthy")
+
+
+def readme_curl_examples():
+    text = (root / "README.md").read_text()
+    block = text.split("<!-- curl-examples -->")[1].split("<!-- /curl-examples -->")[0]
+    return re.findall(r"```sh\n(.*?)```", block, re.S)
+
+
+def main():
+    servers = [start(8080), start(8081, "--api-key", "test-key", "--max-num-seqs", "1", "--max-waiting", "0")]
+    failed = False
+    try:
+        examples = readme_curl_examples()
+        assert len(examples) >= 3, "README has no curl examples"
+        for ex in examples:
+            r = subprocess.run(["bash", "-c", "set -euo pipefail\n" + ex], capture_output=True, text=True, timeout=120)
+            ok = r.returncode == 0 and '"error"' not in r.stdout
+            print(f"README example {'ok' if ok else 'FAILED'}: {ex.strip().splitlines()[0]}")
+            if not ok:
+                print(r.stdout[-2000:], r.stderr[-2000:])
+                failed = True
+        env = dict(os.environ, TERN_BASE_URL="http://127.0.0.1:8080/v1", TERN_KEYED_URL="http://127.0.0.1:8081/v1")
+        r = subprocess.run([sys.executable, str(root / "Tests/sdk/test_openai_sdk.py")], env=env, timeout=900)
+        failed |= r.returncode != 0
+    finally:
+        for p in servers:
+            p.send_signal(signal.SIGTERM)
+        for p in servers:
+            code = p.wait(timeout=60)
+            if code != 0:
+                print(f"tern serve exited {code} after SIGTERM")
+                failed = True
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
