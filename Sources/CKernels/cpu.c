@@ -1,11 +1,13 @@
 #include "quants.h"
 #include <math.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 
 float tern_fp16_table[65536];
 static atomic_int initialized = 0;
 static int simd_allowed = 1;
 static int have_avx2 = 0;
+static int have_avx512 = 0;
 
 int tern_cpu_has_avx2_fma(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -51,10 +53,14 @@ __attribute__((constructor)) void tern_init(void) {
     if (atomic_load(&initialized)) return;
     for (uint32_t i = 0; i < 65536; i++) tern_fp16_table[i] = half_to_float((uint16_t)i);
     have_avx2 = tern_cpu_has_avx2_fma();
+    // TERN_NO_AVX512=1 keeps the AVX2 kernels (for comparisons).
+    const char *off = getenv("TERN_NO_AVX512");
+    have_avx512 = have_avx2 && tern_cpu_has_avx512_vnni() && !(off && off[0] == '1');
     atomic_store(&initialized, 1);
 }
 
 int tern_using_avx2(void) { return have_avx2 && simd_allowed; }
+int tern_using_avx512(void) { return have_avx512 && simd_allowed; }
 void tern_set_simd(int enabled) { simd_allowed = enabled; }
 
 int tern_act_format(int type) {
@@ -74,6 +80,10 @@ size_t tern_act_row_bytes(int fmt, int k) {
 }
 
 static tern_dot_fn pick_dot(int type) {
+    if (tern_using_avx512()) {
+        tern_dot_fn f = tern_dot_avx512(type);
+        if (f) return f;
+    }
     if (tern_using_avx2()) {
         tern_dot_fn f = tern_dot_avx2(type);
         if (f) return f;
@@ -90,7 +100,8 @@ void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, 
                       const void *x, size_t x_stride, int nvec, float *y, int ldy) {
     tern_dot_fn f = pick_dot(type);
     if (!f) return;
-    tern_dot4_fn f4 = tern_using_avx2() ? tern_dot4_avx2(type) : 0;
+    tern_dot4_fn f4 = tern_using_avx512() && tern_dot_avx512(type) ? tern_dot4_avx512(type)
+                    : tern_using_avx2() ? tern_dot4_avx2(type) : 0;
     const uint8_t *wb = (const uint8_t *)w;
     const uint8_t *xb = (const uint8_t *)x;
     for (int r = r0; r < r1; r++) {

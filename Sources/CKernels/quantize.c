@@ -3,11 +3,47 @@
 // largest magnitude, round-half-even, 32-element scales kept at half precision), so that
 // logits agree with it as closely as integer sums allow.
 #include "quants.h"
+#include "ckernels.h"
 #include <math.h>
 
 static inline float round_to_half(float f) { return tern_fp16_table[tern_fp32_to_fp16(f)]; }
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+// The same quantization with AVX2/F16C: identical bytes (cvtps rounds to nearest even as
+// lrintf does; F16C rounds to half the way the _Float16 cast does).
+__attribute__((target("avx2,fma,f16c"))) static void quantize_q8_32_avx2(const float *x, act_q8_32 *y, int k) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (int i = 0; i < k / 32; i++, x += 32) {
+        __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8), v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
+                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        float amax = _mm_cvtss_f32(h);
+        float d = amax / 127.0f, id = amax != 0 ? 127.0f / amax : 0.0f;
+        __m256 s = _mm256_set1_ps(id);
+        __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, s)), q1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, s));
+        __m256i q2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, s)), q3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, s));
+        __m256i t = _mm256_add_epi32(_mm256_add_epi32(q0, q1), _mm256_add_epi32(q2, q3));
+        __m128i t4 = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+        t4 = _mm_add_epi32(t4, _mm_shuffle_epi32(t4, 0x4E));
+        t4 = _mm_add_epi32(t4, _mm_shuffle_epi32(t4, 0xB1));
+        int sum = _mm_cvtsi128_si32(t4);
+        __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
+        _mm256_storeu_si256((__m256i *)y[i].qs, _mm256_permutevar8x32_epi32(b, order));
+        y[i].d = _cvtsh_ss(_cvtss_sh(d, 0));
+        y[i].s = _cvtsh_ss(_cvtss_sh(d * (float)sum, 0));
+    }
+}
+#endif
+
 static void quantize_q8_32(const float *x, act_q8_32 *y, int k) {
+#if defined(__x86_64__)
+    if (tern_using_avx2()) { quantize_q8_32_avx2(x, y, k); return; }
+#endif
     for (int i = 0; i < k / 32; i++, x += 32) {
         float amax = 0;
         for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));

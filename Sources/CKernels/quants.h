@@ -46,5 +46,10 @@ int tern_cpu_has_avx2_fma(void);
 // Four activation rows at once against one weight row (AVX2 only; NULL where absent).
 typedef void (*tern_dot4_fn)(int k, const void *w, const void *const *x, float *out);
 tern_dot4_fn tern_dot4_avx2(int type);
+// AVX-512 VNNI kernels (dot_avx512.c) for Q4_1 and Q8_0: single- and four-row versions
+// that always go together (same accumulation order). NULL for other types.
+tern_dot_fn tern_dot_avx512(int type);
+tern_dot4_fn tern_dot4_avx512(int type);
+int tern_cpu_has_avx512_vnni(void);
 // AVX2 dequantization; -1 for types it does not cover (the portable code then runs).
 int tern_dequantize_avx2(int type, const void *src, float *dst, int64_t n);

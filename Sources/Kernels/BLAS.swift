@@ -1,4 +1,8 @@
 import CBLAS
+import CKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one place Tern talks to OpenBLAS.
 public enum BLAS {
@@ -6,6 +10,23 @@ public enum BLAS {
 
     /// Keep OpenBLAS on the calling thread: parallelism comes from `ComputePool`.
     public static func configure() { _ = configured }
+
+    /// The kernel family OpenBLAS chose at load ("Haswell", "SkylakeX", …).
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+
+    /// OpenBLAS picks its kernels when the library loads, and the Debian build does not know
+    /// recent AVX-512 CPUs (Zen 4/5), so it runs them with its AVX2 "Haswell"/"Zen" kernels at
+    /// about two thirds of the speed. When that happened, re-executes the process with
+    /// OPENBLAS_CORETYPE=SKYLAKEX (only if the variable is unset, so at most once). Call first
+    /// thing in `main`.
+    public static func reexecWithAVX512KernelsIfNeeded() {
+        guard getenv("OPENBLAS_CORETYPE") == nil, tern_cpu_has_avx512() != 0,
+              ["haswell", "zen", "sandybridge", "prescott"].contains(coreName.lowercased()) else { return }
+        setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 1)
+        var args = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", &args)
+        // If exec fails, carry on with the kernels already loaded.
+    }
 
     /// C (m, n) = A (m, k) · B(n, k)ᵀ, all row-major; C rows are `ldc` floats apart.
     public static func gemmABt(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,

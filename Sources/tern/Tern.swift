@@ -1,4 +1,5 @@
 import ArgumentParser
+import Kernels
 
 @main
 struct Tern: ParsableCommand {
@@ -6,4 +7,9 @@ struct Tern: ParsableCommand {
         commandName: "tern",
         abstract: "An LLM inference server for CPUs.",
         subcommands: [Serve.self, Run.self, Bench.self, Crossover.self])
+
+    static func main() {
+        BLAS.reexecWithAVX512KernelsIfNeeded()
+        Self.main(nil)
+    }
 }

@@ -108,4 +108,34 @@ final class ElementwiseTests: XCTestCase {
         }
         Ops.setSIMD(true)
     }
+    /// Grouped attention at real head sizes (64: SmolLM2, 256: Gemma 3, 72: a remainder
+    /// past the 64-float register chunks) against a naive loop, across block boundaries.
+    func testGroupedAttentionMatchesNaiveAtModelSizes() {
+        var rng = SystemRandomNumberGenerator()
+        for headDim in [64, 256, 72] {
+            let kvHeads = 2, group = 3, blockSize = 16, numBlocks = 6
+            let kvStride = kvHeads * headDim, kvOff = headDim
+            let keys = (0 ..< numBlocks * blockSize * kvStride).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+            let values = (0 ..< numBlocks * blockSize * kvStride).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+            let table: [Int32] = [4, 1, 5, 0, 2]
+            let q = (0 ..< group * headDim).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+            for (start, end) in [(0, 75), (3, 37), (16, 17), (30, 35)] {
+                var scores = [Float](repeating: 0, count: group * 80), out = [Float](repeating: 0, count: group * headDim)
+                Ops.attentionGroup(q: q, qStride: headDim, group: group, headDim: headDim, keys: keys, values: values, blockTable: table,
+                                   blockSize: blockSize, kvStride: kvStride, kvOffset: kvOff, range: start ..< end, scale: 0.125,
+                                   scores: &scores, out: &out, outStride: headDim)
+                for h in 0 ..< group {
+                    let slots = (start ..< end).map { Int(table[$0 / blockSize]) * blockSize + $0 % blockSize }
+                    var w = slots.map { slot in (0 ..< headDim).reduce(Double(0)) { $0 + Double(q[h * headDim + $1]) * Double(keys[slot * kvStride + kvOff + $1]) } * 0.125 }
+                    let m = w.max() ?? 0
+                    w = w.map { Foundation.exp($0 - m) }
+                    let total = w.reduce(0, +)
+                    for d in 0 ..< headDim {
+                        let e = zip(w, slots).reduce(Double(0)) { $0 + $1.0 / total * Double(values[$1.1 * kvStride + kvOff + d]) }
+                        XCTAssertEqual(Double(out[h * headDim + d]), e, accuracy: 1e-5, "headDim \(headDim) range \(start)..<\(end)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -31,9 +31,10 @@ final class QuantDotTests: XCTestCase {
 
     func testDotProductsMatchNaiveLoop() {
         var rng = SystemRandomNumberGenerator()
-        let k = 512
         for layout in Self.layouts {
-            for _ in 0 ..< 20 {
+            for trial in 0 ..< 20 {
+                // Even and odd block counts (the AVX-512 kernels take blocks in pairs).
+                let k = trial % 2 == 0 || layout.elems == 256 ? 512 : 544
                 let row = Self.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: k, rng: &rng)
                 let x = (0 ..< k).map { _ in Float.random(in: -2 ... 2, using: &rng) }
                 var w = [Float](repeating: 0, count: k)
@@ -55,24 +56,27 @@ final class QuantDotTests: XCTestCase {
         }
     }
 
-    /// The multi-row kernels (several activation rows per weight row) equal one-row dots.
+    /// The multi-row kernels (several activation rows per weight row) equal one-row dots
+    /// exactly (batch invariance), for even and odd block counts.
     func testMultiRowKernelsEqualSingleRowDots() {
         var rng = SystemRandomNumberGenerator()
-        let k = 256, nvec = 7
+        let nvec = 7
         for layout in Self.layouts {
-            let row = Self.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: k, rng: &rng)
-            let fmt = tern_act_format(layout.type)
-            let rowBytes = tern_act_row_bytes(fmt, Int32(k))
-            var act = [UInt8](repeating: 0, count: rowBytes * nvec)
-            for v in 0 ..< nvec {
-                let x = (0 ..< k).map { _ in Float.random(in: -2 ... 2, using: &rng) }
-                act.withUnsafeMutableBytes { tern_quantize_act(fmt, x, $0.baseAddress! + v * rowBytes, Int32(k)) }
-            }
-            var y = [Float](repeating: 0, count: nvec)
-            tern_matmul_rows(layout.type, row, row.count, Int32(k), 0, 1, act, rowBytes, Int32(nvec), &y, 1)
-            for v in 0 ..< nvec {
-                let single = act.withUnsafeBytes { tern_vec_dot(layout.type, Int32(k), row, $0.baseAddress! + v * rowBytes) }
-                XCTAssertEqual(y[v], single, accuracy: 1e-5 * max(1, abs(single)), "type \(layout.type) row \(v)")
+            for k in [256, 288, 544] where k % layout.elems == 0 {
+                let row = Self.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: k, rng: &rng)
+                let fmt = tern_act_format(layout.type)
+                let rowBytes = tern_act_row_bytes(fmt, Int32(k))
+                var act = [UInt8](repeating: 0, count: rowBytes * nvec)
+                for v in 0 ..< nvec {
+                    let x = (0 ..< k).map { _ in Float.random(in: -2 ... 2, using: &rng) }
+                    act.withUnsafeMutableBytes { tern_quantize_act(fmt, x, $0.baseAddress! + v * rowBytes, Int32(k)) }
+                }
+                var y = [Float](repeating: 0, count: nvec)
+                tern_matmul_rows(layout.type, row, row.count, Int32(k), 0, 1, act, rowBytes, Int32(nvec), &y, 1)
+                for v in 0 ..< nvec {
+                    let single = act.withUnsafeBytes { tern_vec_dot(layout.type, Int32(k), row, $0.baseAddress! + v * rowBytes) }
+                    XCTAssertEqual(y[v], single, "type \(layout.type) k \(k) row \(v)")
+                }
             }
         }
     }
@@ -89,6 +93,23 @@ final class QuantDotTests: XCTestCase {
             Ops.setSIMD(true)
             XCTAssertEqual(tern_dequantize(layout.type, row, &b, Int64(k)), 0)
             XCTAssertEqual(a, b, "type \(layout.type)")
+        }
+    }
+
+    /// SIMD activation quantization writes exactly the bytes of the portable loop.
+    func testActivationQuantizationSIMDEqualsPortable() {
+        var rng = SystemRandomNumberGenerator()
+        for scale in [Float(0.01), 1, 300] {
+            var x = (0 ..< 1024).map { _ in Float.random(in: -scale ... scale, using: &rng) }
+            for j in 0 ..< 32 { x[j] = 0 }                // an all-zero block
+            x[40] = 127 * scale / 255                     // ties at .5 after scaling are likely somewhere
+            let fmt = Int32(TERN_ACT_Q8_32)
+            var a = [UInt8](repeating: 0, count: tern_act_row_bytes(fmt, 1024)), b = a
+            Ops.setSIMD(false)
+            tern_quantize_act(fmt, x, &a, 1024)
+            Ops.setSIMD(true)
+            tern_quantize_act(fmt, x, &b, 1024)
+            XCTAssertEqual(a, b, "scale \(scale)")
         }
     }
 

@@ -22,6 +22,10 @@ enum { TERN_ACT_F32 = 0, TERN_ACT_Q8_32 = 1, TERN_ACT_Q8_256 = 2 };
 void tern_init(void);
 /// 1 if the AVX2/FMA kernels are in use.
 int tern_using_avx2(void);
+// Whether the AVX-512 VNNI kernels (Q4_1, Q8_0) are in use (TERN_NO_AVX512=1 turns them off).
+int tern_using_avx512(void);
+// Whether the CPU has AVX-512 F/BW/DQ/VL/CD (what OpenBLAS's SkylakeX kernels need).
+int tern_cpu_has_avx512(void);
 /// Force the portable kernels (0) or allow AVX2 when the CPU has it (1). For tests.
 void tern_set_simd(int enabled);
 
