@@ -22,7 +22,10 @@ public final class ModelRunner {
         guard !output.scheduled.isEmpty else { return [:] }
         var batch = ForwardBatch()
         var sampling: [ScheduledRequest] = []
-        for item in output.scheduled {
+        // Shortest first (decode rows, then prompt chunks by length): the model sends the
+        // leading short sequences through GEMV and long chunks through GEMM, so each
+        // sequence's arithmetic depends on its own length only.
+        for item in output.scheduled.enumerated().sorted(by: { ($0.element.tokenIDs.count, $0.offset) < ($1.element.tokenIDs.count, $1.offset) }).map(\.element) {
             batch.append(tokens: item.tokenIDs, startPosition: item.startPosition, blockTable: item.blockTable,
                          logitsFor: item.needsSample ? [item.tokenIDs.count - 1] : [])
             if item.needsSample { sampling.append(item) }

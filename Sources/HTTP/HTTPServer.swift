@@ -14,6 +14,8 @@ public struct HTTPServerConfig: Sendable {
     public var keepAliveTimeout = 5.0
     /// A blocked write gives up after this many seconds.
     public var sendTimeout = 30
+    /// Nice value of connection threads (0: same as the process).
+    public var connectionNice: Int32 = 5
 
     public init() {}
 }
@@ -97,6 +99,9 @@ public final class HTTPServer: @unchecked Sendable {
                 continue
             }
             let t = Thread { [self] in
+                // Connection threads yield to compute: on a small machine a preempted compute
+                // thread stalls a whole parallel step, while parsing and writing can wait a little.
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, config.connectionNice)  // who 0: this thread (Linux)
                 serve(fd)
                 close(fd)
                 lock.lock()

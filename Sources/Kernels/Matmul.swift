@@ -37,8 +37,9 @@ public final class Matmul: @unchecked Sendable {
 
     /// Places the crossover by timing `weights` (e.g. one transformer block) through both
     /// paths at growing batch sizes: the smallest size where GEMM is faster, or `limit`.
-    public static func calibrate(pool: ComputePool, weights: [WeightMatrix], sizes: [Int] = [4, 8, 12, 16, 24, 32, 48, 64],
-                                 limit: Int = 96) -> Int {
+    public static func calibrate(pool: ComputePool, weights: [WeightMatrix],
+                                 sizes: [Int] = [4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256],
+                                 limit: Int = 256) -> Int {
         let cols = weights.map(\.cols).max() ?? 1, rows = weights.map(\.rows).max() ?? 1
         let m = sizes.max() ?? 1
         let x = FloatBuffer(count: m * cols)  // (m, cols)
@@ -66,26 +67,52 @@ public final class Matmul: @unchecked Sendable {
         }
     }
 
-    /// y (m, w.rows), rows `ldy` floats apart = x (m, w.cols) · wᵀ.
-    public func apply(_ w: WeightMatrix, x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, ldy: Int? = nil) {
-        guard m > 0 else { return }
-        if usesGEMM(rows: m) {
-            gemm(w, x: x, m: m, y: y, ldy: ldy ?? w.rows)
-        } else {
-            gemv(w, x: x, m: m, y: y, ldy: ldy ?? w.rows)
+    /// How the rows of one batch split between the paths: the first `gemvRows` rows take
+    /// GEMV, and each of `gemmGroups` (row ranges after those) its own GEMM calls, so that a
+    /// sequence's results depend on its own rows only, never on what else is in the batch.
+    public struct RowPlan: Sendable {
+        public var gemvRows: Int
+        public var gemmGroups: [Range<Int>]
+        public init(gemvRows: Int, gemmGroups: [Range<Int>]) {
+            self.gemvRows = gemvRows
+            self.gemmGroups = gemmGroups
         }
+    }
+
+    /// The plan for m rows: `plan` on the auto path; otherwise all rows one way (by m, or by
+    /// the forced path).
+    func resolve(_ m: Int, _ plan: RowPlan?) -> RowPlan {
+        switch path {
+        case .gemv: return RowPlan(gemvRows: m, gemmGroups: [])
+        case .gemm: return RowPlan(gemvRows: 0, gemmGroups: [0 ..< m])
+        case .auto:
+            if let plan { return plan }
+            return m >= gemmMinRows ? RowPlan(gemvRows: 0, gemmGroups: [0 ..< m]) : RowPlan(gemvRows: m, gemmGroups: [])
+        }
+    }
+
+    /// y (m, w.rows), rows `ldy` floats apart = x (m, w.cols) · wᵀ, rows split by `plan`.
+    public func apply(_ w: WeightMatrix, x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, ldy: Int? = nil,
+                      plan: RowPlan? = nil) {
+        guard m > 0 else { return }
+        let ld = ldy ?? w.rows
+        let p = resolve(m, plan)
+        if p.gemvRows > 0 { gemv(w, x: x, m: p.gemvRows, y: y, ldy: ld) }
+        if !p.gemmGroups.isEmpty { gemm(w, x: x, groups: p.gemmGroups, y: y, ldy: ld) }
     }
 
     /// Several matmuls over the same input x (m, cols) in one pass over the pool, e.g. the
     /// q, k and v projections: ys[i] (m, ws[i].rows) = x · ws[i]ᵀ. Saves a dispatch and an
     /// activation quantization per extra matrix on the GEMV path.
-    public func apply(_ ws: [WeightMatrix], x: UnsafePointer<Float>, m: Int, ys: [UnsafeMutablePointer<Float>]) {
+    public func apply(_ ws: [WeightMatrix], x: UnsafePointer<Float>, m: Int, ys: [UnsafeMutablePointer<Float>], plan: RowPlan? = nil) {
         guard m > 0 else { return }
-        if usesGEMM(rows: m) || ws.contains(where: { $0.cols != ws[0].cols }) {
-            for (w, y) in zip(ws, ys) { apply(w, x: x, m: m, y: y) }
-        } else {
-            gemv(ws, x: x, m: m, ys: ys)
+        let p = resolve(m, plan)
+        if ws.contains(where: { $0.cols != ws[0].cols }) {
+            for (w, y) in zip(ws, ys) { apply(w, x: x, m: m, y: y, plan: p) }
+            return
         }
+        if p.gemvRows > 0 { gemv(ws, x: x, m: p.gemvRows, ys: ys) }
+        if !p.gemmGroups.isEmpty { for (w, y) in zip(ws, ys) { gemm(w, x: x, groups: p.gemmGroups, y: y, ldy: w.rows) } }
     }
 
     func gemv(_ w: WeightMatrix, x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
@@ -129,6 +156,16 @@ public final class Matmul: @unchecked Sendable {
     }
 
     func gemm(_ w: WeightMatrix, x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
+        gemm(w, x: x, groups: [0 ..< m], y: y, ldy: ldy)
+    }
+
+    /// GEMM over the rows of `groups` (ranges of x's rows), one sgemm call per group and
+    /// panel: a panel is dequantized once and shared by all groups.
+    func gemm(_ w: WeightMatrix, x xAll: UnsafePointer<Float>, groups: [Range<Int>], y yAll: UnsafeMutablePointer<Float>, ldy: Int) {
+        // Rows from the first group's start through the last group's end are prepared.
+        guard let first = groups.first?.lowerBound, let last = groups.last?.upperBound, last > first else { return }
+        let x = xAll + first * w.cols, y = yAll + first * ldy, m = last - first
+        let local = groups.map { ($0.lowerBound - first) ..< ($0.upperBound - first) }
         let threads = pool.threadCount
         // Panels of at most panelFloats (one row at least), balanced so that every thread
         // gets the same number of panels of (nearly) the same size.
@@ -178,14 +215,19 @@ public final class Matmul: @unchecked Sendable {
                     w.dequantizeRows(r0, r1, into: panels[t].pointer)
                     b = UnsafePointer(panels[t].pointer)
                 }
-                BLAS.gemmABt(m: m, n: r1 - r0, k: w.cols, a: a, lda: w.cols, b: b, ldb: w.cols, c: y + r0, ldc: ldy)
+                for g in local {
+                    BLAS.gemmABt(m: g.count, n: r1 - r0, k: w.cols, a: a + g.lowerBound * w.cols, lda: w.cols, b: b, ldb: w.cols,
+                                 c: y + g.lowerBound * ldy + r0, ldc: ldy)
+                }
                 if needsFix {
                     // y[:, r0..<r1] += delta (m, nb) · offsets (r1 - r0, nb)ᵀ
                     let nb = w.cols / 32
                     if offsets[t].count < (r1 - r0) * nb { offsets[t].resize((r1 - r0) * nb) }
                     tern_extract_offsets(w.data, w.rowBytes, Int32(w.cols), Int32(r0), Int32(r1), offsets[t].pointer)
-                    BLAS.gemmABt(m: m, n: r1 - r0, k: nb, a: delta, lda: nb, b: offsets[t].pointer, ldb: nb,
-                                 c: y + r0, ldc: ldy, beta: 1)
+                    for g in local {
+                        BLAS.gemmABt(m: g.count, n: r1 - r0, k: nb, a: delta + g.lowerBound * nb, lda: nb, b: offsets[t].pointer, ldb: nb,
+                                     c: y + g.lowerBound * ldy + r0, ldc: ldy, beta: 1)
+                    }
                 }
                 p += threads
             }

@@ -1,3 +1,5 @@
+import Kernels
+
 /// The input of one forward pass: every scheduled token of every sequence, sequences laid
 /// out one after another. A sequence's tokens sit at consecutive positions starting at
 /// `startPosition` (its number of already-computed tokens); attention reads its earlier
@@ -40,6 +42,20 @@ public struct ForwardBatch: Sendable {
     }
 
     public var numTokens: Int { tokenIDs.count }
+
+    /// How the matmuls split this batch: rows of the leading sequences with fewer than
+    /// `threshold` tokens (decode rows, short prompts) take GEMV; every later sequence gets
+    /// its own GEMM calls. A sequence's path and arithmetic then depend on its own length,
+    /// not on the batch (callers put short sequences first).
+    public func rowPlan(gemmFrom threshold: Int) -> Matmul.RowPlan {
+        var rows = 0, i = 0
+        while i < sequences.count, sequences[i].tokenRange.count < threshold {
+            rows += sequences[i].tokenRange.count
+            i += 1
+        }
+        return Matmul.RowPlan(gemvRows: rows, gemmGroups: sequences[i...].map(\.tokenRange))
+    }
+
     /// All rows that need logits, in sequence order; the logits matrix has one row per entry.
     public var logitRows: [Int] { sequences.flatMap(\.logitRows) }
 }

@@ -62,6 +62,8 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer {
         try validate(batch, cache: cache)
         let c = config, n = batch.numTokens, width = c.embeddingLength, hd = c.keyLength, eps = c.normEpsilon
+        // Rows of short sequences (decode, short prompts) take GEMV, long prompt chunks GEMM.
+        let plan = batch.rowPlan(gemmFrom: matmul.gemmMinRows)
         let qWidth = c.headCount * hd, kvWidth = c.kvWidth, ffn = c.feedForwardLength
         let x = FloatBuffer(count: n * width)        // (n, width) residual stream
         let xn = FloatBuffer(count: n * width)       // (n, width) sublayer input / output
@@ -85,7 +87,7 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
             // xn = RMSNorm(x) · attn_norm
             for r in 0 ..< n { Ops.rmsNorm(x.row(r, width: width), weight: l.attnNorm, out: xn.row(r, width: width), n: width, eps: eps) }
             // q, k, v projections; each query and key head RMS-normed on its own
-            matmul.apply([l.wq, l.wk, l.wv], x: xn.pointer, m: n, ys: [q.pointer, k.pointer, v.pointer])
+            matmul.apply([l.wq, l.wk, l.wv], x: xn.pointer, m: n, ys: [q.pointer, k.pointer, v.pointer], plan: plan)
             for r in 0 ..< n {
                 for h in 0 ..< c.headCount { let p = q.row(r, width: qWidth) + h * hd; Ops.rmsNorm(p, weight: l.qNorm, out: p, n: hd, eps: eps) }
                 for h in 0 ..< c.headCountKV { let p = k.row(r, width: kvWidth) + h * hd; Ops.rmsNorm(p, weight: l.kNorm, out: p, n: hd, eps: eps) }
@@ -95,16 +97,16 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
                           rope: l.window == nil ? globalRope : localRope, window: l.window,
                           blasAllowed: matmul.path != .gemv)
             // x += RMSNorm(att Woᵀ) · post_attention_norm
-            matmul.apply(l.wo, x: att.pointer, m: n, y: xn.pointer)
+            matmul.apply(l.wo, x: att.pointer, m: n, y: xn.pointer, plan: plan)
             addNormed(x: x, y: xn, weight: l.postAttnNorm, rows: n)
             // x += RMSNorm((gelu(xn Wgateᵀ) ⊙ xn Wupᵀ) Wdownᵀ) · post_ffw_norm, xn = RMSNorm(x) · ffn_norm
             for r in 0 ..< n { Ops.rmsNorm(x.row(r, width: width), weight: l.ffnNorm, out: xn.row(r, width: width), n: width, eps: eps) }
-            matmul.apply([l.gate, l.up], x: xn.pointer, m: n, ys: [gate.pointer, up.pointer])
+            matmul.apply([l.gate, l.up], x: xn.pointer, m: n, ys: [gate.pointer, up.pointer], plan: plan)
             let (g, u) = (gate.pointer, up.pointer)
             matmul.pool.parallelRanges(n * ffn, minChunk: 4096, chunksPerThread: 1) { r in
                 Ops.geglu(g + r.lowerBound, up: u + r.lowerBound, n: r.count)
             }
-            matmul.apply(l.down, x: gate.pointer, m: n, y: xn.pointer)
+            matmul.apply(l.down, x: gate.pointer, m: n, y: xn.pointer, plan: plan)
             addNormed(x: x, y: xn, weight: l.postFFNNorm, rows: n)
         }
         // logits = RMSNorm(x[rows]) · output_norm · Eᵀ
@@ -112,7 +114,9 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
         let h = FloatBuffer(count: rows.count * width)  // (rows.count, width)
         for (i, r) in rows.enumerated() { Ops.rmsNorm(x.row(r, width: width), weight: outputNorm, out: h.row(i, width: width), n: width, eps: eps) }
         let out = FloatBuffer(count: rows.count * c.vocabularySize)  // (rows.count, vocab)
-        matmul.apply(embedding, x: h.pointer, m: rows.count, y: out.pointer)
+        // One logits row per sequence (sampling): GEMV at every batch size (batch invariance).
+        let oneRowEach = batch.sequences.allSatisfy { $0.logitRows.count <= 1 }
+        matmul.apply(embedding, x: h.pointer, m: rows.count, y: out.pointer, plan: oneRowEach ? Matmul.RowPlan(gemvRows: rows.count, gemmGroups: []) : nil)
         return out
     }
 

@@ -55,6 +55,8 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer {
         try validate(batch, cache: cache)
         let c = config, n = batch.numTokens, width = c.embeddingLength
+        // Rows of short sequences (decode, short prompts) take GEMV, long prompt chunks GEMM.
+        let plan = batch.rowPlan(gemmFrom: matmul.gemmMinRows)
         let qWidth = c.headCount * c.keyLength, kvWidth = c.kvWidth, ffn = c.feedForwardLength
         let x = FloatBuffer(count: n * width)        // (n, width) residual stream
         let xn = FloatBuffer(count: n * width)       // (n, width) normed input of a sublayer
@@ -72,36 +74,38 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             // xn = RMSNorm(x) · attn_norm
             for r in 0 ..< n { Ops.rmsNorm(x.row(r, width: width), weight: l.attnNorm, out: xn.row(r, width: width), n: width, eps: c.normEpsilon) }
             // q, k, v = xn Wqᵀ, xn Wkᵀ, xn Wvᵀ
-            matmul.apply([l.wq, l.wk, l.wv], x: xn.pointer, m: n, ys: [q.pointer, k.pointer, v.pointer])
+            matmul.apply([l.wq, l.wk, l.wv], x: xn.pointer, m: n, ys: [q.pointer, k.pointer, v.pointer], plan: plan)
             // att = softmax(q kᵀ / √hd) v over each sequence's cached positions (after RoPE)
             attention.run(batch: batch, layer: li, cache: cache, pool: matmul.pool, q: q, k: k, v: v, out: att, rope: rope,
                           blasAllowed: matmul.path != .gemv)
             // x += att Woᵀ
-            matmul.apply(l.wo, x: att.pointer, m: n, y: xn.pointer)
+            matmul.apply(l.wo, x: att.pointer, m: n, y: xn.pointer, plan: plan)
             Ops.add(x.pointer, xn.pointer, n: n * width)
             // xn = RMSNorm(x) · ffn_norm
             for r in 0 ..< n { Ops.rmsNorm(x.row(r, width: width), weight: l.ffnNorm, out: xn.row(r, width: width), n: width, eps: c.normEpsilon) }
             // x += (silu(xn Wgateᵀ) ⊙ xn Wupᵀ) Wdownᵀ
-            matmul.apply([l.gate, l.up], x: xn.pointer, m: n, ys: [gate.pointer, up.pointer])
+            matmul.apply([l.gate, l.up], x: xn.pointer, m: n, ys: [gate.pointer, up.pointer], plan: plan)
             let (g, u) = (gate.pointer, up.pointer)
             matmul.pool.parallelRanges(n * ffn, minChunk: 4096, chunksPerThread: 1) { r in
                 Ops.swiglu(g + r.lowerBound, up: u + r.lowerBound, n: r.count)
             }
-            matmul.apply(l.down, x: gate.pointer, m: n, y: xn.pointer)
+            matmul.apply(l.down, x: gate.pointer, m: n, y: xn.pointer, plan: plan)
             Ops.add(x.pointer, xn.pointer, n: n * width)
         }
-        return logits(x: x, rows: batch.logitRows, norm: outputNorm)
+        return logits(x: x, rows: batch.logitRows, norm: outputNorm, oneRowEach: batch.sequences.allSatisfy { $0.logitRows.count <= 1 })
     }
 
     /// logits (rows.count, vocab) = RMSNorm(x[rows]) · output_norm · Woutᵀ
-    func logits(x: FloatBuffer, rows: [Int], norm: UnsafePointer<Float>) -> FloatBuffer {
+    func logits(x: FloatBuffer, rows: [Int], norm: UnsafePointer<Float>, oneRowEach: Bool) -> FloatBuffer {
         let c = config, width = c.embeddingLength
         let h = FloatBuffer(count: rows.count * width)   // (rows.count, width)
         for (i, r) in rows.enumerated() {
             Ops.rmsNorm(x.row(r, width: width), weight: norm, out: h.row(i, width: width), n: width, eps: c.normEpsilon)
         }
         let out = FloatBuffer(count: rows.count * c.vocabularySize)  // (rows.count, vocab)
-        matmul.apply(output, x: h.pointer, m: rows.count, y: out.pointer)
+        // One logits row per sequence (sampling): GEMV for every batch size, so a row's logits
+        // never depend on how many sequences ran with it.
+        matmul.apply(output, x: h.pointer, m: rows.count, y: out.pointer, plan: oneRowEach ? Matmul.RowPlan(gemvRows: rows.count, gemmGroups: []) : nil)
         return out
     }
 }

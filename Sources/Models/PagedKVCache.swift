@@ -29,6 +29,11 @@ public final class PagedKVCache: @unchecked Sendable {
         numLayers * 2 * blockSize * kvWidth * MemoryLayout<Float>.size
     }
 
+    /// How many blocks fit in `bytes` of KV memory (the pool never exceeds its budget).
+    public static func blocks(forBudget bytes: Int, numLayers: Int, blockSize: Int, kvWidth: Int) -> Int {
+        bytes / bytesPerBlock(numLayers: numLayers, blockSize: blockSize, kvWidth: kvWidth)
+    }
+
     public var totalBytes: Int { numBlocks * Self.bytesPerBlock(numLayers: numLayers, blockSize: blockSize, kvWidth: kvWidth) }
 
     @inline(__always) public func slot(position p: Int, blockTable: [Int32]) -> Int {

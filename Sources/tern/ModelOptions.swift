@@ -35,7 +35,7 @@ struct ModelOptions: ParsableArguments {
                 return WeightMatrix(type: Int32(t.type.rawValue), rows: t.rowCount, cols: t.rowLength, rowBytes: t.rowBytes, data: t.data)
             }
             matmul.gemmMinRows = Matmul.calibrate(pool: pool, weights: block)
-            FileHandle.standardError.write(Data("matmul: GEMM from \(matmul.gemmMinRows) rows (measured)\n".utf8))
+            FileHandle.standardError.write(Data("matmul: GEMM from \(matmul.gemmMinRows) rows (measured; BLAS kernels \(BLAS.coreName))\n".utf8))
         }
         return (file, lm)
     }

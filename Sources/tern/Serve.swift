@@ -75,7 +75,7 @@ struct Serve: ParsableCommand {
         }
         let c = model.config
         let bytesPerBlock = PagedKVCache.bytesPerBlock(numLayers: c.blockCount, blockSize: s.blockSize, kvWidth: c.kvWidth)
-        let numBlocks = s.kvCacheMemory / bytesPerBlock
+        let numBlocks = PagedKVCache.blocks(forBudget: s.kvCacheMemory, numLayers: c.blockCount, blockSize: s.blockSize, kvWidth: c.kvWidth)
         guard numBlocks >= 1 else { throw ValidationError("kv_cache_memory is smaller than one block (\(bytesPerBlock) bytes)") }
         let maxModelLen = min(s.maxModelLen ?? c.contextLength, numBlocks * s.blockSize)
         if let asked = s.maxModelLen, asked > maxModelLen {

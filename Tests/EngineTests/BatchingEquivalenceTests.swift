@@ -62,4 +62,25 @@ final class BatchingEquivalenceTests: XCTestCase {
         XCTAssertGreaterThan(tight.preemptions, 0, "the small pool should force preemption")
         XCTAssertEqual(tight.outputs, alone, "with preemption")
     }
+
+    /// With the default kernel choice (GEMV below 32 rows, GEMM from 32: prefill chunks and
+    /// wide steps take the other path than a request alone), 16 greedy requests of 64 tokens
+    /// are counted identical alone and batched; the bar is at least 15 of 16.
+    func testDefaultKernelsRarelyChangeContinuations() throws {
+        let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
+        let path = dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
+        let model = try ModelRegistry.load(GGUFFile(path: path), matmul: Matmul(pool: ComputePool(threadCount: 2), path: .auto))
+        let requests = (0 ..< 16).map { i in
+            EngineRequest(requestID: "d\(i)", promptTokenIDs: (0 ..< (12 + i * 3)).map { Int32(500 + i * 131 + $0 * 17) },
+                          sampling: .greedy, maxTokens: 64, ignoreEOS: true)
+        }
+        var alone: [String: [Int32]] = [:]
+        // The server's default token budget (2048) and a pool with room for all 16.
+        for r in requests { alone[r.requestID] = try run(model, [r], numBlocks: 64, budget: 2048).outputs[r.requestID] }
+        let together = try run(model, requests, numBlocks: 160, budget: 2048).outputs
+        let identical = requests.filter { together[$0.requestID] == alone[$0.requestID] }.count
+        print("default kernels: \(identical) of 16 continuations identical alone and batched over 64 tokens")
+        XCTAssertGreaterThanOrEqual(identical, 15)
+    }
 }

@@ -64,6 +64,36 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    /// A row plan (leading GEMV rows, then one GEMM per group) gives each group exactly what
+    /// it gets alone: the batch does not change a sequence's numbers.
+    func testRowPlanGivesEachGroupItsResultAlone() {
+        let pool = ComputePool(threadCount: 2)
+        var rng = SystemRandomNumberGenerator()
+        let (rows, cols) = (96, 256)
+        for layout in QuantDotTests.layouts where layout.elems == 32 || cols % 256 == 0 {
+            let data = (0 ..< rows).flatMap { _ in
+                QuantDotTests.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: cols, rng: &rng)
+            }
+            data.withUnsafeBytes { raw in
+                let w = WeightMatrix(type: layout.type, rows: rows, cols: cols, rowBytes: cols / layout.elems * layout.bytes,
+                                     data: raw.baseAddress!)
+                // 3 one-row sequences, then sequences of 40 and 45 rows.
+                let lengths = [1, 1, 1, 40, 45], m = lengths.reduce(0, +)
+                let x = (0 ..< m * cols).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+                let mm = Matmul(pool: pool, path: .auto, gemmMinRows: 32)
+                var batched = [Float](repeating: 0, count: m * rows)
+                mm.apply(w, x: x, m: m, y: &batched, plan: Matmul.RowPlan(gemvRows: 3, gemmGroups: [3 ..< 43, 43 ..< 88]))
+                var start = 0
+                for n in lengths {
+                    var alone = [Float](repeating: 0, count: n * rows)
+                    x.withUnsafeBufferPointer { mm.apply(w, x: $0.baseAddress! + start * cols, m: n, y: &alone) }
+                    XCTAssertEqual(Array(batched[start * rows ..< (start + n) * rows]), alone, "type \(layout.type) rows \(start)..<\(start + n)")
+                    start += n
+                }
+            }
+        }
+    }
+
     func testF32WeightsTakeBothPaths() {
         let pool = ComputePool(threadCount: 2)
         let (rows, cols) = (33, 64)

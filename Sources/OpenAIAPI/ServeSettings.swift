@@ -1,37 +1,38 @@
 import Foundation
-import OpenAIAPI
 
 /// Every `tern serve` setting, with its default; read in order from the defaults, a JSON
 /// file (`--config`, e.g. Config/tern.json), `TERN_<NAME>` environment variables, then
 /// command-line flags — each later source overriding the earlier ones.
-struct ServeSettings {
-    var host = "127.0.0.1"
-    var port = 8080
-    var apiKey: String?
-    var corsOrigin: String?
-    var servedModelName: String?
-    var maxNumSeqs = 32
-    var maxNumBatchedTokens = 2048
+public struct ServeSettings: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var apiKey: String?
+    public var corsOrigin: String?
+    public var servedModelName: String?
+    public var maxNumSeqs = 32
+    public var maxNumBatchedTokens = 2048
     /// nil: the model's trained context, capped by what the KV pool holds.
-    var maxModelLen: Int?
-    var blockSize = 16
+    public var maxModelLen: Int?
+    public var blockSize = 16
     /// Bytes of KV cache ("1GiB", "512MiB", or a byte count).
-    var kvCacheMemory = 1 << 30
-    var enablePrefixCaching = true
-    var maxWaiting = 256
-    var maxBodyBytes = 8 << 20
-    var maxConnections = 256
+    public var kvCacheMemory = 1 << 30
+    public var enablePrefixCaching = true
+    public var maxWaiting = 256
+    public var maxBodyBytes = 8 << 20
+    public var maxConnections = 256
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
-    var shutdownTimeout = 10.0
+    public var shutdownTimeout = 10.0
 
-    static let keys = ["host", "port", "api_key", "cors_origin", "served_model_name", "max_num_seqs", "max_num_batched_tokens",
+    public init() {}
+
+    public static let keys = ["host", "port", "api_key", "cors_origin", "served_model_name", "max_num_seqs", "max_num_batched_tokens",
                        "max_model_len", "block_size", "kv_cache_memory", "enable_prefix_caching", "max_waiting",
                        "max_body_bytes", "max_connections", "shutdown_timeout"]
 
-    struct Invalid: Error, CustomStringConvertible { let description: String }
+    public struct Invalid: Error, CustomStringConvertible { public let description: String }
 
     /// Applies one setting given as text (from the environment, a flag or a JSON scalar).
-    mutating func set(_ key: String, _ text: String, source: String) throws {
+    public mutating func set(_ key: String, _ text: String, source: String) throws {
         func int() throws -> Int {
             guard let v = Int(text), v >= 0 else { throw Invalid(description: "\(source): \(key) must be a non-negative integer, got '\(text)'") }
             return v
@@ -64,7 +65,7 @@ struct ServeSettings {
         }
     }
 
-    mutating func load(file path: String) throws {
+    public mutating func load(file path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else { throw Invalid(description: "cannot read \(path)") }
         guard case .object(let fields) = try JSONParser.parse(Array(data)) else { throw Invalid(description: "\(path): expected a JSON object") }
         for (key, value) in fields {
@@ -78,11 +79,11 @@ struct ServeSettings {
         }
     }
 
-    mutating func loadEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public mutating func loadEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws {
         for key in Self.keys { if let v = env["TERN_" + key.uppercased()] { try set(key, v, source: "TERN_" + key.uppercased()) } }
     }
 
-    static func parseBytes(_ text: String) -> Int? {
+    public static func parseBytes(_ text: String) -> Int? {
         let t = text.trimmingCharacters(in: .whitespaces)
         for (suffix, scale) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("G", 1 << 30), ("M", 1 << 20)] {
             if t.hasSuffix(suffix), let v = Double(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), v > 0 {
