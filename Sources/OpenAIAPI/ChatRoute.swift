@@ -27,7 +27,7 @@ struct ChatRoute {
                 try sse.send(chunk.make(choice: c, body: [("delta", .object([("role", .string("assistant")), ("content", .string(""))])),
                                                           ("logprobs", .null)], finish: nil))
             }
-            do {
+            sse.run {
                 let choices = try generation.run(isClientGone: { responder.isPeerClosed }) { delta, choices in
                     let c = choices[delta.index]
                     var lp = JSON.null
@@ -48,12 +48,7 @@ struct ChatRoute {
                     }
                 }
                 if options.includeUsage { try sse.send(chunk.usageChunk(usage([prompt], choices))) }
-            } catch let e as APIError {
-                try? sse.send(e.json.serialized)
-            } catch is ClientGone {
-                return
             }
-            try? sse.done()
             return
         }
 

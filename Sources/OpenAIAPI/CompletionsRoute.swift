@@ -37,7 +37,7 @@ struct CompletionsRoute {
                     try sse.send(chunk.make(choice: c, body: [("text", .string(echoes[promptIndex(c)])), ("logprobs", .null)], finish: nil))
                 }
             }
-            do {
+            sse.run {
                 let choices = try generation.run(isClientGone: { responder.isPeerClosed }) { delta, choices in
                     let c = choices[delta.index]
                     let upTo = c.tokenIDs.count
@@ -53,12 +53,7 @@ struct CompletionsRoute {
                     try sse.send(chunk.make(choice: delta.index, body: [("text", .string(delta.text)), ("logprobs", lp)], finish: delta.finishReason))
                 }
                 if options.includeUsage { try sse.send(chunk.usageChunk(usage(prompts, choices))) }
-            } catch let e as APIError {
-                try? sse.send(e.json.serialized)
-            } catch is ClientGone {
-                return
             }
-            try? sse.done()
             return
         }
 

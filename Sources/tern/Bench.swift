@@ -90,7 +90,13 @@ struct Bench: ParsableCommand {
 
 func sizeLabel(_ f: GGUFFile) -> String { f.metadata["general.size_label"]?.string ?? "?" }
 
+/// The file's quantization mix as llama.cpp names it (`general.file_type`), else the type
+/// holding the most bytes.
 func typeLabel(_ f: GGUFFile) -> String {
+    let names = [0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K - Medium",
+                 11: "Q3_K - Small", 12: "Q3_K - Medium", 13: "Q3_K - Large", 14: "Q4_K - Small", 15: "Q4_K - Medium",
+                 16: "Q5_K - Small", 17: "Q5_K - Medium", 18: "Q6_K", 32: "BF16"]
+    if let t = try? f.int("general.file_type"), let name = names[t] { return name }
     var counts: [String: Int] = [:]
     for t in f.tensors.values where t.shape.count == 2 { counts[t.type.name, default: 0] += t.byteCount }
     return counts.max { $0.value < $1.value }?.key ?? "?"
