@@ -5,7 +5,7 @@ public final class BlockPool {
     public let numBlocks: Int
     public let blockSize: Int
     public let enablePrefixCaching: Bool
-    private(set) var refCount: [Int]
+    public private(set) var refCount: [Int]
     private var hashOf: [UInt64?]            // hash of a cached (full, registered) block
     private var cached: [UInt64: Int32] = [:]
     // Free queue: doubly linked list over block ids; head is evicted first.

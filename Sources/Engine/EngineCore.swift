@@ -10,7 +10,7 @@ public final class EngineCore: @unchecked Sendable {
     private let runner: ModelRunner
     private let condition = NSCondition()
     // Guarded by `condition`:
-    private var inbox: [(EngineRequest, @Sendable (EngineEvent) -> Void)] = []
+    private var inbox: [(EngineRequest, @Sendable (Int, EngineEvent) -> Void)] = []
     private var aborts: [String] = []
     private var stopping = false
     private var abortEverything = false
@@ -35,13 +35,19 @@ public final class EngineCore: @unchecked Sendable {
         t.start()
     }
 
-    /// Queues `request`; throws at once if it can never run.
-    public func submit(_ request: EngineRequest, onEvent: @escaping @Sendable (EngineEvent) -> Void) throws {
+    /// Queues `request`; throws at once if it can never run. With `n > 1` every sample's
+    /// events arrive here too, tagged with the sample's index.
+    public func submit(_ request: EngineRequest, onChoiceEvent: @escaping @Sendable (Int, EngineEvent) -> Void) throws {
         try Scheduler.check(request, config: config)
         condition.lock()
-        inbox.append((request, onEvent))
+        inbox.append((request, onChoiceEvent))
         condition.signal()
         condition.unlock()
+    }
+
+    /// Queues a single-sample request.
+    public func submit(_ request: EngineRequest, onEvent: @escaping @Sendable (EngineEvent) -> Void) throws {
+        try submit(request) { _, e in onEvent(e) }
     }
 
     /// The same as a stream of events that ends after `.finished` or `.failed`.
@@ -102,10 +108,13 @@ public final class EngineCore: @unchecked Sendable {
             for (request, sink) in newRequests {
                 do {
                     try scheduler.add(request)
-                    sinks[request.requestID] = sink
-                    notStarted.insert(request.requestID)
+                    for i in 0 ..< request.n {
+                        let id = EngineRequest.childID(request.requestID, i)
+                        sinks[id] = { sink(i, $0) }
+                        notStarted.insert(id)
+                    }
                 } catch {
-                    sink(.failed("\(error)"))
+                    for i in 0 ..< request.n { sink(i, .failed("\(error)")) }
                 }
             }
             if everything { newAborts += (scheduler.running + scheduler.waiting).map(\.requestID) }
@@ -151,6 +160,13 @@ public final class EngineCore: @unchecked Sendable {
             if completion > 0 { stats.promptTokens += prompt }
             stats.finishedByReason[status.finishReason ?? "unknown", default: 0] += 1
             sinks.removeValue(forKey: id)?(.finished(reason: status.finishReason ?? "abort", promptTokens: prompt, completionTokens: completion))
+            // Samples of an n > 1 request that ended before its prompt completed never forked
+            // (never scheduled): end them too.
+            var i = 1
+            while case let child = EngineRequest.childID(id, i), notStarted.remove(child) != nil {
+                sinks.removeValue(forKey: child)?(.finished(reason: status.finishReason ?? "abort", promptTokens: 0, completionTokens: 0))
+                i += 1
+            }
         }
     }
 

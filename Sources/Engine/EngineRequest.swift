@@ -11,6 +11,12 @@ public struct EngineRequest: Sendable {
     public var ignoreEOS: Bool
     /// Report each sampled token's logprob and this many alternatives (nil: no logprobs).
     public var logprobs: Int?
+    /// Parallel samples of one prompt: the prompt is computed once, then the request forks
+    /// into `n` sequences sharing its KV blocks (copy-on-write). Sample i ≥ 1 has the id
+    /// `childID(requestID, i)` and, when seeded, the seed `seed &+ i`.
+    public var n = 1
+
+    public static func childID(_ requestID: String, _ i: Int) -> String { i == 0 ? requestID : "\(requestID)#\(i)" }
 
     public init(requestID: String, promptTokenIDs: [Int32], sampling: SamplingParams = .greedy, maxTokens: Int = 16,
                 eosTokenIDs: Set<Int32> = [], stopTokenIDs: Set<Int32> = [], ignoreEOS: Bool = false, logprobs: Int? = nil) {
@@ -49,6 +55,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case promptTooLong(tokens: Int, maxModelLen: Int)
     case neverFits(blocksNeeded: Int, numBlocks: Int)
     case duplicateRequestID(String)
+    case tooManySamples(n: Int, maxNumSeqs: Int)
 
     public var description: String {
         switch self {
@@ -56,6 +63,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case .promptTooLong(let t, let m): return "the prompt has \(t) tokens; the maximum context is \(m)"
         case .neverFits(let n, let total): return "the request needs \(n) KV blocks but the pool has \(total)"
         case .duplicateRequestID(let id): return "request id \(id) is already in use"
+        case .tooManySamples(let n, let m): return "n = \(n) samples exceed the \(m) sequences a batch may hold"
         }
     }
 }

@@ -20,42 +20,59 @@ public final class ModelRunner {
     /// Runs `output` and returns the sampled token of every request with `needsSample`.
     public func execute(_ output: SchedulerOutput, scheduler: Scheduler) throws -> [String: Int32] {
         guard !output.scheduled.isEmpty else { return [:] }
+        for (src, dst) in output.copies { cache.copyBlock(src, to: dst) }
         var batch = ForwardBatch()
-        var sampling: [ScheduledRequest] = []
+        var rowOf: [String: Int] = [:]  // logits row of each request that computes its own
         // Shortest first (decode rows, then prompt chunks by length): the model sends the
         // leading short sequences through GEMV and long chunks through GEMM, so each
         // sequence's arithmetic depends on its own length only.
-        for item in output.scheduled.enumerated().sorted(by: { ($0.element.tokenIDs.count, $0.offset) < ($1.element.tokenIDs.count, $1.offset) }).map(\.element) {
+        let computing = output.scheduled.enumerated().filter { !$0.element.tokenIDs.isEmpty }
+        for item in computing.sorted(by: { ($0.element.tokenIDs.count, $0.offset) < ($1.element.tokenIDs.count, $1.offset) }).map(\.element) {
             batch.append(tokens: item.tokenIDs, startPosition: item.startPosition, blockTable: item.blockTable,
                          logitsFor: item.needsSample ? [item.tokenIDs.count - 1] : [])
-            if item.needsSample { sampling.append(item) }
+            if item.needsSample { rowOf[item.requestID] = rowOf.count }
         }
-        let logits = try model.forward(batch, cache: cache)  // (sampling.count, vocab)
+        let logits = try model.forward(batch, cache: cache)  // (rowOf.count, vocab)
         let vocab = model.config.vocabularySize
+        // Forked samples draw their first token from their parent's row, untouched by its sampling.
+        var parentRows: [String: [Float]] = [:]  // (vocab) per parent
+        for item in output.scheduled {
+            if let parent = item.logitsFrom, parentRows[parent] == nil, let row = rowOf[parent] {
+                parentRows[parent] = Array(UnsafeBufferPointer(start: logits.pointer + row * vocab, count: vocab))
+            }
+        }
         var sampled: [String: Int32] = [:]
         lastLogprobs = [:]
-        var raw: [Float] = []  // (vocab) a copy of the row before sampling adjusts it
-        for (row, item) in sampling.enumerated() {
+        for item in output.scheduled where item.needsSample {
             guard let state = scheduler.state(item.requestID) else { continue }
-            let params = state.request.sampling
-            var history = Sampler.History()
-            if params.repetitionPenalty != 1 || params.presencePenalty != 0 || params.frequencyPenalty != 0 {
-                history = Sampler.History(prompt: state.request.promptTokenIDs)
-                for t in state.outputTokenIDs { history.append(t) }
-            }
-            var rng = streams[item.requestID] ?? RandomSource(seed: params.seed ?? UInt64.random(in: 0 ... .max))
-            let k = state.request.logprobs
-            if k != nil { raw = Array(UnsafeBufferPointer(start: logits.pointer + row * vocab, count: vocab)) }
-            let token = Sampler.sample(logits.pointer + row * vocab, vocab: vocab, params: params, history: history, rng: &rng)
-            sampled[item.requestID] = token
-            streams[item.requestID] = rng
-            if let k {
-                lastLogprobs[item.requestID] = raw.withUnsafeBufferPointer {
-                    TokenLogprobs.compute($0.baseAddress!, vocab: vocab, token: token, k: k)
-                }
+            if let parent = item.logitsFrom {
+                guard var row = parentRows[parent] else { continue }
+                row.withUnsafeMutableBufferPointer { sampled[item.requestID] = sample(state, $0.baseAddress!, vocab: vocab) }
+            } else if let row = rowOf[item.requestID] {
+                sampled[item.requestID] = sample(state, logits.pointer + row * vocab, vocab: vocab)
             }
         }
         return sampled
+    }
+
+    /// One token for `state` from `logits` (vocab floats, adjusted in place), with its
+    /// logprobs if asked for.
+    private func sample(_ state: RequestState, _ logits: UnsafeMutablePointer<Float>, vocab: Int) -> Int32 {
+        let params = state.request.sampling
+        var history = Sampler.History()
+        if params.repetitionPenalty != 1 || params.presencePenalty != 0 || params.frequencyPenalty != 0 {
+            history = Sampler.History(prompt: state.request.promptTokenIDs)
+            for t in state.outputTokenIDs { history.append(t) }
+        }
+        var rng = streams[state.requestID] ?? RandomSource(seed: params.seed ?? UInt64.random(in: 0 ... .max))
+        let k = state.request.logprobs
+        let raw: [Float] = k != nil ? Array(UnsafeBufferPointer(start: logits, count: vocab)) : []  // (vocab) before sampling
+        let token = Sampler.sample(logits, vocab: vocab, params: params, history: history, rng: &rng)
+        streams[state.requestID] = rng
+        if let k {
+            lastLogprobs[state.requestID] = raw.withUnsafeBufferPointer { TokenLogprobs.compute($0.baseAddress!, vocab: vocab, token: token, k: k) }
+        }
+        return token
     }
 
     /// Forgets a finished request's random stream.

@@ -14,11 +14,16 @@ public final class RequestState {
     /// How many of `blockIDs` are registered in the prefix cache.
     var numRegisteredBlocks = 0
     public internal(set) var numPreemptions = 0
+    /// Parallel samples still to fork off when the prompt completes (n - 1, then 0).
+    var pendingForks: Int
+    /// A sample forked off another request's prompt (its prompt tokens are counted there).
+    public internal(set) var isFork = false
     let arrival: Int
 
     init(_ request: EngineRequest, arrival: Int) {
         self.request = request
         self.arrival = arrival
+        pendingForks = max(0, request.n - 1)
     }
 
     public var requestID: String { request.requestID }

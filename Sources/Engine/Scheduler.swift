@@ -26,11 +26,15 @@ public struct ScheduledRequest: Sendable, Equatable {
     public let startPosition: Int
     public let blockTable: [Int32]
     public let needsSample: Bool
+    /// A fork's first sample comes from this request's logits row (it computes no tokens).
+    public var logitsFrom: String? = nil
 }
 
 public struct SchedulerOutput: Sendable {
     public var scheduled: [ScheduledRequest] = []
     public var preempted: [String] = []
+    /// Copy-on-write: K/V of block `src` go to block `dst` before the forward runs.
+    public var copies: [(src: Int32, dst: Int32)] = []
     public var numScheduledTokens: Int { scheduled.reduce(0) { $0 + $1.tokenIDs.count } }
 }
 
@@ -69,6 +73,7 @@ public final class Scheduler {
         guard request.promptTokenIDs.count < config.maxModelLen else {
             throw EngineError.promptTooLong(tokens: request.promptTokenIDs.count, maxModelLen: config.maxModelLen)
         }
+        guard request.n >= 1, request.n <= config.maxNumSeqs else { throw EngineError.tooManySamples(n: request.n, maxNumSeqs: config.maxNumSeqs) }
         let longest = min(config.maxModelLen, request.promptTokenIDs.count + max(1, request.maxTokens))
         let blocks = (longest + config.blockSize - 1) / config.blockSize
         guard blocks <= config.numBlocks else { throw EngineError.neverFits(blocksNeeded: blocks, numBlocks: config.numBlocks) }
@@ -91,6 +96,24 @@ public final class Scheduler {
         guard let blocks = pool.allocate(need) else { return false }
         s.blockIDs += blocks
         return true
+    }
+
+    /// Copy-on-write: if the partly filled block the next token goes into is shared (forked
+    /// samples), give `s` its own copy. False (nothing changed) if the pool is short.
+    private func makeWritable(_ s: RequestState, into out: inout SchedulerOutput) -> Bool {
+        let pos = s.numComputedTokens, b = pos / config.blockSize
+        guard pos % config.blockSize != 0, b < s.blockIDs.count, pool.refCount[Int(s.blockIDs[b])] > 1 else { return true }
+        guard let fresh = pool.allocate(1) else { return false }
+        out.copies.append((s.blockIDs[b], fresh[0]))
+        pool.free([s.blockIDs[b]])
+        s.blockIDs[b] = fresh[0]
+        return true
+    }
+
+    /// Room for `s` to compute up to `total` tokens: its own copy of a shared partial block,
+    /// and enough blocks.
+    private func prepare(_ s: RequestState, total: Int, into out: inout SchedulerOutput) -> Bool {
+        makeWritable(s, into: &out) && reserve(s, total: total)
     }
 
     private func release(_ s: RequestState) {
@@ -121,12 +144,12 @@ public final class Scheduler {
             let s = running[i]
             let n = min(s.numTokens - s.numComputedTokens, budget)
             if n <= 0 { i += 1; continue }
-            var ok = reserve(s, total: s.numComputedTokens + n)
+            var ok = prepare(s, total: s.numComputedTokens + n, into: &out)
             while !ok {
                 guard let victim = running.last, victim !== s else { break }
                 scheduled.removeAll { $0.0 === victim }
                 preempt(victim, into: &out)
-                ok = reserve(s, total: s.numComputedTokens + n)
+                ok = prepare(s, total: s.numComputedTokens + n, into: &out)
             }
             if !ok {
                 preempt(s, into: &out)  // it was the newest itself
@@ -138,7 +161,7 @@ public final class Scheduler {
         }
         // 2. Waiting requests in order, unless this step had to preempt.
         if out.preempted.isEmpty {
-            while let s = waiting.first, budget > 0, running.count < config.maxNumSeqs {
+            while let s = waiting.first, budget > 0, running.count + 1 + s.pendingForks <= config.maxNumSeqs {
                 if s.blockIDs.isEmpty && s.numComputedTokens == 0 {
                     // Prefix cache: full blocks of all but the last token (which must be
                     // computed to produce logits).
@@ -167,10 +190,35 @@ public final class Scheduler {
         }
         for (s, n) in scheduled {
             let tokens = Array(s.allTokenIDs[s.numComputedTokens ..< s.numComputedTokens + n])
+            let completes = s.numComputedTokens + n == s.numTokens
             out.scheduled.append(ScheduledRequest(requestID: s.requestID, tokenIDs: tokens, startPosition: s.numComputedTokens,
-                                                  blockTable: s.blockIDs, needsSample: s.numComputedTokens + n == s.numTokens))
+                                                  blockTable: s.blockIDs, needsSample: completes))
+            if completes && s.pendingForks > 0 { fork(s, into: &out) }
         }
         return out
+    }
+
+    /// The prompt of `s` completes this step: its other samples start now, sharing every
+    /// block of the prompt and sampling their first token from the same logits.
+    private func fork(_ s: RequestState, into out: inout SchedulerOutput) {
+        for i in 1 ... s.pendingForks {
+            var r = s.request
+            r.requestID = EngineRequest.childID(s.requestID, i)
+            r.n = 1
+            if let seed = r.sampling.seed { r.sampling.seed = seed &+ UInt64(i) }
+            guard byID[r.requestID] == nil else { continue }
+            let c = RequestState(r, arrival: s.arrival)
+            c.isFork = true
+            c.status = .running
+            c.blockIDs = s.blockIDs
+            pool.retain(c.blockIDs)
+            c.numComputedTokens = s.numTokens  // true once this step's forward has run
+            byID[r.requestID] = c
+            running.append(c)
+            out.scheduled.append(ScheduledRequest(requestID: r.requestID, tokenIDs: [], startPosition: s.numTokens,
+                                                  blockTable: c.blockIDs, needsSample: true, logitsFrom: s.requestID))
+        }
+        s.pendingForks = 0
     }
 
     /// Applies a step's results: `sampled` holds a token for every scheduled request with
@@ -216,7 +264,8 @@ public final class Scheduler {
         running.removeAll { $0 === s }
         waiting.removeAll { $0 === s }
         byID[s.requestID] = nil
-        return .finished(requestID: s.requestID, status: status, promptTokens: s.numPromptTokens, completionTokens: s.outputTokenIDs.count)
+        return .finished(requestID: s.requestID, status: status, promptTokens: s.isFork ? 0 : s.numPromptTokens,
+                         completionTokens: s.outputTokenIDs.count)
     }
 
     /// Ends a request wherever it is (queued, mid-prefill, decoding) and frees its blocks.

@@ -36,6 +36,15 @@ public final class PagedKVCache: @unchecked Sendable {
 
     public var totalBytes: Int { numBlocks * Self.bytesPerBlock(numLayers: numLayers, blockSize: blockSize, kvWidth: kvWidth) }
 
+    /// Copies every layer's keys and values of block `src` into block `dst` (copy-on-write).
+    public func copyBlock(_ src: Int32, to dst: Int32) {
+        let n = blockSize * kvWidth
+        for l in 0 ..< numLayers {
+            (keys[l].pointer + Int(dst) * n).update(from: keys[l].pointer + Int(src) * n, count: n)
+            (values[l].pointer + Int(dst) * n).update(from: values[l].pointer + Int(src) * n, count: n)
+        }
+    }
+
     @inline(__always) public func slot(position p: Int, blockTable: [Int32]) -> Int {
         Int(blockTable[p / blockSize]) * blockSize + p % blockSize
     }

@@ -48,24 +48,23 @@ struct Generation {
         let arrival = Date().timeIntervalSince1970
         let queue = EventQueue()
         var choices: [Choice] = []
+        // One engine request per prompt; its n samples share the prompt's KV blocks.
         for (p, prompt) in prompts.enumerated() {
+            let request = EngineRequest(requestID: "\(baseID)-\(p)", promptTokenIDs: prompt, sampling: options.sampling,
+                                        maxTokens: maxTokens, eosTokenIDs: service.tokenizer.eogTokenIDs,
+                                        stopTokenIDs: options.stopTokenIDs, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs)
+            var withN = request
+            withN.n = n
             for i in 0 ..< n {
-                let index = p * n + i
-                var sampling = options.sampling
-                if let seed = sampling.seed { sampling.seed = seed &+ UInt64(i) }
-                let request = EngineRequest(requestID: "\(baseID)-\(index)", promptTokenIDs: prompt, sampling: sampling,
-                                            maxTokens: maxTokens, eosTokenIDs: service.tokenizer.eogTokenIDs,
-                                            stopTokenIDs: options.stopTokenIDs, ignoreEOS: options.ignoreEOS,
-                                            logprobs: options.logprobs)
-                choices.append(Choice(index: index, requestID: request.requestID, promptTokens: prompt.count,
+                choices.append(Choice(index: p * n + i, requestID: EngineRequest.childID(request.requestID, i), promptTokens: prompt.count,
                                       detokenizer: IncrementalDetokenizer(tokenizer: service.tokenizer),
                                       stopMatcher: StopMatcher(stops: options.stop)))
-                do {
-                    try service.engine.submit(request) { queue.push(index, $0) }
-                } catch let e as EngineError {
-                    for c in choices.dropLast() { service.engine.abort(c.requestID) }
-                    throw APIError.invalid(e.description)
-                }
+            }
+            do {
+                try service.engine.submit(withN) { i, event in queue.push(p * n + i, event) }
+            } catch let e as EngineError {
+                for c in choices.dropLast(n) { service.engine.abort(c.requestID) }
+                throw APIError.invalid(e.description)
             }
         }
         var unfinished = count

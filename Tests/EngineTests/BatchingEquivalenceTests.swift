@@ -83,4 +83,24 @@ final class BatchingEquivalenceTests: XCTestCase {
         print("default kernels: \(identical) of 16 continuations identical alone and batched over 64 tokens")
         XCTAssertGreaterThanOrEqual(identical, 15)
     }
+
+    /// n = 3 seeded samples of one prompt (computed once, blocks shared, copy-on-write) equal
+    /// three separate requests seeded seed, seed+1, seed+2 — so the shared K/V and the copied
+    /// partial block hold exactly what each would have computed alone.
+    func testParallelSamplesEqualSeparateRequests() throws {
+        let model = try Self.model()
+        let prompt: [Int32] = (0 ..< 37).map { Int32(700 + $0 * 11) }
+        var params = SamplingParams(temperature: 0.9, seed: 5)
+        params.topK = 50
+        var forked = EngineRequest(requestID: "f", promptTokenIDs: prompt, sampling: params, maxTokens: 20, ignoreEOS: true)
+        forked.n = 3
+        let together = try run(model, [forked], numBlocks: 32).outputs
+        for i in 0 ..< 3 {
+            var p = params
+            p.seed = 5 + UInt64(i)
+            let alone = try run(model, [EngineRequest(requestID: "a", promptTokenIDs: prompt, sampling: p, maxTokens: 20, ignoreEOS: true)],
+                                numBlocks: 32).outputs["a"]
+            XCTAssertEqual(together[EngineRequest.childID("f", i)], alone, "sample \(i)")
+        }
+    }
 }

@@ -68,4 +68,52 @@ final class EngineCoreTests: XCTestCase {
         waitIdle(engine)
         XCTAssertEqual(engine.statistics.numUsedBlocks, 0)
     }
+
+    /// n > 1 through the engine: every sample streams its own tokens and finish; aborting a
+    /// request whose prompt has not run yet ends all its samples.
+    func testParallelSamplesStreamAndAbortTogether() throws {
+        let model = try BatchingEquivalenceTests.model()
+        let engine = EngineCore(model: model, config: SchedulerConfig(maxNumSeqs: 8, numBlocks: 64))
+        defer { engine.shutdown() }
+        final class Log: @unchecked Sendable {
+            let lock = NSLock()
+            var tokens: [Int: Int] = [:], finishes: [Int: EngineEvent] = [:]
+        }
+        var r = EngineRequest(requestID: "z", promptTokenIDs: [1, 9138, 2115, 253, 655], sampling: SamplingParams(temperature: 0.9, seed: 3),
+                              maxTokens: 8, ignoreEOS: true)
+        r.n = 3
+        let log = Log()
+        let done = expectation(description: "all samples finish")
+        done.expectedFulfillmentCount = 3
+        try engine.submit(r) { i, e in
+            log.lock.lock(); defer { log.lock.unlock() }
+            switch e {
+            case .token: log.tokens[i, default: 0] += 1
+            case .finished: log.finishes[i] = e; done.fulfill()
+            case .scheduled: break
+            case .failed(let m): XCTFail(m)
+            }
+        }
+        wait(for: [done], timeout: 60)
+        XCTAssertEqual(log.tokens, [0: 8, 1: 8, 2: 8])
+        XCTAssertEqual(log.finishes[0], .finished(reason: "length", promptTokens: 5, completionTokens: 8))
+        XCTAssertEqual(log.finishes[2], .finished(reason: "length", promptTokens: 0, completionTokens: 8))
+
+        // Queued behind a long request (maxNumSeqs reached), then aborted: all three samples end.
+        let blocker = EngineRequest(requestID: "b", promptTokenIDs: Array(repeating: 400, count: 20), maxTokens: 300, ignoreEOS: true)
+        let engine2 = EngineCore(model: model, config: SchedulerConfig(maxNumSeqs: 2, numBlocks: 64))
+        defer { engine2.shutdown() }
+        try engine2.submit(blocker) { _ in }
+        var q = r
+        q.requestID = "q"
+        q.n = 2
+        let ended = expectation(description: "aborted samples end")
+        ended.expectedFulfillmentCount = 2
+        try engine2.submit(q) { _, e in if case .finished(let reason, _, _) = e { XCTAssertEqual(reason, "abort"); ended.fulfill() } }
+        engine2.abort("q")
+        wait(for: [ended], timeout: 30)
+        engine2.abort("b")
+        waitIdle(engine2)
+        XCTAssertEqual(engine2.statistics.numUsedBlocks, 0)
+    }
 }

@@ -50,6 +50,55 @@ final class SchedulerTests: XCTestCase {
             for b in r.blockIDs { holders[b, default: 0] += 1 }
         }
         XCTAssertEqual(s.pool.numUsedBlocks, holders.count)
+        for (b, n) in holders { XCTAssertEqual(s.pool.refCount[Int(b)], n, "block \(b) refcount") }
+    }
+
+    /// n > 1: the prompt is computed once; the samples share its blocks, each gets its own
+    /// copy of the shared partial block when it first writes there, and nothing leaks.
+    func testParallelSamplesShareThePromptAndCopyOnWrite() throws {
+        for promptLength in [20, 32] {
+            let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 8, maxNumBatchedTokens: 64, maxModelLen: 256, blockSize: 16, numBlocks: 40))
+            let prompt = (0 ..< promptLength).map { Int32(10 + $0) }
+            var r = EngineRequest(requestID: "p", promptTokenIDs: prompt, maxTokens: 12, ignoreEOS: true)
+            r.n = 3
+            try s.add(r)
+            var copies = 0, promptTokensComputed = 0
+            let outputs = drive(s) { step, out in
+                copies += out.copies.count
+                promptTokensComputed += out.scheduled.reduce(0) { $0 + (s.state($1.requestID)?.outputTokenIDs.isEmpty == true ? $1.tokenIDs.count : 0) }
+                if step == 0 {
+                    XCTAssertEqual(out.scheduled.filter { $0.logitsFrom == "p" }.map(\.requestID).sorted(), ["p#1", "p#2"])
+                    XCTAssertEqual(s.running.count, 3)
+                    let blocks = s.state("p")?.blockIDs ?? []
+                    XCTAssertEqual(blocks.count, (promptLength + 15) / 16)
+                    for b in blocks { XCTAssertEqual(s.pool.refCount[Int(b)], 3) }
+                }
+            }
+            XCTAssertEqual(promptTokensComputed, promptLength, "the prompt is computed once")
+            XCTAssertEqual(copies, promptLength % 16 == 0 ? 0 : 2, "copy-on-write of the shared partial block")
+            for id in ["p", "p#1", "p#2"] { XCTAssertEqual(outputs[id], expected(prompt, 12), id) }
+        }
+    }
+
+    /// Forked samples in a pool too small for all of them: some are preempted and recomputed,
+    /// every sample still gets its tokens, refcounts stay exact and nothing leaks.
+    func testParallelSamplesUnderPreemption() throws {
+        let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 8, maxNumBatchedTokens: 48, maxModelLen: 256, blockSize: 16, numBlocks: 9))
+        let prompt = (0 ..< 21).map { Int32(40 + $0) }
+        var r = EngineRequest(requestID: "q", promptTokenIDs: prompt, maxTokens: 30, ignoreEOS: true)
+        r.n = 4
+        try s.add(r)
+        var preempted = 0
+        let outputs = drive(s) { _, out in preempted += out.preempted.count }
+        XCTAssertGreaterThan(preempted, 0)
+        for i in 0 ..< 4 { XCTAssertEqual(outputs[EngineRequest.childID("q", i)], expected(prompt, 30)) }
+    }
+
+    func testTooManySamplesIsRefused() {
+        let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 2, numBlocks: 10))
+        var r = EngineRequest(requestID: "x", promptTokenIDs: [5, 6], maxTokens: 2)
+        r.n = 3
+        XCTAssertThrowsError(try s.add(r))
     }
 
     func expected(_ prompt: [Int32], _ n: Int) -> [Int32] {

@@ -34,9 +34,10 @@ class Completions(unittest.TestCase):
         self.assertEqual(self.complete(prompt=[ids, ids]).choices[1].text, text)
 
     def test_n_logprobs_echo_stop(self):
-        r = self.complete(prompt="Once upon a time", n=2, temperature=0.9, seed=3)
-        self.assertEqual(len(r.choices), 2)
-        self.assertEqual(r.usage.completion_tokens, sum(1 for _ in r.choices) * 8)
+        r = self.complete(prompt="Once upon a time", n=2, temperature=0.9, seed=3, extra_body={"ignore_eos": True})
+        self.assertEqual([c.index for c in r.choices], [0, 1])
+        self.assertEqual(r.usage.completion_tokens, 16)
+        self.assertEqual(r.usage.prompt_tokens, self.complete(prompt="Once upon a time").usage.prompt_tokens)
         lp = self.complete(prompt="Once upon a time", logprobs=2).choices[0].logprobs
         self.assertEqual(len(lp.tokens), 8)
         self.assertEqual(len(lp.token_logprobs), 8)
