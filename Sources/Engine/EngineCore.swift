@@ -56,7 +56,7 @@ public final class EngineCore: @unchecked Sendable {
         try submit(request) { event in
             continuation.yield(event)
             switch event {
-            case .scheduled, .token: return
+            case .scheduled, .token, .promptLogprobs: return
             case .finished, .failed: continuation.finish()
             }
         }
@@ -141,6 +141,7 @@ public final class EngineCore: @unchecked Sendable {
             }
             return
         }
+        for (id, p) in runner.lastPromptLogprobs { sinks[id]?(.promptLogprobs(first: p.first, p.entries)) }
         for e in scheduler.update(out, sampled: sampled) { deliver(e) }
         let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         stats.steps += 1

@@ -15,6 +15,9 @@ public struct EngineRequest: Sendable {
     /// into `n` sequences sharing its KV blocks (copy-on-write). Sample i ≥ 1 has the id
     /// `childID(requestID, i)` and, when seeded, the seed `seed &+ i`.
     public var n = 1
+    /// Also report the logprob of every prompt token after the first, with this many
+    /// alternatives (the prompt is then computed in full: no prefix-cache hits).
+    public var promptLogprobs: Int?
 
     public static func childID(_ requestID: String, _ i: Int) -> String { i == 0 ? requestID : "\(requestID)#\(i)" }
 

@@ -22,6 +22,9 @@ public enum EngineEvent: Sendable, Equatable {
     /// The request got its first compute (it left the waiting queue).
     case scheduled
     case token(Int32, TokenLogprobs?)
+    /// Logprobs of prompt tokens `first`, `first + 1`, … (token 0 has none); comes in chunks
+    /// before the first `.token`.
+    case promptLogprobs(first: Int, [TokenLogprobs])
     case finished(reason: String, promptTokens: Int, completionTokens: Int)
     case failed(String)
 }

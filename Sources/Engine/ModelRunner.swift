@@ -11,6 +11,11 @@ public final class ModelRunner {
     private var streams: [String: RandomSource] = [:]
     /// Logprobs of the last step's sampled tokens, for requests that asked for them.
     public private(set) var lastLogprobs: [String: TokenLogprobs] = [:]
+    /// Prompt-token logprobs computed in the last step: (index of the first prompt token, entries).
+    public private(set) var lastPromptLogprobs: [String: (first: Int, entries: [TokenLogprobs])] = [:]
+    /// Per request: prompt tokens whose logprobs were already reported (a recompute after
+    /// preemption does not report them again).
+    private var promptLogprobsSent: [String: Int] = [:]
 
     public init(model: any LanguageModel, numBlocks: Int, blockSize: Int) {
         self.model = model
@@ -23,17 +28,41 @@ public final class ModelRunner {
         for (src, dst) in output.copies { cache.copyBlock(src, to: dst) }
         var batch = ForwardBatch()
         var rowOf: [String: Int] = [:]  // logits row of each request that computes its own
+        var promptRows: [(id: String, firstRow: Int, firstPosition: Int, count: Int)] = []
+        var nextRow = 0
         // Shortest first (decode rows, then prompt chunks by length): the model sends the
         // leading short sequences through GEMV and long chunks through GEMM, so each
         // sequence's arithmetic depends on its own length only.
         let computing = output.scheduled.enumerated().filter { !$0.element.tokenIDs.isEmpty }
         for item in computing.sorted(by: { ($0.element.tokenIDs.count, $0.offset) < ($1.element.tokenIDs.count, $1.offset) }).map(\.element) {
-            batch.append(tokens: item.tokenIDs, startPosition: item.startPosition, blockTable: item.blockTable,
-                         logitsFor: item.needsSample ? [item.tokenIDs.count - 1] : [])
-            if item.needsSample { rowOf[item.requestID] = rowOf.count }
+            // Rows predicting prompt tokens not yet reported, for requests that want prompt logprobs.
+            var rows: [Int] = []
+            if let state = scheduler.state(item.requestID), state.request.promptLogprobs != nil {
+                let done = promptLogprobsSent[item.requestID] ?? 1  // token 0 is never predicted
+                let last = min(item.startPosition + item.tokenIDs.count, state.numPromptTokens - 1)  // positions < last predict a prompt token
+                let from = max(item.startPosition, done - 1)
+                if from < last {
+                    rows = Array((from - item.startPosition) ..< (last - item.startPosition))
+                    promptRows.append((item.requestID, nextRow, from, rows.count))
+                }
+            }
+            if item.needsSample { rows.append(item.tokenIDs.count - 1) }
+            batch.append(tokens: item.tokenIDs, startPosition: item.startPosition, blockTable: item.blockTable, logitsFor: rows)
+            nextRow += rows.count
+            if item.needsSample { rowOf[item.requestID] = nextRow - 1 }
         }
-        let logits = try model.forward(batch, cache: cache)  // (rowOf.count, vocab)
+        let logits = try model.forward(batch, cache: cache)  // (nextRow, vocab)
         let vocab = model.config.vocabularySize
+        lastPromptLogprobs = [:]
+        for p in promptRows {
+            guard let state = scheduler.state(p.id), let k = state.request.promptLogprobs else { continue }
+            let prompt = state.request.promptTokenIDs
+            let entries = (0 ..< p.count).map { j in
+                TokenLogprobs.compute(logits.pointer + (p.firstRow + j) * vocab, vocab: vocab, token: prompt[p.firstPosition + j + 1], k: k)
+            }
+            lastPromptLogprobs[p.id] = (p.firstPosition + 1, entries)
+            promptLogprobsSent[p.id] = p.firstPosition + 1 + p.count
+        }
         // Forked samples draw their first token from their parent's row, untouched by its sampling.
         var parentRows: [String: [Float]] = [:]  // (vocab) per parent
         for item in output.scheduled {
@@ -76,5 +105,8 @@ public final class ModelRunner {
     }
 
     /// Forgets a finished request's random stream.
-    public func release(_ requestID: String) { streams[requestID] = nil }
+    public func release(_ requestID: String) {
+        streams[requestID] = nil
+        promptLogprobsSent[requestID] = nil
+    }
 }

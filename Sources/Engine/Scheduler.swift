@@ -162,7 +162,7 @@ public final class Scheduler {
         // 2. Waiting requests in order, unless this step had to preempt.
         if out.preempted.isEmpty {
             while let s = waiting.first, budget > 0, running.count + 1 + s.pendingForks <= config.maxNumSeqs {
-                if s.blockIDs.isEmpty && s.numComputedTokens == 0 {
+                if s.blockIDs.isEmpty && s.numComputedTokens == 0 && s.request.promptLogprobs == nil {
                     // Prefix cache: full blocks of all but the last token (which must be
                     // computed to produce logits).
                     let hashes = pool.blockHashes(Array(s.allTokenIDs.prefix(s.numTokens - 1)))

@@ -56,6 +56,23 @@ public struct ForwardBatch: Sendable {
         return Matmul.RowPlan(gemvRows: rows, gemmGroups: sequences[i...].map(\.tokenRange))
     }
 
+    /// The same split for the logits matmul: leading sequences with at most one logits row
+    /// (sampling) take GEMV, every later sequence with logits (e.g. prompt logprobs) its own GEMM.
+    public func logitsPlan() -> Matmul.RowPlan {
+        var rows = 0, i = 0
+        while i < sequences.count, sequences[i].logitRows.count <= 1 {
+            rows += sequences[i].logitRows.count
+            i += 1
+        }
+        var groups: [Range<Int>] = []
+        var at = rows
+        for s in sequences[i...] where !s.logitRows.isEmpty {
+            groups.append(at ..< at + s.logitRows.count)
+            at += s.logitRows.count
+        }
+        return Matmul.RowPlan(gemvRows: rows, gemmGroups: groups)
+    }
+
     /// All rows that need logits, in sequence order; the logits matrix has one row per entry.
     public var logitRows: [Int] { sequences.flatMap(\.logitRows) }
 }

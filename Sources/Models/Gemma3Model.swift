@@ -114,9 +114,8 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
         let h = FloatBuffer(count: rows.count * width)  // (rows.count, width)
         for (i, r) in rows.enumerated() { Ops.rmsNorm(x.row(r, width: width), weight: outputNorm, out: h.row(i, width: width), n: width, eps: eps) }
         let out = FloatBuffer(count: rows.count * c.vocabularySize)  // (rows.count, vocab)
-        // One logits row per sequence (sampling): GEMV at every batch size (batch invariance).
-        let oneRowEach = batch.sequences.allSatisfy { $0.logitRows.count <= 1 }
-        matmul.apply(embedding, x: h.pointer, m: rows.count, y: out.pointer, plan: oneRowEach ? Matmul.RowPlan(gemvRows: rows.count, gemmGroups: []) : nil)
+        // Sampling rows by GEMV at every batch size (batch invariance); many-row sequences GEMM.
+        matmul.apply(embedding, x: h.pointer, m: rows.count, y: out.pointer, plan: batch.logitsPlan())
         return out
     }
 

@@ -92,20 +92,20 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             matmul.apply(l.down, x: gate.pointer, m: n, y: xn.pointer, plan: plan)
             Ops.add(x.pointer, xn.pointer, n: n * width)
         }
-        return logits(x: x, rows: batch.logitRows, norm: outputNorm, oneRowEach: batch.sequences.allSatisfy { $0.logitRows.count <= 1 })
+        return logits(x: x, rows: batch.logitRows, norm: outputNorm, plan: batch.logitsPlan())
     }
 
     /// logits (rows.count, vocab) = RMSNorm(x[rows]) · output_norm · Woutᵀ
-    func logits(x: FloatBuffer, rows: [Int], norm: UnsafePointer<Float>, oneRowEach: Bool) -> FloatBuffer {
+    func logits(x: FloatBuffer, rows: [Int], norm: UnsafePointer<Float>, plan: Matmul.RowPlan) -> FloatBuffer {
         let c = config, width = c.embeddingLength
         let h = FloatBuffer(count: rows.count * width)   // (rows.count, width)
         for (i, r) in rows.enumerated() {
             Ops.rmsNorm(x.row(r, width: width), weight: norm, out: h.row(i, width: width), n: width, eps: c.normEpsilon)
         }
         let out = FloatBuffer(count: rows.count * c.vocabularySize)  // (rows.count, vocab)
-        // One logits row per sequence (sampling): GEMV for every batch size, so a row's logits
-        // never depend on how many sequences ran with it.
-        matmul.apply(output, x: h.pointer, m: rows.count, y: out.pointer, plan: oneRowEach ? Matmul.RowPlan(gemvRows: rows.count, gemmGroups: []) : nil)
+        // Sampling rows by GEMV at every batch size, so a row's logits never depend on how
+        // many sequences ran with it; sequences wanting many rows get their own GEMM.
+        matmul.apply(output, x: h.pointer, m: rows.count, y: out.pointer, plan: plan)
         return out
     }
 }

@@ -14,38 +14,49 @@ struct CompletionsRoute {
         let options = try GenerationOptions(fields, vocabularySize: service.tokenizer.vocabularySize, chat: false)
         let prompts = try promptTokens(fields)
         let echo = try fields.bool("echo") ?? false
-        if echo && options.logprobs != nil {
-            throw APIError.invalid("'echo' together with 'logprobs' needs prompt logprobs, which this server does not compute yet", param: "echo")
-        }
         let maxTokens = options.maxTokens ?? 16
         for p in prompts { try checkContext(promptTokens: p.count, maxTokens: maxTokens, service) }
         let id = "cmpl-" + randomHex()
         let echoes = echo ? prompts.map { service.tokenizer.decode($0, skipSpecial: false) } : []
-        let generation = Generation(service: service, options: options, prompts: prompts, maxTokens: maxTokens, baseID: id)
+        var generation = Generation(service: service, options: options, prompts: prompts, maxTokens: maxTokens, baseID: id)
+        if echo { generation.promptLogprobs = options.logprobs }
         let n = options.n
         func promptIndex(_ choice: Int) -> Int { choice / n }
         var chunk = ChunkShape(id: id, object: "text_completion", service: service, includeUsage: options.includeUsage)
+        /// The echoed prompt of choice c as legacy logprobs (first token null), and where its text ends.
+        func echoLogprobs(_ c: Choice) -> (json: JSON, endOffset: Int) {
+            let prompt = prompts[promptIndex(c.index)]
+            let entries = c.promptLogprobs.isEmpty ? Array(repeating: nil, count: prompt.count) : c.promptLogprobs
+            return LogprobsFormat.legacy(ids: prompt[...], logprobs: entries[...], offset: 0, tokenizer: service.tokenizer)
+        }
 
         if options.stream {
             let sse = SSEWriter(responder: responder)
             try sse.open()
             var sentFrom = Array(repeating: 0, count: prompts.count * n)
             var offsets = Array(repeating: 0, count: prompts.count * n)
-            if echo {
-                for c in 0 ..< prompts.count * n {
-                    offsets[c] = echoes[promptIndex(c)].unicodeScalars.count
-                    try sse.send(chunk.make(choice: c, body: [("text", .string(echoes[promptIndex(c)])), ("logprobs", .null)], finish: nil))
-                }
-            }
+            var echoed = Array(repeating: !echo, count: prompts.count * n)
             sse.run {
                 let choices = try generation.run(isClientGone: { responder.isPeerClosed }) { delta, choices in
                     let c = choices[delta.index]
-                    let upTo = c.tokenIDs.count
+                    if !echoed[delta.index] {
+                        // The prompt first (its logprobs arrived before the first token).
+                        echoed[delta.index] = true
+                        var lp = JSON.null
+                        offsets[delta.index] = echoes[promptIndex(delta.index)].unicodeScalars.count
+                        if options.logprobs != nil {
+                            let made = echoLogprobs(c)
+                            lp = made.json
+                            offsets[delta.index] = made.endOffset
+                        }
+                        try sse.send(chunk.make(choice: delta.index, body: [("text", .string(echoes[promptIndex(delta.index)])), ("logprobs", lp)], finish: nil))
+                    }
                     guard !delta.text.isEmpty || delta.finishReason != nil else { return }
                     var lp = JSON.null
                     if options.logprobs != nil {
-                        let r = sentFrom[delta.index] ..< min(upTo, c.logprobs.count)
-                        let made = LogprobsFormat.legacy(ids: c.tokenIDs[r], logprobs: c.logprobs[r], offset: offsets[delta.index], tokenizer: service.tokenizer)
+                        let r = sentFrom[delta.index] ..< min(c.tokenIDs.count, c.logprobs.count)
+                        let made = LogprobsFormat.legacy(ids: c.tokenIDs[r], logprobs: c.logprobs[r].map { $0 }[...], offset: offsets[delta.index],
+                                                         tokenizer: service.tokenizer)
                         lp = made.json
                         offsets[delta.index] = made.endOffset
                         sentFrom[delta.index] = r.upperBound
@@ -62,8 +73,11 @@ struct CompletionsRoute {
             let prefix = echo ? echoes[promptIndex(c.index)] : ""
             var lp = JSON.null
             if options.logprobs != nil {
-                lp = LogprobsFormat.legacy(ids: c.tokenIDs[0 ..< c.logprobs.count], logprobs: c.logprobs[...],
-                                           offset: prefix.unicodeScalars.count, tokenizer: service.tokenizer).json
+                let prompt = echo ? prompts[promptIndex(c.index)] : []
+                let promptEntries: [TokenLogprobs?] = echo ? (c.promptLogprobs.isEmpty ? Array(repeating: nil, count: prompt.count) : c.promptLogprobs) : []
+                let ids = prompt + Array(c.tokenIDs[0 ..< c.logprobs.count])
+                let entries = promptEntries + c.logprobs.map { $0 }
+                lp = LogprobsFormat.legacy(ids: ids[...], logprobs: entries[...], offset: 0, tokenizer: service.tokenizer).json
             }
             return .object([("index", .int(c.index)), ("text", .string(prefix + c.text)), ("logprobs", lp),
                             ("finish_reason", .string(c.finishReason ?? "stop"))])

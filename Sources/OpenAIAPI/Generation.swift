@@ -14,8 +14,8 @@ struct Choice {
     var tokenIDs: [Int32] = []
     var logprobs: [TokenLogprobs] = []
     var finishReason: String?
-    /// Logprob entries not yet sent in a stream chunk (token index range start).
-    var unsentLogprobsFrom = 0
+    /// Logprobs of the prompt's tokens (the first has none), when asked for with echo.
+    var promptLogprobs: [TokenLogprobs?] = []
 }
 
 /// What a stream writer gets for each step of a choice.
@@ -39,6 +39,8 @@ struct Generation {
     let prompts: [[Int32]]
     let maxTokens: Int
     let baseID: String
+    /// Alternatives per prompt token when prompt logprobs are wanted (echo with logprobs).
+    var promptLogprobs: Int? = nil
 
     func run(isClientGone: () -> Bool, onDelta: (ChoiceDelta, [Choice]) throws -> Void) throws -> [Choice] {
         let n = options.n
@@ -55,6 +57,7 @@ struct Generation {
                                         stopTokenIDs: options.stopTokenIDs, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs)
             var withN = request
             withN.n = n
+            withN.promptLogprobs = promptLogprobs
             for i in 0 ..< n {
                 choices.append(Choice(index: p * n + i, requestID: EngineRequest.childID(request.requestID, i), promptTokens: prompt.count,
                                       detokenizer: IncrementalDetokenizer(tokenizer: service.tokenizer),
@@ -82,6 +85,13 @@ struct Generation {
                     switch event {
                     case .scheduled:
                         service.metrics.observeQueueTime(time - arrival)
+                    case .promptLogprobs(let first, let entries):
+                        // Reported to a prompt's first sample; every sample of that prompt shows them.
+                        let p = index / n
+                        for c in p * n ..< (p + 1) * n {
+                            if choices[c].promptLogprobs.isEmpty { choices[c].promptLogprobs = Array(repeating: nil, count: choices[c].promptTokens) }
+                            for (j, e) in entries.enumerated() where first + j < choices[c].promptTokens { choices[c].promptLogprobs[first + j] = e }
+                        }
                     case .token(let id, let lp):
                         if firstToken[index] { service.metrics.observeTTFT(time - arrival); firstToken[index] = false }
                         else { service.metrics.observeITL(time - lastTokenTime[index]) }

@@ -103,4 +103,44 @@ final class BatchingEquivalenceTests: XCTestCase {
             XCTAssertEqual(together[EngineRequest.childID("f", i)], alone, "sample \(i)")
         }
     }
+
+    /// Prompt logprobs (for echo): the log-softmax of the forward's logits at each prompt
+    /// position, for the next prompt token — the same whether the prompt runs in one chunk
+    /// or many, reported once each.
+    func testPromptLogprobsMatchTheForwardAndChunking() throws {
+        let model = try Self.model()
+        let prompt: [Int32] = (0 ..< 45).map { Int32(900 + $0 * 19) }
+        // Reference: one forward with logits for every row.
+        let cache = model.makeCache(numBlocks: 8, blockSize: 16)
+        var batch = ForwardBatch()
+        batch.append(tokens: prompt, startPosition: 0, blockTable: Array(0 ..< 8), logitsFor: Array(0 ..< prompt.count))
+        let logits = try model.forward(batch, cache: cache)
+        let vocab = model.config.vocabularySize
+        let reference = (1 ..< prompt.count).map { t in TokenLogprobs.compute(logits.pointer + (t - 1) * vocab, vocab: vocab, token: prompt[t], k: 2) }
+        for budget in [512, 16] {
+            let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 4, maxNumBatchedTokens: budget, maxModelLen: 512, blockSize: 16, numBlocks: 16))
+            let runner = ModelRunner(model: model, numBlocks: 16, blockSize: 16)
+            var r = EngineRequest(requestID: "e", promptTokenIDs: prompt, sampling: .greedy, maxTokens: 2, ignoreEOS: true)
+            r.promptLogprobs = 2
+            try s.add(r)
+            var got: [Int: TokenLogprobs] = [:]
+            while s.hasWork {
+                let out = s.schedule()
+                let sampled = try runner.execute(out, scheduler: s)
+                if let p = runner.lastPromptLogprobs["e"] {
+                    for (j, e) in p.entries.enumerated() {
+                        XCTAssertNil(got[p.first + j], "reported twice")
+                        got[p.first + j] = e
+                    }
+                }
+                for e in s.update(out, sampled: sampled) { if case .finished(let id, _, _, _) = e { runner.release(id) } }
+            }
+            XCTAssertEqual(got.count, prompt.count - 1, "budget \(budget)")
+            for t in 1 ..< prompt.count {
+                guard let g = got[t] else { continue }
+                XCTAssertEqual(g.logprob, reference[t - 1].logprob, accuracy: 1e-4, "token \(t) budget \(budget)")
+                XCTAssertEqual(g.top.map(\.id), reference[t - 1].top.map(\.id))
+            }
+        }
+    }
 }

@@ -39,7 +39,7 @@ final class EngineCoreTests: XCTestCase {
         let ended = expectation(description: "aborted")
         try engine.submit(long) { e in
             switch e {
-            case .scheduled: break
+            case .scheduled, .promptLogprobs: break
             case .token: started.fulfill()
             case .finished(let reason, _, _): XCTAssertEqual(reason, "abort"); ended.fulfill()
             case .failed(let m): XCTFail(m)
@@ -90,7 +90,7 @@ final class EngineCoreTests: XCTestCase {
             switch e {
             case .token: log.tokens[i, default: 0] += 1
             case .finished: log.finishes[i] = e; done.fulfill()
-            case .scheduled: break
+            case .scheduled, .promptLogprobs: break
             case .failed(let m): XCTFail(m)
             }
         }

@@ -235,6 +235,19 @@ final class ServerEndToEndTests: XCTestCase {
         let echo = try XCTUnwrap(server.post("/v1/completions", #"{"prompt":"The sky is","echo":true,"max_tokens":2,"temperature":0}"#).json)
         XCTAssertEqual(echo["choices"].flatMap { if case .array(let a) = $0 { return a.first?["text"]?.stringValue?.hasPrefix("The sky is") } else { return nil } }, true)
 
+        // Echo with logprobs: the prompt's tokens first (the first with null), then the completion's.
+        let promptCount = try XCTUnwrap(server.post("/tokenize", #"{"prompt":"The sky is"}"#).json?["count"]).serialized
+        let el = try XCTUnwrap(server.post("/v1/completions", #"{"prompt":"The sky is","echo":true,"max_tokens":3,"temperature":0,"logprobs":1}"#).json)
+        guard case .array(let ec)? = el["choices"], let lp = ec.first?["logprobs"], case .array(let toks)? = lp["tokens"],
+              case .array(let values)? = lp["token_logprobs"], case .array(let offsets)? = lp["text_offset"] else { return XCTFail("echo logprobs shape") }
+        XCTAssertEqual(toks.count, Int(promptCount)! + 3)
+        XCTAssertEqual(values.first, .null)
+        XCTAssertTrue(values.dropFirst().allSatisfy { if case .number(let v) = $0 { return v <= 0 } else { return false } })
+        XCTAssertEqual(offsets.first, .int(0))
+        XCTAssertEqual(toks.compactMap(\.stringValue).joined(), ec.first?["text"]?.stringValue)
+        let streamedEcho = try server.post("/v1/completions", #"{"prompt":"The sky is","echo":true,"max_tokens":3,"temperature":0,"logprobs":1,"stream":true}"#)
+        XCTAssertEqual(try streamed(streamedEcho, chat: false).text, ec.first?["text"]?.stringValue)
+
         // Chat: logprobs in chat's shape.
         let chat = try XCTUnwrap(server.post("/v1/chat/completions", #"{"messages":[{"role":"user","content":"Hi"}],"max_tokens":3,"logprobs":true,"top_logprobs":2}"#).json)
         guard case .array(let cc)? = chat["choices"], case .array(let content)? = cc.first?["logprobs"]?["content"] else { return XCTFail("chat logprobs") }

@@ -45,6 +45,11 @@ class Completions(unittest.TestCase):
         self.assertEqual(lp.text_offset[0], 0)
         echo = self.complete(prompt="Once upon a time", echo=True).choices[0].text
         self.assertTrue(echo.startswith("Once upon a time"))
+        echoed = self.complete(prompt="Once upon a time", echo=True, logprobs=1).choices[0]
+        self.assertEqual(echoed.text, echo)
+        self.assertIsNone(echoed.logprobs.token_logprobs[0])
+        self.assertEqual(len(echoed.logprobs.tokens), 4 + 8)
+        self.assertTrue(all(v <= 0 for v in echoed.logprobs.token_logprobs[1:]))
         full = self.complete(prompt="Once upon a time", max_tokens=30).choices[0].text
         stop = full[10:14]
         stopped = self.complete(prompt="Once upon a time", max_tokens=30, stop=[stop])
