@@ -25,9 +25,12 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Models", "Kernels"]),
         .target(name: "ChatTemplate"),
         .target(name: "HTTP"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl"),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
+        .target(name: "Hub", dependencies: ["CCurl", "CCrypto"]),
         .target(name: "OpenAIAPI", dependencies: ["Engine", "Tokenizers", "ChatTemplate", "HTTP"]),
         .executableTarget(name: "tern", dependencies: [
-            "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "HTTP", "OpenAIAPI", "ChatTemplate",
+            "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "HTTP", "OpenAIAPI", "ChatTemplate", "Hub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -39,6 +42,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "HTTP", "TestSupport", "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "ChatTemplate"]),
+        .testTarget(name: "HubTests", dependencies: ["Hub"], exclude: ["fake_hub.py"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "ModelFormats", "Kernels"]),
     ]
 )

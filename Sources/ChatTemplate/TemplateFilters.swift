@@ -13,7 +13,12 @@ extension TemplateBuiltins {
         case "title": return .string(title(v.text))
         case "capitalize": return .string(capitalize(v.text))
         case "string": return .string(v.text)
-        case "safe", "e", "escape" where name == "safe": return v
+        case "safe": return v
+        case "e", "escape":  // markupsafe's escaping
+            let escaped = v.text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&#34;")
+                .replacingOccurrences(of: "'", with: "&#39;")
+            return .string(escaped)
         case "length", "count":
             switch v {
             case .string(let s): return .int(s.unicodeScalars.count)

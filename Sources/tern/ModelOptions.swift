@@ -6,7 +6,7 @@ import Models
 
 /// Options shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Path to a GGUF model file.")
+    @Option(name: .long, help: "A GGUF file, or a hub repo ORG/NAME[:QUANT] (pulled into the Hugging Face cache when missing; see `tern pull`).")
     var model: String
 
     @Option(name: [.customShort("t"), .long], help: "Compute threads (default: all cores).")
@@ -22,7 +22,7 @@ struct ModelOptions: ParsableArguments {
         guard let path = MatmulPath(rawValue: matmulPath) else {
             throw ValidationError("--matmul-path must be one of auto, gemv, gemm")
         }
-        let file = try GGUFFile(path: model)
+        let file = try GGUFFile(path: ModelReference(model).localPath())
         let pool = ComputePool(threadCount: threads ?? systemCoreCount())
         let matmul = Matmul(pool: pool, path: path)
         let lm = try ModelRegistry.load(file, matmul: matmul)

@@ -20,7 +20,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Port (default 8080).") var port: Int?
     @Option(help: "Require this bearer key on every route but /health (env TERN_API_KEY).") var apiKey: String?
     @Option(help: "Allow cross-origin requests from this origin (default: CORS off).") var corsOrigin: String?
-    @Option(help: "The model id clients use (default: the file name without .gguf).") var servedModelName: String?
+    @Option(help: "The model id clients use (default: the file name without .gguf, or the repo id as given).") var servedModelName: String?
     @Option(help: "Most sequences in one batch (default 32).") var maxNumSeqs: Int?
     @Option(help: "Token budget of one step (default 2048).") var maxNumBatchedTokens: Int?
     @Option(help: "Longest prompt + completion (default: the model's context, capped by the KV pool).") var maxModelLen: Int?
@@ -84,7 +84,12 @@ struct Serve: ParsableCommand {
         let engine = EngineCore(model: model, config: SchedulerConfig(
             maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: max(s.maxNumBatchedTokens, 1), maxModelLen: maxModelLen,
             blockSize: s.blockSize, numBlocks: numBlocks, enablePrefixCaching: s.enablePrefixCaching))
-        let name = s.servedModelName ?? URL(fileURLWithPath: options.model).deletingPathExtension().lastPathComponent
+        let name = try s.servedModelName ?? {
+            switch try ModelReference(options.model) {
+            case .file(let path): return URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            case .hub: return options.model  // the repo id, as vLLM names a hub model
+            }
+        }()
         api.service = ModelService(modelName: name, engine: engine, tokenizer: tokenizer, template: template, maxWaiting: s.maxWaiting)
         log.info("ready: model \(name), \(numBlocks) KV blocks of \(s.blockSize) tokens (\((numBlocks * bytesPerBlock) >> 20) MiB), max_model_len \(maxModelLen), max_num_seqs \(s.maxNumSeqs)\(template == nil ? ", no chat template" : "")")
 

@@ -55,6 +55,13 @@ final class ChatTemplateGoldenTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(families.count, 8)
     }
 
+    func testEscapeFiltersEscapeAndSafeDoesNot() throws {
+        // jinja2: {{ x|e }} and {{ x|escape }} give markupsafe's escaping, {{ x|safe }} the text.
+        let template = try ChatTemplate("{{ x|e }}|{{ x|escape }}|{{ x|safe }}")
+        XCTAssertEqual(try template.render(["x": .string("<a href=\"#\">'&'</a>")]),
+                       "&lt;a href=&#34;#&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;|&lt;a href=&#34;#&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;|<a href=\"#\">'&'</a>")
+    }
+
     func testBuiltinGemmaTemplateIsTheTestedOne() throws {
         let fixture = try String(contentsOf: Self.fixtures.appendingPathComponent("gemma-3.jinja"), encoding: .utf8)
         XCTAssertEqual(ChatTemplate.gemma3Source + "\n", fixture)

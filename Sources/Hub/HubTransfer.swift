@@ -1,0 +1,130 @@
+import CCurl
+import Foundation
+
+/// One HTTP request at a time through libcurl's easy interface: the only file that touches
+/// libcurl. Redirects are not followed here: `HubClient` decides where to go next and which
+/// headers (the token) may go there. The handle is reused, so keep-alive connections are too.
+public final class HubTransfer {
+    public enum Method { case head, get }
+
+    public struct Response {
+        public var status: Int
+        /// Lower-cased names; a repeated header keeps its last value.
+        public var headers: [String: String]
+        /// The body of a non-2xx answer (at most 64 KiB), for error messages.
+        public var errorBody: Data
+        /// Body bytes handed to the sink.
+        public var received: Int64
+    }
+
+    private let handle: UnsafeMutableRawPointer
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    let connectTimeout: Int
+    let stallTimeout: Int
+
+    /// `stallTimeout`: seconds without a single byte before the transfer counts as timed out.
+    public init(connectTimeout: Int = 15, stallTimeout: Int = 30) throws {
+        guard HubTransfer.globalInit, let curl = curl_easy_init() else {
+            throw HubError.transfer(code: -1, url: "", message: "libcurl could not be initialised")
+        }
+        handle = curl
+        self.connectTimeout = connectTimeout
+        self.stallTimeout = stallTimeout
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+
+    /// Performs one request. For a 2xx answer to a GET, the body goes to `sink` (with the
+    /// status) as it arrives; a sink that throws aborts the transfer with that error.
+    public func perform(_ method: Method, url: String, headers: [String], rangeFrom: Int64? = nil,
+                 sink: ((Int, UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> Response {
+        let context = Context(sink: sink)
+        let unmanaged = Unmanaged.passRetained(context)
+        defer { unmanaged.release() }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for header in headers { list = curl_slist_append(list, header) }
+        defer { curl_slist_free_all(list) }
+
+        curl_easy_reset(handle)
+        errorBuffer[0] = 0
+        _ = tern_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        _ = tern_curl_set_string(handle, CURLOPT_URL, url)
+        _ = tern_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        _ = tern_curl_set_string(handle, CURLOPT_USERAGENT, "tern/0.1 (libcurl)")
+        _ = tern_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        _ = tern_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+        _ = tern_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, connectTimeout)
+        _ = tern_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+        _ = tern_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, stallTimeout)
+        _ = tern_curl_set_long(handle, CURLOPT_BUFFERSIZE, 512 * 1024)
+        _ = tern_curl_set_long(handle, CURLOPT_NOBODY, method == .head ? 1 : 0)
+        if let rangeFrom, rangeFrom > 0 { _ = tern_curl_set_string(handle, CURLOPT_RANGE, "\(rangeFrom)-") }
+        _ = tern_curl_set_headers(handle, list)
+        _ = tern_curl_set_header_callback(handle, HubTransfer.headerCallback)
+        _ = tern_curl_set_pointer(handle, CURLOPT_HEADERDATA, unmanaged.toOpaque())
+        _ = tern_curl_set_write_callback(handle, HubTransfer.writeCallback)
+        _ = tern_curl_set_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
+
+        let code = curl_easy_perform(handle)
+        if let thrown = context.thrown { throw thrown }
+        guard code == CURLE_OK else {
+            let detail = String(cString: errorBuffer)
+            throw HubError.transfer(code: Int(code.rawValue), url: url,
+                                    message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+        }
+        var status = 0
+        _ = tern_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return Response(status: status, headers: context.headers, errorBody: context.errorBody, received: context.received)
+    }
+
+    /// What the callbacks share with `perform`.
+    private final class Context {
+        let sink: ((Int, UnsafeRawBufferPointer) throws -> Void)?
+        var status = 0
+        var headers: [String: String] = [:]
+        var errorBody = Data()
+        var received: Int64 = 0
+        var thrown: Error?
+        init(sink: ((Int, UnsafeRawBufferPointer) throws -> Void)?) { self.sink = sink }
+    }
+
+    private static let headerCallback: tern_curl_data_callback = { data, size, count, user in
+        let n = size * count
+        guard let data, let user else { return n }
+        let context = Unmanaged<Context>.fromOpaque(user).takeUnretainedValue()
+        let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("HTTP/") {
+            // A new response (after a 100 Continue, say): its headers replace the last ones.
+            let fields = line.split(separator: " ")
+            context.status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
+            context.headers = [:]
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            context.headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return n
+    }
+
+    private static let writeCallback: tern_curl_data_callback = { data, size, count, user in
+        let n = size * count
+        guard let data, let user else { return n }
+        let context = Unmanaged<Context>.fromOpaque(user).takeUnretainedValue()
+        let bytes = UnsafeRawBufferPointer(start: data, count: n)
+        if (200..<300).contains(context.status), let sink = context.sink {
+            do { try sink(context.status, bytes) } catch {
+                context.thrown = error
+                return 0  // aborts the transfer
+            }
+            context.received += Int64(n)
+        } else if context.errorBody.count < 65536 {
+            context.errorBody.append(contentsOf: bytes.prefix(65536 - context.errorBody.count))
+        }
+        return n
+    }
+}
