@@ -1,5 +1,5 @@
-// AVX-512 VNNI dot products for the two types batched decode spends its time in (Q4_1
-// weights, Q8_0 weights/LM head): two 32-element blocks per 512-bit register and one
+// AVX-512 VNNI dot products for the types batched decode spends its time in (Q4_1 and
+// Q5_0 weights, Q8_0 weights/LM heads): two 32-element blocks per 512-bit register and one
 // vpdpbusd per block pair. The single-row and four-row kernels share one body with the
 // same accumulation order, so a row's result does not depend on how many rows run with it.
 // Only called after tern_init() has found AVX-512 F/BW/DQ/VL and VNNI.
@@ -82,6 +82,48 @@ AVX512 static inline void q8_0_rows(int k, const blk_q8_0 *w, const act_q8_32 *c
     for (int r = 0; r < n; r++) out[r] = _mm512_reduce_add_ps(acc[r]);
 }
 
+// A Q5_0 block as signed bytes: (nibble | bit << 4) - 16, i.e. the nibble where the high
+// bit is set and the nibble with 0xF0 OR-ed in where it is clear.
+AVX512 static inline __m256i q5_0_bytes(const blk_q5_0 *b) {
+    uint32_t qh;
+    memcpy(&qh, b->qh, 4);
+    __m256i clear = _mm256_andnot_si256(_mm256_movm_epi8(qh), _mm256_set1_epi8((char)0xF0));
+    return _mm256_or_si256(nibbles256(b->qs), clear);
+}
+
+// Q5_0 × act: as Q8_0, signed × signed through |w| and x·sign(w).
+AVX512 static inline void q5_0_rows(int k, const blk_q5_0 *w, const act_q8_32 *const *x, int n, float *out) {
+    __m512 acc[4];
+    for (int r = 0; r < n; r++) acc[r] = _mm512_setzero_ps();
+    int nb = k / 32;
+    for (int i = 0; i < nb; i += 2) {
+        int has2 = i + 1 < nb;
+        __m512i q = pair512(q5_0_bytes(&w[i]), has2 ? q5_0_bytes(&w[i + 1]) : _mm256_setzero_si256());
+        __mmask64 neg = _mm512_movepi8_mask(q);
+        __m512i aq = _mm512_abs_epi8(q);
+        float d0 = f16(w[i].d), d1 = has2 ? f16(w[i + 1].d) : 0;
+        for (int r = 0; r < n; r++) {
+            __m512i xv = act_pair(x[r], i, has2);
+            __m512i xs = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
+            __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aq, xs);
+            __m512 f = _mm512_insertf32x8(_mm512_set1_ps(d0 * x[r][i].d), _mm256_set1_ps(has2 ? d1 * x[r][i + 1].d : 0), 1);
+            acc[r] = _mm512_fmadd_ps(f, _mm512_cvtepi32_ps(p), acc[r]);
+        }
+    }
+    for (int r = 0; r < n; r++) out[r] = _mm512_reduce_add_ps(acc[r]);
+}
+
+AVX512 static float dot_q5_0(int k, const void *w, const void *x) {
+    const act_q8_32 *xs[1] = {x};
+    float o;
+    q5_0_rows(k, w, xs, 1, &o);
+    return o;
+}
+
+AVX512 static void dot4_q5_0(int k, const void *w, const void *const *x, float *out) {
+    q5_0_rows(k, w, (const act_q8_32 *const *)x, 4, out);
+}
+
 AVX512 static float dot_q4_1(int k, const void *w, const void *x) {
     const act_q8_32 *xs[1] = {x};
     float o;
@@ -107,6 +149,7 @@ AVX512 static void dot4_q8_0(int k, const void *w, const void *const *x, float *
 tern_dot_fn tern_dot_avx512(int type) {
     switch (type) {
     case TERN_Q4_1: return dot_q4_1;
+    case TERN_Q5_0: return dot_q5_0;
     case TERN_Q8_0: return dot_q8_0;
     default: return 0;
     }
@@ -115,6 +158,7 @@ tern_dot_fn tern_dot_avx512(int type) {
 tern_dot4_fn tern_dot4_avx512(int type) {
     switch (type) {
     case TERN_Q4_1: return dot4_q4_1;
+    case TERN_Q5_0: return dot4_q5_0;
     case TERN_Q8_0: return dot4_q8_0;
     default: return 0;
     }
