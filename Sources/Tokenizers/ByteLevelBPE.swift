@@ -1,12 +1,19 @@
-/// Byte-level BPE (GPT-2 style, `tokenizer.ggml.model` = "gpt2"): words from the
-/// pre-tokenizer are mapped byte by byte onto printable characters, then merged pairwise by
-/// merge rank (lowest first, leftmost on ties) until no ranked pair remains.
+/// Byte-level BPE (GPT-2 style: GGUF `tokenizer.ggml.model` = "gpt2", or a `tokenizer.json`
+/// BPE model behind a ByteLevel pre-tokenizer): words from the pre-tokenizer are mapped byte
+/// by byte onto printable characters, then merged pairwise by merge rank (lowest first,
+/// leftmost on ties) until no ranked pair remains.
 public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
+    /// The two sides of a merge, as UTF-8.
+    struct MergePair: Hashable {
+        let left: [UInt8]
+        let right: [UInt8]
+    }
+
     public let vocabulary: Vocabulary
-    let preTokenizer: PreTokenizer
-    /// UTF-8 of "left right" → rank
-    let ranks: [[UInt8]: Int]
     let splitter: SpecialTokenSplitter
+    let pipeline: PreTokenizerPipeline
+    let options: Options
+    let ranks: [MergePair: Int]
     /// byte → its printable stand-in, and back
     static let byteToChar: [Character] = makeByteMap()
     /// byte → UTF-8 of its stand-in
@@ -15,21 +22,40 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     /// Decoded bytes of every token (control tokens: their spelling).
     let pieces: [[UInt8]]
 
-    public init(vocabulary: Vocabulary, merges: [String], preTokenizer: PreTokenizer) throws {
-        self.vocabulary = vocabulary
-        self.preTokenizer = preTokenizer
-        var ranks: [[UInt8]: Int] = [:]
-        ranks.reserveCapacity(merges.count)
-        for (i, m) in merges.enumerated() {
+    /// A GGUF model's tokenizer: merges spelled "left right", llama.cpp's special-token
+    /// splitting and one pre-tokenizer scanner.
+    public convenience init(vocabulary: Vocabulary, merges: [String], preTokenizer: PreTokenizer) throws {
+        let pairs = try merges.enumerated().map { i, m in
             // The separator is the first space after the first character.
-            guard m.unicodeScalars.dropFirst().contains(" ") else {
+            let scalars = Array(m.unicodeScalars)
+            guard let sep = scalars.indices.dropFirst().first(where: { scalars[$0] == " " }) else {
                 throw TokenizerError.malformed("merge \(i) '\(m)' has no separator")
             }
-            if ranks[Array(m.utf8)] == nil { ranks[Array(m.utf8)] = i }
+            return (String(String.UnicodeScalarView(scalars[..<sep])), String(String.UnicodeScalarView(scalars[(sep + 1)...])))
+        }
+        self.init(vocabulary: vocabulary, merges: pairs, splitter: SpecialTokenSplitter(vocabulary: vocabulary),
+                  pipeline: PreTokenizerPipeline(steps: [.split(preTokenizer)]), options: Options())
+    }
+
+    /// `merges` in rank order; of a pair listed twice the first rank counts.
+    init(vocabulary: Vocabulary, merges: [(String, String)], splitter: SpecialTokenSplitter, pipeline: PreTokenizerPipeline,
+         options: Options) {
+        self.vocabulary = vocabulary
+        self.splitter = splitter
+        self.pipeline = pipeline
+        self.options = options
+        var ranks: [MergePair: Int] = [:]
+        ranks.reserveCapacity(merges.count)
+        for (i, m) in merges.enumerated() {
+            let pair = MergePair(left: Array(m.0.utf8), right: Array(m.1.utf8))
+            if ranks[pair] == nil { ranks[pair] = i }
         }
         self.ranks = ranks
-        splitter = SpecialTokenSplitter(vocabulary: vocabulary)
         pieces = vocabulary.tokens.enumerated().map { i, t in
+            if options.byteLevelDecoder {
+                let bytes = t.unicodeScalars.map { Self.charToByte[Character($0)] }
+                return bytes.contains(nil) ? Array(t.utf8) : bytes.compactMap { $0 }
+            }
             switch vocabulary.types[i] {
             case .control, .userDefined, .unknown, .unused: return Array(t.utf8)
             default:
@@ -70,17 +96,23 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
             switch fragment {
             case .token(let id): out.append(id)
             case .text(let bytes):
-                for word in preTokenizer.split(String(decoding: bytes, as: UTF8.self)) { encodeWord(word, into: &out) }
+                for word in pipeline.words(bytes, parseSpecial: parseSpecial) {
+                    switch word {
+                    case .token(let id): out.append(id)
+                    case .text(let w): encodeWord(w, into: &out)
+                    }
+                }
             }
         }
         if addSpecial, vocabulary.addEOS, let eos = vocabulary.eos { out.append(eos) }
         return out
     }
 
-    func encodeWord(_ word: String, into out: inout [Int32]) {
-        let mapped = word.utf8.map { Self.byteToUTF8[Int($0)] }
-        var symbols = SymbolList(mapped)
-        symbols.mergeAll { left, right in ranks[left + [0x20] + right].map(Double.init) }
+    func encodeWord(_ word: [UInt8], into out: inout [Int32]) {
+        let mapped = word.map { Self.byteToUTF8[Int($0)] }
+        if options.ignoreMerges, let id = vocabulary.tokenToID[Array(mapped.joined())] { out.append(id); return }
+        var symbols = SymbolList(options.checkCharacters ? checkedCharacters(mapped) : mapped)
+        symbols.mergeAll { left, right in ranks[MergePair(left: left, right: right)].map(Double.init) }
         for s in symbols.survivors {
             if let id = vocabulary.tokenToID[s] {
                 out.append(id)

@@ -21,6 +21,24 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         }
     }
 
+    /// The regex the scanner implements, as tokenizer.json files spell it (nil: no single
+    /// pattern; SmolLM's digits step comes first).
+    public var pattern: String? {
+        let tail = #"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+        switch self {
+        case .gpt2: return #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+        case .smollm: return nil
+        case .llama3: return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"# + tail
+        case .qwen2: return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"# + tail
+        }
+    }
+
+    /// The scanner for a tokenizer.json `Split` regex, if there is one.
+    public init?(regex: String) {
+        guard let match = Self.allCases.first(where: { $0.pattern == regex }) else { return nil }
+        self = match
+    }
+
     /// Words of `text` as scalar ranges, covering the text completely and in order.
     public func split(_ text: String) -> [String] {
         let scalars = Array(text.unicodeScalars)

@@ -1,27 +1,65 @@
-/// Splits text into raw-text fragments and special tokens, the way llama.cpp does: each
-/// special spelling, longest first, cuts every raw fragment where it occurs.
+/// Splits text into raw-text fragments and special (added) tokens, in one of two ways:
+/// - `longestFirst`, llama.cpp's: each special spelling, longest first, cuts every raw
+///   fragment where it occurs;
+/// - `leftmostLongest`, Hugging Face `tokenizers`': one left-to-right scan, where at the
+///   leftmost position any spelling matches the longest one wins; a token may take in the
+///   whitespace on its left (`lstrip`) or right (`rstrip`), or match only as a whole word
+///   (`singleWord`).
 enum Fragment: Equatable {
     case text([UInt8])
     case token(Int32)
 }
 
 struct SpecialTokenSplitter {
-    let vocabulary: Vocabulary
-    /// Spellings as bytes, in `vocabulary.specialIDs` order.
-    private let spellings: [(id: Int32, bytes: [UInt8])]
-
-    init(vocabulary: Vocabulary) {
-        self.vocabulary = vocabulary
-        spellings = vocabulary.specialIDs.map { ($0, Array(vocabulary.tokens[Int($0)].utf8)) }
+    /// One spelling to split out, with Hugging Face's added-token options.
+    struct Entry {
+        var id: Int32
+        var bytes: [UInt8]
+        var lstrip = false
+        var rstrip = false
+        var singleWord = false
     }
 
-    /// With `parseSpecial` false only user-defined tokens are split out (control and unknown
-    /// spellings stay text), as llama.cpp does.
+    enum Matching { case longestFirst, leftmostLongest }
+
+    let vocabulary: Vocabulary
+    let matching: Matching
+    /// longestFirst: in `vocabulary.specialIDs` order; leftmostLongest: longest first.
+    private let entries: [Entry]
+    /// First byte → indices of `entries` that start with it (leftmostLongest).
+    private let byFirstByte: [[Int]]
+
+    /// llama.cpp's splitting of the vocabulary's control, user-defined and unknown tokens.
+    init(vocabulary: Vocabulary) {
+        self.init(vocabulary: vocabulary, matching: .longestFirst,
+                  entries: vocabulary.specialIDs.map { Entry(id: $0, bytes: Array(vocabulary.tokens[Int($0)].utf8)) })
+    }
+
+    init(vocabulary: Vocabulary, matching: Matching, entries: [Entry]) {
+        self.vocabulary = vocabulary
+        self.matching = matching
+        self.entries = matching == .longestFirst ? entries : entries.filter { !$0.bytes.isEmpty }.sorted { $0.bytes.count > $1.bytes.count }
+        var index = [[Int]](repeating: [], count: 256)
+        if matching == .leftmostLongest {
+            for (i, e) in self.entries.enumerated() { index[Int(e.bytes[0])].append(i) }
+        }
+        byFirstByte = index
+    }
+
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// With `parseSpecial` false only user-defined (non-special) tokens are split out;
+    /// control spellings stay text, as llama.cpp and `encode_special_tokens` do.
     func split(_ text: [UInt8], parseSpecial: Bool) -> [Fragment] {
+        matching == .longestFirst ? splitLongestFirst(text, parseSpecial: parseSpecial) : splitLeftmostLongest(text, parseSpecial: parseSpecial)
+    }
+
+    private func splitLongestFirst(_ text: [UInt8], parseSpecial: Bool) -> [Fragment] {
         var fragments: [Fragment] = text.isEmpty ? [] : [.text(text)]
         var present = [Bool](repeating: false, count: 256)
         for b in text { present[Int(b)] = true }
-        for (id, pattern) in spellings {
+        for entry in entries {
+            let (id, pattern) = (entry.id, entry.bytes)
             if !parseSpecial && vocabulary.isControl(id) { continue }
             guard let first = pattern.first, present[Int(first)] else { continue }
             var out: [Fragment] = []
@@ -45,5 +83,29 @@ struct SpecialTokenSplitter {
             fragments = out
         }
         return fragments
+    }
+
+    /// `tokenizers`' AddedVocabulary::find_matches: a match that is skipped (a special token
+    /// while not parsing them, or a single-word token inside a word) still consumes its bytes.
+    private func splitLeftmostLongest(_ text: [UInt8], parseSpecial: Bool) -> [Fragment] {
+        var out: [Fragment] = []
+        var textStart = 0
+        var i = 0
+        while i < text.count {
+            guard let e = byFirstByte[Int(text[i])].lazy.map({ self.entries[$0] }).first(where: { i + $0.bytes.count <= text.count
+                && text[i ..< i + $0.bytes.count].elementsEqual($0.bytes) }) else { i += 1; continue }
+            var (start, stop) = (i, i + e.bytes.count)
+            i = stop
+            if !parseSpecial && vocabulary.isControl(e.id) { continue }
+            if e.singleWord && (UTF8Scan.isWordCharacter(UTF8Scan.scalar(before: start, in: text))
+                                || UTF8Scan.isWordCharacter(UTF8Scan.scalar(at: stop, in: text))) { continue }
+            if e.lstrip { start = max(UTF8Scan.whitespaceStart(before: start, in: text), textStart) }
+            if e.rstrip { stop = UTF8Scan.whitespaceEnd(from: stop, in: text) }
+            if textStart < start { out.append(.text(Array(text[textStart ..< start]))) }
+            out.append(.token(e.id))
+            textStart = stop
+        }
+        if textStart < text.count { out.append(.text(Array(text[textStart...]))) }
+        return out
     }
 }

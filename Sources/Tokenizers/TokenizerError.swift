@@ -1,16 +1,20 @@
 import ModelFormats
 
-/// Why a tokenizer could not be built from a model file.
+/// Why a tokenizer could not be built from a model file (GGUF metadata or tokenizer.json).
 public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case missing(String)
     case malformed(String)
     case unsupportedModel(String)
+    /// A tokenizer.json part Tern does not implement: the part ("model", "normalizer",
+    /// "pre_tokenizer", "decoder", "post_processor") and what it asked for.
+    case unsupported(part: String, String)
 
     public var description: String {
         switch self {
         case .missing(let key): return "tokenizer metadata '\(key)' is missing"
         case .malformed(let what): return "tokenizer metadata is malformed: \(what)"
         case .unsupportedModel(let m): return "unsupported tokenizer model '\(m)' (supported: gpt2, llama)"
+        case .unsupported(let part, let what): return "unsupported tokenizer.json \(part): \(what)"
         }
     }
 }

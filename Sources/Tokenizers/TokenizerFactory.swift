@@ -1,6 +1,7 @@
 import ModelFormats
 
-/// Builds the tokenizer a GGUF file describes.
+/// Builds the tokenizer a model file describes: a GGUF file's metadata, or a Hugging Face
+/// folder's tokenizer.json.
 public enum TokenizerFactory {
     public static func load(from f: GGUFFile) throws -> any Tokenizer {
         guard let model = f.metadata["tokenizer.ggml.model"]?.string else { throw TokenizerError.missing("tokenizer.ggml.model") }
@@ -15,5 +16,11 @@ public enum TokenizerFactory {
         default:
             throw TokenizerError.unsupportedModel(model)
         }
+    }
+
+    /// `tokenizer.json` and the optional `tokenizer_config.json` of a Hugging Face model
+    /// folder: `.tokenizer` encodes and decodes, `.chatTemplate` and `.config` carry the rest.
+    public static func load(huggingFaceFolder folder: String) throws -> HFTokenizerJSON {
+        try HFTokenizerJSON.load(folder: folder)
     }
 }

@@ -24,13 +24,14 @@ public struct Vocabulary: Sendable {
     /// special-token splitter looks for.
     public let specialIDs: [Int32]
 
+    /// With `endOfGenerationIsControl`, tokens spelled like an end of turn are control tokens
+    /// whatever the file says (llama.cpp does the same, so both split and hide them alike);
+    /// a tokenizer.json's `special` flags are taken as they are.
     public init(tokens: [String], types: [TokenType], scores: [Float], bos: Int32?, eos: Int32?, unknown: Int32?,
-                eot: Int32? = nil, addBOS: Bool, addEOS: Bool, addSpacePrefix: Bool) {
+                eot: Int32? = nil, addBOS: Bool, addEOS: Bool, addSpacePrefix: Bool, endOfGenerationIsControl: Bool = true) {
         self.tokens = tokens
-        // Tokens spelled like an end of turn are control tokens whatever the file says
-        // (llama.cpp does the same, so both split and hide them alike).
         var types = types
-        for (i, t) in tokens.enumerated() where Self.endOfGenerationSpellings.contains(t) && types[i] != .control {
+        for (i, t) in tokens.enumerated() where endOfGenerationIsControl && Self.endOfGenerationSpellings.contains(t) && types[i] != .control {
             types[i] = .control
         }
         self.types = types

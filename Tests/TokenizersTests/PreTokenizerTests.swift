@@ -17,6 +17,12 @@ final class PreTokenizerTests: XCTestCase {
         XCTAssertEqual(PreTokenizer.qwen2.split("ab 12"), ["ab", " ", "1", "2"])
     }
 
+    func testTokenizerJSONPatternsMapToScanners() {
+        for p in [PreTokenizer.gpt2, .llama3, .qwen2] { XCTAssertEqual(p.pattern.flatMap(PreTokenizer.init(regex:)), p) }
+        XCTAssertNil(PreTokenizer(regex: #"\p{N}+"#))
+        XCTAssertNil(PreTokenizer.smollm.pattern)
+    }
+
     func testNamesMapToScanners() {
         XCTAssertEqual(PreTokenizer.named("smollm"), .smollm)
         XCTAssertEqual(PreTokenizer.named("llama-bpe"), .llama3)

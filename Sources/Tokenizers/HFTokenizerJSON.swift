@@ -1,0 +1,152 @@
+import Foundation
+
+/// A Hugging Face tokenizer: `tokenizer.json` (a byte-level BPE model) and, when present,
+/// `tokenizer_config.json` (BOS/EOS, whether to add BOS, the chat template). Encodes as the
+/// Python `tokenizers` package does; parts Tern does not implement are typed errors.
+public struct HFTokenizerJSON: Sendable {
+    public let tokenizer: ByteLevelBPE
+    public private(set) var config: HFTokenizerConfig
+    /// The Jinja chat template (tokenizer_config.json, else chat_template.jinja).
+    public var chatTemplate: String? { config.chatTemplate }
+
+    /// Reads `tokenizer.json` and the optional `tokenizer_config.json` of a model folder; a
+    /// `chat_template.jinja` beside them (newer checkpoints) is the chat template when the
+    /// config has none.
+    public static func load(folder: String) throws -> HFTokenizerJSON {
+        let dir = URL(fileURLWithPath: folder)
+        let json = dir.appendingPathComponent("tokenizer.json")
+        guard let data = try? Data(contentsOf: json) else { throw TokenizerError.missing(json.path) }
+        let config = try? Data(contentsOf: dir.appendingPathComponent("tokenizer_config.json"))
+        var loaded = try HFTokenizerJSON(tokenizerJSON: data, tokenizerConfig: config)
+        if loaded.config.chatTemplate == nil,
+           let template = try? String(contentsOf: dir.appendingPathComponent("chat_template.jinja"), encoding: .utf8) {
+            loaded.config.chatTemplate = template
+        }
+        return loaded
+    }
+
+    public init(tokenizerJSON: Data, tokenizerConfig: Data? = nil) throws {
+        let root = try JSONNode(parsing: tokenizerJSON, name: "tokenizer.json")
+        config = try tokenizerConfig.map(HFTokenizerConfig.init(parsing:)) ?? HFTokenizerConfig()
+        let model = root["model"]
+        _ = try model.object()
+        let type = model["type"].isNull && !model["merges"].isNull ? "BPE" : try model.type()
+        guard type == "BPE" else { throw TokenizerError.unsupported(part: "model", "'\(type)' (Tern reads BPE)") }
+        if let dropout = model["dropout"].value as? Double, dropout > 0 { throw TokenizerError.unsupported(part: "model", "BPE dropout") }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] where !((model[key].value as? String) ?? "").isEmpty {
+            throw TokenizerError.unsupported(part: "model", key)
+        }
+
+        var (tokens, types) = try Self.modelVocabulary(model["vocab"])
+        let added = try Self.addedTokens(root["added_tokens"], into: &tokens, &types)
+        func id(_ spelling: String, _ what: String) throws -> Int32 {
+            guard let i = tokens.firstIndex(where: { $0.utf8.elementsEqual(spelling.utf8) }) else { throw TokenizerError.malformed("\(what) '\(spelling)' is not in the vocabulary") }
+            return Int32(i)
+        }
+        let unknown = try (model["unk_token"].value as? String).map { try id($0, "model.unk_token") }
+        let template = try Self.postProcessor(root["post_processor"])
+        let vocabulary = Vocabulary(
+            tokens: tokens, types: types, scores: [Float](repeating: 0, count: tokens.count),
+            bos: try config.bosToken.map { try id($0, "tokenizer_config.json bos_token") } ?? template.prefix,
+            eos: try config.eosToken.map { try id($0, "tokenizer_config.json eos_token") } ?? template.suffix,
+            unknown: unknown, addBOS: config.addBOSToken ?? (template.prefix != nil),
+            addEOS: config.addEOSToken ?? (template.suffix != nil), addSpacePrefix: false, endOfGenerationIsControl: false)
+
+        let normalizations = try Self.normalizer(root["normalizer"])
+        func entries(normalized: Bool) -> [SpecialTokenSplitter.Entry] {
+            added.filter { $0.normalized == normalized }.map { t in
+                let content = normalized ? normalizations.reduce(t.content) { $1.apply($0) } : t.content
+                return .init(id: t.id, bytes: Array(content.utf8), lstrip: t.lstrip, rstrip: t.rstrip, singleWord: t.singleWord)
+            }
+        }
+        let pipeline = PreTokenizerPipeline(
+            normalizations: normalizations,
+            normalizedTokens: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: entries(normalized: true)),
+            steps: try Self.preTokenizer(root["pre_tokenizer"]))
+        try Self.checkDecoder(root["decoder"])
+        var options = ByteLevelBPE.Options()
+        options.checkCharacters = true
+        options.byteLevelDecoder = true
+        options.ignoreMerges = try model["ignore_merges"].bool(default: false)
+        options.byteFallback = try model["byte_fallback"].bool(default: false)
+        options.fuseUnknown = try model["fuse_unk"].bool(default: false)
+        tokenizer = ByteLevelBPE(
+            vocabulary: vocabulary, merges: try Self.merges(model["merges"], vocabulary: vocabulary),
+            splitter: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: entries(normalized: false)),
+            pipeline: pipeline, options: options)
+    }
+
+    /// `model.vocab` (spelling → id) as a table by id; ids nobody uses stay empty and unused.
+    static func modelVocabulary(_ node: JSONNode) throws -> ([String], [Vocabulary.TokenType]) {
+        let vocab = try node.object()
+        guard !vocab.isEmpty else { throw TokenizerError.malformed("\(node.path) is empty") }
+        var byID: [Int32: String] = [:]
+        for (spelling, value) in vocab {
+            let id = try JSONNode(value: value, path: "\(node.path)[\"\(spelling)\"]").id()
+            if let other = byID.updateValue(spelling, forKey: id) {
+                throw TokenizerError.malformed("\(node.path): '\(other)' and '\(spelling)' share id \(id)")
+            }
+        }
+        let count = Int(byID.keys.max() ?? 0) + 1
+        var tokens = [String](repeating: "", count: count)
+        var types = [Vocabulary.TokenType](repeating: .unused, count: count)
+        for (id, spelling) in byID { tokens[Int(id)] = spelling; types[Int(id)] = .normal }
+        return (tokens, types)
+    }
+
+    /// One `added_tokens` entry.
+    struct AddedToken {
+        var id: Int32, content: String, special: Bool, normalized: Bool, lstrip: Bool, rstrip: Bool, singleWord: Bool
+    }
+
+    /// Reads `added_tokens` and writes them into the vocabulary table: special ones as
+    /// control tokens, the others as user-defined.
+    static func addedTokens(_ node: JSONNode, into tokens: inout [String], _ types: inout [Vocabulary.TokenType]) throws -> [AddedToken] {
+        guard !node.isNull else { return [] }
+        return try node.array().map { t in
+            let special = try t["special"].bool(default: false)
+            let token = AddedToken(id: try t["id"].id(), content: try t["content"].string(), special: special,
+                                   normalized: try t["normalized"].bool(default: !special), lstrip: try t["lstrip"].bool(default: false),
+                                   rstrip: try t["rstrip"].bool(default: false), singleWord: try t["single_word"].bool(default: false))
+            guard !token.content.isEmpty else { throw TokenizerError.malformed("\(t.path).content is empty") }
+            let i = Int(token.id)
+            if i >= tokens.count {
+                tokens += [String](repeating: "", count: i + 1 - tokens.count)
+                types += [Vocabulary.TokenType](repeating: .unused, count: i + 1 - types.count)
+            }
+            if types[i] != .unused && tokens[i] != token.content {
+                throw TokenizerError.malformed("\(t.path) '\(token.content)' has the id of '\(tokens[i])'")
+            }
+            tokens[i] = token.content
+            types[i] = special ? .control : .userDefined
+            return token
+        }
+    }
+
+    /// `model.merges`: "left right" strings (exactly one space; "#version" lines skipped) or
+    /// [left, right] pairs; both sides and their join must be in the vocabulary. Of a pair
+    /// listed twice the last rank counts, as in `tokenizers`.
+    static func merges(_ node: JSONNode, vocabulary: Vocabulary) throws -> [(String, String)] {
+        var pairs: [(String, String)] = []
+        for m in try node.array() {
+            let pair: (String, String)
+            if let s = m.value as? String {
+                if s.hasPrefix("#version") { continue }
+                let parts = s.utf8.split(separator: 0x20, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+                guard parts.count == 2 else { throw TokenizerError.malformed("\(m.path) '\(s)' is not two tokens with a space between") }
+                pair = (parts[0], parts[1])
+            } else if let a = m.value as? [Any], a.count == 2, let left = a[0] as? String, let right = a[1] as? String {
+                pair = (left, right)
+            } else {
+                throw TokenizerError.malformed("\(m.path) is neither \"left right\" nor [left, right]")
+            }
+            for part in [pair.0, pair.1, pair.0 + pair.1] where vocabulary.tokenToID[Array(part.utf8)] == nil {
+                throw TokenizerError.malformed("\(m.path) '\(pair.0) \(pair.1)': '\(part)' is not in the vocabulary")
+            }
+            pairs.append(pair)
+        }
+        var seen = Set<[UInt8]>()
+        let lastFirst = pairs.reversed().filter { seen.insert(Array($0.0.utf8) + [0] + Array($0.1.utf8)).inserted }
+        return lastFirst.reversed()
+    }
+}

@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+"""Tiny random Hugging Face checkpoints and tokenizer goldens (committed under Tests/Fixtures).
+
+Writes two model folders shaped like real Hugging Face checkpoints, with random weights:
+  Tests/Fixtures/tiny-gpt2   GPT2LMHeadModel, F32, one model.safetensors, tied LM head
+  Tests/Fixtures/tiny-qwen2  Qwen2ForCausalLM, BF16, sharded in two files + model.safetensors.index.json
+each with config.json, generation_config.json, tokenizer.json (trained here with the `tokenizers`
+library), tokenizer_config.json, and two goldens:
+  reference.json  logits of every position for two token sequences, from the plain NumPy forward
+                  passes below (float64 math on the weights as stored, written as float32 values);
+  tokens.json     the `tokenizers` package's ids for every string of Tests/Fixtures/tokenizer-corpus.json:
+                  "ids" with special tokens parsed (add_special_tokens=False), "nospecial" the ids that
+                  differ with `encode_special_tokens` (special spellings as text), "detok_differs" the
+                  decoded text (skip_special_tokens=False) where it is not the input.
+It also writes Tests/Fixtures/hf-tokenizer-variants.json: small tokenizer.json variants (added-token
+options, byte fallback, unknown tokens, ignore_merges, other pre-tokenizers and normalizers, string
+merges, a BOS template) with the `tokenizers` package's ids for a few hundred probe strings.
+
+How to run (from anywhere; PyPI is the only network needed):
+  python3 -m venv ~/.cache/tern/venv-fixtures
+  ~/.cache/tern/venv-fixtures/bin/pip install numpy safetensors tokenizers
+  ~/.cache/tern/venv-fixtures/bin/python scripts/golden/make_tiny_checkpoints.py
+The output is deterministic for a given `tokenizers` version (recorded in tokens.json).
+"""
+import copy
+import json
+import os
+import struct
+import unicodedata
+
+import numpy as np
+import safetensors
+import tokenizers
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIX = os.path.join(ROOT, "Tests", "Fixtures")
+GPT2_REGEX = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
+QWEN2_REGEX = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+LLAMA3_REGEX = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+
+
+def read(name):
+    with open(os.path.join(FIX, name), encoding="utf-8") as f:
+        return f.read()
+
+
+def dump(path, obj, indent=None):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
+        f.write("\n")
+
+
+# ---------------------------------------------------------------- tokenizers
+def train(pre_tokenizer, vocab_size, texts, normalizer=None, alphabet=True):
+    """A byte-level BPE trained on `texts` (deterministic for a given tokenizers version)."""
+    tok = Tokenizer(models.BPE())
+    if normalizer is not None:
+        tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet() if alphabet else [])
+    tok.train_from_iterator(texts, trainer)
+    return tok
+
+
+def qwen2_pre_tokenizer(byte_level=None):
+    return pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(QWEN2_REGEX), behavior="isolated", invert=False),
+        byte_level or pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+
+
+def golden_ids(tok, strings, add_special=False):
+    """ids with special tokens parsed; ids where `encode_special_tokens` (no parsing) differs;
+    the decoded text where decode(encode(s)) != s."""
+    ids = [tok.encode(s, add_special_tokens=add_special).ids for s in strings]
+    tok.encode_special_tokens = True
+    nospecial = {}
+    for i, s in enumerate(strings):
+        other = tok.encode(s, add_special_tokens=add_special).ids
+        if other != ids[i]:
+            nospecial[str(i)] = other
+    tok.encode_special_tokens = False
+    differs = {}
+    for i, s in enumerate(strings):
+        back = tok.decode(ids[i], skip_special_tokens=False)
+        if back != s:
+            differs[str(i)] = back
+    return {"ids": ids, "nospecial": nospecial, "detok_differs": differs}
+
+
+# ---------------------------------------------------------------- safetensors
+def bf16(x):
+    """float32 → bfloat16 bits (round to nearest even) and the float32 values they stand for."""
+    bits = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+    return rounded, (rounded.astype(np.uint32) << 16).view(np.float32)
+
+
+def write_safetensors(path, tensors):
+    """tensors: name → (dtype code, numpy array of the stored bytes). Header keys sorted, as HF writes."""
+    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
+    for name in sorted(tensors):
+        dtype, arr = tensors[name]
+        data = np.ascontiguousarray(arr).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    # The library must read it back byte for byte.
+    back = dict(safetensors.deserialize(open(path, "rb").read()))
+    assert all(bytes(back[n]["data"]) == np.ascontiguousarray(a).tobytes() for n, (_, a) in tensors.items())
+    return offset
+
+
+# ---------------------------------------------------------------- reference forward passes
+def layer_norm(x, w, b, eps):
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def rms_norm(x, w, eps):
+    return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
+
+
+def softmax(x):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def causal_attention(q, k, v):
+    """q: (heads, T, hd); k, v: (heads, T, hd) → (T, heads * hd)"""
+    T, hd = q.shape[1], q.shape[2]
+    scores = q @ k.transpose(0, 2, 1) / np.sqrt(hd)              # (heads, T, T)
+    scores = np.where(np.tril(np.ones((T, T), bool)), scores, -np.inf)
+    return (softmax(scores) @ v).transpose(1, 0, 2).reshape(T, -1)
+
+
+def gpt2_forward(w, cfg, ids):
+    """GPT-2: learned positions, pre-LayerNorm with bias, fused QKV (Conv1D: x @ W + b), gelu_new, tied head."""
+    T, H, eps = len(ids), cfg["n_head"], cfg["layer_norm_epsilon"]
+    x = w["wte.weight"][ids] + w["wpe.weight"][:T]                   # (T, n_embd)
+    for i in range(cfg["n_layer"]):
+        p = lambda n: w[f"h.{i}.{n}"]
+        a = layer_norm(x, p("ln_1.weight"), p("ln_1.bias"), eps)
+        qkv = a @ p("attn.c_attn.weight") + p("attn.c_attn.bias")   # (T, 3 * n_embd)
+        q, k, v = (m.reshape(T, H, -1).transpose(1, 0, 2) for m in np.split(qkv, 3, axis=-1))
+        x = x + causal_attention(q, k, v) @ p("attn.c_proj.weight") + p("attn.c_proj.bias")
+        m = layer_norm(x, p("ln_2.weight"), p("ln_2.bias"), eps)
+        h = m @ p("mlp.c_fc.weight") + p("mlp.c_fc.bias")            # (T, 4 * n_embd)
+        h = 0.5 * h * (1 + np.tanh(np.sqrt(2 / np.pi) * (h + 0.044715 * h ** 3)))
+        x = x + h @ p("mlp.c_proj.weight") + p("mlp.c_proj.bias")
+    x = layer_norm(x, w["ln_f.weight"], w["ln_f.bias"], eps)
+    return x @ w["wte.weight"].T                                     # (T, vocab)
+
+
+def rope(x, theta):
+    """NeoX layout (rotate_half): dims i and i + hd/2 form a pair. x: (heads, T, hd)"""
+    hd, T = x.shape[-1], x.shape[1]
+    inv_freq = theta ** (-np.arange(0, hd, 2) / hd)                  # (hd/2,)
+    ang = np.arange(T)[:, None] * inv_freq[None, :]                   # (T, hd/2)
+    cos, sin = np.cos(np.concatenate([ang, ang], -1)), np.sin(np.concatenate([ang, ang], -1))
+    x1, x2 = x[..., : hd // 2], x[..., hd // 2:]
+    return x * cos + np.concatenate([-x2, x1], -1) * sin
+
+
+def qwen2_forward(w, cfg, ids):
+    """Qwen2: RMSNorm, q/k/v with biases, RoPE (NeoX) with rope_theta, GQA, SwiGLU, untied head."""
+    T, H, KV, eps = len(ids), cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
+    x = w["model.embed_tokens.weight"][ids]                           # (T, hidden)
+    for i in range(cfg["num_hidden_layers"]):
+        p = lambda n: w[f"model.layers.{i}.{n}"]
+        a = rms_norm(x, p("input_layernorm.weight"), eps)
+        heads = lambda n, count: (a @ p(f"self_attn.{n}_proj.weight").T + p(f"self_attn.{n}_proj.bias")).reshape(T, count, -1).transpose(1, 0, 2)
+        q, k, v = rope(heads("q", H), cfg["rope_theta"]), rope(heads("k", KV), cfg["rope_theta"]), heads("v", KV)
+        k, v = np.repeat(k, H // KV, axis=0), np.repeat(v, H // KV, axis=0)   # query head h reads KV head h // (H / KV)
+        x = x + causal_attention(q, k, v) @ p("self_attn.o_proj.weight").T
+        m = rms_norm(x, p("post_attention_layernorm.weight"), eps)
+        g, u = m @ p("mlp.gate_proj.weight").T, m @ p("mlp.up_proj.weight").T
+        x = x + (g / (1 + np.exp(-g)) * u) @ p("mlp.down_proj.weight").T
+    x = rms_norm(x, w["model.norm.weight"], eps)
+    return x @ w["lm_head.weight"].T                                  # (T, vocab)
+
+
+# ---------------------------------------------------------------- weights
+def random_weights(shapes, seed):
+    """Matrices ~ N(0, 1/fan_in) so every block moves the logits; norm weights ≈ 1, biases ≈ ±0.1."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, shape in shapes.items():
+        if name.endswith(".weight") and ("ln_" in name or "norm" in name):
+            out[name] = 1 + 0.1 * rng.standard_normal(shape)
+        elif len(shape) == 1:
+            out[name] = 0.1 * rng.standard_normal(shape)
+        else:
+            fan_in = shape[0] if name.startswith("h.") else shape[-1]   # Conv1D stores [in, out]
+            out[name] = rng.standard_normal(shape) / np.sqrt(fan_in)
+    return {n: a.astype(np.float32) for n, a in out.items()}
+
+
+def reference(forward, w, cfg, tok, texts, folder, dtype):
+    w64 = {n: a.astype(np.float64) for n, a in w.items()}
+    seqs = []
+    for text in texts:
+        ids = tok.encode(text).ids[:12]
+        logits = forward(w64, cfg, ids).astype(np.float32)
+        seqs.append({"text": text, "token_ids": ids, "logits": [[float(str(v)) for v in row] for row in logits]})
+    dump(os.path.join(folder, "reference.json"), {
+        "model": os.path.basename(folder), "dtype": dtype, "math": "float64 NumPy on the stored weights",
+        "sequences": seqs})
+
+
+# ---------------------------------------------------------------- tiny GPT-2
+def make_gpt2(texts, corpus):
+    folder = os.path.join(FIX, "tiny-gpt2")
+    tok = train(pre_tokenizers.ByteLevel(add_prefix_space=False), 560, texts)
+    tok.add_special_tokens([AddedToken("<|endoftext|>", special=True)])
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    eot = tok.token_to_id("<|endoftext|>")
+    vocab = tok.get_vocab_size()
+    cfg = {"activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"], "attn_pdrop": 0.0,
+           "bos_token_id": eot, "embd_pdrop": 0.0, "eos_token_id": eot, "initializer_range": 0.02,
+           "layer_norm_epsilon": 1e-5, "model_type": "gpt2", "n_ctx": 64, "n_embd": 64, "n_head": 4, "n_inner": None,
+           "n_layer": 2, "n_positions": 64, "resid_pdrop": 0.0, "scale_attn_weights": True, "tie_word_embeddings": True,
+           "torch_dtype": "float32", "use_cache": True, "vocab_size": vocab}
+    E, L = cfg["n_embd"], cfg["n_layer"]
+    shapes = {"wte.weight": (vocab, E), "wpe.weight": (cfg["n_positions"], E), "ln_f.weight": (E,), "ln_f.bias": (E,)}
+    for i in range(L):
+        shapes.update({f"h.{i}.ln_1.weight": (E,), f"h.{i}.ln_1.bias": (E,),
+                       f"h.{i}.attn.c_attn.weight": (E, 3 * E), f"h.{i}.attn.c_attn.bias": (3 * E,),
+                       f"h.{i}.attn.c_proj.weight": (E, E), f"h.{i}.attn.c_proj.bias": (E,),
+                       f"h.{i}.ln_2.weight": (E,), f"h.{i}.ln_2.bias": (E,),
+                       f"h.{i}.mlp.c_fc.weight": (E, 4 * E), f"h.{i}.mlp.c_fc.bias": (4 * E,),
+                       f"h.{i}.mlp.c_proj.weight": (4 * E, E), f"h.{i}.mlp.c_proj.bias": (E,)})
+    w = random_weights(shapes, seed=2)
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("F32", a) for n, a in w.items()})
+    tok.save(os.path.join(folder, "tokenizer.json"))
+    dump(os.path.join(folder, "config.json"), cfg, indent=2)
+    dump(os.path.join(folder, "generation_config.json"), {"bos_token_id": eot, "eos_token_id": eot}, indent=2)
+    dump(os.path.join(folder, "tokenizer_config.json"), {
+        "add_bos_token": False, "add_prefix_space": False, "bos_token": "<|endoftext|>", "clean_up_tokenization_spaces": False,
+        "eos_token": "<|endoftext|>", "model_max_length": cfg["n_positions"], "tokenizer_class": "GPT2Tokenizer",
+        "unk_token": "<|endoftext|>"}, indent=2)
+    reference(gpt2_forward, w, cfg, tok, ["The harbor town sits at the mouth of a slow river.",
+                                          "x = 1<|endoftext|>Hello, world!"], folder, "F32")
+    dump(os.path.join(folder, "tokens.json"), {"tokenizers": tokenizers.__version__, "add_special": False, **golden_ids(tok, corpus)})
+    return folder
+
+
+# ---------------------------------------------------------------- tiny Qwen2
+def make_qwen2(texts, corpus):
+    folder = os.path.join(FIX, "tiny-qwen2")
+    tok = train(qwen2_pre_tokenizer(), 600, texts, normalizer=normalizers.NFC())
+    tok.add_special_tokens([AddedToken(t, special=True) for t in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]])
+    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in ["<tool_call>", "</tool_call>"]])
+    eot, im_end = tok.token_to_id("<|endoftext|>"), tok.token_to_id("<|im_end|>")
+    vocab = (tok.get_vocab_size() + 63) // 64 * 64        # padded past the tokenizer, as Qwen2's checkpoints are
+    cfg = {"architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": eot, "eos_token_id": eot,
+           "hidden_act": "silu", "hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 128,
+           "max_position_embeddings": 128, "max_window_layers": 2, "model_type": "qwen2", "num_attention_heads": 4,
+           "num_hidden_layers": 2, "num_key_value_heads": 2, "rms_norm_eps": 1e-6, "rope_scaling": None,
+           "rope_theta": 10000.0, "sliding_window": None, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+           "use_cache": True, "use_sliding_window": False, "vocab_size": vocab}
+    E, F, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+    kv = E // cfg["num_attention_heads"] * cfg["num_key_value_heads"]
+    shards = [{"model.embed_tokens.weight": (vocab, E)}, {"model.norm.weight": (E,), "lm_head.weight": (vocab, E)}]
+    for i in range(L):
+        shards[i].update({f"model.layers.{i}.{n}": s for n, s in {
+            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,),
+            "self_attn.q_proj.weight": (E, E), "self_attn.q_proj.bias": (E,),
+            "self_attn.k_proj.weight": (kv, E), "self_attn.k_proj.bias": (kv,),
+            "self_attn.v_proj.weight": (kv, E), "self_attn.v_proj.bias": (kv,), "self_attn.o_proj.weight": (E, E),
+            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}.items()})
+    w = random_weights({n: s for shard in shards for n, s in shard.items()}, seed=3)
+    stored = {n: bf16(a) for n, a in w.items()}
+    w = {n: values for n, (_, values) in stored.items()}     # the forward sees exactly what the file holds
+    os.makedirs(folder, exist_ok=True)
+    weight_map, total = {}, 0
+    for k, shard in enumerate(shards):
+        fname = f"model-{k + 1:05d}-of-{len(shards):05d}.safetensors"
+        total += write_safetensors(os.path.join(folder, fname), {n: ("BF16", stored[n][0]) for n in shard})
+        weight_map.update({n: fname for n in shard})
+    dump(os.path.join(folder, "model.safetensors.index.json"),
+         {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}, indent=2)
+    tok.save(os.path.join(folder, "tokenizer.json"))
+    dump(os.path.join(folder, "config.json"), cfg, indent=2)
+    dump(os.path.join(folder, "generation_config.json"), {"bos_token_id": eot, "eos_token_id": [im_end, eot],
+                                                          "pad_token_id": eot}, indent=2)
+    dump(os.path.join(folder, "tokenizer_config.json"), {
+        "add_bos_token": False, "add_prefix_space": False, "bos_token": None, "chat_template": read("chat-templates/qwen2.5.jinja"),
+        "clean_up_tokenization_spaces": False, "eos_token": "<|im_end|>", "errors": "replace",
+        "model_max_length": cfg["max_position_embeddings"], "pad_token": "<|endoftext|>", "split_special_tokens": False,
+        "tokenizer_class": "Qwen2Tokenizer", "unk_token": None}, indent=2)
+    reference(qwen2_forward, w, cfg, tok, ["<|im_start|>user\nHello there!<|im_end|>\n",
+                                           "Numbers like 3.14159 and 2,718 appear."], folder, "BF16")
+    dump(os.path.join(folder, "tokens.json"), {"tokenizers": tokenizers.__version__, "add_special": False, **golden_ids(tok, corpus)})
+    return folder
+
+
+# ---------------------------------------------------------------- tokenizer.json variants
+PROBES = [
+    "hello world", "lo world", "concatenate the cat, cat!", "a  <mask> b", "x[R]   y", "[R]", "  <mask>", "résumé",
+    unicodedata.normalize("NFD", "résumé café"), "e\u0301", "<|im_start|>user\nhi<|im_end|>", "<|im_start|><|im_start|>",
+    "the harbor town", " the harbor town", "Thetown", "1234567 89", "ﬁ ｆｕｌｌ １２３ ½ Ⅻ", "中文 字", "ñandú ÅÆ", "\t\n \r\n x",
+]
+
+
+def variants(texts, corpus):
+    strings = corpus[:160] + PROBES
+    ascii_texts = [t.encode("ascii", "ignore").decode() for t in texts]
+    out = []
+
+    def add(name, tok, note, edit=None, add_special=True):
+        j = json.loads(tok.to_str())
+        if edit:
+            edit(j)
+        tok = Tokenizer.from_str(json.dumps(j))      # the package must accept the edited file
+        out.append({"name": name, "note": note, "tokenizer": j, "add_special": add_special, **golden_ids(tok, strings, add_special)})
+
+    t = train(pre_tokenizers.ByteLevel(add_prefix_space=False), 300, texts, normalizer=normalizers.NFC())
+    t.add_special_tokens([AddedToken("<|im_start|>", special=True), AddedToken("<mask>", special=True, lstrip=True),
+                          AddedToken("[R]", special=True, rstrip=True), AddedToken("e\u0301", special=True, normalized=False)])
+    t.add_tokens([AddedToken("lo w", special=False, normalized=False), AddedToken("world", special=False),
+                  AddedToken("cat", special=False, single_word=True), AddedToken("résumé", special=False, normalized=True),
+                  AddedToken("<|im_end|>", special=False, normalized=False)])
+    add("added-tokens", t, "leftmost-longest matching, lstrip/rstrip/single_word, normalized and raw matching")
+
+    t = train(pre_tokenizers.ByteLevel(add_prefix_space=True), 300, texts)
+    t.add_special_tokens([AddedToken("<|begin_of_text|>", special=True)])
+    bos = t.token_to_id("<|begin_of_text|>")
+    t.post_processor = processors.TemplateProcessing(single="<|begin_of_text|> $A", special_tokens=[("<|begin_of_text|>", bos)])
+
+    def string_merges(j):
+        j["model"]["merges"] = [" ".join(m) for m in j["model"]["merges"]]
+    add("prefix-space-bos", t, "ByteLevel add_prefix_space per fragment, 'a b' string merges, BOS template", string_merges)
+
+    t = train(pre_tokenizers.ByteLevel(add_prefix_space=False), 300, texts)
+
+    def whole_words(j):
+        m = j["model"]
+        m["ignore_merges"] = True
+        for word in ["Ġharbor", "town", "Ġthe", "Thetown"]:
+            m["vocab"].setdefault(word, len(m["vocab"]))
+    add("ignore-merges", t, "ignore_merges with whole words in the vocabulary that merges cannot reach", whole_words)
+
+    t = train(pre_tokenizers.ByteLevel(add_prefix_space=False), 160, ascii_texts, alphabet=False)
+
+    def byte_fallback(j):
+        m = j["model"]
+        m["byte_fallback"] = True
+        for b in range(256):
+            m["vocab"].setdefault(f"<0x{b:02X}>", len(m["vocab"]))
+    add("byte-fallback", t, "characters missing from the vocabulary become <0xNN> tokens", byte_fallback)
+
+    def unknown(fuse):
+        def edit(j):
+            m = j["model"]
+            m["vocab"].setdefault("<unk>", len(m["vocab"]))
+            m["unk_token"], m["fuse_unk"] = "<unk>", fuse
+        return edit
+    add("unk-fused", t, "missing characters become one <unk> per run", unknown(True))
+    add("unk", t, "missing characters become one <unk> each", unknown(False))
+    add("dropped", t, "missing characters without byte fallback or unk token are dropped")
+
+    t = train(pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(LLAMA3_REGEX), behavior="isolated", invert=False),
+                                       pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), 300, texts)
+    add("llama3-split", t, "Llama 3's Split pattern (numbers of up to three digits)")
+
+    t = train(qwen2_pre_tokenizer(pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=True)), 300, texts,
+              normalizer=normalizers.Sequence([normalizers.NFKC()]))
+    add("nfkc-split-bytelevel", t, "NFKC in a Sequence; Qwen2 Split then ByteLevel with its own regex and prefix space")
+
+    t = train(pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(GPT2_REGEX), behavior="isolated", invert=False),
+                                       pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), 300, texts,
+              normalizer=normalizers.Sequence([normalizers.NFD(), normalizers.NFKD()]))
+    add("nfd-gpt2-split", t, "NFD and NFKD; GPT-2's pattern as a Split")
+    dump(os.path.join(FIX, "hf-tokenizer-variants.json"),
+         {"tokenizers": tokenizers.__version__, "strings": strings, "variants": out})
+
+
+def main():
+    corpus = json.loads(read("tokenizer-corpus.json"))
+    texts = read("eval-text.txt").split("\n") + corpus
+    for folder in [make_gpt2(texts, corpus), make_qwen2(texts, corpus)]:
+        size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+        print(os.path.basename(folder), sorted(os.listdir(folder)), size, "bytes")
+    variants(texts, corpus)
+    print("hf-tokenizer-variants.json", os.path.getsize(os.path.join(FIX, "hf-tokenizer-variants.json")), "bytes")
+
+
+if __name__ == "__main__":
+    main()
