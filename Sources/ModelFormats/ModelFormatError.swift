@@ -26,6 +26,10 @@ public enum ModelFormatError: Error, Equatable, CustomStringConvertible {
     case overlappingTensors(String, String)
     case missingTensor(String)
     case unexpectedShape(tensor: String, expected: [Int], found: [Int])
+    // safetensors checkpoints
+    case badSafetensors(file: String, reason: String)
+    case badCheckpoint(folder: String, reason: String)
+    case unsupportedDType(tensor: String, dtype: String)
 
     public var description: String {
         switch self {
@@ -51,6 +55,9 @@ public enum ModelFormatError: Error, Equatable, CustomStringConvertible {
         case .overlappingTensors(let a, let b): return "tensors '\(a)' and '\(b)' overlap"
         case .missingTensor(let name): return "model file lacks tensor '\(name)'"
         case .unexpectedShape(let name, let expected, let found): return "tensor '\(name)' has shape \(found), expected \(expected)"
+        case .badSafetensors(let file, let reason): return "\(file) is not a valid safetensors file: \(reason)"
+        case .badCheckpoint(let folder, let reason): return "checkpoint \(folder): \(reason)"
+        case .unsupportedDType(let name, let dtype): return "tensor '\(name)' has dtype \(dtype); Tern reads F32, F16 and BF16 weights"
         }
     }
 }

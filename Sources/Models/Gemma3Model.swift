@@ -15,7 +15,7 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
 
     public let config: ModelConfig
     public let matmul: Matmul
-    let file: GGUFFile
+    let file: GGUFFile  // the mapping the weights live in
     let embedding: WeightMatrix      // (vocab, width), tied with the output
     let layers: [Layer]
     let outputNorm: UnsafePointer<Float>
@@ -57,6 +57,10 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
         localInvFreq = Ops.ropeInverseFrequencies(ropeDim: c.ropeDimensionCount, base: Self.localRopeBase)
         attention = Attention(heads: c.headCount, kvHeads: c.headCountKV, headDim: hd, ropeDim: c.ropeDimensionCount,
                               neox: true, scale: 1 / Float(hd).squareRoot())
+    }
+
+    public var firstBlockWeights: [WeightMatrix] {
+        layers.first.map { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] } ?? []
     }
 
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer {

@@ -7,6 +7,9 @@ public protocol LanguageModel: AnyObject, Sendable {
     var matmul: Matmul { get }
     /// Logits (batch.logitRows.count, vocabularySize), in the order of `batch.logitRows`.
     func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer
+    /// The first block's weight matrices, standing for all of them when the GEMV/GEMM
+    /// crossover is measured at load.
+    var firstBlockWeights: [WeightMatrix] { get }
 }
 
 extension LanguageModel {

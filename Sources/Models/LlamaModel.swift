@@ -1,19 +1,21 @@
 import Kernels
 import ModelFormats
 
-/// The Llama family (Llama 2/3, SmolLM, Mistral-style): pre-norm blocks of grouped-query
-/// attention with rotary embeddings and a SwiGLU feed-forward, RMSNorm throughout.
+/// The Llama family (Llama 2/3, SmolLM, Mistral-style) and Qwen2: pre-norm blocks of
+/// grouped-query attention with rotary embeddings and a SwiGLU feed-forward, RMSNorm
+/// throughout. Qwen2 adds biases to the query, key and value projections.
 public final class LlamaModel: LanguageModel, @unchecked Sendable {
     struct Layer {
         let attnNorm: UnsafePointer<Float>   // (width)
         let wq, wk, wv, wo: WeightMatrix     // (heads*hd, width), (kvWidth, width) ×2, (width, heads*hd)
+        let bq, bk, bv: UnsafePointer<Float>? // (heads*hd), (kvWidth) ×2: Qwen2's projection biases
         let ffnNorm: UnsafePointer<Float>    // (width)
         let gate, up, down: WeightMatrix     // (ffn, width) ×2, (width, ffn)
     }
 
     public let config: ModelConfig
     public let matmul: Matmul
-    let file: GGUFFile
+    let weights: WeightSource
     let embedding: WeightMatrix      // (vocab, width)
     let layers: [Layer]
     let outputNorm: UnsafePointer<Float>
@@ -21,20 +23,31 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     let invFreq: [Float]             // (ropeDim / 2)
     let attention: Attention
 
-    public init(file: GGUFFile, matmul: Matmul) throws {
-        let c = try ModelConfig.fromGGUF(file, ropeNeox: false)
+    /// From GGUF: `llama` rotates interleaved pairs (llama.cpp permutes Q/K at conversion),
+    /// `qwen2` rotates halves (NeoX).
+    public convenience init(file: GGUFFile, matmul: Matmul) throws {
+        let neox = (try? file.string("general.architecture")) == "qwen2"
+        try self.init(config: ModelConfig.fromGGUF(file, ropeNeox: neox), weights: file, matmul: matmul)
+    }
+
+    /// From any weight source presenting GGUF tensor names; `config.ropeNeox` picks the rotation.
+    public init(config c: ModelConfig, weights file: WeightSource, matmul: Matmul) throws {
         self.config = c
-        self.file = file
+        self.weights = file
         self.matmul = matmul
         let w = c.embeddingLength, q = c.headCount * c.keyLength, kv = c.kvWidth, ffn = c.feedForwardLength
         embedding = try file.matrix("token_embd.weight", rows: c.vocabularySize, cols: w)
         layers = try (0 ..< c.blockCount).map { i in
             let p = "blk.\(i)."
+            func bias(_ name: String, _ n: Int) throws -> UnsafePointer<Float>? {
+                file.hasTensor(p + name) ? try file.vector(p + name, count: n) : nil
+            }
             return Layer(attnNorm: try file.vector(p + "attn_norm.weight", count: w),
                          wq: try file.matrix(p + "attn_q.weight", rows: q, cols: w),
                          wk: try file.matrix(p + "attn_k.weight", rows: kv, cols: w),
                          wv: try file.matrix(p + "attn_v.weight", rows: kv, cols: w),
                          wo: try file.matrix(p + "attn_output.weight", rows: w, cols: q),
+                         bq: try bias("attn_q.bias", q), bk: try bias("attn_k.bias", kv), bv: try bias("attn_v.bias", kv),
                          ffnNorm: try file.vector(p + "ffn_norm.weight", count: w),
                          gate: try file.matrix(p + "ffn_gate.weight", rows: ffn, cols: w),
                          up: try file.matrix(p + "ffn_up.weight", rows: ffn, cols: w),
@@ -49,7 +62,11 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         }
         invFreq = Ops.ropeInverseFrequencies(ropeDim: c.ropeDimensionCount, base: c.ropeBase, freqFactors: factors)
         attention = Attention(heads: c.headCount, kvHeads: c.headCountKV, headDim: c.keyLength, ropeDim: c.ropeDimensionCount,
-                              neox: false, scale: 1 / Float(c.keyLength).squareRoot())
+                              neox: c.ropeNeox, scale: 1 / Float(c.keyLength).squareRoot())
+    }
+
+    public var firstBlockWeights: [WeightMatrix] {
+        layers.first.map { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] } ?? []
     }
 
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer {
@@ -75,6 +92,9 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             for r in 0 ..< n { Ops.rmsNorm(x.row(r, width: width), weight: l.attnNorm, out: xn.row(r, width: width), n: width, eps: c.normEpsilon) }
             // q, k, v = xn Wqᵀ, xn Wkᵀ, xn Wvᵀ
             matmul.apply([l.wq, l.wk, l.wv], x: xn.pointer, m: n, ys: [q.pointer, k.pointer, v.pointer], plan: plan)
+            for (buffer, bias, count) in [(q, l.bq, qWidth), (k, l.bk, kvWidth), (v, l.bv, kvWidth)] {
+                if let bias { for r in 0 ..< n { Ops.add(buffer.row(r, width: count), bias, n: count) } }
+            }
             // att = softmax(q kᵀ / √hd) v over each sequence's cached positions (after RoPE)
             attention.run(batch: batch, layer: li, cache: cache, pool: matmul.pool, q: q, k: k, v: v, out: att, rope: rope,
                           blasAllowed: matmul.path != .gemv)

@@ -1,10 +1,21 @@
 import Kernels
 import ModelFormats
 
-/// Turning file tensors into the views the kernels take, with shape checks.
-extension GGUFFile {
-    /// A 2-D weight of shape (cols, rows) in GGUF order, i.e. `rows` rows of `cols` elements.
-    func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
+/// Where a model's weights come from — a GGUF file, or a safetensors checkpoint whose
+/// tensors are presented under GGUF's names (`blk.N.attn_q.weight`, …) — and the views the
+/// kernels take, with shape checks. A source keeps its mapping (and any converted copies)
+/// alive for as long as the model holds it.
+public protocol WeightSource: AnyObject, Sendable {
+    /// A 2-D weight of `rows` output features, each a row of `cols` input features.
+    func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix
+    /// A 1-D vector of `n` F32 values (norm weights, biases).
+    func vector(_ name: String, count n: Int) throws -> UnsafePointer<Float>
+    func hasTensor(_ name: String) -> Bool
+}
+
+extension GGUFFile: WeightSource {
+    /// GGUF stores a matrix with shape (cols, rows).
+    public func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
         do {
             let t = try tensor(name)
             guard t.shape.count == 2, t.shape[0] == cols, t.shape[1] == rows else {
@@ -14,8 +25,7 @@ extension GGUFFile {
         } catch let e as ModelFormatError { throw ModelError.format(e) }
     }
 
-    /// A 1-D F32 vector of `n` elements (norm weights, biases).
-    func vector(_ name: String, count n: Int) throws -> UnsafePointer<Float> {
+    public func vector(_ name: String, count n: Int) throws -> UnsafePointer<Float> {
         do {
             let t = try tensor(name)
             guard t.elementCount == n else { throw ModelFormatError.unexpectedShape(tensor: name, expected: [n], found: t.shape) }
@@ -24,5 +34,5 @@ extension GGUFFile {
         } catch let e as ModelFormatError { throw ModelError.format(e) }
     }
 
-    func hasTensor(_ name: String) -> Bool { tensors[name] != nil }
+    public func hasTensor(_ name: String) -> Bool { tensors[name] != nil }
 }

@@ -11,7 +11,8 @@ struct ChatRoute {
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) throws {
         let fields = try RequestFields(request.body)
         try checkModel(fields, service)
-        let options = try GenerationOptions(fields, vocabularySize: service.tokenizer.vocabularySize, chat: true)
+        let options = try GenerationOptions(fields, vocabularySize: service.tokenizer.vocabularySize, chat: true,
+                                            defaults: service.samplingDefaults)
         let prompt = try ChatRoute.promptTokens(fields, service)
         let maxTokens = options.maxTokens ?? max(1, service.maxModelLen - prompt.count)
         try checkContext(promptTokens: prompt.count, maxTokens: maxTokens, service)

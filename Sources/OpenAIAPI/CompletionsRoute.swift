@@ -11,7 +11,8 @@ struct CompletionsRoute {
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) throws {
         let fields = try RequestFields(request.body)
         try checkModel(fields, service)
-        let options = try GenerationOptions(fields, vocabularySize: service.tokenizer.vocabularySize, chat: false)
+        let options = try GenerationOptions(fields, vocabularySize: service.tokenizer.vocabularySize, chat: false,
+                                            defaults: service.samplingDefaults)
         let prompts = try promptTokens(fields)
         let echo = try fields.bool("echo") ?? false
         let maxTokens = options.maxTokens ?? 16

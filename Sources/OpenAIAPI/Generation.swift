@@ -53,7 +53,7 @@ struct Generation {
         // One engine request per prompt; its n samples share the prompt's KV blocks.
         for (p, prompt) in prompts.enumerated() {
             let request = EngineRequest(requestID: "\(baseID)-\(p)", promptTokenIDs: prompt, sampling: options.sampling,
-                                        maxTokens: maxTokens, eosTokenIDs: service.tokenizer.eogTokenIDs,
+                                        maxTokens: maxTokens, eosTokenIDs: service.tokenizer.eogTokenIDs.union(service.endTokenIDs),
                                         stopTokenIDs: options.stopTokenIDs, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs)
             var withN = request
             withN.n = n

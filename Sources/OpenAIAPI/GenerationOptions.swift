@@ -1,7 +1,8 @@
 import Engine
 
 /// The generation fields both routes share, validated: sampling, length, stops, `n`,
-/// streaming and logprobs. Defaults are OpenAI's (temperature 1, top_p 1).
+/// streaming and logprobs. Sampling fields a request leaves out take the model's defaults
+/// (a checkpoint's generation_config.json), else OpenAI's (temperature 1, top_p 1).
 struct GenerationOptions {
     var sampling = SamplingParams()
     /// nil: the route's default (completions 16, chat the rest of the context).
@@ -15,7 +16,8 @@ struct GenerationOptions {
     /// Alternatives per token to report (nil: no logprobs).
     var logprobs: Int?
 
-    init(_ f: RequestFields, vocabularySize: Int, chat: Bool) throws {
+    init(_ f: RequestFields, vocabularySize: Int, chat: Bool, defaults: SamplingParams = SamplingParams()) throws {
+        sampling = defaults
         if let t = try f.number("temperature", in: 0 ... 2) { sampling.temperature = Float(t) }
         if let p = try f.number("top_p", in: 0 ... 1, openLower: true) { sampling.topP = Float(p) }
         if let k = try f.int("top_k", in: -1 ... vocabularySize) { sampling.topK = max(0, k) }

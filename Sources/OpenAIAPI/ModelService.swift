@@ -15,6 +15,10 @@ public final class ModelService: @unchecked Sendable {
     public let maxModelLen: Int
     /// Requests beyond `maxNumSeqs` that may wait; more get 429.
     public let maxWaiting: Int
+    /// Sampling for the fields a request leaves out (a checkpoint's generation_config.json).
+    public var samplingDefaults = SamplingParams()
+    /// More tokens that end generation besides the tokenizer's (generation_config.json's eos_token_id).
+    public var endTokenIDs: Set<Int32> = []
     public let created = Int(Date().timeIntervalSince1970)
     let metrics: Metrics
     private let lock = NSLock()

@@ -23,7 +23,8 @@ struct Bench: ParsableCommand {
     var concurrency: String?
 
     mutating func run() throws {
-        let (file, model) = try options.load()
+        let loaded = try options.load()
+        let model = loaded.model
         if let concurrency {
             let levels = concurrency.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
             let p = Int(promptTokens) ?? 100, n = Int(genTokens) ?? 128
@@ -43,9 +44,18 @@ struct Bench: ParsableCommand {
         var rng = SystemRandomNumberGenerator()
         let tokens = (0 ..< maxLen).map { _ in Int32.random(in: 0 ..< Int32(c.vocabularySize), using: &rng) }
 
-        let sizeMiB = Double(file.tensors.values.reduce(0) { $0 + $1.byteCount }) / 1048576
-        let params = Double(file.tensors.values.reduce(0) { $0 + $1.elementCount }) / 1e6
-        let name = "\(c.architecture) \(sizeLabel(file)) \(typeLabel(file))"
+        let sizeMiB: Double, params: Double, name: String
+        switch loaded.source {
+        case .gguf(let file):
+            sizeMiB = Double(file.tensors.values.reduce(0) { $0 + $1.byteCount }) / 1048576
+            params = Double(file.tensors.values.reduce(0) { $0 + $1.elementCount }) / 1e6
+            name = "\(c.architecture) \(sizeLabel(file)) \(typeLabel(file))"
+        case .checkpoint(let checkpoint):
+            let tensors = checkpoint.files.flatMap(\.tensors.values)
+            sizeMiB = Double(tensors.reduce(0) { $0 + $1.byteCount }) / 1048576
+            params = Double(tensors.reduce(0) { $0 + $1.elementCount }) / 1e6
+            name = "\(c.architecture) safetensors \(Set(tensors.map(\.dtype)).sorted().joined(separator: "/"))"
+        }
         let backend = Ops.usingAVX2 ? "BLAS+AVX2" : "BLAS"
         print("| model | size | params | backend | threads | test | t/s |")
         print("| --- | ---: | ---: | --- | ---: | ---: | ---: |")

@@ -18,12 +18,10 @@ struct Crossover: ParsableCommand {
     var repetitions: Int = 3
 
     mutating func run() throws {
-        let (file, model) = try options.load()
-        let pool = model.matmul.pool
-        let weights: [WeightMatrix] = file.tensorNames.compactMap { name in
-            guard name.hasPrefix("blk."), let t = file.tensors[name], t.shape.count == 2 else { return nil }
-            return WeightMatrix(type: Int32(t.type.rawValue), rows: t.rowCount, cols: t.rowLength, rowBytes: t.rowBytes, data: t.data)
-        }
+        let loaded = try options.load()
+        let pool = loaded.model.matmul.pool
+        guard case .gguf(let file) = loaded.source else { throw ValidationError("crossover measures a GGUF model's weights") }
+        let weights = file.matrices(prefix: "blk.")
         let ms = rows.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let maxCols = weights.map(\.cols).max() ?? 1, maxRows = weights.map(\.rows).max() ?? 1
         let x = FloatBuffer(count: (ms.max() ?? 1) * maxCols)   // (m, cols)

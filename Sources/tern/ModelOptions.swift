@@ -3,10 +3,11 @@ import Foundation
 import Kernels
 import ModelFormats
 import Models
+import Tokenizers
 
 /// Options shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A GGUF file, or a hub repo ORG/NAME[:QUANT] (pulled into the Hugging Face cache when missing; see `tern pull`).")
+    @Option(name: .long, help: "A GGUF file, a Hugging Face checkpoint folder (config.json, safetensors, tokenizer.json), or a hub repo ORG/NAME[:QUANT] (pulled into the Hugging Face cache when missing; see `tern pull`).")
     var model: String
 
     @Option(name: [.customShort("t"), .long], help: "Compute threads (default: all cores).")
@@ -18,26 +19,59 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "With --matmul-path auto, batches of at least this many rows use GEMM (default: measured at load).")
     var gemmMinRows: Int?
 
-    func load() throws -> (GGUFFile, any LanguageModel) {
+    /// The model, its tokenizer and chat template, from a GGUF file or a checkpoint folder
+    /// (local or pulled).
+    func load() throws -> LoadedModel {
         guard let path = MatmulPath(rawValue: matmulPath) else {
             throw ValidationError("--matmul-path must be one of auto, gemv, gemm")
         }
-        let file = try GGUFFile(path: ModelReference(model).localPath())
+        let location = try ModelReference(model).localPath()
         let pool = ComputePool(threadCount: threads ?? systemCoreCount())
         let matmul = Matmul(pool: pool, path: path)
-        let lm = try ModelRegistry.load(file, matmul: matmul)
+        let loaded: LoadedModel
+        if SafetensorsCheckpoint.isCheckpoint(location) {
+            let checkpoint = try SafetensorsCheckpoint(folder: location)
+            let hf = try TokenizerFactory.load(huggingFaceFolder: location)
+            loaded = LoadedModel(model: try ModelRegistry.load(checkpoint, matmul: matmul), tokenizer: hf.tokenizer,
+                                 chatTemplate: hf.chatTemplate, source: .checkpoint(checkpoint))
+        } else {
+            let file = try GGUFFile(path: location)
+            loaded = LoadedModel(model: try ModelRegistry.load(file, matmul: matmul), tokenizer: try TokenizerFactory.load(from: file),
+                                 chatTemplate: try? file.string("tokenizer.chat_template"), source: .gguf(file))
+        }
         if let gemmMinRows {
             matmul.gemmMinRows = gemmMinRows
         } else if path == .auto {
             // The first block's weights stand for all of them.
-            let block = file.tensorNames.compactMap { name -> WeightMatrix? in
-                guard name.hasPrefix("blk.0."), let t = file.tensors[name], t.shape.count == 2 else { return nil }
-                return WeightMatrix(type: Int32(t.type.rawValue), rows: t.rowCount, cols: t.rowLength, rowBytes: t.rowBytes, data: t.data)
-            }
-            matmul.gemmMinRows = Matmul.calibrate(pool: pool, weights: block)
+            matmul.gemmMinRows = Matmul.calibrate(pool: pool, weights: loaded.model.firstBlockWeights)
             FileHandle.standardError.write(Data("matmul: GEMM from \(matmul.gemmMinRows) rows (measured; BLAS kernels \(BLAS.coreName))\n".utf8))
         }
-        return (file, lm)
+        return loaded
+    }
+}
+
+/// What a command gets from `--model`.
+struct LoadedModel {
+    enum Source {
+        case gguf(GGUFFile)
+        case checkpoint(SafetensorsCheckpoint)
+    }
+
+    let model: any LanguageModel
+    let tokenizer: any Tokenizer
+    /// The Jinja chat template the model ships, if any.
+    let chatTemplate: String?
+    /// The file(s) behind it, for what only they can say (bench labels, every weight matrix).
+    let source: Source
+}
+
+extension GGUFFile {
+    /// Every 2-D tensor whose name starts with `prefix`, as the kernels see it.
+    func matrices(prefix: String) -> [WeightMatrix] {
+        tensorNames.compactMap { name in
+            guard name.hasPrefix(prefix), let t = tensors[name], t.shape.count == 2 else { return nil }
+            return WeightMatrix(type: Int32(t.type.rawValue), rows: t.rowCount, cols: t.rowLength, rowBytes: t.rowBytes, data: t.data)
+        }
     }
 }
 

@@ -14,7 +14,7 @@ struct Pull: ParsableCommand {
             """)
 
     @Argument(help: "The repo, ORG/NAME or ORG/NAME:QUANT.") var repo: String
-    @Option(help: "The file to download.") var file: String?
+    @Option(help: "The file to download (default: the GGUF by quantization, else the safetensors checkpoint).") var file: String?
     @Option(help: "The GGUF quantization to pick, e.g. Q4_K_M (default: the only GGUF, else Q4_K_M).") var quant: String?
     @Option(help: "Branch, tag or commit.") var revision = "main"
 
@@ -26,8 +26,11 @@ struct Pull: ParsableCommand {
         guard file == nil || (quant == nil && tagQuant == nil) else {
             throw ValidationError("give either --file or a quantization, not both")
         }
-        let path = try ModelReference.pull(repo: repo, file: file, quant: quant ?? tagQuant, revision: revision)
-        print(path)
+        let path = try ModelReference.withHub { hub in
+            if let file { return try hub.pull(repo: repo, file: file, revision: revision) }
+            return try hub.pullModel(repo: repo, quant: quant ?? tagQuant, revision: revision)
+        }
+        print(path.path)
     }
 }
 
@@ -37,7 +40,7 @@ enum ModelReference {
     case hub(repo: String, quant: String?)
 
     init(_ text: String) throws {
-        if FileManager.default.fileExists(atPath: text) || text.hasPrefix("/") || text.hasPrefix(".") || text.hasSuffix(".gguf") {
+        if FileManager.default.fileExists(atPath: text) || text.hasPrefix("/") || text.hasPrefix(".") || text.hasPrefix("~") || text.hasSuffix(".gguf") {
             self = .file(text)
             return
         }
@@ -48,18 +51,20 @@ enum ModelReference {
         self = .hub(repo: parts[0], quant: parts.count > 1 && !parts[1].isEmpty ? parts[1] : nil)
     }
 
-    /// The local path: the file itself, or the hub file pulled into the cache if missing.
+    /// The local path: the file or folder itself, or the hub model (its GGUF, else its
+    /// safetensors checkpoint folder) pulled into the cache if missing.
     func localPath() throws -> String {
         switch self {
         case .file(let path): return path
-        case .hub(let repo, let quant): return try ModelReference.pull(repo: repo, file: nil, quant: quant, revision: "main")
+        case .hub(let repo, let quant): return try ModelReference.withHub { try $0.pullModel(repo: repo, quant: quant) }.path
         }
     }
 
-    static func pull(repo: String, file: String?, quant: String?, revision: String) throws -> String {
+    /// Runs `body` with a hub client configured from the environment; a hub error is
+    /// printed as one line and exits 1.
+    static func withHub(_ body: (HubClient) throws -> URL) throws -> URL {
         do {
-            let client = try HubClient(settings: .fromEnvironment())
-            return try client.pull(repo: repo, file: file, quant: quant, revision: revision).path
+            return try body(HubClient(settings: .fromEnvironment()))
         } catch let error as HubError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)

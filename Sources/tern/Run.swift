@@ -43,8 +43,8 @@ struct Run: ParsableCommand {
     }
 
     mutating func run() throws {
-        let (file, model) = try options.load()
-        let tokenizer = try TokenizerFactory.load(from: file)
+        let loaded = try options.load()
+        let model = loaded.model, tokenizer = loaded.tokenizer
         let promptIDs = tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
         guard !promptIDs.isEmpty else { throw ValidationError("the prompt is empty") }
         let total = min(promptIDs.count + maxTokens, model.config.contextLength)

@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import HTTP
 import Logging
+import ModelFormats
 import Models
 import OpenAIAPI
 import Tokenizers
@@ -64,10 +65,10 @@ struct Serve: ParsableCommand {
         let port = try server.start()
         log.info("listening on http://\(s.host):\(port) (loading the model; /health answers 503 until ready)")
 
-        let (file, model) = try options.load()
-        let tokenizer = try TokenizerFactory.load(from: file)
+        let loaded = try options.load()
+        let model = loaded.model, tokenizer = loaded.tokenizer
         var template: ChatTemplate?
-        if let source = try? file.string("tokenizer.chat_template") {
+        if let source = loaded.chatTemplate {
             do { template = try ChatTemplate(source) } catch { log.warning("the model's chat template cannot be used: \(error)") }
         } else if let builtin = ChatTemplate.builtin(architecture: model.config.architecture) {
             template = builtin
@@ -90,7 +91,14 @@ struct Serve: ParsableCommand {
             case .hub: return options.model  // the repo id, as vLLM names a hub model
             }
         }()
-        api.service = ModelService(modelName: name, engine: engine, tokenizer: tokenizer, template: template, maxWaiting: s.maxWaiting)
+        let service = ModelService(modelName: name, engine: engine, tokenizer: tokenizer, template: template, maxWaiting: s.maxWaiting)
+        if case .checkpoint(let checkpoint) = loaded.source, let generation = checkpoint.generationConfig {
+            service.samplingDefaults = Serve.samplingDefaults(generation)
+            let eos = JSONNumbers.integers(generation["eos_token_id"]) ?? JSONNumbers.integer(generation["eos_token_id"]).map { [$0] } ?? []
+            service.endTokenIDs = Set(eos.filter { $0 >= 0 && $0 < model.config.vocabularySize }.map(Int32.init))
+            log.info("sampling defaults from generation_config.json: temperature \(service.samplingDefaults.temperature), top_p \(service.samplingDefaults.topP), top_k \(service.samplingDefaults.topK)")
+        }
+        api.service = service
         log.info("ready: model \(name), \(numBlocks) KV blocks of \(s.blockSize) tokens (\((numBlocks * bytesPerBlock) >> 20) MiB), max_model_len \(maxModelLen), max_num_seqs \(s.maxNumSeqs)\(template == nil ? ", no chat template" : "")")
 
         // Graceful shutdown: stop accepting, let requests finish until the deadline, abort the rest, exit 0.
@@ -109,5 +117,19 @@ struct Serve: ParsableCommand {
         engine.shutdown()
         log.info("stopped")
         _ = sources
+    }
+}
+
+extension Serve {
+    /// A checkpoint's generation_config.json as sampling defaults, as vLLM takes them:
+    /// temperature, top_p, top_k, min_p and repetition_penalty where given.
+    static func samplingDefaults(_ config: [String: Any]) -> SamplingParams {
+        var p = SamplingParams()
+        if let t = JSONNumbers.double(config["temperature"]), (0 ... 2).contains(t) { p.temperature = Float(t) }
+        if let v = JSONNumbers.double(config["top_p"]), v > 0, v <= 1 { p.topP = Float(v) }
+        if let k = JSONNumbers.integer(config["top_k"]), k >= 0 { p.topK = k }
+        if let m = JSONNumbers.double(config["min_p"]), (0 ... 1).contains(m) { p.minP = Float(m) }
+        if let r = JSONNumbers.double(config["repetition_penalty"]), r > 0 { p.repetitionPenalty = Float(r) }
+        return p
     }
 }

@@ -166,6 +166,23 @@ final class HubPullTests: XCTestCase {
         XCTAssertEqual(try fileSize(path), 2 << 20)
     }
 
+    func testCheckpointReposPullWhatTernReads() throws {
+        let hub = try fakeHub()
+        let (client, _) = try hub.client()
+        // The tiny Qwen2 fixture folder as a repo: with a GGUF in it, the GGUF is the model.
+        XCTAssertEqual(try client.pullModel(repo: "tern-test/tiny-qwen2").lastPathComponent, "model.gguf")
+        // Without one, the checkpoint: config, tokenizer and generation files and every shard,
+        // nothing else (the fixture's reference.json and tokens.json stay on the hub).
+        let folder = try client.pullModel(repo: "tern-test/tiny-qwen2-safetensors")
+        XCTAssertTrue(folder.path.contains("models--tern-test--tiny-qwen2-safetensors/snapshots/"), folder.path)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(), [
+            "config.json", "generation_config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+            "model.safetensors.index.json", "tokenizer.json", "tokenizer_config.json",
+        ])
+        let offline = try hub.client(cache: client.settings.cache.root, offline: true)
+        XCTAssertEqual(try offline.pullModel(repo: "tern-test/tiny-qwen2-safetensors"), folder)
+    }
+
     func testOfflineModeAndAnUnreachableHubUseTheCache() throws {
         let hub = try fakeHub()
         let (client, cache) = try hub.client()

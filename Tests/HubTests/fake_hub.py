@@ -99,6 +99,15 @@ add_repo("tern-test/escape", {"evil.Q4_K_M.gguf": (tiny_q8, "../../../../tmp/ter
                               "commit.gguf": (tiny_q8, None)})
 if BIG_MB:
     add_repo("tern-test/big", {"big.gguf": (make(f"big-{BIG_MB}.bin", BIG_MB << 20, 6), None)})
+# A real checkpoint folder (the tiny Qwen2 fixture): JSON files small, safetensors shards LFS.
+tiny = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures", "tiny-qwen2")
+if os.path.isdir(tiny):
+    files = {}
+    for name in sorted(os.listdir(tiny)):
+        path = os.path.join(tiny, name)
+        files[name] = (path, None) if name.endswith((".safetensors", ".gguf")) else open(path, "rb").read()
+    add_repo("tern-test/tiny-qwen2", files)
+    add_repo("tern-test/tiny-qwen2-safetensors", {k: v for k, v in files.items() if not k.endswith(".gguf")})
 extra = {}
 for i, arg in enumerate(sys.argv):
     if arg == "--file":

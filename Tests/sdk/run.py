@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Starts `tern serve` twice with SmolLM2 (an open server on :8080 as the README shows it,
-and a keyed one with one sequence and no waiting room), runs the README's curl examples
+and a keyed one with one sequence and no waiting room) and once with the tiny Qwen2
+safetensors checkpoint folder (:8082), runs the README's curl examples
 verbatim and the openai SDK suite against them, then stops both with SIGTERM and checks
 they exit 0. Usage: run.py TERN_BINARY MODEL_PATH"""
 import os
@@ -16,9 +17,9 @@ root = pathlib.Path(__file__).resolve().parents[2]
 binary, model = sys.argv[1], sys.argv[2]
 
 
-def start(port, *extra):
+def start(port, *extra, model_path=None):
     log = open(f"/tmp/tern-sdk-{port}.log", "w")
-    p = subprocess.Popen([binary, "serve", "--model", model, "--port", str(port), *extra], stdout=log, stderr=log)
+    p = subprocess.Popen([binary, "serve", "--model", model_path or model, "--port", str(port), *extra], stdout=log, stderr=log)
     for _ in range(600):
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/health").status == 200:
@@ -37,7 +38,8 @@ def readme_curl_examples():
 
 
 def main():
-    servers = [start(8080), start(8081, "--api-key", "test-key", "--max-num-seqs", "1", "--max-waiting", "0")]
+    servers = [start(8080), start(8081, "--api-key", "test-key", "--max-num-seqs", "1", "--max-waiting", "0"),
+               start(8082, model_path=str(root / "Tests/Fixtures/tiny-qwen2"))]
     failed = False
     try:
         examples = readme_curl_examples()
@@ -49,7 +51,8 @@ def main():
             if not ok:
                 print(r.stdout[-2000:], r.stderr[-2000:])
                 failed = True
-        env = dict(os.environ, TERN_BASE_URL="http://127.0.0.1:8080/v1", TERN_KEYED_URL="http://127.0.0.1:8081/v1")
+        env = dict(os.environ, TERN_BASE_URL="http://127.0.0.1:8080/v1", TERN_KEYED_URL="http://127.0.0.1:8081/v1",
+                   TERN_CHECKPOINT_URL="http://127.0.0.1:8082/v1", TERN_FIXTURES=str(root / "Tests/Fixtures"))
         r = subprocess.run([sys.executable, str(root / "Tests/sdk/test_openai_sdk.py")], env=env, timeout=900)
         failed |= r.returncode != 0
     finally:

@@ -1,6 +1,7 @@
 """The real `openai` Python SDK, unchanged but for base_url, against a running `tern serve`
 with SmolLM2. TERN_BASE_URL: the open server; TERN_KEYED_URL: a server with api key
-"test-key", max_num_seqs 1 and max_waiting 0 (for auth and overload)."""
+"test-key", max_num_seqs 1 and max_waiting 0 (for auth and overload); TERN_CHECKPOINT_URL: a
+server of the tiny Qwen2 safetensors folder (tokenizer.json, tokenizer_config.json's template)."""
 import json
 import os
 import threading
@@ -14,6 +15,38 @@ BASE = os.environ["TERN_BASE_URL"]
 KEYED = os.environ["TERN_KEYED_URL"]
 client = openai.OpenAI(base_url=BASE, api_key="unused")
 MODEL = client.models.list().data[0].id
+
+
+class CheckpointModel(unittest.TestCase):
+    """A Hugging Face checkpoint folder served as GGUF files are: its tokenizer.json tokenizes as
+    the `tokenizers` package did for the fixture, and its chat template drives chat."""
+
+    base = os.environ["TERN_CHECKPOINT_URL"]
+    tiny = openai.OpenAI(base_url=base, api_key="unused")
+
+    def test_folder_serves_chat_with_its_own_tokenizer_and_template(self):
+        self.assertEqual([m.id for m in self.tiny.models.list().data], ["tiny-qwen2"])
+        reference = json.load(open(os.path.join(os.environ["TERN_FIXTURES"], "tiny-qwen2", "reference.json")))
+        for seq in reference["sequences"]:
+            req = urllib.request.Request(self.base.removesuffix("/v1") + "/tokenize", data=json.dumps({"prompt": seq["text"]}).encode())
+            # The reference forward pass took the text's first tokens.
+            self.assertEqual(json.load(urllib.request.urlopen(req))["tokens"][:len(seq["token_ids"])], seq["token_ids"])
+        messages = [{"role": "user", "content": "Hello there!"}]
+        whole = self.tiny.chat.completions.create(model="tiny-qwen2", messages=messages, max_tokens=12, temperature=0)
+        stream = self.tiny.chat.completions.create(model="tiny-qwen2", messages=messages, max_tokens=12, temperature=0, stream=True)
+        self.assertEqual("".join(c.choices[0].delta.content or "" for c in stream if c.choices), whole.choices[0].message.content)
+        self.assertGreater(whole.usage.prompt_tokens, len(reference["sequences"][0]["token_ids"]) - 1)
+
+    def test_generation_config_supplies_omitted_sampling_fields(self):
+        # The fixture's generation_config.json says temperature 0: requests that leave it out are
+        # greedy (with OpenAI's default of 1 these random-weight outputs would differ run to run).
+        prompt = "Numbers like 3.14159"
+        greedy = self.tiny.completions.create(model="tiny-qwen2", prompt=prompt, max_tokens=16, temperature=0).choices[0].text
+        for _ in range(3):
+            self.assertEqual(self.tiny.completions.create(model="tiny-qwen2", prompt=prompt, max_tokens=16).choices[0].text, greedy)
+        sampled = {self.tiny.completions.create(model="tiny-qwen2", prompt=prompt, max_tokens=16, temperature=1.5, extra_body={"top_k": 0},
+                                                seed=s).choices[0].text for s in range(4)}
+        self.assertGreater(len(sampled), 1)
 
 
 class Completions(unittest.TestCase):

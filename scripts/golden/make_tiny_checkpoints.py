@@ -291,8 +291,9 @@ def make_qwen2(texts, corpus):
          {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}, indent=2)
     tok.save(os.path.join(folder, "tokenizer.json"))
     dump(os.path.join(folder, "config.json"), cfg, indent=2)
+    # Greedy by default, as some chat checkpoints ship: a server must take it for omitted fields.
     dump(os.path.join(folder, "generation_config.json"), {"bos_token_id": eot, "eos_token_id": [im_end, eot],
-                                                          "pad_token_id": eot}, indent=2)
+                                                          "pad_token_id": eot, "temperature": 0.0, "top_k": 1}, indent=2)
     dump(os.path.join(folder, "tokenizer_config.json"), {
         "add_bos_token": False, "add_prefix_space": False, "bos_token": None, "chat_template": read("chat-templates/qwen2.5.jinja"),
         "clean_up_tokenization_spaces": False, "eos_token": "<|im_end|>", "errors": "replace",

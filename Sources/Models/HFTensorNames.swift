@@ -1,0 +1,61 @@
+/// Where a tensor Tern names the GGUF way lives in a Hugging Face checkpoint of a family:
+/// candidate names (GPT-2 checkpoints come with and without the `transformer.` prefix) and
+/// whether it is stored transposed (GPT-2's Conv1D keeps weights as (in, out)).
+public enum HFTensorNames {
+    public struct Location: Equatable, Sendable {
+        public var candidates: [String]
+        public var transposed: Bool
+    }
+
+    public static func locate(_ gguf: String, family: String) -> Location? {
+        var layer: Int?
+        var rest = Substring(gguf)
+        if gguf.hasPrefix("blk.") {
+            let parts = gguf.split(separator: ".", maxSplits: 2)
+            guard parts.count == 3, let n = Int(parts[1]) else { return nil }
+            layer = n
+            rest = parts[2]
+        }
+        return family == "gpt2" ? gpt2(String(rest), layer: layer) : llama(String(rest), layer: layer)
+    }
+
+    private static let llamaGlobal = ["token_embd.weight": "model.embed_tokens.weight", "output_norm.weight": "model.norm.weight",
+                                      "output.weight": "lm_head.weight"]
+    private static let llamaLayer = [
+        "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm",
+        "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj", "attn_output": "self_attn.o_proj",
+        "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj",
+    ]
+
+    private static func llama(_ rest: String, layer: Int?) -> Location? {
+        guard let layer else { return llamaGlobal[rest].map { Location(candidates: [$0], transposed: false) } }
+        let (base, suffix) = split(rest)
+        return llamaLayer[base].map { Location(candidates: ["model.layers.\(layer).\($0).\(suffix)"], transposed: false) }
+    }
+
+    private static let gpt2Global = ["token_embd": "wte", "position_embd": "wpe", "output_norm": "ln_f", "output": "lm_head"]
+    private static let gpt2Layer = ["attn_norm": "ln_1", "attn_qkv": "attn.c_attn", "attn_output": "attn.c_proj",
+                                    "ffn_norm": "ln_2", "ffn_up": "mlp.c_fc", "ffn_down": "mlp.c_proj"]
+
+    private static func gpt2(_ rest: String, layer: Int?) -> Location? {
+        let (base, suffix) = split(rest)
+        let name: String
+        var transposed = false
+        if let layer {
+            guard let mapped = gpt2Layer[base] else { return nil }
+            name = "h.\(layer).\(mapped).\(suffix)"
+            transposed = suffix == "weight" && mapped.contains(".c_")  // Conv1D: (in, out)
+        } else {
+            guard let mapped = gpt2Global[base] else { return nil }
+            if mapped == "lm_head" { return Location(candidates: ["lm_head.\(suffix)"], transposed: false) }
+            name = "\(mapped).\(suffix)"
+        }
+        return Location(candidates: [name, "transformer." + name], transposed: transposed)
+    }
+
+    /// `attn_q.weight` → (`attn_q`, `weight`).
+    private static func split(_ s: String) -> (String, String) {
+        guard let dot = s.lastIndex(of: ".") else { return (s, "") }
+        return (String(s[..<dot]), String(s[s.index(after: dot)...]))
+    }
+}

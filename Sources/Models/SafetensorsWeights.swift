@@ -1,0 +1,79 @@
+import Kernels
+import ModelFormats
+
+/// A safetensors checkpoint seen through GGUF tensor names (`HFTensorNames` maps them per
+/// family). F32, F16 and BF16 matrices are used in place from the mapping; norm weights and
+/// biases in F16/BF16, and matrices stored transposed (GPT-2's Conv1D), are converted once
+/// into F32 copies this source owns.
+public final class SafetensorsWeights: WeightSource, @unchecked Sendable {
+    public let checkpoint: SafetensorsCheckpoint
+    let family: String
+    private var owned: [UnsafeMutablePointer<Float>] = []  // converted copies, freed with the source
+
+    public init(checkpoint: SafetensorsCheckpoint, family: String) {
+        self.checkpoint = checkpoint
+        self.family = family
+    }
+
+    deinit { for p in owned { p.deallocate() } }
+
+    public func hasTensor(_ name: String) -> Bool { (try? locate(name)) != nil }
+
+    public func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
+        let (t, transposed) = try locate(name)
+        let expected = transposed ? [cols, rows] : [rows, cols]
+        guard t.shape == expected else {
+            throw ModelError.format(.unexpectedShape(tensor: t.name, expected: expected, found: t.shape))
+        }
+        if transposed {
+            // (cols, rows) on disk → (rows, cols) F32 rows, as the kernels read them.
+            let out = try converted(t)
+            let copy = allocate(rows * cols)
+            for r in 0 ..< rows { for c in 0 ..< cols { copy[r * cols + c] = out[c * rows + r] } }
+            return WeightMatrix(type: Int32(GGMLType.f32.rawValue), rows: rows, cols: cols, rowBytes: cols * 4, data: copy)
+        }
+        let type = try Self.ggmlType(t)
+        return WeightMatrix(type: Int32(type.rawValue), rows: rows, cols: cols, rowBytes: cols * type.rowBytes(1), data: t.data)
+    }
+
+    public func vector(_ name: String, count n: Int) throws -> UnsafePointer<Float> {
+        let (t, _) = try locate(name)
+        guard t.elementCount == n, t.shape.count == 1 else {
+            throw ModelError.format(.unexpectedShape(tensor: t.name, expected: [n], found: t.shape))
+        }
+        return t.dtype == "F32" ? t.data.assumingMemoryBound(to: Float.self) : UnsafePointer(try converted(t))
+    }
+
+    /// The checkpoint tensor behind a GGUF name.
+    private func locate(_ name: String) throws -> (SafetensorsFile.Tensor, transposed: Bool) {
+        guard let location = HFTensorNames.locate(name, family: family),
+              let hf = location.candidates.first(where: checkpoint.hasTensor) else {
+            throw ModelError.format(.missingTensor(HFTensorNames.locate(name, family: family)?.candidates.first ?? name))
+        }
+        return (try checkpoint.tensor(hf), location.transposed)
+    }
+
+    static func ggmlType(_ t: SafetensorsFile.Tensor) throws -> GGMLType {
+        switch t.dtype {
+        case "F32": return .f32
+        case "F16": return .f16
+        case "BF16": return .bf16
+        default: throw ModelError.format(.unsupportedDType(tensor: t.name, dtype: t.dtype))
+        }
+    }
+
+    /// All of `t` as F32, in a copy this source owns.
+    private func converted(_ t: SafetensorsFile.Tensor) throws -> UnsafeMutablePointer<Float> {
+        let type = try Self.ggmlType(t)
+        let out = allocate(t.elementCount)
+        let matrix = WeightMatrix(type: Int32(type.rawValue), rows: 1, cols: t.elementCount, rowBytes: t.byteCount, data: t.data)
+        matrix.dequantizeRow(0, into: out)
+        return out
+    }
+
+    private func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        owned.append(p)
+        return p
+    }
+}

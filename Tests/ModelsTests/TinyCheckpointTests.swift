@@ -1,0 +1,99 @@
+import Foundation
+import Kernels
+import ModelFormats
+import Models
+import Tokenizers
+import XCTest
+
+/// GPT-2 and Qwen2 against the NumPy reference forward pass of scripts/golden/
+/// make_tiny_checkpoints.py, on tiny random checkpoints (Tests/Fixtures/tiny-<model>): the
+/// logits of every position within 1e-4 of the largest reference logit, through each matmul
+/// path, from the safetensors folder and from its GGUF conversion (scripts/golden/make_tiny_gguf.py).
+final class TinyCheckpointTests: XCTestCase {
+    struct Reference {
+        let tokens: [Int32]
+        let logits: [[Double]]
+    }
+
+    static func references(_ model: String) throws -> [Reference] {
+        let json = try XCTUnwrap(TestModels.json("\(model)/reference.json") as? [String: Any])
+        let sequences = try XCTUnwrap(json["sequences"] as? [[String: Any]])
+        return try sequences.map { s in
+            Reference(tokens: try XCTUnwrap(s["token_ids"] as? [Int]).map(Int32.init),
+                      logits: try XCTUnwrap(s["logits"] as? [[Double]]))
+        }
+    }
+
+    /// Every position's logits against the reference; returns the worst relative error.
+    static func compare(_ model: any LanguageModel, _ references: [Reference], label: String) throws -> Double {
+        var worst = 0.0
+        for ref in references {
+            let runner = SequenceRunner(model: model, capacity: ref.tokens.count)
+            let rows = try runner.feed(ref.tokens, at: 0, all: true)
+            XCTAssertEqual(rows.count, ref.logits.count)
+            for (row, expected) in zip(rows, ref.logits) {
+                XCTAssertEqual(row.count, expected.count, label)
+                let scale = expected.map(abs).max() ?? 1
+                for (a, b) in zip(row, expected) { worst = max(worst, abs(Double(a) - b) / scale) }
+            }
+            // Decoding token by token gives the same logits as the whole prompt at once.
+            let stepper = SequenceRunner(model: model, capacity: ref.tokens.count)
+            for (i, t) in ref.tokens.enumerated() {
+                let row = try stepper.feed([t], at: i)[0]
+                let scale = ref.logits[i].map(abs).max() ?? 1
+                for (a, b) in zip(row, ref.logits[i]) { worst = max(worst, abs(Double(a) - b) / scale) }
+            }
+        }
+        return worst
+    }
+
+    /// Both matmul paths, each model from `load`.
+    func check(_ model: String, architecture: String, format: String, load: (Matmul) throws -> any LanguageModel) throws {
+        for matmulPath in [MatmulPath.gemv, .gemm] {
+            let lm = try load(Matmul(pool: TestModels.pool, path: matmulPath))
+            XCTAssertEqual(lm.config.architecture, architecture)
+            let worst = try Self.compare(lm, Self.references(model), label: "\(model) \(format) \(matmulPath)")
+            XCTAssertLessThan(worst, 1e-4, "\(model) \(format) \(matmulPath)")
+            print("\(model) \(format) \(matmulPath): worst relative logit error \(worst)")
+        }
+    }
+
+    func checkGGUF(_ model: String, architecture: String) throws {
+        let file = try GGUFFile(path: TestModels.fixtures.appendingPathComponent("\(model)/model.gguf").path)
+        try check(model, architecture: architecture, format: "GGUF") { try ModelRegistry.load(file, matmul: $0) }
+    }
+
+    /// The GGUF conversion's tokenizer (vocab, merges, pre-tokenizer by name) against the
+    /// `tokenizers` package on the corpus; GGUF has no normalizer, so for Qwen2 (NFC) only
+    /// strings already in NFC count.
+    func checkGGUFTokenizer(_ model: String) throws {
+        let file = try GGUFFile(path: TestModels.fixtures.appendingPathComponent("\(model)/model.gguf").path)
+        let tokenizer = try TokenizerFactory.load(from: file)
+        let corpus = try XCTUnwrap(TestModels.json("tokenizer-corpus.json") as? [String])
+        let golden = try XCTUnwrap(TestModels.json("\(model)/tokens.json") as? [String: Any])
+        let ids = try XCTUnwrap(golden["ids"] as? [[Int]])
+        XCTAssertEqual(ids.count, corpus.count)
+        var compared = 0
+        // NFC is checked on scalars: Swift's == on strings is canonical equivalence.
+        for (text, expected) in zip(corpus, ids) where model != "tiny-qwen2" || text.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(text.unicodeScalars) {
+            XCTAssertEqual(tokenizer.encode(text, addSpecial: false, parseSpecial: true).map(Int.init), expected, "\(model): \(text.debugDescription)")
+            compared += 1
+        }
+        XCTAssertGreaterThan(compared, 2000)
+    }
+
+    func testGGUFTokenizersMatchTheTokenizersPackage() throws {
+        try checkGGUFTokenizer("tiny-gpt2")
+        try checkGGUFTokenizer("tiny-qwen2")
+    }
+
+    func checkSafetensors(_ model: String, architecture: String) throws {
+        let checkpoint = try SafetensorsCheckpoint(folder: TestModels.fixtures.appendingPathComponent(model).path)
+        try check(model, architecture: architecture, format: "safetensors") { try ModelRegistry.load(checkpoint, matmul: $0) }
+    }
+
+    func testGPT2FromSafetensorsMatchesNumPy() throws { try checkSafetensors("tiny-gpt2", architecture: "gpt2") }
+    func testQwen2FromShardedBF16SafetensorsMatchesNumPy() throws { try checkSafetensors("tiny-qwen2", architecture: "qwen2") }
+    func testGPT2FromGGUFMatchesNumPy() throws { try checkGGUF("tiny-gpt2", architecture: "gpt2") }
+    func testQwen2FromGGUFMatchesNumPy() throws { try checkGGUF("tiny-qwen2", architecture: "qwen2") }
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Convert the tiny random Hugging Face checkpoints (Tests/Fixtures/tiny-qwen2, tiny-gpt2, made
+by make_tiny_checkpoints.py) to GGUF files next to them, named and laid out as llama.cpp's
+converter does (F32 tensors), so Tern's GGUF path for Qwen2 and GPT-2 is checked against the
+same NumPy reference logits as its safetensors path.
+
+Run from the repository root (outside CI; CI reads the committed files):
+  python3 -m venv ~/.cache/tern/venv-fixtures && ~/.cache/tern/venv-fixtures/bin/pip install numpy gguf
+  ~/.cache/tern/venv-fixtures/bin/python scripts/golden/make_tiny_gguf.py
+"""
+import json
+import os
+
+import struct
+
+import gguf
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIX = os.path.join(ROOT, "Tests", "Fixtures")
+
+
+def load_file(path):
+    """A safetensors file as float32 arrays (NumPy has no bfloat16: widen it by hand)."""
+    raw = open(path, "rb").read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        b, e = info["data_offsets"]
+        data = raw[8 + n + b:8 + n + e]
+        if info["dtype"] == "BF16":
+            array = (np.frombuffer(data, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            array = np.frombuffer(data, dtype={"F32": "<f4", "F16": "<f2"}[info["dtype"]]).astype(np.float32)
+        out[name] = array.reshape(info["shape"])
+    return out
+
+
+def tensors(folder):
+    index = os.path.join(folder, "model.safetensors.index.json")
+    files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]
+    out = {}
+    for f in files:
+        out.update({k: v.astype(np.float32) for k, v in load_file(os.path.join(folder, f)).items()})
+    return out
+
+
+def tokenizer_metadata(w, folder, pre, vocab_size):
+    tok = json.load(open(os.path.join(folder, "tokenizer.json")))
+    vocab = dict(tok["model"]["vocab"])
+    for added in tok.get("added_tokens", []):
+        vocab[added["content"]] = added["id"]
+    size = max(max(vocab.values()) + 1, vocab_size)  # padded to the embedding's rows, as llama.cpp does
+    tokens = [f"[PAD{i}]" for i in range(size)]
+    types = [gguf.TokenType.UNUSED] * size
+    special = {a["content"] for a in tok.get("added_tokens", []) if a.get("special")}
+    for text, i in vocab.items():
+        tokens[i] = text
+        types[i] = gguf.TokenType.CONTROL if text in special else gguf.TokenType.NORMAL
+    merges = [m if isinstance(m, str) else " ".join(m) for m in tok["model"]["merges"]]
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre(pre)
+    w.add_token_list(tokens)
+    w.add_token_types(types)
+    w.add_token_merges(merges)
+    eos = next((vocab[t] for t in ("<|endoftext|>", "<|im_end|>") if t in vocab), None)
+    if eos is not None:
+        w.add_eos_token_id(eos)
+    w.add_add_bos_token(False)
+    return size
+
+
+def qwen2(folder):
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    t = tensors(folder)
+    w = gguf.GGUFWriter(os.path.join(folder, "model.gguf"), "qwen2")
+    w.add_context_length(cfg["max_position_embeddings"])
+    w.add_embedding_length(cfg["hidden_size"])
+    w.add_feed_forward_length(cfg["intermediate_size"])
+    w.add_block_count(cfg["num_hidden_layers"])
+    w.add_head_count(cfg["num_attention_heads"])
+    w.add_head_count_kv(cfg["num_key_value_heads"])
+    w.add_rope_freq_base(cfg["rope_theta"])
+    w.add_layer_norm_rms_eps(cfg["rms_norm_eps"])
+    tokenizer_metadata(w, folder, "qwen2", cfg["vocab_size"])
+    names = {"input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm", "self_attn.q_proj": "attn_q",
+             "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
+             "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+    w.add_tensor("token_embd.weight", t["model.embed_tokens.weight"])
+    for i in range(cfg["num_hidden_layers"]):
+        for hf, g in names.items():
+            for kind in ("weight", "bias"):
+                key = f"model.layers.{i}.{hf}.{kind}"
+                if key in t:
+                    w.add_tensor(f"blk.{i}.{g}.{kind}", t[key])
+    w.add_tensor("output_norm.weight", t["model.norm.weight"])
+    if "lm_head.weight" in t:
+        w.add_tensor("output.weight", t["lm_head.weight"])
+    finish(w)
+
+
+def gpt2(folder):
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    t = {k.removeprefix("transformer."): v for k, v in tensors(folder).items()}
+    w = gguf.GGUFWriter(os.path.join(folder, "model.gguf"), "gpt2")
+    w.add_context_length(cfg["n_positions"])
+    w.add_embedding_length(cfg["n_embd"])
+    w.add_feed_forward_length(cfg.get("n_inner") or 4 * cfg["n_embd"])
+    w.add_block_count(cfg["n_layer"])
+    w.add_head_count(cfg["n_head"])
+    w.add_layer_norm_eps(cfg["layer_norm_epsilon"])
+    tokenizer_metadata(w, folder, "gpt-2", cfg["vocab_size"])
+    w.add_tensor("token_embd.weight", t["wte.weight"])
+    w.add_tensor("position_embd.weight", t["wpe.weight"])
+    names = {"ln_1": "attn_norm", "attn.c_attn": "attn_qkv", "attn.c_proj": "attn_output", "ln_2": "ffn_norm",
+             "mlp.c_fc": "ffn_up", "mlp.c_proj": "ffn_down"}
+    for i in range(cfg["n_layer"]):
+        for hf, g in names.items():
+            weight = t[f"h.{i}.{hf}.weight"]
+            # Conv1D stores (in, out); GGUF rows are output features, as llama.cpp's converter writes them.
+            w.add_tensor(f"blk.{i}.{g}.weight", weight.T.copy() if hf.startswith(("attn.", "mlp.")) else weight)
+            w.add_tensor(f"blk.{i}.{g}.bias", t[f"h.{i}.{hf}.bias"])
+    w.add_tensor("output_norm.weight", t["ln_f.weight"])
+    w.add_tensor("output_norm.bias", t["ln_f.bias"])
+    finish(w)
+
+
+def finish(w):
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+if __name__ == "__main__":
+    qwen2(os.path.join(FIX, "tiny-qwen2"))
+    gpt2(os.path.join(FIX, "tiny-gpt2"))
