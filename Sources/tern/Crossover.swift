@@ -17,11 +17,17 @@ struct Crossover: ParsableCommand {
     @Option(name: [.customShort("r"), .long], help: "Repetitions (the fastest is kept).")
     var repetitions: Int = 3
 
+    @Option(name: .long, help: "Only weights of these types (comma-separated, e.g. Q5_0,Q8_0).")
+    var types: String?
+
     mutating func run() throws {
         let loaded = try options.load()
         let pool = loaded.model.matmul.pool
         guard case .gguf(let file) = loaded.source else { throw ValidationError("crossover measures a GGUF model's weights") }
-        let weights = file.matrices(prefix: "blk.")
+        let only = types.map { Set($0.split(separator: ",").map { $0.uppercased() }) }
+        let weights = file.matrices(prefix: "blk.").filter { w in
+            only.map { $0.contains(GGMLType(rawValue: UInt32(w.type))?.name.uppercased() ?? "") } ?? true
+        }
         let ms = rows.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let maxCols = weights.map(\.cols).max() ?? 1, maxRows = weights.map(\.rows).max() ?? 1
         let x = FloatBuffer(count: (ms.max() ?? 1) * maxCols)   // (m, cols)

@@ -5,7 +5,7 @@ import Models
 import Tokenizers
 import XCTest
 
-/// GPT-2 and Qwen2 against the NumPy reference forward pass of scripts/golden/
+/// GPT-2, Qwen2 and Llama against the NumPy reference forward pass of scripts/golden/
 /// make_tiny_checkpoints.py, on tiny random checkpoints (Tests/Fixtures/tiny-<model>): the
 /// logits of every position within 1e-4 of the largest reference logit, through each matmul
 /// path, from the safetensors folder and from its GGUF conversion (scripts/golden/make_tiny_gguf.py).
@@ -94,6 +94,7 @@ final class TinyCheckpointTests: XCTestCase {
 
     func testGPT2FromSafetensorsMatchesNumPy() throws { try checkSafetensors("tiny-gpt2", architecture: "gpt2") }
     func testQwen2FromShardedBF16SafetensorsMatchesNumPy() throws { try checkSafetensors("tiny-qwen2", architecture: "qwen2") }
+    func testLlamaFromTiedF16SafetensorsMatchesNumPy() throws { try checkSafetensors("tiny-llama", architecture: "llama") }
     func testGPT2FromGGUFMatchesNumPy() throws { try checkGGUF("tiny-gpt2", architecture: "gpt2") }
     func testQwen2FromGGUFMatchesNumPy() throws { try checkGGUF("tiny-qwen2", architecture: "qwen2") }
 }

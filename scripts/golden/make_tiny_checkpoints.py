@@ -171,13 +171,15 @@ def rope(x, theta):
 
 
 def qwen2_forward(w, cfg, ids):
-    """Qwen2: RMSNorm, q/k/v with biases, RoPE (NeoX) with rope_theta, GQA, SwiGLU, untied head."""
+    """Qwen2: RMSNorm, q/k/v with biases, RoPE (NeoX) with rope_theta, GQA, SwiGLU, untied head.
+    Llama is the same without the biases (and here with the head tied to the embedding)."""
     T, H, KV, eps = len(ids), cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
     x = w["model.embed_tokens.weight"][ids]                           # (T, hidden)
     for i in range(cfg["num_hidden_layers"]):
         p = lambda n: w[f"model.layers.{i}.{n}"]
         a = rms_norm(x, p("input_layernorm.weight"), eps)
-        heads = lambda n, count: (a @ p(f"self_attn.{n}_proj.weight").T + p(f"self_attn.{n}_proj.bias")).reshape(T, count, -1).transpose(1, 0, 2)
+        bias = lambda n: w.get(f"model.layers.{i}.self_attn.{n}_proj.bias", 0)
+        heads = lambda n, count: (a @ p(f"self_attn.{n}_proj.weight").T + bias(n)).reshape(T, count, -1).transpose(1, 0, 2)
         q, k, v = rope(heads("q", H), cfg["rope_theta"]), rope(heads("k", KV), cfg["rope_theta"]), heads("v", KV)
         k, v = np.repeat(k, H // KV, axis=0), np.repeat(v, H // KV, axis=0)   # query head h reads KV head h // (H / KV)
         x = x + causal_attention(q, k, v) @ p("self_attn.o_proj.weight").T
@@ -185,7 +187,7 @@ def qwen2_forward(w, cfg, ids):
         g, u = m @ p("mlp.gate_proj.weight").T, m @ p("mlp.up_proj.weight").T
         x = x + (g / (1 + np.exp(-g)) * u) @ p("mlp.down_proj.weight").T
     x = rms_norm(x, w["model.norm.weight"], eps)
-    return x @ w["lm_head.weight"].T                                  # (T, vocab)
+    return x @ w.get("lm_head.weight", w["model.embed_tokens.weight"]).T   # (T, vocab)
 
 
 # ---------------------------------------------------------------- weights
@@ -305,6 +307,42 @@ def make_qwen2(texts, corpus):
     return folder
 
 
+# ---------------------------------------------------------------- tiny Llama
+def make_llama(texts):
+    """Llama from safetensors: F16 in one file, no biases, one KV head, head tied to the embedding."""
+    folder = os.path.join(FIX, "tiny-llama")
+    tok = train(qwen2_pre_tokenizer(), 500, texts, normalizer=normalizers.NFC())
+    tok.add_special_tokens([AddedToken(t, special=True) for t in ["<|begin_of_text|>", "<|end_of_text|>"]])
+    bos, eos = tok.token_to_id("<|begin_of_text|>"), tok.token_to_id("<|end_of_text|>")
+    vocab = tok.get_vocab_size()
+    cfg = {"architectures": ["LlamaForCausalLM"], "bos_token_id": bos, "eos_token_id": eos, "hidden_act": "silu",
+           "hidden_size": 64, "intermediate_size": 160, "max_position_embeddings": 96, "model_type": "llama",
+           "num_attention_heads": 4, "num_hidden_layers": 2, "num_key_value_heads": 1, "rms_norm_eps": 1e-5,
+           "rope_scaling": None, "rope_theta": 500000.0, "tie_word_embeddings": True, "torch_dtype": "float16",
+           "vocab_size": vocab}
+    E, F = cfg["hidden_size"], cfg["intermediate_size"]
+    kv = E // cfg["num_attention_heads"] * cfg["num_key_value_heads"]
+    shapes = {"model.embed_tokens.weight": (vocab, E), "model.norm.weight": (E,)}
+    for i in range(cfg["num_hidden_layers"]):
+        shapes.update({f"model.layers.{i}.{n}": s for n, s in {
+            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,), "self_attn.q_proj.weight": (E, E),
+            "self_attn.k_proj.weight": (kv, E), "self_attn.v_proj.weight": (kv, E), "self_attn.o_proj.weight": (E, E),
+            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}.items()})
+    stored = {n: a.astype(np.float16) for n, a in random_weights(shapes, seed=5).items()}
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("F16", a) for n, a in stored.items()})
+    tok.save(os.path.join(folder, "tokenizer.json"))
+    dump(os.path.join(folder, "config.json"), cfg, indent=2)
+    dump(os.path.join(folder, "generation_config.json"), {"bos_token_id": bos, "eos_token_id": eos}, indent=2)
+    dump(os.path.join(folder, "tokenizer_config.json"), {
+        "add_bos_token": True, "bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>",
+        "model_max_length": cfg["max_position_embeddings"], "tokenizer_class": "PreTrainedTokenizerFast"}, indent=2)
+    w = {n: a.astype(np.float32) for n, a in stored.items()}   # the forward sees exactly what the file holds
+    reference(qwen2_forward, w, cfg, tok, ["The lighthouse keeper counted the ships.", "A river, 3 bridges and 12 boats."],
+              folder, "F16")
+    return folder
+
+
 # ---------------------------------------------------------------- tokenizer.json variants
 PROBES = [
     "hello world", "lo world", "concatenate the cat, cat!", "a  <mask> b", "x[R]   y", "[R]", "  <mask>", "résumé",
@@ -389,7 +427,7 @@ def variants(texts, corpus):
 def main():
     corpus = json.loads(read("tokenizer-corpus.json"))
     texts = read("eval-text.txt").split("\n") + corpus
-    for folder in [make_gpt2(texts, corpus), make_qwen2(texts, corpus)]:
+    for folder in [make_gpt2(texts, corpus), make_qwen2(texts, corpus), make_llama(texts)]:
         size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
         print(os.path.basename(folder), sorted(os.listdir(folder)), size, "bytes")
     variants(texts, corpus)
