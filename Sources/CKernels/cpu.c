@@ -65,7 +65,8 @@ void tern_set_simd(int enabled) { simd_allowed = enabled; }
 
 int tern_act_format(int type) {
     switch (type) {
-    case TERN_Q4_0: case TERN_Q4_1: case TERN_Q5_0: case TERN_Q5_1: case TERN_Q8_0: return TERN_ACT_Q8_32;
+    case TERN_Q4_1: case TERN_Q5_0: case TERN_Q8_0: return tern_using_avx512() ? TERN_ACT_Q8_32P : TERN_ACT_Q8_32;
+    case TERN_Q4_0: case TERN_Q5_1: return TERN_ACT_Q8_32;
     case TERN_Q4_K: case TERN_Q5_K: case TERN_Q6_K: return TERN_ACT_Q8_256;
     default: return TERN_ACT_F32;
     }
@@ -75,6 +76,7 @@ size_t tern_act_row_bytes(int fmt, int k) {
     switch (fmt) {
     case TERN_ACT_Q8_32: return (size_t)(k / 32) * sizeof(act_q8_32);
     case TERN_ACT_Q8_256: return (size_t)(k / 256) * sizeof(act_q8_256);
+    case TERN_ACT_Q8_32P: return (size_t)((k / 32 + 1) / 2) * sizeof(act_q8_32p);
     default: return (size_t)k * sizeof(float);
     }
 }
@@ -104,18 +106,25 @@ void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, 
                     : tern_using_avx2() ? tern_dot4_avx2(type) : 0;
     const uint8_t *wb = (const uint8_t *)w;
     const uint8_t *xb = (const uint8_t *)x;
-    for (int r = r0; r < r1; r++) {
-        const void *wr = wb + (size_t)r * row_bytes;
+    // Tiles of 16 weight rows against 4 activation rows at a time, so both stay in L1 while
+    // every pair is computed (each pair's arithmetic is the same in any order).
+    enum { TILE = 16 };
+    for (int rt = r0; rt < r1; rt += TILE) {
+        int re = rt + TILE < r1 ? rt + TILE : r1;
         int v = 0;
         if (f4) {
             for (; v + 4 <= nvec; v += 4) {
                 const void *xs[4] = {xb + (size_t)v * x_stride, xb + (size_t)(v + 1) * x_stride,
                                      xb + (size_t)(v + 2) * x_stride, xb + (size_t)(v + 3) * x_stride};
-                float o[4];
-                f4(k, wr, xs, o);
-                for (int j = 0; j < 4; j++) y[(size_t)(v + j) * ldy + r] = o[j];
+                for (int r = rt; r < re; r++) {
+                    float o[4];
+                    f4(k, wb + (size_t)r * row_bytes, xs, o);
+                    for (int j = 0; j < 4; j++) y[(size_t)(v + j) * ldy + r] = o[j];
+                }
             }
         }
-        for (; v < nvec; v++) y[(size_t)v * ldy + r] = f(k, wr, xb + (size_t)v * x_stride);
+        for (; v < nvec; v++) {
+            for (int r = rt; r < re; r++) y[(size_t)v * ldy + r] = f(k, wb + (size_t)r * row_bytes, xb + (size_t)v * x_stride);
+        }
     }
 }

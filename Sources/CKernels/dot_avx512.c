@@ -1,7 +1,9 @@
 // AVX-512 VNNI dot products for the types batched decode spends its time in (Q4_1 and
 // Q5_0 weights, Q8_0 weights/LM heads): two 32-element blocks per 512-bit register and one
-// vpdpbusd per block pair. The single-row and four-row kernels share one body with the
-// same accumulation order, so a row's result does not depend on how many rows run with it.
+// vpdpbusd per block pair, against activations packed by block pairs (act_q8_32p) so that a
+// row costs one load for its bytes and one for its scales. The single-row and four-row
+// kernels share one body with the same accumulation order, so a row's result does not
+// depend on how many rows run with it.
 // Only called after tern_init() has found AVX-512 F/BW/DQ/VL and VNNI.
 #include "quants.h"
 
@@ -18,66 +20,58 @@ AVX512 static inline __m512i pair512(__m256i lo, __m256i hi) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
-// Two blocks' activation bytes; a missing second block (odd count) reads as zeros.
-AVX512 static inline __m512i act_pair(const act_q8_32 *x, int i, int has2) {
-    __m256i lo = _mm256_loadu_si256((const __m256i *)x[i].qs);
-    return pair512(lo, has2 ? _mm256_loadu_si256((const __m256i *)x[i + 1].qs) : _mm256_setzero_si256());
+// The scales of a weight block pair, spread as the packed activations' are: lanes 0-7 the
+// first block's, lanes 8-15 the second's (zero when there is no second block).
+AVX512 static inline __m512 pair_scales(float a, float b) {
+    return _mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1);
 }
 
-// [d, m] of a Q4_1 block (lanes 0, 1; lanes 2, 3 zero).
-AVX512 static inline __m128 dm_q4_1(const blk_q4_1 *b) {
-    int32_t v;
-    memcpy(&v, &b->d, 4);
-    return _mm_cvtph_ps(_mm_cvtsi32_si128(v));
-}
-
-AVX512 static inline __m128 ds_act(const act_q8_32 *x) { return _mm_castpd_ps(_mm_load_sd((const double *)&x->d)); }
-
-// Q4_1 × act: n (1 or 4) activation rows against one weight row.
-AVX512 static inline void q4_1_rows(int k, const blk_q4_1 *w, const act_q8_32 *const *x, int n, float *out) {
-    const __m512i lanes = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4);
+// Q4_1 × act: n (1 to 4) activation rows against one weight row. Per block pair the weight
+// nibbles and scales are prepared once; each row adds one vpdpbusd, its products scaled by
+// dw·dx, and m·s for the blocks' offsets.
+AVX512 static inline void q4_1_rows(int k, const blk_q4_1 *w, const act_q8_32p *const *x, int n, float *out) {
     __m512 acc[4], mac[4];
     for (int r = 0; r < n; r++) { acc[r] = _mm512_setzero_ps(); mac[r] = _mm512_setzero_ps(); }
     int nb = k / 32;
-    for (int i = 0; i < nb; i += 2) {
+    for (int i = 0, p = 0; i < nb; i += 2, p++) {
         int has2 = i + 1 < nb;
         __m512i q = pair512(nibbles256(w[i].qs), has2 ? nibbles256(w[i + 1].qs) : _mm256_setzero_si256());
-        __m128 dm0 = dm_q4_1(&w[i]), dm1 = has2 ? dm_q4_1(&w[i + 1]) : _mm_setzero_ps();
+        __m512 dw = pair_scales(f16(w[i].d), has2 ? f16(w[i + 1].d) : 0);
+        __m512 mw = pair_scales(f16(w[i].m), has2 ? f16(w[i + 1].m) : 0);
         for (int r = 0; r < n; r++) {
-            __m128 f0 = _mm_mul_ps(dm0, ds_act(&x[r][i]));                       // [dw*dx, m*s]
-            __m128 f1 = has2 ? _mm_mul_ps(dm1, ds_act(&x[r][i + 1])) : _mm_setzero_ps();
-            __m512 f = _mm512_insertf32x4(_mm512_castps128_ps512(f0), f1, 1);
-            __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, act_pair(x[r], i, has2));
-            acc[r] = _mm512_fmadd_ps(_mm512_permutexvar_ps(lanes, f), _mm512_cvtepi32_ps(p), acc[r]);
-            mac[r] = _mm512_add_ps(mac[r], f);
+            const act_q8_32p *a = &x[r][p];
+            __m512i prod = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, _mm512_loadu_si512(a->qs));
+            __m512 scale = _mm512_mul_ps(dw, _mm512_loadu_ps(a->d));
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(prod), scale, acc[r]);
+            mac[r] = _mm512_fmadd_ps(mw, _mm512_loadu_ps(a->s), mac[r]);
         }
     }
+    for (int r = 0; r < n; r++) out[r] = _mm512_reduce_add_ps(acc[r]) + _mm512_reduce_add_ps(mac[r]);
+}
+
+// Signed weight bytes × act, signed × signed through |w| and x·sign(w) (Q8_0, Q5_0).
+AVX512 static inline void signed_pair_rows(__m512i q, __m512 dw, const act_q8_32p *const *x, int p, int n, __m512 *acc) {
+    __mmask64 neg = _mm512_movepi8_mask(q);
+    __m512i aq = _mm512_abs_epi8(q);
     for (int r = 0; r < n; r++) {
-        float m[16];
-        _mm512_storeu_ps(m, mac[r]);
-        out[r] = _mm512_reduce_add_ps(acc[r]) + m[1] + m[5];
+        const act_q8_32p *a = &x[r][p];
+        __m512i xv = _mm512_loadu_si512(a->qs);
+        __m512i xs = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
+        __m512i prod = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aq, xs);
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(prod), _mm512_mul_ps(dw, _mm512_loadu_ps(a->d)), acc[r]);
     }
 }
 
-// Q8_0 × act: signed × signed through |w| and x·sign(w).
-AVX512 static inline void q8_0_rows(int k, const blk_q8_0 *w, const act_q8_32 *const *x, int n, float *out) {
+// Q8_0 × act.
+AVX512 static inline void q8_0_rows(int k, const blk_q8_0 *w, const act_q8_32p *const *x, int n, float *out) {
     __m512 acc[4];
     for (int r = 0; r < n; r++) acc[r] = _mm512_setzero_ps();
     int nb = k / 32;
-    for (int i = 0; i < nb; i += 2) {
+    for (int i = 0, p = 0; i < nb; i += 2, p++) {
         int has2 = i + 1 < nb;
         __m512i q = pair512(_mm256_loadu_si256((const __m256i *)w[i].qs),
                             has2 ? _mm256_loadu_si256((const __m256i *)w[i + 1].qs) : _mm256_setzero_si256());
-        __mmask64 neg = _mm512_movepi8_mask(q);
-        __m512i aq = _mm512_abs_epi8(q);
-        float d0 = f16(w[i].d), d1 = has2 ? f16(w[i + 1].d) : 0;
-        for (int r = 0; r < n; r++) {
-            __m512i xv = act_pair(x[r], i, has2);
-            __m512i xs = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
-            __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aq, xs);
-            __m512 f = _mm512_insertf32x8(_mm512_set1_ps(d0 * x[r][i].d), _mm256_set1_ps(has2 ? d1 * x[r][i + 1].d : 0), 1);
-            acc[r] = _mm512_fmadd_ps(f, _mm512_cvtepi32_ps(p), acc[r]);
-        }
+        signed_pair_rows(q, pair_scales(f16(w[i].d), has2 ? f16(w[i + 1].d) : 0), x, p, n, acc);
     }
     for (int r = 0; r < n; r++) out[r] = _mm512_reduce_add_ps(acc[r]);
 }
@@ -91,60 +85,33 @@ AVX512 static inline __m256i q5_0_bytes(const blk_q5_0 *b) {
     return _mm256_or_si256(nibbles256(b->qs), clear);
 }
 
-// Q5_0 × act: as Q8_0, signed × signed through |w| and x·sign(w).
-AVX512 static inline void q5_0_rows(int k, const blk_q5_0 *w, const act_q8_32 *const *x, int n, float *out) {
+// Q5_0 × act.
+AVX512 static inline void q5_0_rows(int k, const blk_q5_0 *w, const act_q8_32p *const *x, int n, float *out) {
     __m512 acc[4];
     for (int r = 0; r < n; r++) acc[r] = _mm512_setzero_ps();
     int nb = k / 32;
-    for (int i = 0; i < nb; i += 2) {
+    for (int i = 0, p = 0; i < nb; i += 2, p++) {
         int has2 = i + 1 < nb;
         __m512i q = pair512(q5_0_bytes(&w[i]), has2 ? q5_0_bytes(&w[i + 1]) : _mm256_setzero_si256());
-        __mmask64 neg = _mm512_movepi8_mask(q);
-        __m512i aq = _mm512_abs_epi8(q);
-        float d0 = f16(w[i].d), d1 = has2 ? f16(w[i + 1].d) : 0;
-        for (int r = 0; r < n; r++) {
-            __m512i xv = act_pair(x[r], i, has2);
-            __m512i xs = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
-            __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aq, xs);
-            __m512 f = _mm512_insertf32x8(_mm512_set1_ps(d0 * x[r][i].d), _mm256_set1_ps(has2 ? d1 * x[r][i + 1].d : 0), 1);
-            acc[r] = _mm512_fmadd_ps(f, _mm512_cvtepi32_ps(p), acc[r]);
-        }
+        signed_pair_rows(q, pair_scales(f16(w[i].d), has2 ? f16(w[i + 1].d) : 0), x, p, n, acc);
     }
     for (int r = 0; r < n; r++) out[r] = _mm512_reduce_add_ps(acc[r]);
 }
 
-AVX512 static float dot_q5_0(int k, const void *w, const void *x) {
-    const act_q8_32 *xs[1] = {x};
-    float o;
-    q5_0_rows(k, w, xs, 1, &o);
-    return o;
-}
-
-AVX512 static void dot4_q5_0(int k, const void *w, const void *const *x, float *out) {
-    q5_0_rows(k, w, (const act_q8_32 *const *)x, 4, out);
-}
-
-AVX512 static float dot_q4_1(int k, const void *w, const void *x) {
-    const act_q8_32 *xs[1] = {x};
-    float o;
-    q4_1_rows(k, w, xs, 1, &o);
-    return o;
-}
-
-AVX512 static void dot4_q4_1(int k, const void *w, const void *const *x, float *out) {
-    q4_1_rows(k, w, (const act_q8_32 *const *)x, 4, out);
-}
-
-AVX512 static float dot_q8_0(int k, const void *w, const void *x) {
-    const act_q8_32 *xs[1] = {x};
-    float o;
-    q8_0_rows(k, w, xs, 1, &o);
-    return o;
-}
-
-AVX512 static void dot4_q8_0(int k, const void *w, const void *const *x, float *out) {
-    q8_0_rows(k, w, (const act_q8_32 *const *)x, 4, out);
-}
+// One- and four-row entry points (the same body, so results never depend on batching).
+#define ROWS_ENTRY(name, blk)                                                                  \
+    AVX512 static float dot_##name(int k, const void *w, const void *x) {                     \
+        const act_q8_32p *xs[1] = {x};                                                         \
+        float o;                                                                               \
+        name##_rows(k, (const blk *)w, xs, 1, &o);                                             \
+        return o;                                                                              \
+    }                                                                                          \
+    AVX512 static void dot4_##name(int k, const void *w, const void *const *x, float *out) {  \
+        name##_rows(k, (const blk *)w, (const act_q8_32p *const *)x, 4, out);                  \
+    }
+ROWS_ENTRY(q4_1, blk_q4_1)
+ROWS_ENTRY(q5_0, blk_q5_0)
+ROWS_ENTRY(q8_0, blk_q8_0)
 
 tern_dot_fn tern_dot_avx512(int type) {
     switch (type) {

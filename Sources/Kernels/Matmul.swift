@@ -192,13 +192,13 @@ public final class Matmul: @unchecked Sendable {
         // Q4_1/Q5_1: the per-block offset correction of the integer kernels, (m, cols / 32).
         let needsFix = w.type == Int32(TERN_Q4_1) || w.type == Int32(TERN_Q5_1)
         if needsFix {
-            let actRow = tern_act_row_bytes(fmt, Int32(w.cols))
+            let actRow = tern_act_row_bytes(Int32(TERN_ACT_Q8_32), Int32(w.cols))  // deltas read plain Q8_32 blocks
             let act = actScratch.reserve(actRow * m)
             if deltas.count < m * (w.cols / 32) { deltas.resize(m * (w.cols / 32)) }
             let d = deltas.pointer, cols = w.cols
             pool.parallelRanges(m, minChunk: 8, chunksPerThread: 2) { rows in
                 for r in rows {
-                    tern_quantize_act(fmt, x + r * cols, act + r * actRow, Int32(cols))
+                    tern_quantize_act(Int32(TERN_ACT_Q8_32), x + r * cols, act + r * actRow, Int32(cols))
                     tern_act_offset_deltas(act + r * actRow, Int32(cols), d + r * (cols / 32))
                 }
             }

@@ -39,17 +39,25 @@ final class QuantDotTests: XCTestCase {
                 let x = (0 ..< k).map { _ in Float.random(in: -2 ... 2, using: &rng) }
                 var w = [Float](repeating: 0, count: k)
                 XCTAssertEqual(tern_dequantize(layout.type, row, &w, Int64(k)), 0)
-                let fmt = tern_act_format(layout.type)
-                var act = [UInt8](repeating: 0, count: tern_act_row_bytes(fmt, Int32(k)))
-                tern_quantize_act(fmt, x, &act, Int32(k))
+                // The activation format depends on the kernels in use (AVX-512 takes a packed
+                // layout of the same values), so each mode quantizes its own row.
+                func quantized() -> (act: [UInt8], format: Int32) {
+                    let fmt = tern_act_format(layout.type)
+                    var act = [UInt8](repeating: 0, count: tern_act_row_bytes(fmt, Int32(k)))
+                    tern_quantize_act(fmt, x, &act, Int32(k))
+                    return (act, fmt)
+                }
+                Ops.setSIMD(false)
+                let plain = quantized()
+                let portable = Double(tern_vec_dot(layout.type, Int32(k), row, plain.act))
+                Ops.setSIMD(true)
+                let packed = quantized()
+                let simd = Double(tern_vec_dot(layout.type, Int32(k), row, packed.act))
                 // The activation as the kernel sees it: int8 values times the block scale.
-                let xq = Self.dequantizeActivation(act, format: fmt, k: k)
+                let xq = Self.dequantizeActivation(plain.act, format: plain.format, k: k)
+                XCTAssertEqual(Self.dequantizeActivation(packed.act, format: packed.format, k: k), xq)
                 let naive = zip(w, xq).reduce(Double(0)) { $0 + Double($1.0) * Double($1.1) }
                 let scale = zip(w, xq).reduce(Double(0)) { $0 + abs(Double($1.0) * Double($1.1)) } + 1e-6
-                Ops.setSIMD(false)
-                let portable = Double(tern_vec_dot(layout.type, Int32(k), row, act))
-                Ops.setSIMD(true)
-                let simd = Double(tern_vec_dot(layout.type, Int32(k), row, act))
                 XCTAssertLessThan(abs(portable - naive) / scale, 1e-5, "portable type \(layout.type)")
                 XCTAssertLessThan(abs(simd - naive) / scale, 1e-5, "simd type \(layout.type)")
             }
@@ -128,7 +136,13 @@ final class QuantDotTests: XCTestCase {
     static func dequantizeActivation(_ act: [UInt8], format: Int32, k: Int) -> [Float] {
         act.withUnsafeBytes { raw in
             var out: [Float] = []
-            if format == Int32(TERN_ACT_Q8_32) {
+            if format == Int32(TERN_ACT_Q8_32P) {  // pairs: 64 int8, d in lanes 0 and 8, sums
+                for b in 0 ..< k / 32 {
+                    let base = b / 2 * 192, half = b % 2
+                    let d = raw.loadUnaligned(fromByteOffset: base + 64 + half * 32, as: Float.self)
+                    for j in 0 ..< 32 { out.append(d * Float(raw.load(fromByteOffset: base + half * 32 + j, as: Int8.self))) }
+                }
+            } else if format == Int32(TERN_ACT_Q8_32) {
                 for b in 0 ..< k / 32 {
                     let base = b * 40
                     let d = raw.loadUnaligned(fromByteOffset: base, as: Float.self)

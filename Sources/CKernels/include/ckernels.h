@@ -15,8 +15,10 @@ enum {
     TERN_Q8_0 = 8, TERN_Q4_K = 12, TERN_Q5_K = 13, TERN_Q6_K = 14, TERN_BF16 = 30
 };
 
-// Activation formats the dot products take.
-enum { TERN_ACT_F32 = 0, TERN_ACT_Q8_32 = 1, TERN_ACT_Q8_256 = 2 };
+// Activation formats the dot products take. Q8_32P holds the same int8 blocks and scales as
+// Q8_32, repacked by pairs of blocks for the AVX-512 kernels (Q4_1, Q5_0, Q8_0 weights when
+// they are in use): per pair, 64 int8, the two scales spread over 8 lanes each, the two sums.
+enum { TERN_ACT_F32 = 0, TERN_ACT_Q8_32 = 1, TERN_ACT_Q8_256 = 2, TERN_ACT_Q8_32P = 3 };
 
 /// One-time setup (fp16 table, CPU feature check); runs at load time, safe to call again.
 void tern_init(void);
