@@ -17,8 +17,12 @@ public enum MatmulPath: String, Sendable, CaseIterable {
 public final class Matmul: @unchecked Sendable {
     public let pool: ComputePool
     public var path: MatmulPath
-    /// With `.auto`, batches of at least this many rows take the GEMM path.
+    /// With `.auto`, sequences of at least this many rows take the GEMM path…
     public var gemmMinRows: Int
+    /// …unless their weight type has its own crossover here (GGML type → rows; Int.max: never).
+    public var gemmMinRowsByType: [Int32: Int] = [:]
+
+    public func gemmMinRows(for type: Int32) -> Int { gemmMinRowsByType[type] ?? gemmMinRows }
     /// Largest dequantized panel, in floats, per thread.
     let panelFloats = 1 << 18
     private let actScratch = ByteScratch()
@@ -35,8 +39,18 @@ public final class Matmul: @unchecked Sendable {
         offsets = (0 ..< pool.threadCount).map { _ in FloatBuffer(count: 1 << 14) }
     }
 
+    /// The crossover of each weight type among `weights` (see `calibrate`).
+    public static func calibratePerType(pool: ComputePool, weights: [WeightMatrix]) -> [Int32: Int] {
+        var out: [Int32: Int] = [:]
+        for type in Set(weights.map(\.type)) {
+            out[type] = calibrate(pool: pool, weights: weights.filter { $0.type == type }, limit: .max)
+        }
+        return out
+    }
+
     /// Places the crossover by timing `weights` (e.g. one transformer block) through both
-    /// paths at growing batch sizes: the smallest size where GEMM is faster, or `limit`.
+    /// paths at growing batch sizes: the smallest size where GEMM is faster, or `limit` when
+    /// GEMV is faster at every size tried.
     public static func calibrate(pool: ComputePool, weights: [WeightMatrix],
                                  sizes: [Int] = [4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256],
                                  limit: Int = 256) -> Int {
@@ -59,35 +73,46 @@ public final class Matmul: @unchecked Sendable {
         return limit
     }
 
-    public func usesGEMM(rows m: Int) -> Bool {
-        switch path {
-        case .gemv: return false
-        case .gemm: return true
-        case .auto: return m >= gemmMinRows
-        }
-    }
-
-    /// How the rows of one batch split between the paths: the first `gemvRows` rows take
-    /// GEMV, and each of `gemmGroups` (row ranges after those) its own GEMM calls, so that a
-    /// sequence's results depend on its own rows only, never on what else is in the batch.
+    /// How the rows of one batch split between the paths, so that a sequence's results depend
+    /// on its own rows only, never on what else is in the batch. Either the batch's sequences
+    /// (row ranges, shortest first): those shorter than a matrix's crossover take GEMV, each
+    /// longer one its own GEMM calls; or one fixed split for every matrix.
     public struct RowPlan: Sendable {
-        public var gemvRows: Int
-        public var gemmGroups: [Range<Int>]
+        public var segments: [Range<Int>]
+        public var fixed: Split?
+
+        public struct Split: Sendable {
+            /// The first `gemvRows` rows take GEMV, each of `gemmGroups` its own GEMM calls.
+            public var gemvRows: Int
+            public var gemmGroups: [Range<Int>]
+        }
+
+        public init(segments: [Range<Int>]) {
+            self.segments = segments
+        }
+
         public init(gemvRows: Int, gemmGroups: [Range<Int>]) {
-            self.gemvRows = gemvRows
-            self.gemmGroups = gemmGroups
+            segments = []
+            fixed = Split(gemvRows: gemvRows, gemmGroups: gemmGroups)
+        }
+
+        func split(threshold: Int) -> Split {
+            if let fixed { return fixed }
+            var i = 0
+            while i < segments.count, segments[i].count < threshold { i += 1 }
+            return Split(gemvRows: segments.first.map { _ in i == 0 ? 0 : segments[i - 1].upperBound } ?? 0,
+                         gemmGroups: Array(segments[i...]))
         }
     }
 
-    /// The plan for m rows: `plan` on the auto path; otherwise all rows one way (by m, or by
-    /// the forced path).
-    func resolve(_ m: Int, _ plan: RowPlan?) -> RowPlan {
+    /// The split of m rows for a matrix of `type`: by `plan` on the auto path (or all rows one
+    /// way by m without a plan); otherwise all rows the forced way.
+    func resolve(_ m: Int, _ plan: RowPlan?, type: Int32) -> RowPlan.Split {
         switch path {
-        case .gemv: return RowPlan(gemvRows: m, gemmGroups: [])
-        case .gemm: return RowPlan(gemvRows: 0, gemmGroups: [0 ..< m])
+        case .gemv: return RowPlan.Split(gemvRows: m, gemmGroups: [])
+        case .gemm: return RowPlan.Split(gemvRows: 0, gemmGroups: [0 ..< m])
         case .auto:
-            if let plan { return plan }
-            return m >= gemmMinRows ? RowPlan(gemvRows: 0, gemmGroups: [0 ..< m]) : RowPlan(gemvRows: m, gemmGroups: [])
+            return (plan ?? RowPlan(segments: [0 ..< m])).split(threshold: gemmMinRows(for: type))
         }
     }
 
@@ -96,7 +121,7 @@ public final class Matmul: @unchecked Sendable {
                       plan: RowPlan? = nil) {
         guard m > 0 else { return }
         let ld = ldy ?? w.rows
-        let p = resolve(m, plan)
+        let p = resolve(m, plan, type: w.type)
         if p.gemvRows > 0 { gemv(w, x: x, m: p.gemvRows, y: y, ldy: ld) }
         if !p.gemmGroups.isEmpty { gemm(w, x: x, groups: p.gemmGroups, y: y, ldy: ld) }
     }
@@ -106,9 +131,9 @@ public final class Matmul: @unchecked Sendable {
     /// activation quantization per extra matrix on the GEMV path.
     public func apply(_ ws: [WeightMatrix], x: UnsafePointer<Float>, m: Int, ys: [UnsafeMutablePointer<Float>], plan: RowPlan? = nil) {
         guard m > 0 else { return }
-        let p = resolve(m, plan)
-        if ws.contains(where: { $0.cols != ws[0].cols }) {
-            for (w, y) in zip(ws, ys) { apply(w, x: x, m: m, y: y, plan: p) }
+        let p = resolve(m, plan, type: ws[0].type)
+        if ws.contains(where: { $0.cols != ws[0].cols || gemmMinRows(for: $0.type) != gemmMinRows(for: ws[0].type) }) {
+            for (w, y) in zip(ws, ys) { apply(w, x: x, m: m, y: y, plan: plan) }
             return
         }
         if p.gemvRows > 0 { gemv(ws, x: x, m: p.gemvRows, ys: ys) }

@@ -43,17 +43,12 @@ public struct ForwardBatch: Sendable {
 
     public var numTokens: Int { tokenIDs.count }
 
-    /// How the matmuls split this batch: rows of the leading sequences with fewer than
-    /// `threshold` tokens (decode rows, short prompts) take GEMV; every later sequence gets
-    /// its own GEMM calls. A sequence's path and arithmetic then depend on its own length,
-    /// not on the batch (callers put short sequences first).
-    public func rowPlan(gemmFrom threshold: Int) -> Matmul.RowPlan {
-        var rows = 0, i = 0
-        while i < sequences.count, sequences[i].tokenRange.count < threshold {
-            rows += sequences[i].tokenRange.count
-            i += 1
-        }
-        return Matmul.RowPlan(gemvRows: rows, gemmGroups: sequences[i...].map(\.tokenRange))
+    /// How the matmuls split this batch: for each weight matrix, rows of the leading sequences
+    /// shorter than that weight type's crossover (decode rows, short prompts) take GEMV; every
+    /// later sequence gets its own GEMM calls. A sequence's path and arithmetic then depend on
+    /// its own length, not on the batch (callers put short sequences first).
+    public func rowPlan() -> Matmul.RowPlan {
+        Matmul.RowPlan(segments: sequences.map(\.tokenRange))
     }
 
     /// The same split for the logits matmul: leading sequences with at most one logits row

@@ -63,8 +63,8 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
                               neox: false, scale: 1 / Float(c.keyLength).squareRoot())
     }
 
-    public var firstBlockWeights: [WeightMatrix] {
-        layers.first.map { [$0.wq, $0.wk, $0.wv, $0.wo, $0.up, $0.down] } ?? []
+    public var calibrationWeights: [WeightMatrix] {
+        layers.prefix(2).flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.up, $0.down] }
     }
 
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer {
@@ -73,7 +73,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
         for s in batch.sequences where s.startPosition + s.tokenRange.count > c.contextLength {
             throw ModelError.contextOverflow(position: s.startPosition + s.tokenRange.count, limit: c.contextLength)
         }
-        let plan = batch.rowPlan(gemmFrom: matmul.gemmMinRows)
+        let plan = batch.rowPlan()
         let x = FloatBuffer(count: n * width)      // (n, width) residual stream
         let xn = FloatBuffer(count: n * width)     // (n, width) sublayer input / output
         let q = FloatBuffer(count: n * width)      // (n, width)

@@ -59,15 +59,15 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
                               neox: true, scale: 1 / Float(hd).squareRoot())
     }
 
-    public var firstBlockWeights: [WeightMatrix] {
-        layers.first.map { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] } ?? []
+    public var calibrationWeights: [WeightMatrix] {
+        layers.prefix(2).flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] }
     }
 
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer {
         try validate(batch, cache: cache)
         let c = config, n = batch.numTokens, width = c.embeddingLength, hd = c.keyLength, eps = c.normEpsilon
         // Rows of short sequences (decode, short prompts) take GEMV, long prompt chunks GEMM.
-        let plan = batch.rowPlan(gemmFrom: matmul.gemmMinRows)
+        let plan = batch.rowPlan()
         let qWidth = c.headCount * hd, kvWidth = c.kvWidth, ffn = c.feedForwardLength
         let x = FloatBuffer(count: n * width)        // (n, width) residual stream
         let xn = FloatBuffer(count: n * width)       // (n, width) sublayer input / output

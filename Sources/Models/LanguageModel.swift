@@ -7,9 +7,9 @@ public protocol LanguageModel: AnyObject, Sendable {
     var matmul: Matmul { get }
     /// Logits (batch.logitRows.count, vocabularySize), in the order of `batch.logitRows`.
     func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer
-    /// The first block's weight matrices, standing for all of them when the GEMV/GEMM
-    /// crossover is measured at load.
-    var firstBlockWeights: [WeightMatrix] { get }
+    /// The first two blocks' weight matrices (every weight type a block mix uses), standing
+    /// for all of them when the GEMV/GEMM crossovers are measured at load.
+    var calibrationWeights: [WeightMatrix] { get }
 }
 
 extension LanguageModel {

@@ -42,9 +42,12 @@ struct ModelOptions: ParsableArguments {
         if let gemmMinRows {
             matmul.gemmMinRows = gemmMinRows
         } else if path == .auto {
-            // The first block's weights stand for all of them.
-            matmul.gemmMinRows = Matmul.calibrate(pool: pool, weights: loaded.model.firstBlockWeights)
-            FileHandle.standardError.write(Data("matmul: GEMM from \(matmul.gemmMinRows) rows (measured; BLAS kernels \(BLAS.coreName))\n".utf8))
+            // The first blocks' weights stand for all of them, each weight type on its own.
+            matmul.gemmMinRowsByType = Matmul.calibratePerType(pool: pool, weights: loaded.model.calibrationWeights)
+            let found = matmul.gemmMinRowsByType.sorted { $0.key < $1.key }.map { type, rows in
+                "\(GGMLType(rawValue: UInt32(type))?.name ?? "type \(type)") \(rows == .max ? "never" : "from \(rows) rows")"
+            }
+            FileHandle.standardError.write(Data("matmul: GEMM \(found.joined(separator: ", ")) (measured; BLAS kernels \(BLAS.coreName))\n".utf8))
         }
         return loaded
     }
