@@ -102,16 +102,28 @@ void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, 
                       const void *x, size_t x_stride, int nvec, float *y, int ldy) {
     tern_dot_fn f = pick_dot(type);
     if (!f) return;
-    tern_dot4_fn f4 = tern_using_avx512() && tern_dot_avx512(type) ? tern_dot4_avx512(type)
-                    : tern_using_avx2() ? tern_dot4_avx2(type) : 0;
+    int wide = tern_using_avx512() && tern_dot_avx512(type);
+    tern_dot4_fn f4 = wide ? tern_dot4_avx512(type) : tern_using_avx2() ? tern_dot4_avx2(type) : 0;
+    tern_dot4_fn f8 = wide ? tern_dot8_avx512(type) : 0;
     const uint8_t *wb = (const uint8_t *)w;
     const uint8_t *xb = (const uint8_t *)x;
-    // Tiles of 16 weight rows against 4 activation rows at a time, so both stay in L1 while
-    // every pair is computed (each pair's arithmetic is the same in any order).
+    // Tiles of 16 weight rows against 8 (or 4) activation rows at a time, so both stay in L1
+    // while every pair is computed (each pair's arithmetic is the same in any order).
     enum { TILE = 16 };
     for (int rt = r0; rt < r1; rt += TILE) {
         int re = rt + TILE < r1 ? rt + TILE : r1;
         int v = 0;
+        if (f8) {
+            for (; v + 8 <= nvec; v += 8) {
+                const void *xs[8];
+                for (int j = 0; j < 8; j++) xs[j] = xb + (size_t)(v + j) * x_stride;
+                for (int r = rt; r < re; r++) {
+                    float o[8];
+                    f8(k, wb + (size_t)r * row_bytes, xs, o);
+                    for (int j = 0; j < 8; j++) y[(size_t)(v + j) * ldy + r] = o[j];
+                }
+            }
+        }
         if (f4) {
             for (; v + 4 <= nvec; v += 4) {
                 const void *xs[4] = {xb + (size_t)v * x_stride, xb + (size_t)(v + 1) * x_stride,

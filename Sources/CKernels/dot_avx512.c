@@ -26,11 +26,11 @@ AVX512 static inline __m512 pair_scales(float a, float b) {
     return _mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1);
 }
 
-// Q4_1 × act: n (1 to 4) activation rows against one weight row. Per block pair the weight
+// Q4_1 × act: n (1 to 8) activation rows against one weight row. Per block pair the weight
 // nibbles and scales are prepared once; each row adds one vpdpbusd, its products scaled by
 // dw·dx, and m·s for the blocks' offsets.
 AVX512 static inline void q4_1_rows(int k, const blk_q4_1 *w, const act_q8_32p *const *x, int n, float *out) {
-    __m512 acc[4], mac[4];
+    __m512 acc[8], mac[8];
     for (int r = 0; r < n; r++) { acc[r] = _mm512_setzero_ps(); mac[r] = _mm512_setzero_ps(); }
     int nb = k / 32;
     for (int i = 0, p = 0; i < nb; i += 2, p++) {
@@ -64,7 +64,7 @@ AVX512 static inline void signed_pair_rows(__m512i q, __m512 dw, const act_q8_32
 
 // Q8_0 × act.
 AVX512 static inline void q8_0_rows(int k, const blk_q8_0 *w, const act_q8_32p *const *x, int n, float *out) {
-    __m512 acc[4];
+    __m512 acc[8];
     for (int r = 0; r < n; r++) acc[r] = _mm512_setzero_ps();
     int nb = k / 32;
     for (int i = 0, p = 0; i < nb; i += 2, p++) {
@@ -87,7 +87,7 @@ AVX512 static inline __m256i q5_0_bytes(const blk_q5_0 *b) {
 
 // Q5_0 × act.
 AVX512 static inline void q5_0_rows(int k, const blk_q5_0 *w, const act_q8_32p *const *x, int n, float *out) {
-    __m512 acc[4];
+    __m512 acc[8];
     for (int r = 0; r < n; r++) acc[r] = _mm512_setzero_ps();
     int nb = k / 32;
     for (int i = 0, p = 0; i < nb; i += 2, p++) {
@@ -98,7 +98,7 @@ AVX512 static inline void q5_0_rows(int k, const blk_q5_0 *w, const act_q8_32p *
     for (int r = 0; r < n; r++) out[r] = _mm512_reduce_add_ps(acc[r]);
 }
 
-// One- and four-row entry points (the same body, so results never depend on batching).
+// One-, four- and eight-row entry points (the same body, so results never depend on batching).
 #define ROWS_ENTRY(name, blk)                                                                  \
     AVX512 static float dot_##name(int k, const void *w, const void *x) {                     \
         const act_q8_32p *xs[1] = {x};                                                         \
@@ -108,6 +108,9 @@ AVX512 static inline void q5_0_rows(int k, const blk_q5_0 *w, const act_q8_32p *
     }                                                                                          \
     AVX512 static void dot4_##name(int k, const void *w, const void *const *x, float *out) {  \
         name##_rows(k, (const blk *)w, (const act_q8_32p *const *)x, 4, out);                  \
+    }                                                                                          \
+    AVX512 static void dot8_##name(int k, const void *w, const void *const *x, float *out) {  \
+        name##_rows(k, (const blk *)w, (const act_q8_32p *const *)x, 8, out);                  \
     }
 ROWS_ENTRY(q4_1, blk_q4_1)
 ROWS_ENTRY(q5_0, blk_q5_0)
@@ -118,6 +121,15 @@ tern_dot_fn tern_dot_avx512(int type) {
     case TERN_Q4_1: return dot_q4_1;
     case TERN_Q5_0: return dot_q5_0;
     case TERN_Q8_0: return dot_q8_0;
+    default: return 0;
+    }
+}
+
+tern_dot4_fn tern_dot8_avx512(int type) {
+    switch (type) {
+    case TERN_Q4_1: return dot8_q4_1;
+    case TERN_Q5_0: return dot8_q5_0;
+    case TERN_Q8_0: return dot8_q8_0;
     default: return 0;
     }
 }
@@ -145,12 +157,7 @@ int tern_cpu_has_avx512_vnni(void) {
 #else
 tern_dot_fn tern_dot_avx512(int type) { (void)type; return 0; }
 tern_dot4_fn tern_dot4_avx512(int type) { (void)type; return 0; }
-int tern_cpu_has_avx512(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")
-        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512cd");
-}
-
-int tern_cpu_has_avx512_vnni(void) { return 0; }
+tern_dot4_fn tern_dot8_avx512(int type) { (void)type; return 0; }
 int tern_cpu_has_avx512(void) { return 0; }
+int tern_cpu_has_avx512_vnni(void) { return 0; }
 #endif
