@@ -19,8 +19,19 @@ final class SafetensorsTests: XCTestCase {
         try Data(out + header + data).write(to: url)
     }
 
+    /// Every file a test writes lives under one folder, removed after the test.
+    nonisolated(unsafe) static var scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tern-st")
+
+    override func setUp() {
+        Self.scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tern-st-\(UUID().uuidString)")
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: Self.scratch)
+    }
+
     static func temp(_ name: String = "t.safetensors") -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-st-\(UUID().uuidString)")
+        let dir = scratch.appendingPathComponent(UUID().uuidString)
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir.appendingPathComponent(name)
     }
@@ -108,7 +119,6 @@ final class SafetensorsTests: XCTestCase {
             } catch is ModelFormatError {
                 failures += 1
             }
-            try? FileManager.default.removeItem(at: mutated.deletingLastPathComponent())
         }
         XCTAssertGreaterThan(failures, 1000)
     }

@@ -218,6 +218,16 @@ def reference(forward, w, cfg, tok, texts, folder, dtype):
         "sequences": seqs})
 
 
+def write_folder(folder, dtype, tensors, tok, cfg, generation, tokenizer_config):
+    """A one-file checkpoint folder: weights, tokenizer.json and the three config files."""
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"), {n: (dtype, a) for n, a in tensors.items()})
+    tok.save(os.path.join(folder, "tokenizer.json"))
+    dump(os.path.join(folder, "config.json"), cfg, indent=2)
+    dump(os.path.join(folder, "generation_config.json"), generation, indent=2)
+    dump(os.path.join(folder, "tokenizer_config.json"), tokenizer_config, indent=2)
+
+
 # ---------------------------------------------------------------- tiny GPT-2
 def make_gpt2(texts, corpus):
     folder = os.path.join(FIX, "tiny-gpt2")
@@ -241,15 +251,10 @@ def make_gpt2(texts, corpus):
                        f"h.{i}.mlp.c_fc.weight": (E, 4 * E), f"h.{i}.mlp.c_fc.bias": (4 * E,),
                        f"h.{i}.mlp.c_proj.weight": (4 * E, E), f"h.{i}.mlp.c_proj.bias": (E,)})
     w = random_weights(shapes, seed=2)
-    os.makedirs(folder, exist_ok=True)
-    write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("F32", a) for n, a in w.items()})
-    tok.save(os.path.join(folder, "tokenizer.json"))
-    dump(os.path.join(folder, "config.json"), cfg, indent=2)
-    dump(os.path.join(folder, "generation_config.json"), {"bos_token_id": eot, "eos_token_id": eot}, indent=2)
-    dump(os.path.join(folder, "tokenizer_config.json"), {
+    write_folder(folder, "F32", w, tok, cfg, {"bos_token_id": eot, "eos_token_id": eot}, {
         "add_bos_token": False, "add_prefix_space": False, "bos_token": "<|endoftext|>", "clean_up_tokenization_spaces": False,
         "eos_token": "<|endoftext|>", "model_max_length": cfg["n_positions"], "tokenizer_class": "GPT2Tokenizer",
-        "unk_token": "<|endoftext|>"}, indent=2)
+        "unk_token": "<|endoftext|>"})
     reference(gpt2_forward, w, cfg, tok, ["The harbor town sits at the mouth of a slow river.",
                                           "x = 1<|endoftext|>Hello, world!"], folder, "F32")
     dump(os.path.join(folder, "tokens.json"), {"tokenizers": tokenizers.__version__, "add_special": False, **golden_ids(tok, corpus)})
@@ -329,14 +334,9 @@ def make_llama(texts):
             "self_attn.k_proj.weight": (kv, E), "self_attn.v_proj.weight": (kv, E), "self_attn.o_proj.weight": (E, E),
             "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}.items()})
     stored = {n: a.astype(np.float16) for n, a in random_weights(shapes, seed=5).items()}
-    os.makedirs(folder, exist_ok=True)
-    write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("F16", a) for n, a in stored.items()})
-    tok.save(os.path.join(folder, "tokenizer.json"))
-    dump(os.path.join(folder, "config.json"), cfg, indent=2)
-    dump(os.path.join(folder, "generation_config.json"), {"bos_token_id": bos, "eos_token_id": eos}, indent=2)
-    dump(os.path.join(folder, "tokenizer_config.json"), {
+    write_folder(folder, "F16", stored, tok, cfg, {"bos_token_id": bos, "eos_token_id": eos}, {
         "add_bos_token": True, "bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>",
-        "model_max_length": cfg["max_position_embeddings"], "tokenizer_class": "PreTrainedTokenizerFast"}, indent=2)
+        "model_max_length": cfg["max_position_embeddings"], "tokenizer_class": "PreTrainedTokenizerFast"})
     w = {n: a.astype(np.float32) for n, a in stored.items()}   # the forward sees exactly what the file holds
     reference(qwen2_forward, w, cfg, tok, ["The lighthouse keeper counted the ships.", "A river, 3 bridges and 12 boats."],
               folder, "F16")
