@@ -11,8 +11,9 @@ final class ForwardConsistencyTests: XCTestCase {
 
     /// A prompt chunk takes the BLAS attention path, single tokens the block-table walk. The
     /// two differ only in float summation order, but int8 activation rounding can amplify a
-    /// last-bit difference into one quantization step, so the bound is loose; the argmax
-    /// must not move.
+    /// last-bit difference into one quantization step, so the bound is loose, and the argmax
+    /// may move at near-ties: on an Intel Sapphire Rapids host (OpenBLAS's own kernels) two
+    /// positions flip, with top-2 gaps of 0.02 and 0.12 logits against differences up to 0.6.
     func testPromptChunkMatchesTokenByToken() throws {
         let (_, model) = try TestModels.load(TestModels.smolLM2, path: .gemm)
         let whole = try SequenceRunner(model: model, capacity: 64).feed(prompt, at: 0, all: true)
@@ -25,7 +26,7 @@ final class ForwardConsistencyTests: XCTestCase {
             XCTAssertLessThan(diff / scale, 0.15, "position \(i)")
             if argmax(step) == argmax(whole[i]) { sameArgmax += 1 }
         }
-        XCTAssertGreaterThanOrEqual(sameArgmax, prompt.count - 1)
+        XCTAssertGreaterThanOrEqual(sameArgmax, prompt.count - 3)
     }
 
     func testScrambledBlockTableGivesSameLogits() throws {
