@@ -65,7 +65,8 @@ void tern_set_simd(int enabled) { simd_allowed = enabled; }
 
 int tern_act_format(int type) {
     switch (type) {
-    case TERN_Q4_1: case TERN_Q5_0: case TERN_Q8_0: return tern_using_avx512() ? TERN_ACT_Q8_32P : TERN_ACT_Q8_32;
+    case TERN_Q4_1: return tern_using_avx512() ? TERN_ACT_Q8_32P : TERN_ACT_Q8_32;
+    case TERN_Q5_0: case TERN_Q8_0: return tern_using_avx512() ? TERN_ACT_Q8_32PU : TERN_ACT_Q8_32;
     case TERN_Q4_0: case TERN_Q5_1: return TERN_ACT_Q8_32;
     case TERN_Q4_K: case TERN_Q5_K: case TERN_Q6_K: return TERN_ACT_Q8_256;
     default: return TERN_ACT_F32;
@@ -76,7 +77,7 @@ size_t tern_act_row_bytes(int fmt, int k) {
     switch (fmt) {
     case TERN_ACT_Q8_32: return (size_t)(k / 32) * sizeof(act_q8_32);
     case TERN_ACT_Q8_256: return (size_t)(k / 256) * sizeof(act_q8_256);
-    case TERN_ACT_Q8_32P: return (size_t)((k / 32 + 1) / 2) * sizeof(act_q8_32p);
+    case TERN_ACT_Q8_32P: case TERN_ACT_Q8_32PU: return (size_t)((k / 32 + 1) / 2) * sizeof(act_q8_32p);
     default: return (size_t)k * sizeof(float);
     }
 }

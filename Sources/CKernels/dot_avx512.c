@@ -1,9 +1,13 @@
 // AVX-512 VNNI dot products for the types batched decode spends its time in (Q4_1 and
 // Q5_0 weights, Q8_0 weights/LM heads): two 32-element blocks per 512-bit register and one
 // vpdpbusd per block pair, against activations packed by block pairs (act_q8_32p) so that a
-// row costs one load for its bytes and one for its scales. The single-row and four-row
-// kernels share one body with the same accumulation order, so a row's result does not
-// depend on how many rows run with it.
+// row costs one load for its bytes and one for its scales. vpdpbusd multiplies unsigned by
+// signed bytes: Q4_1's nibbles are the unsigned side against int8 activations; signed
+// weights (Q5_0, Q8_0) are the signed side against activations stored offset by 128, so
+// Σ(x+128)·w starts from -128·Σw, computed once per weight block pair, and no row needs a
+// sign fix-up. The single-row, four-row and eight-row kernels
+// share one body with the same accumulation order, so a row's result does not depend on how
+// many rows run with it.
 // Only called after tern_init() has found AVX-512 F/BW/DQ/VL and VNNI.
 #include "quants.h"
 
@@ -49,15 +53,14 @@ AVX512 static inline void q4_1_rows(int k, const blk_q4_1 *w, const act_q8_32p *
     for (int r = 0; r < n; r++) out[r] = _mm512_reduce_add_ps(acc[r]) + _mm512_reduce_add_ps(mac[r]);
 }
 
-// Signed weight bytes × act, signed × signed through |w| and x·sign(w) (Q8_0, Q5_0).
+// Signed weight bytes × act offset by 128 (Q8_0, Q5_0): each row's vpdpbusd starts from
+// -128·(sum of each 4-byte group of w), which cancels the offset exactly.
 AVX512 static inline void signed_pair_rows(__m512i q, __m512 dw, const act_q8_32p *const *x, int p, int n, __m512 *acc) {
-    __mmask64 neg = _mm512_movepi8_mask(q);
-    __m512i aq = _mm512_abs_epi8(q);
+    __m512i zero = _mm512_setzero_si512();
+    __m512i start = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, _mm512_set1_epi8((char)0x80), q));
     for (int r = 0; r < n; r++) {
         const act_q8_32p *a = &x[r][p];
-        __m512i xv = _mm512_loadu_si512(a->qs);
-        __m512i xs = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
-        __m512i prod = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aq, xs);
+        __m512i prod = _mm512_dpbusd_epi32(start, _mm512_loadu_si512(a->qs), q);
         acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(prod), _mm512_mul_ps(dw, _mm512_loadu_ps(a->d)), acc[r]);
     }
 }

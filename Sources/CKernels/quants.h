@@ -21,8 +21,10 @@ _Static_assert(sizeof(blk_q5_K) == 176, "q5_K"); _Static_assert(sizeof(blk_q6_K)
 // Activation blocks (Tern's layout): 32 int8 with scale d and s = d * sum(qs).
 typedef struct { float d; float s; int8_t qs[32]; } act_q8_32;                        // 40
 // Two act_q8_32 blocks as the AVX-512 kernels read them (a missing second block is zeros):
-// qs of both, d[0..7] = first d, d[8..15] = second d, s[0] and s[8] the sums, other s lanes 0.
-typedef struct { int8_t qs[64]; float d[16]; float s[16]; } act_q8_32p;               // 192
+// the 64 bytes of both (int8 for TERN_ACT_Q8_32P; int8 + 128, unsigned, for
+// TERN_ACT_Q8_32PU), d[0..7] = first d, d[8..15] = second d, s[0] and s[8] the sums, other
+// s lanes 0.
+typedef struct { uint8_t qs[64]; float d[16]; float s[16]; } act_q8_32p;              // 192
 // 256 int8 with scale d and sums of each 16-element group (for K-quant minimums).
 typedef struct { float d; int16_t bsums[16]; int8_t qs[256]; } act_q8_256;            // 292
 

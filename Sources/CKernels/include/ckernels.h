@@ -16,9 +16,10 @@ enum {
 };
 
 // Activation formats the dot products take. Q8_32P holds the same int8 blocks and scales as
-// Q8_32, repacked by pairs of blocks for the AVX-512 kernels (Q4_1, Q5_0, Q8_0 weights when
-// they are in use): per pair, 64 int8, the two scales spread over 8 lanes each, the two sums.
-enum { TERN_ACT_F32 = 0, TERN_ACT_Q8_32 = 1, TERN_ACT_Q8_256 = 2, TERN_ACT_Q8_32P = 3 };
+// Q8_32, repacked by pairs of blocks for the AVX-512 kernels: per pair, 64 bytes, the two
+// scales spread over 8 lanes each, the two sums. Q4_1 weights take the bytes as int8
+// (Q8_32P); Q5_0 and Q8_0 weights, signed themselves, take them offset by 128 (Q8_32PU).
+enum { TERN_ACT_F32 = 0, TERN_ACT_Q8_32 = 1, TERN_ACT_Q8_256 = 2, TERN_ACT_Q8_32P = 3, TERN_ACT_Q8_32PU = 4 };
 
 /// One-time setup (fp16 table, CPU feature check); runs at load time, safe to call again.
 void tern_init(void);
