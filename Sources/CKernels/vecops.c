@@ -116,6 +116,36 @@ void tern_gelu(float *x, int n) {
     for (int i = 0; i < n; i++) x[i] = gelu_tanh(x[i]);
 }
 
+// Index of the largest value, the lowest among equals (NaNs are never the largest).
+#if defined(__x86_64__)
+AVX2 static int32_t argmax_avx2(const float *x, int n) {
+    __m256 m = _mm256_set1_ps(-INFINITY);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) m = _mm256_max_ps(_mm256_loadu_ps(x + i), m);  // a NaN in x keeps m
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    float best = _mm_cvtss_f32(h);
+    for (; i < n; i++) best = x[i] > best ? x[i] : best;
+    __m256 b = _mm256_set1_ps(best);
+    for (i = 0; i + 8 <= n; i += 8) {
+        int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), b, _CMP_EQ_OQ));
+        if (hit) return i + __builtin_ctz(hit);
+    }
+    for (; i < n; i++) if (x[i] == best) return i;
+    return 0;  // every value NaN or -inf
+}
+#endif
+
+int32_t tern_argmax(const float *x, int n) {
+#if defined(__x86_64__)
+    if (tern_using_avx2()) return argmax_avx2(x, n);
+#endif
+    int best = 0;
+    for (int i = 1; i < n; i++) if (x[i] > x[best] || (x[best] != x[best] && x[i] == x[i])) best = i;
+    return best;
+}
+
 void tern_softmax(float *x, int n) {
     if (n <= 0) return;
     float m = x[0];

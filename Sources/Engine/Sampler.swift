@@ -1,3 +1,5 @@
+import Kernels
+
 /// Picks the next token from one row of logits: logit bias and penalties first, then either
 /// argmax (greedy) or temperature, top-k, min-p and top-p filtering and a draw from the
 /// request's own random stream.
@@ -28,15 +30,9 @@ public struct Sampler {
         }
     }
 
-    /// Index of the largest logit (the lowest index among equals).
+    /// Index of the largest logit (the lowest index among equals; NaNs are skipped).
     public static func argmax(_ logits: UnsafePointer<Float>, vocab: Int) -> Int32 {
-        var best = 0
-        var bestValue = logits[0]
-        for i in 1 ..< vocab where logits[i] > bestValue {
-            best = i
-            bestValue = logits[i]
-        }
-        return Int32(best)
+        Ops.argmax(logits, n: vocab)
     }
 
     /// Samples a token from `logits` (vocab floats, modified in place).

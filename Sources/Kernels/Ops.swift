@@ -43,6 +43,8 @@ public enum Ops {
     public static func geglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, n: Int) { tern_geglu(gate, up, Int32(n)) }
     public static func gelu(_ x: UnsafeMutablePointer<Float>, n: Int) { tern_gelu(x, Int32(n)) }
     public static func softmax(_ x: UnsafeMutablePointer<Float>, n: Int) { tern_softmax(x, Int32(n)) }
+    /// Index of the largest of n values (the lowest among equals; NaNs are skipped).
+    public static func argmax(_ x: UnsafePointer<Float>, n: Int) -> Int32 { tern_argmax(x, Int32(n)) }
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, n: Int) -> Float { tern_dot_f32(a, b, Int32(n)) }
     public static func axpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, n: Int) { tern_axpy(y, x, a, Int32(n)) }
 

@@ -5,6 +5,25 @@ import XCTest
 final class ElementwiseTests: XCTestCase {
     override func setUp() { Ops.setup() }
 
+    func testArgmaxIsTheFirstLargestAndSkipsNaN() {
+        var rng = SystemRandomNumberGenerator()
+        for n in [1, 7, 8, 9, 100, 262_144] {
+            var x = (0 ..< n).map { _ in Float.random(in: -5 ... 5, using: &rng) }
+            let naive = { (x: [Float]) -> Int32 in Int32(x.indices.filter { !x[$0].isNaN }.max { x[$0] < x[$1] || (x[$0] == x[$1] && $0 > $1) } ?? 0) }
+            XCTAssertEqual(Ops.argmax(x, n: n), naive(x), "n \(n)")
+            if n > 2 {
+                x[n - 1] = x[Int(naive(x))]          // a tie after the first largest
+                x[0] = .nan
+                XCTAssertEqual(Ops.argmax(x, n: n), naive(x), "n \(n) with a tie and a NaN")
+                for i in 0 ..< n { x[i] = 1 }                   // all equal: the first
+                XCTAssertEqual(Ops.argmax(x, n: n), 0)
+            }
+            Ops.setSIMD(false)
+            XCTAssertEqual(Ops.argmax(x, n: n), naive(x), "n \(n), portable")
+            Ops.setSIMD(true)
+        }
+    }
+
     func testRMSNorm() {
         let x: [Float] = (0 ..< 100).map { Float($0) / 10 - 5 }
         let w: [Float] = (0 ..< 100).map { 1 + Float($0) / 100 }

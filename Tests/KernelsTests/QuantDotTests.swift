@@ -111,13 +111,16 @@ final class QuantDotTests: XCTestCase {
             var x = (0 ..< 1024).map { _ in Float.random(in: -scale ... scale, using: &rng) }
             for j in 0 ..< 32 { x[j] = 0 }                // an all-zero block
             x[40] = 127 * scale / 255                     // ties at .5 after scaling are likely somewhere
-            let fmt = Int32(TERN_ACT_Q8_32)
-            var a = [UInt8](repeating: 0, count: tern_act_row_bytes(fmt, 1024)), b = a
-            Ops.setSIMD(false)
-            tern_quantize_act(fmt, x, &a, 1024)
-            Ops.setSIMD(true)
-            tern_quantize_act(fmt, x, &b, 1024)
-            XCTAssertEqual(a, b, "scale \(scale)")
+            x[300] = -x.map(abs).max()!                   // the largest magnitude twice, negative first:
+            x[301] = -x[300]                              // Q8_256 takes the first one's sign
+            for fmt in [Int32(TERN_ACT_Q8_32), Int32(TERN_ACT_Q8_256)] {
+                var a = [UInt8](repeating: 0, count: tern_act_row_bytes(fmt, 1024)), b = a
+                Ops.setSIMD(false)
+                tern_quantize_act(fmt, x, &a, 1024)
+                Ops.setSIMD(true)
+                tern_quantize_act(fmt, x, &b, 1024)
+                XCTAssertEqual(a, b, "format \(fmt), scale \(scale)")
+            }
         }
     }
 

@@ -84,6 +84,8 @@ void tern_geglu(float *gate, const float *up, int n);
 void tern_gelu(float *x, int n);
 /// In-place softmax over n elements.
 void tern_softmax(float *x, int n);
+/// Index of the largest of n values, the lowest among equals; NaNs are skipped.
+int32_t tern_argmax(const float *x, int n);
 /// y += a * x
 void tern_axpy(float *y, const float *x, float a, int n);
 /// dot product of two float vectors.
