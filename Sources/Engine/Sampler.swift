@@ -49,38 +49,86 @@ public struct Sampler {
         return candidates.items.last?.id ?? argmax(logits, vocab: vocab)
     }
 
-    /// The candidates that survive top-k, min-p and top-p, most likely first, with
-    /// unnormalized probabilities exp((logit - max) / T) and their total.
-    static func filtered(_ logits: UnsafePointer<Float>, vocab: Int, params p: SamplingParams) -> (items: [(id: Int32, p: Double)], total: Double) {
+    /// The candidates that survive top-k, min-p and top-p, with unnormalized probabilities
+    /// exp((logit - max) / T) and their total. Nothing is sorted unless top-k or top-p asks:
+    /// with top-k the k best (a heap) come most likely first; with top-p only the tokens in
+    /// the bands of probability that the nucleus reaches are sorted. Without either they come
+    /// in vocabulary order (the distribution is the same in any order).
+    public static func filtered(_ logits: UnsafePointer<Float>, vocab: Int, params p: SamplingParams) -> (items: [(id: Int32, p: Double)], total: Double) {
         let invT = 1 / Double(p.temperature)
-        var maxLogit = -Float.infinity
-        for i in 0 ..< vocab { maxLogit = max(maxLogit, logits[i]) }
-        // Without top-k, tokens below e^-30 of the top carry no mass worth sorting.
-        let floor = Double(maxLogit) - 30 / invT
-        var items: [(id: Int32, p: Double)] = []
-        for i in 0 ..< vocab where Double(logits[i]) >= floor && logits[i] > -Float.infinity {
-            items.append((Int32(i), (Double(logits[i]) - Double(maxLogit)) * invT))
-        }
-        items.sort { $0.p > $1.p || ($0.p == $1.p && $0.id < $1.id) }
-        if p.topK > 0, items.count > p.topK { items.removeSubrange(p.topK...) }
-        for i in items.indices { items[i].p = exp(items[i].p) }
+        let maxLogit = Double(logits[Int(Ops.argmax(logits, n: vocab))])
+        guard maxLogit.isFinite else { return ([], 0) }
+        // Tokens below e^-30 of the top carry no mass worth keeping.
+        var ids = Ops.indices(logits, n: vocab, atLeast: Float(maxLogit - 30 / invT))
+        if p.topK > 0, ids.count > p.topK { ids = best(p.topK, of: ids, logits) }
+        var items = ids.map { (id: $0, p: exp((Double(logits[Int($0)]) - maxLogit) * invT)) }
         var total = items.reduce(0) { $0 + $1.p }
-        if p.minP > 0, let top = items.first?.p {
-            let threshold = Double(p.minP) * top
+        if p.minP > 0 {
+            let threshold = Double(p.minP)  // × the top token's probability, exp(0) = 1
             items.removeAll { $0.p < threshold }
             total = items.reduce(0) { $0 + $1.p }
         }
-        if p.topP < 1 {
-            var acc = 0.0
-            var keep = items.count
-            for (i, c) in items.enumerated() {
-                acc += c.p
-                if acc >= Double(p.topP) * total { keep = i + 1; break }
-            }
-            items.removeSubrange(keep...)
-            total = items.reduce(0) { $0 + $1.p }
-        }
+        if p.topP < 1 { (items, total) = nucleus(items, total: total, topP: Double(p.topP)) }
         return (items, total)
+    }
+
+    /// The k ids with the largest logits (lowest id among equals), most likely first.
+    static func best(_ k: Int, of ids: [Int32], _ logits: UnsafePointer<Float>) -> [Int32] {
+        // Min-heap on (logit, -id): its root is the worst of the k kept so far.
+        func worse(_ a: Int32, _ b: Int32) -> Bool {
+            logits[Int(a)] < logits[Int(b)] || (logits[Int(a)] == logits[Int(b)] && a > b)
+        }
+        var heap: [Int32] = []
+        heap.reserveCapacity(k)
+        func siftDown(_ start: Int) {
+            var i = start
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count, worse(heap[l], heap[m]) { m = l }
+                if r < heap.count, worse(heap[r], heap[m]) { m = r }
+                if m == i { return }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        for id in ids {
+            if heap.count < k {
+                heap.append(id)
+                var i = heap.count - 1
+                while i > 0, worse(heap[i], heap[(i - 1) / 2]) { heap.swapAt(i, (i - 1) / 2); i = (i - 1) / 2 }
+            } else if worse(heap[0], id) {
+                heap[0] = id
+                siftDown(0)
+            }
+        }
+        return heap.sorted { worse($1, $0) }
+    }
+
+    /// The most likely items whose mass first reaches topP of `total`, most likely first.
+    /// Items fall into bands of a factor e (p = exp(z), z in [-30, 0]); only the bands down to
+    /// the one where the running mass reaches the target are sorted.
+    static func nucleus(_ items: [(id: Int32, p: Double)], total: Double, topP: Double) -> (items: [(id: Int32, p: Double)], total: Double) {
+        let bands = 32
+        func band(_ p: Double) -> Int { min(bands - 1, max(0, Int(-log(p)))) }
+        var mass = [Double](repeating: 0, count: bands)
+        for c in items { mass[band(c.p)] += c.p }
+        let target = topP * total
+        var last = bands - 1, acc = 0.0
+        for b in 0 ..< bands {
+            acc += mass[b]
+            if acc >= target { last = b; break }
+        }
+        var head = items.filter { band($0.p) <= last }
+        head.sort { $0.p > $1.p || ($0.p == $1.p && $0.id < $1.id) }
+        var keep = head.count
+        acc = 0
+        for (i, c) in head.enumerated() {
+            acc += c.p
+            if acc >= target { keep = i + 1; break }
+        }
+        head.removeSubrange(keep...)
+        return (head, head.reduce(0) { $0 + $1.p })
     }
 }
 

@@ -45,6 +45,10 @@ public enum Ops {
     public static func softmax(_ x: UnsafeMutablePointer<Float>, n: Int) { tern_softmax(x, Int32(n)) }
     /// Index of the largest of n values (the lowest among equals; NaNs are skipped).
     public static func argmax(_ x: UnsafePointer<Float>, n: Int) -> Int32 { tern_argmax(x, Int32(n)) }
+    /// The indices (ascending) of the values that are at least `floor` (NaNs never are).
+    public static func indices(_ x: UnsafePointer<Float>, n: Int, atLeast floor: Float) -> [Int32] {
+        [Int32](unsafeUninitializedCapacity: n) { buf, count in count = Int(tern_indices_at_least(x, Int32(n), floor, buf.baseAddress!)) }
+    }
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, n: Int) -> Float { tern_dot_f32(a, b, Int32(n)) }
     public static func axpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, n: Int) { tern_axpy(y, x, a, Int32(n)) }
 

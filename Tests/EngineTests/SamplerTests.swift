@@ -22,6 +22,37 @@ final class SamplerTests: XCTestCase {
         }
     }
 
+    /// The candidate set against sorting the whole vocabulary: same tokens, same mass, for
+    /// top-k (a heap), top-p (sorted bands), min-p and their mixes, over a Gemma-sized
+    /// vocabulary with ties.
+    func testCandidatesMatchAFullSort() {
+        var rng = RandomSource(seed: 7)
+        let vocab = 262_144
+        let logits = (0 ..< vocab).map { _ in Float(Int(rng.nextUnit() * 4000)) / 100 - 20 }  // steps of 0.01: many ties
+        let cases = [SamplingParams(temperature: 1), SamplingParams(temperature: 0.7, topK: 40), SamplingParams(temperature: 1, topP: 0.9),
+                     SamplingParams(temperature: 1.3, topK: 500, topP: 0.5), SamplingParams(temperature: 1, minP: 0.05),
+                     SamplingParams(temperature: 1, topK: 1), SamplingParams(temperature: 0.8, topP: 0.95, minP: 0.01)]
+        for p in cases {
+            let got = logits.withUnsafeBufferPointer { Sampler.filtered($0.baseAddress!, vocab: vocab, params: p) }
+            // Reference: every token within e^-30 of the top, sorted most likely first, cut in order.
+            let maxLogit = Double(logits.max()!), invT = 1 / Double(p.temperature)
+            var ref = logits.indices.filter { Double(logits[$0]) >= maxLogit - 30 / invT }
+                .map { (id: Int32($0), p: exp((Double(logits[$0]) - maxLogit) * invT)) }
+                .sorted { $0.p > $1.p || ($0.p == $1.p && $0.id < $1.id) }
+            if p.topK > 0, ref.count > p.topK { ref = Array(ref.prefix(p.topK)) }
+            if p.minP > 0 { ref.removeAll { $0.p < Double(p.minP) } }
+            if p.topP < 1 {
+                let target = Double(p.topP) * ref.reduce(0) { $0 + $1.p }
+                var acc = 0.0
+                let keep = ref.firstIndex { acc += $0.p; return acc >= target }.map { $0 + 1 } ?? ref.count
+                ref = Array(ref.prefix(keep))
+            }
+            XCTAssertEqual(Set(got.items.map(\.id)), Set(ref.map(\.id)), "\(p)")
+            XCTAssertEqual(got.total, ref.reduce(0) { $0 + $1.p }, accuracy: 1e-6 * got.total, "\(p)")
+            if p.topK > 0 || p.topP < 1 { XCTAssertEqual(got.items.map(\.id), ref.map(\.id), "most likely first: \(p)") }
+        }
+    }
+
     func testTemperatureSamplingFollowsTheDistribution() {
         // p = softmax([log 1, log 3]) = [0.25, 0.75]
         let logits: [Float] = [0, log(3)]

@@ -86,6 +86,8 @@ void tern_gelu(float *x, int n);
 void tern_softmax(float *x, int n);
 /// Index of the largest of n values, the lowest among equals; NaNs are skipped.
 int32_t tern_argmax(const float *x, int n);
+/// Writes the indices (ascending) of the values >= floor to out (room for n); returns how many.
+int tern_indices_at_least(const float *x, int n, float floor, int32_t *out);
 /// y += a * x
 void tern_axpy(float *y, const float *x, float a, int n);
 /// dot product of two float vectors.
