@@ -45,6 +45,21 @@ public enum Ops {
     public static func softmax(_ x: UnsafeMutablePointer<Float>, n: Int) { tern_softmax(x, Int32(n)) }
     /// Index of the largest of n values (the lowest among equals; NaNs are skipped).
     public static func argmax(_ x: UnsafePointer<Float>, n: Int) -> Int32 { tern_argmax(x, Int32(n)) }
+    /// The indices (ascending) of the values that are at least `floor` and, for each,
+    /// exp((x - max) · invT), where `max` is the largest value (so every exponent is ≤ 0).
+    public static func expCandidates(_ x: UnsafePointer<Float>, n: Int, max: Float, invT: Float, atLeast floor: Float) -> (ids: [Int32], p: [Float]) {
+        var count = 0
+        var p: [Float] = []
+        let ids = [Int32](unsafeUninitializedCapacity: n) { idBuf, idCount in
+            p = [Float](unsafeUninitializedCapacity: n) { pBuf, pCount in
+                count = Int(tern_exp_candidates(x, Int32(n), max, invT, floor, idBuf.baseAddress!, pBuf.baseAddress!))
+                pCount = count
+            }
+            idCount = count
+        }
+        return (ids, p)
+    }
+
     /// The indices (ascending) of the values that are at least `floor` (NaNs never are).
     public static func indices(_ x: UnsafePointer<Float>, n: Int, atLeast floor: Float) -> [Int32] {
         [Int32](unsafeUninitializedCapacity: n) { buf, count in count = Int(tern_indices_at_least(x, Int32(n), floor, buf.baseAddress!)) }

@@ -24,6 +24,27 @@ final class ElementwiseTests: XCTestCase {
         }
     }
 
+    /// Sampling candidates: the indices at or above the floor, and exp((x - max) / T) within a
+    /// few float ulps of the exponent that float arithmetic gives, SIMD and portable alike.
+    func testExpCandidates() {
+        var rng = SystemRandomNumberGenerator()
+        let n = 10_007
+        var x = (0 ..< n).map { _ in Float.random(in: -40 ... 12, using: &rng) }
+        x[17] = .nan
+        x[18] = -.infinity
+        let max = x.filter { !$0.isNaN }.max()!, invT: Float = 1 / 0.7, floor = max - 30 / invT
+        for simd in [true, false] {
+            Ops.setSIMD(simd)
+            let c = Ops.expCandidates(x, n: n, max: max, invT: invT, atLeast: floor)
+            XCTAssertEqual(c.ids, x.indices.filter { x[$0] >= floor }.map(Int32.init), "simd \(simd)")
+            for (id, p) in zip(c.ids, c.p) {
+                let want = exp(Double((x[Int(id)] - max) * invT))  // the exponent as float arithmetic rounds it
+                XCTAssertEqual(Double(p), want, accuracy: 5e-7 * want, "x \(x[Int(id)]), simd \(simd)")
+            }
+        }
+        Ops.setSIMD(true)
+    }
+
     func testRMSNorm() {
         let x: [Float] = (0 ..< 100).map { Float($0) / 10 - 5 }
         let w: [Float] = (0 ..< 100).map { 1 + Float($0) / 100 }
