@@ -63,45 +63,65 @@ public final class ModelRunner {
             lastPromptLogprobs[p.id] = (p.firstPosition + 1, entries)
             promptLogprobsSent[p.id] = p.firstPosition + 1 + p.count
         }
-        // Forked samples draw their first token from their parent's row, untouched by its sampling.
-        var parentRows: [String: [Float]] = [:]  // (vocab) per parent
-        for item in output.scheduled {
-            if let parent = item.logitsFrom, parentRows[parent] == nil, let row = rowOf[parent] {
-                parentRows[parent] = Array(UnsafeBufferPointer(start: logits.pointer + row * vocab, count: vocab))
-            }
-        }
-        var sampled: [String: Int32] = [:]
-        lastLogprobs = [:]
+        // Every row to sample: its request and its logits. Forked samples draw their first
+        // token from a copy of their parent's row, untouched by the parent's sampling.
+        var jobs: [(state: RequestState, row: UnsafeMutablePointer<Float>)] = []
+        var forkRows: [(id: String, parentRow: Int)] = []
         for item in output.scheduled where item.needsSample {
             guard let state = scheduler.state(item.requestID) else { continue }
             if let parent = item.logitsFrom {
-                guard var row = parentRows[parent] else { continue }
-                row.withUnsafeMutableBufferPointer { sampled[item.requestID] = sample(state, $0.baseAddress!, vocab: vocab) }
+                if let row = rowOf[parent] { forkRows.append((item.requestID, row)) }
             } else if let row = rowOf[item.requestID] {
-                sampled[item.requestID] = sample(state, logits.pointer + row * vocab, vocab: vocab)
+                jobs.append((state, logits.pointer + row * vocab))
             }
+        }
+        let forks = FloatBuffer(count: forkRows.count * vocab)  // (forks, vocab)
+        for (i, f) in forkRows.enumerated() {
+            guard let state = scheduler.state(f.id) else { continue }
+            (forks.pointer + i * vocab).update(from: logits.pointer + f.parentRow * vocab, count: vocab)
+            jobs.append((state, forks.pointer + i * vocab))
+        }
+        // Rows sample independently (own parameters, history and random stream), so they run
+        // in parallel on the compute pool; results do not depend on how they are spread.
+        let drawn = UnsafeMutableBufferPointer<Drawn>.allocate(capacity: jobs.count)
+        defer { drawn.baseAddress!.deinitialize(count: jobs.count); drawn.deallocate() }
+        let starts = jobs.map { streams[$0.state.requestID] ?? RandomSource(seed: $0.state.request.sampling.seed ?? UInt64.random(in: 0 ... .max)) }
+        model.matmul.pool.run(tasks: jobs.count) { i in
+            (drawn.baseAddress! + i).initialize(to: Self.draw(jobs[i].state, jobs[i].row, vocab: vocab, rng: starts[i]))
+        }
+        var sampled: [String: Int32] = [:]
+        lastLogprobs = [:]
+        for (i, job) in jobs.enumerated() {
+            let id = job.state.requestID
+            sampled[id] = drawn[i].token
+            streams[id] = drawn[i].rng
+            if let lp = drawn[i].logprobs { lastLogprobs[id] = lp }
         }
         return sampled
     }
 
+    /// One row's draw: its token, the random stream after it, and its logprobs if asked for.
+    private struct Drawn {
+        var token: Int32
+        var rng: RandomSource
+        var logprobs: TokenLogprobs?
+    }
+
     /// One token for `state` from `logits` (vocab floats, adjusted in place), with its
     /// logprobs if asked for.
-    private func sample(_ state: RequestState, _ logits: UnsafeMutablePointer<Float>, vocab: Int) -> Int32 {
+    private static func draw(_ state: RequestState, _ logits: UnsafeMutablePointer<Float>, vocab: Int, rng start: RandomSource) -> Drawn {
         let params = state.request.sampling
         var history = Sampler.History()
         if params.repetitionPenalty != 1 || params.presencePenalty != 0 || params.frequencyPenalty != 0 {
             history = Sampler.History(prompt: state.request.promptTokenIDs)
             for t in state.outputTokenIDs { history.append(t) }
         }
-        var rng = streams[state.requestID] ?? RandomSource(seed: params.seed ?? UInt64.random(in: 0 ... .max))
+        var rng = start
         let k = state.request.logprobs
         let raw: [Float] = k != nil ? Array(UnsafeBufferPointer(start: logits, count: vocab)) : []  // (vocab) before sampling
         let token = Sampler.sample(logits, vocab: vocab, params: params, history: history, rng: &rng)
-        streams[state.requestID] = rng
-        if let k {
-            lastLogprobs[state.requestID] = raw.withUnsafeBufferPointer { TokenLogprobs.compute($0.baseAddress!, vocab: vocab, token: token, k: k) }
-        }
-        return token
+        let logprobs = k.map { k in raw.withUnsafeBufferPointer { TokenLogprobs.compute($0.baseAddress!, vocab: vocab, token: token, k: k) } }
+        return Drawn(token: token, rng: rng, logprobs: logprobs)
     }
 
     /// Forgets a finished request's random stream.
