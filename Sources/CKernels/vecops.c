@@ -200,6 +200,33 @@ AVX2 static int exp_candidates_avx2(const float *x, int n, float max, float inv_
 }
 #endif
 
+#if defined(__x86_64__)
+AVX2 static double sum_exp_avx2(const float *x, int n, float max) {
+    __m256 m = _mm256_set1_ps(max);
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = exp_nonpositive_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+    }
+    double lanes[4];
+    _mm256_storeu_pd(lanes, _mm256_add_pd(s0, s1));
+    double sum = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    for (; i < n; i++) sum += exp((double)(x[i] - max));
+    return sum;
+}
+#endif
+
+double tern_sum_exp(const float *x, int n, float max) {
+#if defined(__x86_64__)
+    if (tern_using_avx2()) return sum_exp_avx2(x, n, max);
+#endif
+    double sum = 0;
+    for (int i = 0; i < n; i++) sum += exp((double)(x[i] - max));
+    return sum;
+}
+
 int tern_exp_candidates(const float *x, int n, float max, float inv_t, float floor, int32_t *ids, float *p) {
 #if defined(__x86_64__)
     if (tern_using_avx2()) return exp_candidates_avx2(x, n, max, inv_t, floor, ids, p);

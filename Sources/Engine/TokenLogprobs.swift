@@ -1,3 +1,4 @@
+import Kernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,11 +21,8 @@ public struct TokenLogprobs: Sendable, Equatable {
 
     /// The log-softmax of `logits` (vocab floats) at `token`, and the `k` largest entries.
     public static func compute(_ logits: UnsafePointer<Float>, vocab: Int, token: Int32, k: Int) -> TokenLogprobs {
-        var maxLogit = -Float.infinity
-        for i in 0 ..< vocab { maxLogit = max(maxLogit, logits[i]) }
-        var sum = 0.0
-        for i in 0 ..< vocab { sum += exp(Double(logits[i] - maxLogit)) }
-        let lse = Double(maxLogit) + log(sum)
+        let maxLogit = logits[Int(Ops.argmax(logits, n: vocab))]
+        let lse = Double(maxLogit) + log(Ops.sumExp(logits, n: vocab, max: maxLogit))
         // Top k by a bounded insertion list (k ≤ 20).
         var top: [(id: Int32, logit: Float)] = []
         if k > 0 {

@@ -60,6 +60,9 @@ public enum Ops {
         return (ids, p)
     }
 
+    /// Σ exp(x - max) over n values whose largest is `max` (within 1e-6 relative).
+    public static func sumExp(_ x: UnsafePointer<Float>, n: Int, max: Float) -> Double { tern_sum_exp(x, Int32(n), max) }
+
     /// The indices (ascending) of the values that are at least `floor` (NaNs never are).
     public static func indices(_ x: UnsafePointer<Float>, n: Int, atLeast floor: Float) -> [Int32] {
         [Int32](unsafeUninitializedCapacity: n) { buf, count in count = Int(tern_indices_at_least(x, Int32(n), floor, buf.baseAddress!)) }

@@ -45,6 +45,20 @@ final class ElementwiseTests: XCTestCase {
         Ops.setSIMD(true)
     }
 
+    func testSumExp() {
+        var rng = SystemRandomNumberGenerator()
+        for n in [5, 262_147] {
+            let x = (0 ..< n).map { _ in Float.random(in: -120 ... 10, using: &rng) }
+            let max = x.max()!
+            let want = x.reduce(0.0) { $0 + exp(Double($1 - max)) }
+            for simd in [true, false] {
+                Ops.setSIMD(simd)
+                XCTAssertEqual(Ops.sumExp(x, n: n, max: max), want, accuracy: 1e-6 * want, "n \(n), simd \(simd)")
+            }
+        }
+        Ops.setSIMD(true)
+    }
+
     func testRMSNorm() {
         let x: [Float] = (0 ..< 100).map { Float($0) / 10 - 5 }
         let w: [Float] = (0 ..< 100).map { 1 + Float($0) / 100 }

@@ -91,6 +91,8 @@ int tern_indices_at_least(const float *x, int n, float floor, int32_t *out);
 /// For the values >= floor (max is the largest of x): their indices (ascending) to ids and
 /// exp((x - max) * inv_t) to p, both with room for n; returns how many.
 int tern_exp_candidates(const float *x, int n, float max, float inv_t, float floor, int32_t *ids, float *p);
+/// The sum of exp(x - max) over n values, max their largest (log-softmax normalizers).
+double tern_sum_exp(const float *x, int n, float max);
 /// y += a * x
 void tern_axpy(float *y, const float *x, float a, int n);
 /// dot product of two float vectors.
