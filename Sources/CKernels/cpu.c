@@ -106,14 +106,26 @@ void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, 
     int wide = tern_using_avx512() && tern_dot_avx512(type);
     tern_dot4_fn f4 = wide ? tern_dot4_avx512(type) : tern_using_avx2() ? tern_dot4_avx2(type) : 0;
     tern_dot4_fn f8 = wide ? tern_dot8_avx512(type) : 0;
+    tern_dot4_fn f16 = wide ? tern_dot16_avx512(type) : 0;
     const uint8_t *wb = (const uint8_t *)w;
     const uint8_t *xb = (const uint8_t *)x;
-    // Tiles of 16 weight rows against 8 (or 4) activation rows at a time, so both stay in L1
+    // Tiles of 16 weight rows against 16, 8 or 4 activation rows at a time, so both stay in L1
     // while every pair is computed (each pair's arithmetic is the same in any order).
     enum { TILE = 16 };
     for (int rt = r0; rt < r1; rt += TILE) {
         int re = rt + TILE < r1 ? rt + TILE : r1;
         int v = 0;
+        if (f16) {
+            for (; v + 16 <= nvec; v += 16) {
+                const void *xs[16];
+                for (int j = 0; j < 16; j++) xs[j] = xb + (size_t)(v + j) * x_stride;
+                for (int r = rt; r < re; r++) {
+                    float o[16];
+                    f16(k, wb + (size_t)r * row_bytes, xs, o);
+                    for (int j = 0; j < 16; j++) y[(size_t)(v + j) * ldy + r] = o[j];
+                }
+            }
+        }
         if (f8) {
             for (; v + 8 <= nvec; v += 8) {
                 const void *xs[8];

@@ -57,6 +57,8 @@ tern_dot_fn tern_dot_avx512(int type);
 tern_dot4_fn tern_dot4_avx512(int type);
 // The same as four-row kernels for eight rows (AVX-512 types only; out has 8 entries).
 tern_dot4_fn tern_dot8_avx512(int type);
+// Sixteen rows (out has 16 entries): Q5_0 and Q8_0 only, NULL for other types.
+tern_dot4_fn tern_dot16_avx512(int type);
 int tern_cpu_has_avx512_vnni(void);
 // AVX2 dequantization; -1 for types it does not cover (the portable code then runs).
 int tern_dequantize_avx2(int type, const void *src, float *dst, int64_t n);

@@ -64,11 +64,11 @@ final class QuantDotTests: XCTestCase {
         }
     }
 
-    /// The multi-row kernels (several activation rows per weight row) equal one-row dots
-    /// exactly (batch invariance), for even and odd block counts.
+    /// The multi-row kernels (16, 8 and 4 activation rows per weight row) equal one-row
+    /// dots exactly (batch invariance), for even and odd block counts.
     func testMultiRowKernelsEqualSingleRowDots() {
         var rng = SystemRandomNumberGenerator()
-        let nvec = 7
+        let nvec = 31  // 16 + 8 + 4 + 3 single rows
         for layout in Self.layouts {
             for k in [256, 288, 544] where k % layout.elems == 0 {
                 let row = Self.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: k, rng: &rng)
