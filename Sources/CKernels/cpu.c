@@ -115,36 +115,17 @@ void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, 
     for (int rt = r0; rt < r1; rt += TILE) {
         int re = rt + TILE < r1 ? rt + TILE : r1;
         int v = 0;
-        if (f16) {
-            for (; v + 16 <= nvec; v += 16) {
+        const struct { int n; tern_dot4_fn f; } widths[3] = {{16, f16}, {8, f8}, {4, f4}};
+        for (int wi = 0; wi < 3; wi++) {
+            int n = widths[wi].n;
+            if (!widths[wi].f) continue;
+            for (; v + n <= nvec; v += n) {
                 const void *xs[16];
-                for (int j = 0; j < 16; j++) xs[j] = xb + (size_t)(v + j) * x_stride;
+                for (int j = 0; j < n; j++) xs[j] = xb + (size_t)(v + j) * x_stride;
                 for (int r = rt; r < re; r++) {
                     float o[16];
-                    f16(k, wb + (size_t)r * row_bytes, xs, o);
-                    for (int j = 0; j < 16; j++) y[(size_t)(v + j) * ldy + r] = o[j];
-                }
-            }
-        }
-        if (f8) {
-            for (; v + 8 <= nvec; v += 8) {
-                const void *xs[8];
-                for (int j = 0; j < 8; j++) xs[j] = xb + (size_t)(v + j) * x_stride;
-                for (int r = rt; r < re; r++) {
-                    float o[8];
-                    f8(k, wb + (size_t)r * row_bytes, xs, o);
-                    for (int j = 0; j < 8; j++) y[(size_t)(v + j) * ldy + r] = o[j];
-                }
-            }
-        }
-        if (f4) {
-            for (; v + 4 <= nvec; v += 4) {
-                const void *xs[4] = {xb + (size_t)v * x_stride, xb + (size_t)(v + 1) * x_stride,
-                                     xb + (size_t)(v + 2) * x_stride, xb + (size_t)(v + 3) * x_stride};
-                for (int r = rt; r < re; r++) {
-                    float o[4];
-                    f4(k, wb + (size_t)r * row_bytes, xs, o);
-                    for (int j = 0; j < 4; j++) y[(size_t)(v + j) * ldy + r] = o[j];
+                    widths[wi].f(k, wb + (size_t)r * row_bytes, xs, o);
+                    for (int j = 0; j < n; j++) y[(size_t)(v + j) * ldy + r] = o[j];
                 }
             }
         }
