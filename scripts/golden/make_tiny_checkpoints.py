@@ -20,7 +20,10 @@ How to run (from anywhere; PyPI is the only network needed):
   python3 -m venv ~/.cache/tern/venv-fixtures
   ~/.cache/tern/venv-fixtures/bin/pip install numpy safetensors tokenizers
   ~/.cache/tern/venv-fixtures/bin/python scripts/golden/make_tiny_checkpoints.py
-The output is deterministic for a given `tokenizers` version (recorded in tokens.json).
+The output is deterministic for a given `tokenizers` version (recorded in tokens.json). The
+weight files themselves are not committed: `make_tiny_checkpoints.py --weights-only` writes them
+again from each folder's config.json (scripts/test does, before the tests), and a regeneration
+here must update Tests/Fixtures/tiny-weights.sha256.
 """
 import copy
 import json
@@ -29,9 +32,13 @@ import struct
 import unicodedata
 
 import numpy as np
-import safetensors
-import tokenizers
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+try:  # `--weights-only` needs NumPy alone
+    import safetensors
+    import tokenizers
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+except ImportError:
+    safetensors = tokenizers = None
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIX = os.path.join(ROOT, "Tests", "Fixtures")
@@ -112,9 +119,9 @@ def write_safetensors(path, tensors):
     h += b" " * (-len(h) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-    # The library must read it back byte for byte.
-    back = dict(safetensors.deserialize(open(path, "rb").read()))
-    assert all(bytes(back[n]["data"]) == np.ascontiguousarray(a).tobytes() for n, (_, a) in tensors.items())
+    if safetensors:  # the library must read it back byte for byte
+        back = dict(safetensors.deserialize(open(path, "rb").read()))
+        assert all(bytes(back[n]["data"]) == np.ascontiguousarray(a).tobytes() for n, (_, a) in tensors.items())
     return offset
 
 
@@ -218,14 +225,78 @@ def reference(forward, w, cfg, tok, texts, folder, dtype):
         "sequences": seqs})
 
 
-def write_folder(folder, dtype, tensors, tok, cfg, generation, tokenizer_config):
-    """A one-file checkpoint folder: weights, tokenizer.json and the three config files."""
+def write_folder(folder, tok, cfg, generation, tokenizer_config):
+    """A checkpoint folder's tokenizer.json and three config files (the weights are written apart)."""
     os.makedirs(folder, exist_ok=True)
-    write_safetensors(os.path.join(folder, "model.safetensors"), {n: (dtype, a) for n, a in tensors.items()})
     tok.save(os.path.join(folder, "tokenizer.json"))
     dump(os.path.join(folder, "config.json"), cfg, indent=2)
     dump(os.path.join(folder, "generation_config.json"), generation, indent=2)
     dump(os.path.join(folder, "tokenizer_config.json"), tokenizer_config, indent=2)
+
+
+# ---------------------------------------------------------------- weights (from config.json alone)
+# The weight files are not committed: scripts/test writes them with `--weights-only` from each
+# folder's config.json (NumPy alone, pinned) and checks them against Tests/Fixtures/
+# tiny-weights.sha256, the bytes the committed reference.json was computed from.
+def gpt2_weights(folder, cfg):
+    """GPT-2: F32, one model.safetensors (Conv1D matrices stored [in, out]); returns what it holds."""
+    E, L, vocab = cfg["n_embd"], cfg["n_layer"], cfg["vocab_size"]
+    shapes = {"wte.weight": (vocab, E), "wpe.weight": (cfg["n_positions"], E), "ln_f.weight": (E,), "ln_f.bias": (E,)}
+    for i in range(L):
+        shapes.update({f"h.{i}.ln_1.weight": (E,), f"h.{i}.ln_1.bias": (E,),
+                       f"h.{i}.attn.c_attn.weight": (E, 3 * E), f"h.{i}.attn.c_attn.bias": (3 * E,),
+                       f"h.{i}.attn.c_proj.weight": (E, E), f"h.{i}.attn.c_proj.bias": (E,),
+                       f"h.{i}.ln_2.weight": (E,), f"h.{i}.ln_2.bias": (E,),
+                       f"h.{i}.mlp.c_fc.weight": (E, 4 * E), f"h.{i}.mlp.c_fc.bias": (4 * E,),
+                       f"h.{i}.mlp.c_proj.weight": (4 * E, E), f"h.{i}.mlp.c_proj.bias": (E,)})
+    w = random_weights(shapes, seed=2)
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("F32", a) for n, a in w.items()})
+    return w
+
+
+def qwen2_weights(folder, cfg):
+    """Qwen2: BF16 in two shards with an index; returns the float32 values the files hold."""
+    E, F, L, vocab = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"], cfg["vocab_size"]
+    kv = E // cfg["num_attention_heads"] * cfg["num_key_value_heads"]
+    shards = [{"model.embed_tokens.weight": (vocab, E)}, {"model.norm.weight": (E,), "lm_head.weight": (vocab, E)}]
+    for i in range(L):
+        shards[i].update({f"model.layers.{i}.{n}": s for n, s in {
+            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,),
+            "self_attn.q_proj.weight": (E, E), "self_attn.q_proj.bias": (E,),
+            "self_attn.k_proj.weight": (kv, E), "self_attn.k_proj.bias": (kv,),
+            "self_attn.v_proj.weight": (kv, E), "self_attn.v_proj.bias": (kv,), "self_attn.o_proj.weight": (E, E),
+            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}.items()})
+    w = random_weights({n: s for shard in shards for n, s in shard.items()}, seed=3)
+    stored = {n: bf16(a) for n, a in w.items()}
+    os.makedirs(folder, exist_ok=True)
+    weight_map, total = {}, 0
+    for k, shard in enumerate(shards):
+        fname = f"model-{k + 1:05d}-of-{len(shards):05d}.safetensors"
+        total += write_safetensors(os.path.join(folder, fname), {n: ("BF16", stored[n][0]) for n in shard})
+        weight_map.update({n: fname for n in shard})
+    dump(os.path.join(folder, "model.safetensors.index.json"),
+         {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}, indent=2)
+    return {n: values for n, (_, values) in stored.items()}
+
+
+def llama_weights(folder, cfg):
+    """Llama: F16 in one model.safetensors, no biases, head tied; returns the float32 values it holds."""
+    E, F, vocab = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    kv = E // cfg["num_attention_heads"] * cfg["num_key_value_heads"]
+    shapes = {"model.embed_tokens.weight": (vocab, E), "model.norm.weight": (E,)}
+    for i in range(cfg["num_hidden_layers"]):
+        shapes.update({f"model.layers.{i}.{n}": s for n, s in {
+            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,), "self_attn.q_proj.weight": (E, E),
+            "self_attn.k_proj.weight": (kv, E), "self_attn.v_proj.weight": (kv, E), "self_attn.o_proj.weight": (E, E),
+            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}.items()})
+    stored = {n: a.astype(np.float16) for n, a in random_weights(shapes, seed=5).items()}
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("F16", a) for n, a in stored.items()})
+    return {n: a.astype(np.float32) for n, a in stored.items()}
+
+
+WEIGHTS = {"tiny-gpt2": gpt2_weights, "tiny-qwen2": qwen2_weights, "tiny-llama": llama_weights}
 
 
 # ---------------------------------------------------------------- tiny GPT-2
@@ -241,17 +312,8 @@ def make_gpt2(texts, corpus):
            "layer_norm_epsilon": 1e-5, "model_type": "gpt2", "n_ctx": 64, "n_embd": 64, "n_head": 4, "n_inner": None,
            "n_layer": 2, "n_positions": 64, "resid_pdrop": 0.0, "scale_attn_weights": True, "tie_word_embeddings": True,
            "torch_dtype": "float32", "use_cache": True, "vocab_size": vocab}
-    E, L = cfg["n_embd"], cfg["n_layer"]
-    shapes = {"wte.weight": (vocab, E), "wpe.weight": (cfg["n_positions"], E), "ln_f.weight": (E,), "ln_f.bias": (E,)}
-    for i in range(L):
-        shapes.update({f"h.{i}.ln_1.weight": (E,), f"h.{i}.ln_1.bias": (E,),
-                       f"h.{i}.attn.c_attn.weight": (E, 3 * E), f"h.{i}.attn.c_attn.bias": (3 * E,),
-                       f"h.{i}.attn.c_proj.weight": (E, E), f"h.{i}.attn.c_proj.bias": (E,),
-                       f"h.{i}.ln_2.weight": (E,), f"h.{i}.ln_2.bias": (E,),
-                       f"h.{i}.mlp.c_fc.weight": (E, 4 * E), f"h.{i}.mlp.c_fc.bias": (4 * E,),
-                       f"h.{i}.mlp.c_proj.weight": (4 * E, E), f"h.{i}.mlp.c_proj.bias": (E,)})
-    w = random_weights(shapes, seed=2)
-    write_folder(folder, "F32", w, tok, cfg, {"bos_token_id": eot, "eos_token_id": eot}, {
+    w = gpt2_weights(folder, cfg)
+    write_folder(folder, tok, cfg, {"bos_token_id": eot, "eos_token_id": eot}, {
         "add_bos_token": False, "add_prefix_space": False, "bos_token": "<|endoftext|>", "clean_up_tokenization_spaces": False,
         "eos_token": "<|endoftext|>", "model_max_length": cfg["n_positions"], "tokenizer_class": "GPT2Tokenizer",
         "unk_token": "<|endoftext|>"})
@@ -275,27 +337,7 @@ def make_qwen2(texts, corpus):
            "num_hidden_layers": 2, "num_key_value_heads": 2, "rms_norm_eps": 1e-6, "rope_scaling": None,
            "rope_theta": 10000.0, "sliding_window": None, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
            "use_cache": True, "use_sliding_window": False, "vocab_size": vocab}
-    E, F, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
-    kv = E // cfg["num_attention_heads"] * cfg["num_key_value_heads"]
-    shards = [{"model.embed_tokens.weight": (vocab, E)}, {"model.norm.weight": (E,), "lm_head.weight": (vocab, E)}]
-    for i in range(L):
-        shards[i].update({f"model.layers.{i}.{n}": s for n, s in {
-            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,),
-            "self_attn.q_proj.weight": (E, E), "self_attn.q_proj.bias": (E,),
-            "self_attn.k_proj.weight": (kv, E), "self_attn.k_proj.bias": (kv,),
-            "self_attn.v_proj.weight": (kv, E), "self_attn.v_proj.bias": (kv,), "self_attn.o_proj.weight": (E, E),
-            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}.items()})
-    w = random_weights({n: s for shard in shards for n, s in shard.items()}, seed=3)
-    stored = {n: bf16(a) for n, a in w.items()}
-    w = {n: values for n, (_, values) in stored.items()}     # the forward sees exactly what the file holds
-    os.makedirs(folder, exist_ok=True)
-    weight_map, total = {}, 0
-    for k, shard in enumerate(shards):
-        fname = f"model-{k + 1:05d}-of-{len(shards):05d}.safetensors"
-        total += write_safetensors(os.path.join(folder, fname), {n: ("BF16", stored[n][0]) for n in shard})
-        weight_map.update({n: fname for n in shard})
-    dump(os.path.join(folder, "model.safetensors.index.json"),
-         {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}, indent=2)
+    w = qwen2_weights(folder, cfg)
     tok.save(os.path.join(folder, "tokenizer.json"))
     dump(os.path.join(folder, "config.json"), cfg, indent=2)
     # Greedy by default, as some chat checkpoints ship: a server must take it for omitted fields.
@@ -325,19 +367,10 @@ def make_llama(texts):
            "num_attention_heads": 4, "num_hidden_layers": 2, "num_key_value_heads": 1, "rms_norm_eps": 1e-5,
            "rope_scaling": None, "rope_theta": 500000.0, "tie_word_embeddings": True, "torch_dtype": "float16",
            "vocab_size": vocab}
-    E, F = cfg["hidden_size"], cfg["intermediate_size"]
-    kv = E // cfg["num_attention_heads"] * cfg["num_key_value_heads"]
-    shapes = {"model.embed_tokens.weight": (vocab, E), "model.norm.weight": (E,)}
-    for i in range(cfg["num_hidden_layers"]):
-        shapes.update({f"model.layers.{i}.{n}": s for n, s in {
-            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,), "self_attn.q_proj.weight": (E, E),
-            "self_attn.k_proj.weight": (kv, E), "self_attn.v_proj.weight": (kv, E), "self_attn.o_proj.weight": (E, E),
-            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}.items()})
-    stored = {n: a.astype(np.float16) for n, a in random_weights(shapes, seed=5).items()}
-    write_folder(folder, "F16", stored, tok, cfg, {"bos_token_id": bos, "eos_token_id": eos}, {
+    w = llama_weights(folder, cfg)
+    write_folder(folder, tok, cfg, {"bos_token_id": bos, "eos_token_id": eos}, {
         "add_bos_token": True, "bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>",
         "model_max_length": cfg["max_position_embeddings"], "tokenizer_class": "PreTrainedTokenizerFast"})
-    w = {n: a.astype(np.float32) for n, a in stored.items()}   # the forward sees exactly what the file holds
     reference(qwen2_forward, w, cfg, tok, ["The lighthouse keeper counted the ships.", "A river, 3 bridges and 12 boats."],
               folder, "F16")
     return folder
@@ -434,5 +467,12 @@ def main():
     print("hf-tokenizer-variants.json", os.path.getsize(os.path.join(FIX, "hf-tokenizer-variants.json")), "bytes")
 
 
+def weights_only():
+    """The weight files of the committed folders, from their config.json alone (scripts/test)."""
+    for name, write in WEIGHTS.items():
+        write(os.path.join(FIX, name), json.loads(read(os.path.join(name, "config.json"))))
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    weights_only() if sys.argv[1:] == ["--weights-only"] else main()

@@ -4,7 +4,8 @@ by make_tiny_checkpoints.py) to GGUF files next to them, named and laid out as l
 converter does (F32 tensors), so Tern's GGUF path for Qwen2 and GPT-2 is checked against the
 same NumPy reference logits as its safetensors path.
 
-Run from the repository root (outside CI; CI reads the committed files):
+scripts/test runs it after `make_tiny_checkpoints.py --weights-only` (the weight files are not
+committed; Tests/Fixtures/tiny-weights.sha256 pins their bytes). By hand:
   python3 -m venv ~/.cache/tern/venv-fixtures && ~/.cache/tern/venv-fixtures/bin/pip install numpy gguf
   ~/.cache/tern/venv-fixtures/bin/python scripts/golden/make_tiny_gguf.py
 """
