@@ -147,19 +147,6 @@ int32_t tern_argmax(const float *x, int n) {
 }
 
 #if defined(__x86_64__)
-AVX2 static int indices_at_least_avx2(const float *x, int n, float floor, int32_t *out) {
-    __m256 f = _mm256_set1_ps(floor);
-    int count = 0, i = 0;
-    for (; i + 8 <= n; i += 8) {
-        unsigned hit = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), f, _CMP_GE_OQ));
-        while (hit) { out[count++] = i + __builtin_ctz(hit); hit &= hit - 1; }
-    }
-    for (; i < n; i++) if (x[i] >= floor) out[count++] = i;
-    return count;
-}
-#endif
-
-#if defined(__x86_64__)
 // e^x for x <= 0 (clamped at -87, where it is below FLT_MIN anyway): x = k·ln2 + r with
 // |r| <= ln2/2 (ln2 split in two for an exact k·ln2), e^r by its Taylor series to r^6
 // (truncation below 1.3e-7 relative), 2^k through the exponent bits.
@@ -233,15 +220,6 @@ int tern_exp_candidates(const float *x, int n, float max, float inv_t, float flo
 #endif
     int count = 0;
     for (int i = 0; i < n; i++) if (x[i] >= floor) { ids[count] = i; p[count++] = expf((x[i] - max) * inv_t); }
-    return count;
-}
-
-int tern_indices_at_least(const float *x, int n, float floor, int32_t *out) {
-#if defined(__x86_64__)
-    if (tern_using_avx2()) return indices_at_least_avx2(x, n, floor, out);
-#endif
-    int count = 0;
-    for (int i = 0; i < n; i++) if (x[i] >= floor) out[count++] = i;
     return count;
 }
 

@@ -60,13 +60,11 @@ public struct Sampler {
         guard maxLogit.isFinite else { return ([], 0) }
         // Tokens below e^-30 of the top carry no mass worth keeping.
         let floor = Float(maxLogit - 30 / invT)
+        let c = Ops.expCandidates(logits, n: vocab, max: Float(maxLogit), invT: Float(invT), atLeast: floor)
         var items: [(id: Int32, p: Double)]
-        if p.topK > 0 {
-            var ids = Ops.indices(logits, n: vocab, atLeast: floor)
-            if ids.count > p.topK { ids = best(p.topK, of: ids, logits) }
-            items = ids.map { (id: $0, p: exp((Double(logits[Int($0)]) - maxLogit) * invT)) }
+        if p.topK > 0, c.ids.count > p.topK {
+            items = best(p.topK, of: c.ids, logits).map { (id: $0, p: exp((Double(logits[Int($0)]) - maxLogit) * invT)) }
         } else {
-            let c = Ops.expCandidates(logits, n: vocab, max: Float(maxLogit), invT: Float(invT), atLeast: floor)
             items = (0 ..< c.ids.count).map { (id: c.ids[$0], p: Double(c.p[$0])) }
         }
         var total = items.reduce(0) { $0 + $1.p }

@@ -63,10 +63,6 @@ public enum Ops {
     /// Σ exp(x - max) over n values whose largest is `max` (within 1e-6 relative).
     public static func sumExp(_ x: UnsafePointer<Float>, n: Int, max: Float) -> Double { tern_sum_exp(x, Int32(n), max) }
 
-    /// The indices (ascending) of the values that are at least `floor` (NaNs never are).
-    public static func indices(_ x: UnsafePointer<Float>, n: Int, atLeast floor: Float) -> [Int32] {
-        [Int32](unsafeUninitializedCapacity: n) { buf, count in count = Int(tern_indices_at_least(x, Int32(n), floor, buf.baseAddress!)) }
-    }
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, n: Int) -> Float { tern_dot_f32(a, b, Int32(n)) }
     public static func axpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, n: Int) { tern_axpy(y, x, a, Int32(n)) }
 

@@ -86,8 +86,6 @@ void tern_gelu(float *x, int n);
 void tern_softmax(float *x, int n);
 /// Index of the largest of n values, the lowest among equals; NaNs are skipped.
 int32_t tern_argmax(const float *x, int n);
-/// Writes the indices (ascending) of the values >= floor to out (room for n); returns how many.
-int tern_indices_at_least(const float *x, int n, float floor, int32_t *out);
 /// For the values >= floor (max is the largest of x): their indices (ascending) to ids and
 /// exp((x - max) * inv_t) to p, both with room for n; returns how many.
 int tern_exp_candidates(const float *x, int n, float max, float inv_t, float floor, int32_t *ids, float *p);
