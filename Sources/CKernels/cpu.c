@@ -66,7 +66,7 @@ void tern_set_simd(int enabled) { simd_allowed = enabled; }
 int tern_act_format(int type) {
     switch (type) {
     case TERN_Q4_1: return tern_using_avx512() ? TERN_ACT_Q8_32P : TERN_ACT_Q8_32;
-    case TERN_Q5_0: case TERN_Q8_0: return tern_using_avx512() ? TERN_ACT_Q8_32PU : TERN_ACT_Q8_32;
+    case TERN_Q5_0: case TERN_Q8_0: return tern_using_avx512() ? TERN_ACT_Q8_32X : TERN_ACT_Q8_32;
     case TERN_Q4_0: case TERN_Q5_1: return TERN_ACT_Q8_32;
     case TERN_Q4_K: case TERN_Q5_K: case TERN_Q6_K: return TERN_ACT_Q8_256;
     default: return TERN_ACT_F32;
@@ -77,7 +77,8 @@ size_t tern_act_row_bytes(int fmt, int k) {
     switch (fmt) {
     case TERN_ACT_Q8_32: return (size_t)(k / 32) * sizeof(act_q8_32);
     case TERN_ACT_Q8_256: return (size_t)(k / 256) * sizeof(act_q8_256);
-    case TERN_ACT_Q8_32P: case TERN_ACT_Q8_32PU: return (size_t)((k / 32 + 1) / 2) * sizeof(act_q8_32p);
+    case TERN_ACT_Q8_32P: return (size_t)((k / 32 + 1) / 2) * sizeof(act_q8_32p);
+    case TERN_ACT_Q8_32X: return (size_t)(k / 32) * sizeof(act_q8_32x);
     default: return (size_t)k * sizeof(float);
     }
 }
@@ -95,35 +96,43 @@ static tern_dot_fn pick_dot(int type) {
 }
 
 float tern_vec_dot(int type, int k, const void *w, const void *x) {
+    if (tern_packs(type)) {
+        float y = NAN;
+        tern_matmul_packing(type, w, 0, k, 0, 1, x, 0, 1, &y, 1);
+        return y;
+    }
     tern_dot_fn f = pick_dot(type);
     return f ? f(k, w, x) : NAN;
 }
 
 void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, int r1,
                       const void *x, size_t x_stride, int nvec, float *y, int ldy) {
+    if (tern_packs(type)) {
+        tern_matmul_packing(type, w, row_bytes, k, r0, r1, x, x_stride, nvec, y, ldy);
+        return;
+    }
     tern_dot_fn f = pick_dot(type);
     if (!f) return;
     int wide = tern_using_avx512() && tern_dot_avx512(type);
     tern_dot4_fn f4 = wide ? tern_dot4_avx512(type) : tern_using_avx2() ? tern_dot4_avx2(type) : 0;
     tern_dot4_fn f8 = wide ? tern_dot8_avx512(type) : 0;
-    tern_dot4_fn f16 = wide ? tern_dot16_avx512(type) : 0;
     const uint8_t *wb = (const uint8_t *)w;
     const uint8_t *xb = (const uint8_t *)x;
-    // Tiles of 16 weight rows against 16, 8 or 4 activation rows at a time, so both stay in L1
+    // Tiles of 16 weight rows against 8 or 4 activation rows at a time, so both stay in L1
     // while every pair is computed (each pair's arithmetic is the same in any order).
     enum { TILE = 16 };
     for (int rt = r0; rt < r1; rt += TILE) {
         int re = rt + TILE < r1 ? rt + TILE : r1;
         int v = 0;
-        const struct { int n; tern_dot4_fn f; } widths[3] = {{16, f16}, {8, f8}, {4, f4}};
-        for (int wi = 0; wi < 3; wi++) {
+        const struct { int n; tern_dot4_fn f; } widths[2] = {{8, f8}, {4, f4}};
+        for (int wi = 0; wi < 2; wi++) {
             int n = widths[wi].n;
             if (!widths[wi].f) continue;
             for (; v + n <= nvec; v += n) {
-                const void *xs[16];
+                const void *xs[8];
                 for (int j = 0; j < n; j++) xs[j] = xb + (size_t)(v + j) * x_stride;
                 for (int r = rt; r < re; r++) {
-                    float o[16];
+                    float o[8];
                     widths[wi].f(k, wb + (size_t)r * row_bytes, xs, o);
                     for (int j = 0; j < n; j++) y[(size_t)(v + j) * ldy + r] = o[j];
                 }

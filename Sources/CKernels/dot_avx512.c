@@ -1,13 +1,10 @@
-// AVX-512 VNNI dot products for the types batched decode spends its time in (Q4_1 and
-// Q5_0 weights, Q8_0 weights/LM heads): two 32-element blocks per 512-bit register and one
-// vpdpbusd per block pair, against activations packed by block pairs (act_q8_32p) so that a
-// row costs one load for its bytes and one for its scales. vpdpbusd multiplies unsigned by
-// signed bytes: Q4_1's nibbles are the unsigned side against int8 activations; signed
-// weights (Q5_0, Q8_0) are the signed side against activations stored offset by 128, so
-// Σ(x+128)·w starts from -128·Σw, computed once per weight block pair, and no row needs a
-// sign fix-up. The single-row, four-row and eight-row kernels
-// share one body with the same accumulation order, so a row's result does not depend on how
-// many rows run with it.
+// AVX-512 VNNI dot products for Q4_1 and the K-quants (Q4_K, Q6_K); Q5_0 and Q8_0 have
+// their own packed kernel (packed_avx512.c). Q4_1 takes two 32-element blocks per 512-bit
+// register and one vpdpbusd per block pair, against activations packed by block pairs
+// (act_q8_32p) so that a row costs one load for its bytes and one for its scales: its
+// nibbles are vpdpbusd's unsigned side against int8 activations. The single-row, four-row
+// and eight-row kernels share one body with the same accumulation order, so a row's result
+// does not depend on how many rows run with it.
 // Only called after tern_init() has found AVX-512 F/BW/DQ/VL and VNNI.
 #include "quants.h"
 
@@ -51,54 +48,6 @@ AVX512 static inline void q4_1_rows(int k, const blk_q4_1 *w, const act_q8_32p *
         }
     }
     for (int r = 0; r < n; r++) out[r] = _mm512_reduce_add_ps(acc[r]) + _mm512_reduce_add_ps(mac[r]);
-}
-
-// Signed weight bytes × act offset by 128 (Q8_0, Q5_0): each row's vpdpbusd starts from
-// -128·(sum of each 4-byte group of w), which cancels the offset exactly.
-AVX512 static inline void signed_pair_rows(__m512i q, __m512 dw, const act_q8_32p *const *x, int p, int n, __m512 *acc) {
-    __m512i zero = _mm512_setzero_si512();
-    __m512i start = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, _mm512_set1_epi8((char)0x80), q));
-    for (int r = 0; r < n; r++) {
-        const act_q8_32p *a = &x[r][p];
-        __m512i prod = _mm512_dpbusd_epi32(start, _mm512_loadu_si512(a->qs), q);
-        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(prod), _mm512_mul_ps(dw, _mm512_loadu_ps(a->d)), acc[r]);
-    }
-}
-
-// Q8_0 × act.
-AVX512 static inline void q8_0_rows(int k, const blk_q8_0 *w, const act_q8_32p *const *x, int n, float *out) {
-    __m512 acc[16];
-    for (int r = 0; r < n; r++) acc[r] = _mm512_setzero_ps();
-    int nb = k / 32;
-    for (int i = 0, p = 0; i < nb; i += 2, p++) {
-        int has2 = i + 1 < nb;
-        __m512i q = pair512(_mm256_loadu_si256((const __m256i *)w[i].qs),
-                            has2 ? _mm256_loadu_si256((const __m256i *)w[i + 1].qs) : _mm256_setzero_si256());
-        signed_pair_rows(q, pair_scales(f16(w[i].d), has2 ? f16(w[i + 1].d) : 0), x, p, n, acc);
-    }
-    for (int r = 0; r < n; r++) out[r] = _mm512_reduce_add_ps(acc[r]);
-}
-
-// A Q5_0 block as signed bytes: (nibble | bit << 4) - 16, i.e. the nibble where the high
-// bit is set and the nibble with 0xF0 OR-ed in where it is clear.
-AVX512 static inline __m256i q5_0_bytes(const blk_q5_0 *b) {
-    uint32_t qh;
-    memcpy(&qh, b->qh, 4);
-    __m256i clear = _mm256_andnot_si256(_mm256_movm_epi8(qh), _mm256_set1_epi8((char)0xF0));
-    return _mm256_or_si256(nibbles256(b->qs), clear);
-}
-
-// Q5_0 × act.
-AVX512 static inline void q5_0_rows(int k, const blk_q5_0 *w, const act_q8_32p *const *x, int n, float *out) {
-    __m512 acc[16];
-    for (int r = 0; r < n; r++) acc[r] = _mm512_setzero_ps();
-    int nb = k / 32;
-    for (int i = 0, p = 0; i < nb; i += 2, p++) {
-        int has2 = i + 1 < nb;
-        __m512i q = pair512(q5_0_bytes(&w[i]), has2 ? q5_0_bytes(&w[i + 1]) : _mm256_setzero_si256());
-        signed_pair_rows(q, pair_scales(f16(w[i].d), has2 ? f16(w[i + 1].d) : 0), x, p, n, acc);
-    }
-    for (int r = 0; r < n; r++) out[r] = _mm512_reduce_add_ps(acc[r]);
 }
 
 // Q4_K × act (256-element blocks, eight 32-element sub-blocks with 6-bit scales and mins):
@@ -205,25 +154,12 @@ AVX512 static inline void q6_K_rows(int k, const blk_q6_K *w, const act_q8_256 *
         name##_rows(k, (const blk *)w, (const act *const *)x, 8, out);                         \
     }
 ROWS_ENTRY(q4_1, blk_q4_1, act_q8_32p)
-ROWS_ENTRY(q5_0, blk_q5_0, act_q8_32p)
-ROWS_ENTRY(q8_0, blk_q8_0, act_q8_32p)
-// Sixteen rows for the signed types (16 accumulators still fit the registers; Q4_1's and the
-// K-quants' two accumulators per row would not): a weight block pair's preparation is shared
-// by twice as many rows, which matters most for LM heads in batched decode.
-AVX512 static void dot16_q5_0(int k, const void *w, const void *const *x, float *out) {
-    q5_0_rows(k, (const blk_q5_0 *)w, (const act_q8_32p *const *)x, 16, out);
-}
-AVX512 static void dot16_q8_0(int k, const void *w, const void *const *x, float *out) {
-    q8_0_rows(k, (const blk_q8_0 *)w, (const act_q8_32p *const *)x, 16, out);
-}
 ROWS_ENTRY(q4_K, blk_q4_K, act_q8_256)
 ROWS_ENTRY(q6_K, blk_q6_K, act_q8_256)
 
 tern_dot_fn tern_dot_avx512(int type) {
     switch (type) {
     case TERN_Q4_1: return dot_q4_1;
-    case TERN_Q5_0: return dot_q5_0;
-    case TERN_Q8_0: return dot_q8_0;
     case TERN_Q4_K: return dot_q4_K;
     case TERN_Q6_K: return dot_q6_K;
     default: return 0;
@@ -233,18 +169,8 @@ tern_dot_fn tern_dot_avx512(int type) {
 tern_dot4_fn tern_dot8_avx512(int type) {
     switch (type) {
     case TERN_Q4_1: return dot8_q4_1;
-    case TERN_Q5_0: return dot8_q5_0;
-    case TERN_Q8_0: return dot8_q8_0;
     case TERN_Q4_K: return dot8_q4_K;
     case TERN_Q6_K: return dot8_q6_K;
-    default: return 0;
-    }
-}
-
-tern_dot4_fn tern_dot16_avx512(int type) {
-    switch (type) {
-    case TERN_Q5_0: return dot16_q5_0;
-    case TERN_Q8_0: return dot16_q8_0;
     default: return 0;
     }
 }
@@ -252,8 +178,6 @@ tern_dot4_fn tern_dot16_avx512(int type) {
 tern_dot4_fn tern_dot4_avx512(int type) {
     switch (type) {
     case TERN_Q4_1: return dot4_q4_1;
-    case TERN_Q5_0: return dot4_q5_0;
-    case TERN_Q8_0: return dot4_q8_0;
     case TERN_Q4_K: return dot4_q4_K;
     case TERN_Q6_K: return dot4_q6_K;
     default: return 0;
@@ -275,7 +199,6 @@ int tern_cpu_has_avx512_vnni(void) {
 tern_dot_fn tern_dot_avx512(int type) { (void)type; return 0; }
 tern_dot4_fn tern_dot4_avx512(int type) { (void)type; return 0; }
 tern_dot4_fn tern_dot8_avx512(int type) { (void)type; return 0; }
-tern_dot4_fn tern_dot16_avx512(int type) { (void)type; return 0; }
 int tern_cpu_has_avx512(void) { return 0; }
 int tern_cpu_has_avx512_vnni(void) { return 0; }
 #endif

@@ -20,11 +20,12 @@ _Static_assert(sizeof(blk_q5_K) == 176, "q5_K"); _Static_assert(sizeof(blk_q6_K)
 
 // Activation blocks (Tern's layout): 32 int8 with scale d and s = d * sum(qs).
 typedef struct { float d; float s; int8_t qs[32]; } act_q8_32;                        // 40
-// Two act_q8_32 blocks as the AVX-512 kernels read them (a missing second block is zeros):
-// the 64 bytes of both (int8 for TERN_ACT_Q8_32P; int8 + 128, unsigned, for
-// TERN_ACT_Q8_32PU), d[0..7] = first d, d[8..15] = second d, s[0] and s[8] the sums, other
-// s lanes 0.
+// Two act_q8_32 blocks as the AVX-512 Q4_1 kernel reads them (a missing second block is
+// zeros): the 64 bytes of both, d[0..7] = first d, d[8..15] = second d, s[0] and s[8] the
+// sums, other s lanes 0.
 typedef struct { uint8_t qs[64]; float d[16]; float s[16]; } act_q8_32p;              // 192
+// One act_q8_32 block for packed Q5_0/Q8_0 weights: the bytes, d, and c = -128 · Σ qs.
+typedef struct { int8_t qs[32]; float d; int32_t c; } act_q8_32x;                     // 40
 // 256 int8 with scale d and sums of each 16-element group (for K-quant minimums).
 typedef struct { float d; int16_t bsums[16]; int8_t qs[256]; } act_q8_256;            // 292
 
@@ -51,14 +52,15 @@ int tern_cpu_has_avx2_fma(void);
 // Four activation rows at once against one weight row (AVX2 only; NULL where absent).
 typedef void (*tern_dot4_fn)(int k, const void *w, const void *const *x, float *out);
 tern_dot4_fn tern_dot4_avx2(int type);
-// AVX-512 VNNI kernels (dot_avx512.c) for Q4_1 and Q8_0: single- and four-row versions
+// AVX-512 VNNI kernels (dot_avx512.c) for Q4_1 and the K-quants: single- and four-row versions
 // that always go together (same accumulation order). NULL for other types.
 tern_dot_fn tern_dot_avx512(int type);
 tern_dot4_fn tern_dot4_avx512(int type);
 // The same as four-row kernels for eight rows (AVX-512 types only; out has 8 entries).
 tern_dot4_fn tern_dot8_avx512(int type);
-// Sixteen rows (out has 16 entries): Q5_0 and Q8_0 only, NULL for other types.
-tern_dot4_fn tern_dot16_avx512(int type);
+// Tiles of packed Q5_0/Q8_0 rows packed on the way (for rows not packed ahead).
+void tern_matmul_packing(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x, size_t x_stride,
+                         int nvec, float *y, int ldy);
 int tern_cpu_has_avx512_vnni(void);
 // AVX2 dequantization; -1 for types it does not cover (the portable code then runs).
 int tern_dequantize_avx2(int type, const void *src, float *dst, int64_t n);

@@ -163,9 +163,11 @@ public final class Matmul: @unchecked Sendable {
                 for r in rows { tern_quantize_act(fmt, x + r * cols, base + f.offset + r * f.rowBytes, Int32(cols)) }
             }
         }
-        // Work items: (matrix, row range), about 4 per thread in all.
+        // Packed copies (Q5_0/Q8_0 on AVX-512 VNNI), packed now if this is their first use.
+        let packed = ws.map { w in tern_packs(w.type) != 0 ? w.packed?.bytes(of: w, pool: pool) : nil }
+        // Work items: (matrix, row range), about 4 per thread in all, in whole groups of 16 rows.
         let totalRows = ws.reduce(0) { $0 + $1.rows }
-        let chunk = max(16, totalRows / (pool.threadCount * 4))
+        let chunk = (max(16, totalRows / (pool.threadCount * 4)) + 15) / 16 * 16
         var items: [(w: Int, r0: Int, r1: Int)] = []
         for (i, w) in ws.enumerated() {
             for r0 in stride(from: 0, to: w.rows, by: chunk) { items.append((i, r0, min(w.rows, r0 + chunk))) }
@@ -175,6 +177,11 @@ public final class Matmul: @unchecked Sendable {
             let item = items[t], w = ws[item.w]
             let fmt = tern_act_format(w.type)
             guard let f = formats[fmt] else { return }
+            if let p = packed[item.w] {
+                tern_matmul_packed(p, Int32(cols), Int32(w.rows), Int32(item.r0), Int32(item.r1), act + f.offset, f.rowBytes, Int32(m),
+                                   ys[item.w], Int32(ldy ?? w.rows))
+                return
+            }
             tern_matmul_rows(w.type, w.data, w.rowBytes, Int32(cols), Int32(item.r0), Int32(item.r1),
                              act + f.offset, f.rowBytes, Int32(m), ys[item.w], Int32(ldy ?? w.rows))
         }

@@ -127,7 +127,7 @@ final class QuantDotTests: XCTestCase {
     /// The activation quantization error itself stays small.
     func testActivationQuantizationIsClose() {
         var rng = SystemRandomNumberGenerator()
-        for fmt in [Int32(TERN_ACT_Q8_32), Int32(TERN_ACT_Q8_32P), Int32(TERN_ACT_Q8_32PU), Int32(TERN_ACT_Q8_256)] {
+        for fmt in [Int32(TERN_ACT_Q8_32), Int32(TERN_ACT_Q8_32P), Int32(TERN_ACT_Q8_32X), Int32(TERN_ACT_Q8_256)] {
             let x = (0 ..< 512).map { _ in Float.random(in: -3 ... 3, using: &rng) }
             var act = [UInt8](repeating: 0, count: tern_act_row_bytes(fmt, 512))
             tern_quantize_act(fmt, x, &act, 512)
@@ -139,15 +139,17 @@ final class QuantDotTests: XCTestCase {
     static func dequantizeActivation(_ act: [UInt8], format: Int32, k: Int) -> [Float] {
         act.withUnsafeBytes { raw in
             var out: [Float] = []
-            if format == Int32(TERN_ACT_Q8_32P) || format == Int32(TERN_ACT_Q8_32PU) {  // pairs: 64 bytes, d in lanes 0 and 8, sums
-                let bias = format == Int32(TERN_ACT_Q8_32PU) ? 128 : 0
+            if format == Int32(TERN_ACT_Q8_32P) {  // pairs: 64 bytes, d in lanes 0 and 8, sums
                 for b in 0 ..< k / 32 {
                     let base = b / 2 * 192, half = b % 2
                     let d = raw.loadUnaligned(fromByteOffset: base + 64 + half * 32, as: Float.self)
-                    for j in 0 ..< 32 {
-                        let byte = raw.load(fromByteOffset: base + half * 32 + j, as: UInt8.self)
-                        out.append(d * Float(bias == 0 ? Int(Int8(bitPattern: byte)) : Int(byte) - bias))
-                    }
+                    for j in 0 ..< 32 { out.append(d * Float(raw.load(fromByteOffset: base + half * 32 + j, as: Int8.self))) }
+                }
+            } else if format == Int32(TERN_ACT_Q8_32X) {  // 32 bytes, d, then c = -128 · Σ bytes
+                for b in 0 ..< k / 32 {
+                    let base = b * 40
+                    let d = raw.loadUnaligned(fromByteOffset: base + 32, as: Float.self)
+                    for j in 0 ..< 32 { out.append(d * Float(raw.load(fromByteOffset: base + j, as: Int8.self))) }
                 }
             } else if format == Int32(TERN_ACT_Q8_32) {
                 for b in 0 ..< k / 32 {

@@ -16,16 +16,17 @@ enum {
 };
 
 // Activation formats the dot products take. Q8_32P holds the same int8 blocks and scales as
-// Q8_32, repacked by pairs of blocks for the AVX-512 kernels: per pair, 64 bytes, the two
-// scales spread over 8 lanes each, the two sums. Q4_1 weights take the bytes as int8
-// (Q8_32P); Q5_0 and Q8_0 weights, signed themselves, take them offset by 128 (Q8_32PU).
-enum { TERN_ACT_F32 = 0, TERN_ACT_Q8_32 = 1, TERN_ACT_Q8_256 = 2, TERN_ACT_Q8_32P = 3, TERN_ACT_Q8_32PU = 4 };
+// Q8_32, repacked by pairs of blocks for the AVX-512 Q4_1 kernel: per pair, 64 bytes, the two
+// scales spread over 8 lanes each, the two sums. Q8_32X, again the same values, is what
+// the AVX-512 kernel of packed Q5_0/Q8_0 weights takes: per block the 32 bytes, the scale and
+// -128 times the bytes' sum (see tern_matmul_packed).
+enum { TERN_ACT_F32 = 0, TERN_ACT_Q8_32 = 1, TERN_ACT_Q8_256 = 2, TERN_ACT_Q8_32P = 3, TERN_ACT_Q8_32X = 4 };
 
 /// One-time setup (fp16 table, CPU feature check); runs at load time, safe to call again.
 void tern_init(void);
 /// 1 if the AVX2/FMA kernels are in use.
 int tern_using_avx2(void);
-// Whether the AVX-512 VNNI kernels (Q4_1, Q8_0) are in use (TERN_NO_AVX512=1 turns them off).
+// Whether the AVX-512 VNNI kernels (Q4_1, Q5_0, Q8_0, Q4_K, Q6_K) are in use (TERN_NO_AVX512=1 turns them off).
 int tern_using_avx512(void);
 // Whether the CPU has AVX-512 F/BW/DQ/VL/CD (what OpenBLAS's SkylakeX kernels need).
 int tern_cpu_has_avx512(void);
@@ -63,6 +64,19 @@ int tern_dequantize(int type, const void *src, float *dst, int64_t n);
 /// (already in tern_act_format(type)) are `x_stride` bytes apart.
 void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, int r1,
                       const void *x, size_t x_stride, int nvec, float *y, int ldy);
+
+/// 1 if weights of `type` take the packed kernel below (Q5_0 and Q8_0 where AVX-512 VNNI is
+/// in use); their activation format is then TERN_ACT_Q8_32X.
+int tern_packs(int type);
+/// Bytes of a packed copy of `rows` rows of `k` elements (sixteen rows interleaved; the
+/// layout is described in packed_avx512.c). Allocate it 64-byte aligned.
+size_t tern_packed_bytes(int rows, int k);
+/// Packs the groups [g0, g1) of 16 rows (of `rows` in all) of a Q5_0/Q8_0 matrix into `dst`,
+/// the whole packed matrix; disjoint group ranges can be packed concurrently.
+void tern_pack_rows(int type, const void *w, size_t row_bytes, int k, int rows, int g0, int g1, void *dst);
+/// tern_matmul_rows for a packed matrix of `rows` rows: y[v * ldy + r] for r in [r0, r1).
+void tern_matmul_packed(const void *packed, int k, int rows, int r0, int r1, const void *x, size_t x_stride, int nvec,
+                        float *y, int ldy);
 
 /// One dot product (for tests): weight row of `type` times an activation row in its format.
 float tern_vec_dot(int type, int k, const void *w, const void *x);
