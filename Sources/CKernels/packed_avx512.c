@@ -17,10 +17,20 @@
 #include "quants.h"
 #include <stdlib.h>
 
-int tern_packs(int type) { return tern_using_avx512() && (type == TERN_Q5_0 || type == TERN_Q8_0); }
+int tern_packs(int type) {
+    return tern_using_avx512() && (type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K || type == TERN_Q6_K);
+}
 
-size_t tern_packed_bytes(int rows, int k) {
-    return (size_t)((rows + 15) / 16) * (size_t)(k / 32) * (512 + 16 * sizeof(uint16_t));
+static int is_kquant(int type) { return type == TERN_Q4_K || type == TERN_Q6_K; }
+// Elements per block and packed bytes per group and block.
+static int block_elems(int type) { return is_kquant(type) ? 256 : 32; }
+static size_t group_block_bytes(int type) {
+    return type == TERN_Q4_K ? tern_q4_K_group_block_bytes()
+         : type == TERN_Q6_K ? tern_q6_K_group_block_bytes() : 512 + 16 * sizeof(uint16_t);
+}
+
+size_t tern_packed_bytes(int type, int rows, int k) {
+    return (size_t)((rows + 15) / 16) * (size_t)(k / block_elems(type)) * group_block_bytes(type);
 }
 
 // The 32 weights of block b of one row as int8, and its scale.
@@ -54,14 +64,33 @@ static void pack_group(int type, const uint8_t *w, size_t row_bytes, int nb, int
     }
 }
 
+// Group g of a packed matrix: Q5_0/Q8_0 bytes and scales live in two regions (qs, d), a
+// K-quant group in one (qs; d unused).
+static void group_at(int type, const uint8_t *packed, int rows, int k, int g, const uint8_t **qs, const uint16_t **d) {
+    int nb = k / block_elems(type), groups = (rows + 15) / 16;
+    if (is_kquant(type)) {
+        *qs = packed + (size_t)g * nb * group_block_bytes(type);
+        *d = 0;
+    } else {
+        *qs = packed + (size_t)g * nb * 512;
+        *d = (const uint16_t *)(packed + (size_t)groups * nb * 512) + (size_t)g * nb * 16;
+    }
+}
+
+static void pack_one(int type, const uint8_t *w, size_t row_bytes, int k, int n, uint8_t *qs, uint16_t *d) {
+    if (type == TERN_Q4_K) tern_pack_group_q4_K(w, row_bytes, k / 256, n, qs);
+    else if (type == TERN_Q6_K) tern_pack_group_q6_K(w, row_bytes, k / 256, n, qs);
+    else pack_group(type, w, row_bytes, k / 32, n, qs, d);
+}
+
 void tern_pack_rows(int type, const void *w, size_t row_bytes, int k, int rows, int g0, int g1, void *dst) {
-    int nb = k / 32, groups = (rows + 15) / 16;
-    uint8_t *qs = dst;
-    uint16_t *d = (uint16_t *)(qs + (size_t)groups * nb * 512);
+    int groups = (rows + 15) / 16;
     for (int g = g0; g < g1 && g < groups; g++) {
+        const uint8_t *qs;
+        const uint16_t *d;
+        group_at(type, dst, rows, k, g, &qs, &d);
         int n = rows - 16 * g < 16 ? rows - 16 * g : 16;
-        pack_group(type, (const uint8_t *)w + (size_t)16 * g * row_bytes, row_bytes, nb, n,
-                   qs + (size_t)g * nb * 512, d + (size_t)g * nb * 16);
+        pack_one(type, (const uint8_t *)w + (size_t)16 * g * row_bytes, row_bytes, k, n, (uint8_t *)qs, (uint16_t *)d);
     }
 }
 
@@ -76,7 +105,7 @@ enum { PREFETCH = 4096 };
 // written where `mask` has bit i.
 AVX512 static inline __attribute__((always_inline)) void group_rows(const uint8_t *qs, const uint16_t *d, int nb,
                                                                      const act_q8_32x *const *x, int n, float *y,
-                                                                     int ldy, __mmask16 mask) {
+                                                                     int ldy, uint16_t mask) {
     __m512 acc[16];
     for (int r = 0; r < n; r++) acc[r] = _mm512_setzero_ps();
     for (int b = 0; b < nb; b++, qs += 512, d += 16) {
@@ -102,10 +131,10 @@ AVX512 static inline __attribute__((always_inline)) void group_rows(const uint8_
 }
 
 // Constant row counts, so that each copy keeps its accumulators in registers.
-#define GROUP_N(n)                                                                                                   \
-    AVX512 static void group_##n(const uint8_t *qs, const uint16_t *d, int nb, const act_q8_32x *const *x, float *y, \
-                                 int ldy, __mmask16 mask) {                                                          \
-        group_rows(qs, d, nb, x, n, y, ldy, mask);                                                                   \
+#define GROUP_N(n)                                                                                                 \
+    AVX512 static void group_##n(const uint8_t *qs, const uint16_t *d, int nb, const void *const *x, float *y, \
+                                 int ldy, uint16_t mask) {                                                         \
+        group_rows(qs, d, nb, (const act_q8_32x *const *)x, n, y, ldy, mask);                                      \
     }
 GROUP_N(1)
 GROUP_N(2)
@@ -113,55 +142,70 @@ GROUP_N(4)
 GROUP_N(8)
 GROUP_N(16)
 
+static tern_group_fn group_fn(int type, int n) {
+    if (type == TERN_Q4_K) return tern_q4_K_group_fn(n);
+    if (type == TERN_Q6_K) return tern_q6_K_group_fn(n);
+    switch (n) {
+    case 16: return group_16;
+    case 8: return group_8;
+    case 4: return group_4;
+    case 2: return group_2;
+    default: return group_1;
+    }
+}
+
 // All activation rows against one group: sixteen at a time, then 8, 4, 2, 1.
-AVX512 static void group_all(const uint8_t *qs, const uint16_t *d, int nb, const uint8_t *x, size_t x_stride, int nvec,
-                             float *y, int ldy, __mmask16 mask) {
-    typedef void (*fn)(const uint8_t *, const uint16_t *, int, const act_q8_32x *const *, float *, int, __mmask16);
-    static const struct { int n; fn f; } widths[5] = {{16, group_16}, {8, group_8}, {4, group_4}, {2, group_2}, {1, group_1}};
+static void group_all(int type, const uint8_t *qs, const uint16_t *d, int nb, const uint8_t *x, size_t x_stride, int nvec,
+                      float *y, int ldy, uint16_t mask) {
     int v = 0;
-    for (int wi = 0; wi < 5; wi++) {
-        for (int n = widths[wi].n; v + n <= nvec; v += n) {
-            const act_q8_32x *xs[16];
-            for (int j = 0; j < n; j++) xs[j] = (const act_q8_32x *)(x + (size_t)(v + j) * x_stride);
-            widths[wi].f(qs, d, nb, xs, y + (size_t)v * ldy, ldy, mask);
+    for (int n = 16; n >= 1; n /= 2) {
+        tern_group_fn f = group_fn(type, n);
+        for (; v + n <= nvec; v += n) {
+            const void *xs[16];
+            for (int j = 0; j < n; j++) xs[j] = x + (size_t)(v + j) * x_stride;
+            f(qs, d, nb, xs, y + (size_t)v * ldy, ldy, mask);
         }
     }
 }
 
 // Lanes of group g that fall in [r0, r1).
-static __mmask16 lanes(int g, int r0, int r1) {
+static uint16_t lanes(int g, int r0, int r1) {
     int lo = r0 > 16 * g ? r0 - 16 * g : 0, hi = r1 < 16 * g + 16 ? r1 - 16 * g : 16;
-    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+    return (uint16_t)(((1u << hi) - 1) & ~((1u << lo) - 1));
 }
 
-void tern_matmul_packed(const void *packed, int k, int rows, int r0, int r1, const void *x, size_t x_stride, int nvec,
-                        float *y, int ldy) {
-    int nb = k / 32, groups = (rows + 15) / 16;
-    const uint8_t *qs = packed;
-    const uint16_t *d = (const uint16_t *)(qs + (size_t)groups * nb * 512);
-    for (int g = r0 / 16; 16 * g < r1; g++)
-        group_all(qs + (size_t)g * nb * 512, d + (size_t)g * nb * 16, nb, x, x_stride, nvec, y + 16 * g, ldy, lanes(g, r0, r1));
+void tern_matmul_packed(int type, const void *packed, int k, int rows, int r0, int r1, const void *x, size_t x_stride,
+                        int nvec, float *y, int ldy) {
+    int nb = k / block_elems(type);
+    for (int g = r0 / 16; 16 * g < r1; g++) {
+        const uint8_t *qs;
+        const uint16_t *d;
+        group_at(type, packed, rows, k, g, &qs, &d);
+        group_all(type, qs, d, nb, x, x_stride, nvec, y + 16 * g, ldy, lanes(g, r0, r1));
+    }
 }
 
 // Rows that were not packed ahead (tests, one-off matrices): each tile of 16 is packed into
 // scratch first, so the arithmetic is the packed kernel's.
 void tern_matmul_packing(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x, size_t x_stride,
                          int nvec, float *y, int ldy) {
-    int nb = k / 32;
-    uint8_t *tile = aligned_alloc(64, ((size_t)nb * (512 + 32) + 63) / 64 * 64);
+    size_t bytes = tern_packed_bytes(type, 16, k);
+    uint8_t *tile = aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!tile) return;
-    uint16_t *d = (uint16_t *)(tile + (size_t)nb * 512);
+    const uint8_t *qs;
+    const uint16_t *d;
+    group_at(type, tile, 16, k, 0, &qs, &d);
     for (int t = r0; t < r1; t += 16) {
         int n = r1 - t < 16 ? r1 - t : 16;
-        pack_group(type, (const uint8_t *)w + (size_t)t * row_bytes, row_bytes, nb, n, tile, d);
-        group_all(tile, d, nb, x, x_stride, nvec, y + t, ldy, (__mmask16)((1u << n) - 1));
+        pack_one(type, (const uint8_t *)w + (size_t)t * row_bytes, row_bytes, k, n, tile, (uint16_t *)d);
+        group_all(type, qs, d, k / block_elems(type), x, x_stride, nvec, y + t, ldy, (uint16_t)((1u << n) - 1));
     }
     free(tile);
 }
 #else
-void tern_matmul_packed(const void *packed, int k, int rows, int r0, int r1, const void *x, size_t x_stride, int nvec,
-                        float *y, int ldy) {
-    (void)packed, (void)k, (void)rows, (void)r0, (void)r1, (void)x, (void)x_stride, (void)nvec, (void)y, (void)ldy;
+void tern_matmul_packed(int type, const void *packed, int k, int rows, int r0, int r1, const void *x, size_t x_stride,
+                        int nvec, float *y, int ldy) {
+    (void)type, (void)packed, (void)k, (void)rows, (void)r0, (void)r1, (void)x, (void)x_stride, (void)nvec, (void)y, (void)ldy;
 }
 void tern_matmul_packing(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x, size_t x_stride,
                          int nvec, float *y, int ldy) {

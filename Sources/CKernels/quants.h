@@ -52,15 +52,46 @@ int tern_cpu_has_avx2_fma(void);
 // Four activation rows at once against one weight row (AVX2 only; NULL where absent).
 typedef void (*tern_dot4_fn)(int k, const void *w, const void *const *x, float *out);
 tern_dot4_fn tern_dot4_avx2(int type);
-// AVX-512 VNNI kernels (dot_avx512.c) for Q4_1 and the K-quants: single- and four-row versions
+// AVX-512 VNNI kernels (dot_avx512.c) for Q4_1: single- and four-row versions
 // that always go together (same accumulation order). NULL for other types.
 tern_dot_fn tern_dot_avx512(int type);
 tern_dot4_fn tern_dot4_avx512(int type);
 // The same as four-row kernels for eight rows (AVX-512 types only; out has 8 entries).
 tern_dot4_fn tern_dot8_avx512(int type);
-// Tiles of packed Q5_0/Q8_0 rows packed on the way (for rows not packed ahead).
+// Tiles of packed rows (Q5_0, Q8_0, Q4_K) packed on the way (for rows not packed ahead).
 void tern_matmul_packing(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x, size_t x_stride,
                          int nvec, float *y, int ldy);
 int tern_cpu_has_avx512_vnni(void);
 // AVX2 dequantization; -1 for types it does not cover (the portable code then runs).
 int tern_dequantize_avx2(int type, const void *src, float *dst, int64_t n);
+// One group of 16 packed rows against n activation rows (n fixed per function): outputs
+// y[r * ldy + i] for the lanes i set in mask. d: Q5_0/Q8_0 scales (unused for Q4_K).
+typedef void (*tern_group_fn)(const uint8_t *qs, const uint16_t *d, int nb, const void *const *x, float *y, int ldy,
+                              uint16_t mask);
+// Packed Q4_K and Q6_K (packed_q4_K_avx512.c, packed_q6_K_avx512.c): bytes per group and
+// block, packing, kernels for n rows (1, 2, 4, 8 or 16).
+size_t tern_q4_K_group_block_bytes(void);
+void tern_pack_group_q4_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
+tern_group_fn tern_q4_K_group_fn(int n);
+size_t tern_q6_K_group_block_bytes(void);
+void tern_pack_group_q6_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
+tern_group_fn tern_q6_K_group_fn(int n);
+// The kernels of a packed K-quant for 1, 2, 4, 8 and 16 activation rows (constant counts, so
+// each copy keeps its accumulators in registers) from rows(p, nb, x, n, y, ldy, mask), and
+// tern_<name>_group_fn picking one. For files compiled with the AVX512 target macro.
+#define TERN_GROUP_N(name, rows, act, n)                                                                           \
+    AVX512 static void name##_group_##n(const uint8_t *p, const uint16_t *d, int nb, const void *const *x, float *y,\
+                                        int ldy, uint16_t mask) {                                                  \
+        (void)d;                                                                                                   \
+        rows(p, nb, (const act *const *)x, n, y, ldy, mask);                                                       \
+    }
+#define TERN_GROUP_FNS(name, rows, act)                                                                            \
+    TERN_GROUP_N(name, rows, act, 1)                                                                               \
+    TERN_GROUP_N(name, rows, act, 2)                                                                               \
+    TERN_GROUP_N(name, rows, act, 4)                                                                               \
+    TERN_GROUP_N(name, rows, act, 8)                                                                               \
+    TERN_GROUP_N(name, rows, act, 16)                                                                              \
+    tern_group_fn tern_##name##_group_fn(int n) {                                                                  \
+        return n >= 16 ? name##_group_16 : n >= 8 ? name##_group_8 : n >= 4 ? name##_group_4                       \
+             : n >= 2 ? name##_group_2 : name##_group_1;                                                           \
+    }

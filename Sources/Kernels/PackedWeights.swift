@@ -1,7 +1,7 @@
 import CKernels
 import Synchronization
 
-/// A Q5_0/Q8_0 matrix's copy for the AVX-512 VNNI kernel, sixteen rows interleaved (layout in
+/// A Q5_0/Q8_0/Q4_K/Q6_K matrix's copy for the AVX-512 VNNI kernel, sixteen rows interleaved (layout in
 /// packed_avx512.c): made by the first matmul that needs it, so matrices used only for
 /// embedding lookups are never copied, and freed with the matrix's last copy.
 public final class PackedWeights: Sendable {
@@ -20,7 +20,7 @@ public final class PackedWeights: Sendable {
     func bytes(of w: WeightMatrix, pool: ComputePool) -> UnsafeRawPointer {
         let address = storage.withLock { address -> UInt in
             if let address { return address }
-            let buffer = UnsafeMutableRawPointer.allocate(byteCount: tern_packed_bytes(Int32(w.rows), Int32(w.cols)), alignment: 64)
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: tern_packed_bytes(w.type, Int32(w.rows), Int32(w.cols)), alignment: 64)
             let groups = (w.rows + 15) / 16, at = UInt(bitPattern: buffer)
             pool.parallelRanges(groups, minChunk: 64) { g in
                 tern_pack_rows(w.type, w.data, w.rowBytes, Int32(w.cols), Int32(w.rows), Int32(g.lowerBound), Int32(g.upperBound),

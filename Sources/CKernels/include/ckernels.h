@@ -65,18 +65,18 @@ int tern_dequantize(int type, const void *src, float *dst, int64_t n);
 void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, int r1,
                       const void *x, size_t x_stride, int nvec, float *y, int ldy);
 
-/// 1 if weights of `type` take the packed kernel below (Q5_0 and Q8_0 where AVX-512 VNNI is
-/// in use); their activation format is then TERN_ACT_Q8_32X.
+/// 1 if weights of `type` take the packed kernels below (Q5_0, Q8_0, Q4_K and Q6_K where
+/// AVX-512 VNNI is in use); Q5_0/Q8_0 activations are then TERN_ACT_Q8_32X (K-quants' stay Q8_256).
 int tern_packs(int type);
-/// Bytes of a packed copy of `rows` rows of `k` elements (sixteen rows interleaved; the
-/// layout is described in packed_avx512.c). Allocate it 64-byte aligned.
-size_t tern_packed_bytes(int rows, int k);
-/// Packs the groups [g0, g1) of 16 rows (of `rows` in all) of a Q5_0/Q8_0 matrix into `dst`,
-/// the whole packed matrix; disjoint group ranges can be packed concurrently.
+/// Bytes of a packed copy of `rows` rows of `k` elements of `type` (sixteen rows
+/// interleaved; layouts in packed_*_avx512.c). Allocate it 64-byte aligned.
+size_t tern_packed_bytes(int type, int rows, int k);
+/// Packs the groups [g0, g1) of 16 rows (of `rows` in all) of a matrix into `dst`, the whole
+/// packed matrix; disjoint group ranges can be packed concurrently.
 void tern_pack_rows(int type, const void *w, size_t row_bytes, int k, int rows, int g0, int g1, void *dst);
 /// tern_matmul_rows for a packed matrix of `rows` rows: y[v * ldy + r] for r in [r0, r1).
-void tern_matmul_packed(const void *packed, int k, int rows, int r0, int r1, const void *x, size_t x_stride, int nvec,
-                        float *y, int ldy);
+void tern_matmul_packed(int type, const void *packed, int k, int rows, int r0, int r1, const void *x, size_t x_stride,
+                        int nvec, float *y, int ldy);
 
 /// One dot product (for tests): weight row of `type` times an activation row in its format.
 float tern_vec_dot(int type, int k, const void *w, const void *x);
