@@ -40,6 +40,7 @@ public struct Sampler {
                               history: History, rng: inout RandomSource) -> Int32 {
         adjust(logits, vocab: vocab, params: p, history: history)
         if p.isGreedy { return argmax(logits, vocab: vocab) }
+        if p.topK <= 0, p.minP <= 0, p.topP >= 1 { return drawUnfiltered(logits, vocab: vocab, params: p, rng: &rng) }
         let candidates = filtered(logits, vocab: vocab, params: p)
         var u = rng.nextUnit() * candidates.total
         for c in candidates.items {
@@ -47,6 +48,24 @@ public struct Sampler {
             if u < 0 { return c.id }
         }
         return candidates.items.last?.id ?? argmax(logits, vocab: vocab)
+    }
+
+    /// Temperature alone (what an OpenAI client gets by default): the same draw as a walk over
+    /// `filtered`'s items (vocabulary order, the same sums in the same order), straight from
+    /// the candidate arrays, without building (id, probability) pairs for the ~10^5
+    /// candidates of a flat 262k-token distribution.
+    static func drawUnfiltered(_ logits: UnsafePointer<Float>, vocab: Int, params p: SamplingParams, rng: inout RandomSource) -> Int32 {
+        let invT = 1 / Double(p.temperature)
+        let maxLogit = Double(logits[Int(Ops.argmax(logits, n: vocab))])
+        guard maxLogit.isFinite else { return argmax(logits, vocab: vocab) }
+        let c = Ops.expCandidates(logits, n: vocab, max: Float(maxLogit), invT: Float(invT), atLeast: Float(maxLogit - 30 / invT))
+        let total = c.p.reduce(0) { $0 + Double($1) }
+        var u = rng.nextUnit() * total
+        for (i, q) in c.p.enumerated() {
+            u -= Double(q)
+            if u < 0 { return c.ids[i] }
+        }
+        return c.ids.last ?? argmax(logits, vocab: vocab)
     }
 
     /// The candidates that survive top-k, min-p and top-p, with unnormalized probabilities

@@ -53,6 +53,24 @@ final class SamplerTests: XCTestCase {
         }
     }
 
+    /// Temperature alone draws from the candidate arrays directly: the same token, seed for
+    /// seed, as a walk over `filtered`'s items (the general path).
+    func testUnfilteredDrawEqualsTheWalkOverFilteredItems() {
+        var gen = RandomSource(seed: 11)
+        let vocab = 262_144
+        let logits = (0 ..< vocab).map { _ in Float(gen.nextUnit() * 30 - 15) }
+        for t in [Float(0.6), 1, 1.5] {
+            let p = SamplingParams(temperature: t)
+            let c = logits.withUnsafeBufferPointer { Sampler.filtered($0.baseAddress!, vocab: vocab, params: p) }
+            for seed in 0 ..< 40 {
+                var rng = RandomSource(seed: UInt64(seed))
+                var u = rng.nextUnit() * c.total
+                let walked = c.items.first { u -= $0.p; return u < 0 }?.id ?? c.items.last?.id
+                XCTAssertEqual(sample(logits, p, seed: UInt64(seed)), walked, "temperature \(t), seed \(seed)")
+            }
+        }
+    }
+
     func testTemperatureSamplingFollowsTheDistribution() {
         // p = softmax([log 1, log 3]) = [0.25, 0.75]
         let logits: [Float] = [0, log(3)]
