@@ -9,6 +9,9 @@ public final class ModelRunner {
     public let cache: PagedKVCache
     /// Per request: its own random stream (so a seeded request samples the same alone or batched).
     private var streams: [String: RandomSource] = [:]
+    /// Penalized requests' token history and how many of their outputs it holds, built once
+    /// from the prompt and then extended by each new token (not rebuilt every step).
+    private var histories: [String: (history: Sampler.History, outputs: Int)] = [:]
     /// Logprobs of the last step's sampled tokens, for requests that asked for them.
     public private(set) var lastLogprobs: [String: TokenLogprobs] = [:]
     /// Prompt-token logprobs computed in the last step: (index of the first prompt token, entries).
@@ -86,8 +89,9 @@ public final class ModelRunner {
         let drawn = UnsafeMutableBufferPointer<Drawn>.allocate(capacity: jobs.count)
         defer { drawn.baseAddress!.deinitialize(count: jobs.count); drawn.deallocate() }
         let starts = jobs.map { streams[$0.state.requestID] ?? RandomSource(seed: $0.state.request.sampling.seed ?? UInt64.random(in: 0 ... .max)) }
+        let history = jobs.map { self.history(of: $0.state) }
         model.matmul.pool.run(tasks: jobs.count) { i in
-            (drawn.baseAddress! + i).initialize(to: Self.draw(jobs[i].state, jobs[i].row, vocab: vocab, rng: starts[i]))
+            (drawn.baseAddress! + i).initialize(to: Self.draw(jobs[i].state, jobs[i].row, vocab: vocab, history: history[i], rng: starts[i]))
         }
         var sampled: [String: Int32] = [:]
         lastLogprobs = [:]
@@ -109,13 +113,9 @@ public final class ModelRunner {
 
     /// One token for `state` from `logits` (vocab floats, adjusted in place), with its
     /// logprobs if asked for.
-    private static func draw(_ state: RequestState, _ logits: UnsafeMutablePointer<Float>, vocab: Int, rng start: RandomSource) -> Drawn {
+    private static func draw(_ state: RequestState, _ logits: UnsafeMutablePointer<Float>, vocab: Int, history: Sampler.History,
+                             rng start: RandomSource) -> Drawn {
         let params = state.request.sampling
-        var history = Sampler.History()
-        if params.repetitionPenalty != 1 || params.presencePenalty != 0 || params.frequencyPenalty != 0 {
-            history = Sampler.History(prompt: state.request.promptTokenIDs)
-            for t in state.outputTokenIDs { history.append(t) }
-        }
         var rng = start
         let k = state.request.logprobs
         let raw: [Float] = k != nil ? Array(UnsafeBufferPointer(start: logits, count: vocab)) : []  // (vocab) before sampling
@@ -124,9 +124,23 @@ public final class ModelRunner {
         return Drawn(token: token, rng: rng, logprobs: logprobs)
     }
 
-    /// Forgets a finished request's random stream.
+    /// The token history a request's penalties read (empty without penalties), brought up to
+    /// date with its outputs.
+    private func history(of state: RequestState) -> Sampler.History {
+        let p = state.request.sampling
+        guard p.repetitionPenalty != 1 || p.presencePenalty != 0 || p.frequencyPenalty != 0 else { return Sampler.History() }
+        // Taken out of the dictionary so that appending does not copy it.
+        var h = histories.removeValue(forKey: state.requestID) ?? (Sampler.History(prompt: state.request.promptTokenIDs), 0)
+        for t in state.outputTokenIDs.dropFirst(h.outputs) { h.history.append(t) }
+        h.outputs = state.outputTokenIDs.count
+        histories[state.requestID] = h
+        return h.history
+    }
+
+    /// Forgets a finished request's random stream and history.
     public func release(_ requestID: String) {
         streams[requestID] = nil
+        histories[requestID] = nil
         promptLogprobsSent[requestID] = nil
     }
 }

@@ -63,6 +63,30 @@ final class BatchingEquivalenceTests: XCTestCase {
         XCTAssertEqual(tight.outputs, alone, "with preemption")
     }
 
+    /// Penalties read a token history that the runner extends token by token (not rebuilt
+    /// every step): penalized requests give the same tokens alone, batched and preempted, and
+    /// the penalties act on what each generated (greedy without them repeats more).
+    func testPenalizedRequestsKeepTheirHistory() throws {
+        let model = try Self.model()
+        var penalized = SamplingParams.greedy
+        penalized.presencePenalty = 1.5
+        penalized.frequencyPenalty = 1
+        penalized.repetitionPenalty = 1.3
+        let requests = (0 ..< 5).map { i in
+            EngineRequest(requestID: "p\(i)", promptTokenIDs: (0 ..< 12 + i).map { Int32(500 + ($0 % 3) * 11) },
+                          sampling: i == 0 ? .greedy : penalized, maxTokens: 40, ignoreEOS: true)
+        }
+        var alone: [String: [Int32]] = [:]
+        for r in requests { alone[r.requestID] = try run(model, [r], numBlocks: 64).outputs[r.requestID] }
+        XCTAssertEqual(try run(model, requests, numBlocks: 128).outputs, alone, "batched")
+        let tight = try run(model, requests, numBlocks: 12, budget: 48)
+        XCTAssertGreaterThan(tight.preemptions, 0, "the small pool should force preemption")
+        XCTAssertEqual(tight.outputs, alone, "with preemption")
+        func mostRepeats(_ t: [Int32]) -> Int { Dictionary(t.map { ($0, 1) }, uniquingKeysWith: +).values.max() ?? 0 }
+        let plain = mostRepeats(alone["p0"] ?? []), damped = requests.dropFirst().map { mostRepeats(alone[$0.requestID] ?? []) }.max() ?? 0
+        XCTAssertGreaterThan(plain, damped, "plain greedy repeats a token \(plain) times, penalized ones at most \(damped)")
+    }
+
     /// With the default kernel choice (GEMV below 32 rows, GEMM from 32: prefill chunks and
     /// wide steps take the other path than a request alone), 16 greedy requests of 64 tokens
     /// are counted identical alone and batched; the bar is at least 15 of 16.
