@@ -4,10 +4,12 @@ public final class FloatBuffer: @unchecked Sendable {
     public private(set) var pointer: UnsafeMutablePointer<Float>
     public private(set) var count: Int
 
-    public init(count: Int) {
+    /// `zeroed: false` skips clearing, for a buffer its first user overwrites entirely (the
+    /// logits of a step: 1 MB per row of a 262k vocabulary).
+    public init(count: Int, zeroed: Bool = true) {
         self.count = max(count, 1)
         pointer = UnsafeMutablePointer<Float>.allocate(capacity: self.count)
-        pointer.initialize(repeating: 0, count: self.count)
+        if zeroed { pointer.initialize(repeating: 0, count: self.count) }
     }
 
     deinit { pointer.deallocate() }

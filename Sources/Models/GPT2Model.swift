@@ -118,7 +118,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
         for (i, r) in rows.enumerated() {
             Ops.layerNorm(x.row(r, width: width), weight: outputNorm, bias: outputNormBias, out: hOut.row(i, width: width), n: width, eps: eps)
         }
-        let out = FloatBuffer(count: rows.count * c.vocabularySize)  // (rows.count, vocab)
+        let out = FloatBuffer(count: rows.count * c.vocabularySize, zeroed: false)  // (rows.count, vocab), every entry written below
         matmul.apply(output, x: hOut.pointer, m: rows.count, y: out.pointer, plan: batch.logitsPlan())
         return out
     }

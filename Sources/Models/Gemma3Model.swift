@@ -117,7 +117,7 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
         let rows = batch.logitRows
         let h = FloatBuffer(count: rows.count * width)  // (rows.count, width)
         for (i, r) in rows.enumerated() { Ops.rmsNorm(x.row(r, width: width), weight: outputNorm, out: h.row(i, width: width), n: width, eps: eps) }
-        let out = FloatBuffer(count: rows.count * c.vocabularySize)  // (rows.count, vocab)
+        let out = FloatBuffer(count: rows.count * c.vocabularySize, zeroed: false)  // (rows.count, vocab), every entry written below
         // Sampling rows by GEMV at every batch size (batch invariance); many-row sequences GEMM.
         matmul.apply(embedding, x: h.pointer, m: rows.count, y: out.pointer, plan: batch.logitsPlan())
         return out

@@ -122,7 +122,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         for (i, r) in rows.enumerated() {
             Ops.rmsNorm(x.row(r, width: width), weight: norm, out: h.row(i, width: width), n: width, eps: c.normEpsilon)
         }
-        let out = FloatBuffer(count: rows.count * c.vocabularySize)  // (rows.count, vocab)
+        let out = FloatBuffer(count: rows.count * c.vocabularySize, zeroed: false)  // (rows.count, vocab), every entry written below
         // Sampling rows by GEMV at every batch size, so a row's logits never depend on how
         // many sequences ran with it; sequences wanting many rows get their own GEMM.
         matmul.apply(output, x: h.pointer, m: rows.count, y: out.pointer, plan: plan)
