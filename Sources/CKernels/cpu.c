@@ -59,13 +59,25 @@ __attribute__((constructor)) void tern_init(void) {
     atomic_store(&initialized, 1);
 }
 
+// AVX-512 F/BW/DQ/VL plus `extra` (a feature name for __builtin_cpu_supports).
+#if defined(__x86_64__)
+#define HAS_AVX512(extra)                                                                                              \
+    (__builtin_cpu_init(), __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")                    \
+                               && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")            \
+                               && __builtin_cpu_supports(extra))
+#else
+#define HAS_AVX512(extra) 0
+#endif
+int tern_cpu_has_avx512(void) { return HAS_AVX512("avx512cd"); }
+int tern_cpu_has_avx512_vnni(void) { return HAS_AVX512("avx512vnni"); }
+
 int tern_using_avx2(void) { return have_avx2 && simd_allowed; }
 int tern_using_avx512(void) { return have_avx512 && simd_allowed; }
 void tern_set_simd(int enabled) { simd_allowed = enabled; }
 
 int tern_act_format(int type) {
     switch (type) {
-    case TERN_Q4_1: return tern_using_avx512() ? TERN_ACT_Q8_32P : TERN_ACT_Q8_32;
+    case TERN_Q4_1: return TERN_ACT_Q8_32;
     case TERN_Q5_0: case TERN_Q8_0: return tern_using_avx512() ? TERN_ACT_Q8_32X : TERN_ACT_Q8_32;
     case TERN_Q4_0: case TERN_Q5_1: return TERN_ACT_Q8_32;
     case TERN_Q4_K: case TERN_Q5_K: case TERN_Q6_K: return TERN_ACT_Q8_256;
@@ -77,17 +89,12 @@ size_t tern_act_row_bytes(int fmt, int k) {
     switch (fmt) {
     case TERN_ACT_Q8_32: return (size_t)(k / 32) * sizeof(act_q8_32);
     case TERN_ACT_Q8_256: return (size_t)(k / 256) * sizeof(act_q8_256);
-    case TERN_ACT_Q8_32P: return (size_t)((k / 32 + 1) / 2) * sizeof(act_q8_32p);
     case TERN_ACT_Q8_32X: return (size_t)(k / 32) * sizeof(act_q8_32x);
     default: return (size_t)k * sizeof(float);
     }
 }
 
 static tern_dot_fn pick_dot(int type) {
-    if (tern_using_avx512()) {
-        tern_dot_fn f = tern_dot_avx512(type);
-        if (f) return f;
-    }
     if (tern_using_avx2()) {
         tern_dot_fn f = tern_dot_avx2(type);
         if (f) return f;
@@ -113,29 +120,22 @@ void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, 
     }
     tern_dot_fn f = pick_dot(type);
     if (!f) return;
-    int wide = tern_using_avx512() && tern_dot_avx512(type);
-    tern_dot4_fn f4 = wide ? tern_dot4_avx512(type) : tern_using_avx2() ? tern_dot4_avx2(type) : 0;
-    tern_dot4_fn f8 = wide ? tern_dot8_avx512(type) : 0;
+    tern_dot4_fn f4 = tern_using_avx2() ? tern_dot4_avx2(type) : 0;
     const uint8_t *wb = (const uint8_t *)w;
     const uint8_t *xb = (const uint8_t *)x;
-    // Tiles of 16 weight rows against 8 or 4 activation rows at a time, so both stay in L1
-    // while every pair is computed (each pair's arithmetic is the same in any order).
+    // Tiles of 16 weight rows against 4 activation rows at a time, so both stay in L1 while
+    // every pair is computed (each pair's arithmetic is the same in any order).
     enum { TILE = 16 };
     for (int rt = r0; rt < r1; rt += TILE) {
         int re = rt + TILE < r1 ? rt + TILE : r1;
         int v = 0;
-        const struct { int n; tern_dot4_fn f; } widths[2] = {{8, f8}, {4, f4}};
-        for (int wi = 0; wi < 2; wi++) {
-            int n = widths[wi].n;
-            if (!widths[wi].f) continue;
-            for (; v + n <= nvec; v += n) {
-                const void *xs[8];
-                for (int j = 0; j < n; j++) xs[j] = xb + (size_t)(v + j) * x_stride;
-                for (int r = rt; r < re; r++) {
-                    float o[8];
-                    widths[wi].f(k, wb + (size_t)r * row_bytes, xs, o);
-                    for (int j = 0; j < n; j++) y[(size_t)(v + j) * ldy + r] = o[j];
-                }
+        for (; f4 && v + 4 <= nvec; v += 4) {
+            const void *xs[4];
+            for (int j = 0; j < 4; j++) xs[j] = xb + (size_t)(v + j) * x_stride;
+            for (int r = rt; r < re; r++) {
+                float o[4];
+                f4(k, wb + (size_t)r * row_bytes, xs, o);
+                for (int j = 0; j < 4; j++) y[(size_t)(v + j) * ldy + r] = o[j];
             }
         }
         for (; v < nvec; v++) {

@@ -18,14 +18,17 @@
 #include <stdlib.h>
 
 int tern_packs(int type) {
-    return tern_using_avx512() && (type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K || type == TERN_Q6_K);
+    return tern_using_avx512()
+        && (type == TERN_Q4_1 || type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K || type == TERN_Q6_K);
 }
 
-static int is_kquant(int type) { return type == TERN_Q4_K || type == TERN_Q6_K; }
+// Q4_1 and the K-quants keep a group's block in one region (see group_at).
+static int one_region(int type) { return type == TERN_Q4_1 || type == TERN_Q4_K || type == TERN_Q6_K; }
 // Elements per block and packed bytes per group and block.
-static int block_elems(int type) { return is_kquant(type) ? 256 : 32; }
+static int block_elems(int type) { return type == TERN_Q4_K || type == TERN_Q6_K ? 256 : 32; }
 static size_t group_block_bytes(int type) {
-    return type == TERN_Q4_K ? tern_q4_K_group_block_bytes()
+    return type == TERN_Q4_1 ? tern_q4_1_group_block_bytes()
+         : type == TERN_Q4_K ? tern_q4_K_group_block_bytes()
          : type == TERN_Q6_K ? tern_q6_K_group_block_bytes() : 512 + 16 * sizeof(uint16_t);
 }
 
@@ -65,10 +68,10 @@ static void pack_group(int type, const uint8_t *w, size_t row_bytes, int nb, int
 }
 
 // Group g of a packed matrix: Q5_0/Q8_0 bytes and scales live in two regions (qs, d), a
-// K-quant group in one (qs; d unused).
+// Q4_1 or K-quant group in one (qs; d unused).
 static void group_at(int type, const uint8_t *packed, int rows, int k, int g, const uint8_t **qs, const uint16_t **d) {
     int nb = k / block_elems(type), groups = (rows + 15) / 16;
-    if (is_kquant(type)) {
+    if (one_region(type)) {
         *qs = packed + (size_t)g * nb * group_block_bytes(type);
         *d = 0;
     } else {
@@ -78,7 +81,8 @@ static void group_at(int type, const uint8_t *packed, int rows, int k, int g, co
 }
 
 static void pack_one(int type, const uint8_t *w, size_t row_bytes, int k, int n, uint8_t *qs, uint16_t *d) {
-    if (type == TERN_Q4_K) tern_pack_group_q4_K(w, row_bytes, k / 256, n, qs);
+    if (type == TERN_Q4_1) tern_pack_group_q4_1(w, row_bytes, k / 32, n, qs);
+    else if (type == TERN_Q4_K) tern_pack_group_q4_K(w, row_bytes, k / 256, n, qs);
     else if (type == TERN_Q6_K) tern_pack_group_q6_K(w, row_bytes, k / 256, n, qs);
     else pack_group(type, w, row_bytes, k / 32, n, qs, d);
 }
@@ -96,10 +100,6 @@ void tern_pack_rows(int type, const void *w, size_t row_bytes, int k, int rows, 
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c")))
-// How far ahead in the weight stream to prefetch (bytes, about eight blocks): the hardware
-// prefetchers alone left a 178 MB LM head about 30% slower at 16 rows (Intel host).
-enum { PREFETCH = 4096 };
 
 // n activation rows (x[r], nb blocks each) against one group; lane i of y[r * ldy + i] is
 // written where `mask` has bit i.
@@ -143,6 +143,7 @@ GROUP_N(8)
 GROUP_N(16)
 
 static tern_group_fn group_fn(int type, int n) {
+    if (type == TERN_Q4_1) return tern_q4_1_group_fn(n);
     if (type == TERN_Q4_K) return tern_q4_K_group_fn(n);
     if (type == TERN_Q6_K) return tern_q6_K_group_fn(n);
     switch (n) {

@@ -41,8 +41,6 @@ void tern_pack_group_q4_K(const uint8_t *w, size_t row_bytes, int nb, int n, uin
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c")))
-enum { PREFETCH = 4096 };  // bytes ahead in the weight stream, as for Q5_0/Q8_0
 
 AVX512 static inline __attribute__((always_inline)) void q4_K_group_rows(const uint8_t *p, int nb, const act_q8_256 *const *x,
                                                                           int n, float *y, int ldy, uint16_t mask) {

@@ -127,25 +127,6 @@ static void quantize_q8_256(const float *x, act_q8_256 *y, int k) {
     }
 }
 
-// Q8_32 blocks, two at a time, repacked (see act_q8_32p).
-static void quantize_q8_32p(const float *x, act_q8_32p *y, int k) {
-    int nb = k / 32;
-    for (int i = 0; i < nb; i += 2, y++) {
-        act_q8_32 b[2];
-        int has2 = i + 1 < nb;
-        quantize_q8_32(x + 32 * i, b, has2 ? 64 : 32);
-        memset(y, 0, sizeof *y);
-        for (int j = 0; j < 32; j++) y->qs[j] = (uint8_t)b[0].qs[j];
-        for (int j = 0; j < 8; j++) y->d[j] = b[0].d;
-        y->s[0] = b[0].s;
-        if (has2) {
-            for (int j = 0; j < 32; j++) y->qs[32 + j] = (uint8_t)b[1].qs[j];
-            for (int j = 8; j < 16; j++) y->d[j] = b[1].d;
-            y->s[8] = b[1].s;
-        }
-    }
-}
-
 // Q8_32 blocks with -128 · Σ qs (act_q8_32x).
 static void quantize_q8_32x(const float *x, act_q8_32x *y, int k) {
     for (int i = 0; i < k / 32; i++) {
@@ -162,7 +143,6 @@ static void quantize_q8_32x(const float *x, act_q8_32x *y, int k) {
 void tern_quantize_act(int fmt, const float *x, void *dst, int k) {
     switch (fmt) {
     case TERN_ACT_Q8_32: quantize_q8_32(x, dst, k); break;
-    case TERN_ACT_Q8_32P: quantize_q8_32p(x, dst, k); break;
     case TERN_ACT_Q8_32X: quantize_q8_32x(x, dst, k); break;
     case TERN_ACT_Q8_256: quantize_q8_256(x, dst, k); break;
     default: memcpy(dst, x, (size_t)k * sizeof(float)); break;
@@ -170,7 +150,7 @@ void tern_quantize_act(int fmt, const float *x, void *dst, int k) {
 }
 
 void tern_round_act(int fmt, const float *x, float *out, int k) {
-    if (fmt == TERN_ACT_Q8_32 || fmt == TERN_ACT_Q8_32P || fmt == TERN_ACT_Q8_32X) {  // the same values, packed or not
+    if (fmt == TERN_ACT_Q8_32 || fmt == TERN_ACT_Q8_32X) {  // the same values, packed or not
         act_q8_32 b;
         for (int i = 0; i < k / 32; i++) {
             quantize_q8_32(x + 32 * i, &b, 32);

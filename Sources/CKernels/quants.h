@@ -20,10 +20,6 @@ _Static_assert(sizeof(blk_q5_K) == 176, "q5_K"); _Static_assert(sizeof(blk_q6_K)
 
 // Activation blocks (Tern's layout): 32 int8 with scale d and s = d * sum(qs).
 typedef struct { float d; float s; int8_t qs[32]; } act_q8_32;                        // 40
-// Two act_q8_32 blocks as the AVX-512 Q4_1 kernel reads them (a missing second block is
-// zeros): the 64 bytes of both, d[0..7] = first d, d[8..15] = second d, s[0] and s[8] the
-// sums, other s lanes 0.
-typedef struct { uint8_t qs[64]; float d[16]; float s[16]; } act_q8_32p;              // 192
 // One act_q8_32 block for packed Q5_0/Q8_0 weights: the bytes, d, and c = -128 · Σ qs.
 typedef struct { int8_t qs[32]; float d; int32_t c; } act_q8_32x;                     // 40
 // 256 int8 with scale d and sums of each 16-element group (for K-quant minimums).
@@ -52,31 +48,35 @@ int tern_cpu_has_avx2_fma(void);
 // Four activation rows at once against one weight row (AVX2 only; NULL where absent).
 typedef void (*tern_dot4_fn)(int k, const void *w, const void *const *x, float *out);
 tern_dot4_fn tern_dot4_avx2(int type);
-// AVX-512 VNNI kernels (dot_avx512.c) for Q4_1: single- and four-row versions
-// that always go together (same accumulation order). NULL for other types.
-tern_dot_fn tern_dot_avx512(int type);
-tern_dot4_fn tern_dot4_avx512(int type);
-// The same as four-row kernels for eight rows (AVX-512 types only; out has 8 entries).
-tern_dot4_fn tern_dot8_avx512(int type);
-// Tiles of packed rows (Q5_0, Q8_0, Q4_K) packed on the way (for rows not packed ahead).
+int tern_cpu_has_avx512_vnni(void);
+// Tiles of packed-type rows packed on the way (for rows not packed ahead), then the packed kernel.
 void tern_matmul_packing(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x, size_t x_stride,
                          int nvec, float *y, int ldy);
-int tern_cpu_has_avx512_vnni(void);
 // AVX2 dequantization; -1 for types it does not cover (the portable code then runs).
 int tern_dequantize_avx2(int type, const void *src, float *dst, int64_t n);
+#if defined(__x86_64__)
+// What the AVX-512 VNNI kernels are compiled for (chosen at run time), and how far ahead in
+// the weight stream the packed kernels prefetch (bytes): the hardware prefetchers alone left
+// a 178 MB LM head about 30% slower at 16 rows (Intel host).
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c")))
+enum { PREFETCH = 4096 };
+#endif
 // One group of 16 packed rows against n activation rows (n fixed per function): outputs
 // y[r * ldy + i] for the lanes i set in mask. d: Q5_0/Q8_0 scales (unused for Q4_K).
 typedef void (*tern_group_fn)(const uint8_t *qs, const uint16_t *d, int nb, const void *const *x, float *y, int ldy,
                               uint16_t mask);
-// Packed Q4_K and Q6_K (packed_q4_K_avx512.c, packed_q6_K_avx512.c): bytes per group and
-// block, packing, kernels for n rows (1, 2, 4, 8 or 16).
+// Packed Q4_1, Q4_K and Q6_K (packed_q4_1_avx512.c, …): bytes per group and block, packing,
+// kernels for n rows (1, 2, 4, 8 or 16).
+size_t tern_q4_1_group_block_bytes(void);
+void tern_pack_group_q4_1(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
+tern_group_fn tern_q4_1_group_fn(int n);
 size_t tern_q4_K_group_block_bytes(void);
 void tern_pack_group_q4_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
 tern_group_fn tern_q4_K_group_fn(int n);
 size_t tern_q6_K_group_block_bytes(void);
 void tern_pack_group_q6_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
 tern_group_fn tern_q6_K_group_fn(int n);
-// The kernels of a packed K-quant for 1, 2, 4, 8 and 16 activation rows (constant counts, so
+// The kernels of a one-region packed type for 1, 2, 4, 8 and 16 activation rows (constant counts, so
 // each copy keeps its accumulators in registers) from rows(p, nb, x, n, y, ldy, mask), and
 // tern_<name>_group_fn picking one. For files compiled with the AVX512 target macro.
 #define TERN_GROUP_N(name, rows, act, n)                                                                           \

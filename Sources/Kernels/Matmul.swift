@@ -163,7 +163,7 @@ public final class Matmul: @unchecked Sendable {
                 for r in rows { tern_quantize_act(fmt, x + r * cols, base + f.offset + r * f.rowBytes, Int32(cols)) }
             }
         }
-        // Packed copies (Q5_0/Q8_0/Q4_K/Q6_K on AVX-512 VNNI), packed now if this is their first use.
+        // Packed copies (Q4_1/Q5_0/Q8_0/Q4_K/Q6_K on AVX-512 VNNI), packed now if this is their first use.
         let packed = ws.map { w in tern_packs(w.type) != 0 ? w.packed?.bytes(of: w, pool: pool) : nil }
         // Work items: (matrix, row range), about 4 per thread in all, in whole groups of 16 rows.
         let totalRows = ws.reduce(0) { $0 + $1.rows }

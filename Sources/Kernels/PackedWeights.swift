@@ -1,7 +1,7 @@
 import CKernels
 import Synchronization
 
-/// A Q5_0/Q8_0/Q4_K/Q6_K matrix's copy for the AVX-512 VNNI kernel, sixteen rows interleaved (layout in
+/// A Q4_1/Q5_0/Q8_0/Q4_K/Q6_K matrix's copy for the AVX-512 VNNI kernel, sixteen rows interleaved (layout in
 /// packed_avx512.c): made by the first matmul that needs it, so matrices used only for
 /// embedding lookups are never copied, and freed with the matrix's last copy.
 public final class PackedWeights: Sendable {

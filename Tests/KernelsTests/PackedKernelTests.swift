@@ -2,7 +2,7 @@ import CKernels
 import Kernels
 import XCTest
 
-/// The packed Q5_0/Q8_0/Q4_K/Q6_K kernels (sixteen weight rows interleaved, AVX-512 VNNI): every output
+/// The packed Q4_1/Q5_0/Q8_0/Q4_K/Q6_K kernels (sixteen weight rows interleaved, AVX-512 VNNI): every output
 /// equals the one-row dot of the same pair exactly, whatever the number of activation rows,
 /// the row range, a partial last group, or whether the rows were packed ahead or on the way.
 final class PackedKernelTests: XCTestCase {
@@ -12,7 +12,7 @@ final class PackedKernelTests: XCTestCase {
         try XCTSkipUnless(tern_packs(Int32(TERN_Q8_0)) != 0, "no AVX-512 VNNI on this CPU: Q5_0/Q8_0 are not packed")
         var rng = SystemRandomNumberGenerator()
         let layouts = QuantDotTests.layouts.filter { tern_packs($0.type) != 0 }
-        XCTAssertEqual(Set(layouts.map(\.type)), [Int32(TERN_Q5_0), Int32(TERN_Q8_0), Int32(TERN_Q4_K), Int32(TERN_Q6_K)])
+        XCTAssertEqual(Set(layouts.map(\.type)), [Int32(TERN_Q4_1), Int32(TERN_Q5_0), Int32(TERN_Q8_0), Int32(TERN_Q4_K), Int32(TERN_Q6_K)])
         let rows = 37, nvec = 31  // a partial last group; 16 + 8 + 4 + 2 + 1 activation rows
         for layout in layouts {
             for k in layout.elems == 32 ? [512, 544] : [512, 768] {  // even and odd block counts
@@ -22,7 +22,7 @@ final class PackedKernelTests: XCTestCase {
                     w += QuantDotTests.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: k, rng: &rng)
                 }
                 let fmt = tern_act_format(layout.type)
-                XCTAssertEqual(fmt, layout.elems == 32 ? Int32(TERN_ACT_Q8_32X) : Int32(TERN_ACT_Q8_256))
+                XCTAssertEqual(fmt, layout.type == Int32(TERN_Q4_1) ? Int32(TERN_ACT_Q8_32) : layout.elems == 32 ? Int32(TERN_ACT_Q8_32X) : Int32(TERN_ACT_Q8_256))
                 let actBytes = tern_act_row_bytes(fmt, Int32(k))
                 var act = [UInt8](repeating: 0, count: actBytes * nvec)
                 for v in 0 ..< nvec {

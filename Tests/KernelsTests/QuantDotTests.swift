@@ -33,13 +33,13 @@ final class QuantDotTests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         for layout in Self.layouts {
             for trial in 0 ..< 20 {
-                // Even and odd block counts (the AVX-512 kernels take blocks in pairs).
+                // Even and odd block counts.
                 let k = trial % 2 == 0 || layout.elems == 256 ? 512 : 544
                 let row = Self.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: k, rng: &rng)
                 let x = (0 ..< k).map { _ in Float.random(in: -2 ... 2, using: &rng) }
                 var w = [Float](repeating: 0, count: k)
                 XCTAssertEqual(tern_dequantize(layout.type, row, &w, Int64(k)), 0)
-                // The activation format depends on the kernels in use (AVX-512 takes a packed
+                // The activation format depends on the kernels in use (AVX-512 Q5_0/Q8_0 take another
                 // layout of the same values), so each mode quantizes its own row.
                 func quantized() -> (act: [UInt8], format: Int32) {
                     let fmt = tern_act_format(layout.type)
@@ -64,7 +64,8 @@ final class QuantDotTests: XCTestCase {
         }
     }
 
-    /// The multi-row kernels (16, 8 and 4 activation rows per weight row) equal one-row
+    /// The multi-row kernels (4 activation rows per weight row on AVX2; 16, 8, 4, 2 for the
+    /// packed AVX-512 types) equal one-row
     /// dots exactly (batch invariance), for even and odd block counts.
     func testMultiRowKernelsEqualSingleRowDots() {
         var rng = SystemRandomNumberGenerator()
@@ -127,7 +128,7 @@ final class QuantDotTests: XCTestCase {
     /// The activation quantization error itself stays small.
     func testActivationQuantizationIsClose() {
         var rng = SystemRandomNumberGenerator()
-        for fmt in [Int32(TERN_ACT_Q8_32), Int32(TERN_ACT_Q8_32P), Int32(TERN_ACT_Q8_32X), Int32(TERN_ACT_Q8_256)] {
+        for fmt in [Int32(TERN_ACT_Q8_32), Int32(TERN_ACT_Q8_32X), Int32(TERN_ACT_Q8_256)] {
             let x = (0 ..< 512).map { _ in Float.random(in: -3 ... 3, using: &rng) }
             var act = [UInt8](repeating: 0, count: tern_act_row_bytes(fmt, 512))
             tern_quantize_act(fmt, x, &act, 512)
@@ -139,13 +140,7 @@ final class QuantDotTests: XCTestCase {
     static func dequantizeActivation(_ act: [UInt8], format: Int32, k: Int) -> [Float] {
         act.withUnsafeBytes { raw in
             var out: [Float] = []
-            if format == Int32(TERN_ACT_Q8_32P) {  // pairs: 64 bytes, d in lanes 0 and 8, sums
-                for b in 0 ..< k / 32 {
-                    let base = b / 2 * 192, half = b % 2
-                    let d = raw.loadUnaligned(fromByteOffset: base + 64 + half * 32, as: Float.self)
-                    for j in 0 ..< 32 { out.append(d * Float(raw.load(fromByteOffset: base + half * 32 + j, as: Int8.self))) }
-                }
-            } else if format == Int32(TERN_ACT_Q8_32X) {  // 32 bytes, d, then c = -128 · Σ bytes
+            if format == Int32(TERN_ACT_Q8_32X) {  // 32 bytes, d, then c = -128 · Σ bytes
                 for b in 0 ..< k / 32 {
                     let base = b * 40
                     let d = raw.loadUnaligned(fromByteOffset: base + 32, as: Float.self)

@@ -167,24 +167,29 @@ class Errors(unittest.TestCase):
 
     def test_overload_is_a_rate_limit_after_retries(self):
         keyed = openai.OpenAI(base_url=KEYED, api_key="test-key", max_retries=2)
-        started = threading.Event()
+        started, done = threading.Event(), threading.Event()
 
         def hog():
-            stream = keyed.completions.create(model=MODEL, prompt="Go on", max_tokens=1000, stream=True,
+            # Holds the only slot until the retries are over (4,000 tokens outlast them at any
+            # speed this server reaches; it stops as soon as the test is done).
+            stream = keyed.completions.create(model=MODEL, prompt="Go on", max_tokens=4000, stream=True,
                                               extra_body={"ignore_eos": True})
             for i, _ in enumerate(stream):
                 if i == 1:
                     started.set()
-                if i > 400:
+                if done.is_set():
                     break
             stream.close()
 
         t = threading.Thread(target=hog)
         t.start()
-        self.assertTrue(started.wait(60))
-        with self.assertRaises(openai.RateLimitError):
-            keyed.completions.create(model=MODEL, prompt="x", max_tokens=2)
-        t.join()
+        try:
+            self.assertTrue(started.wait(60))
+            with self.assertRaises(openai.RateLimitError):
+                keyed.completions.create(model=MODEL, prompt="x", max_tokens=2)
+        finally:
+            done.set()
+            t.join()
 
 
 if __name__ == "__main__":
