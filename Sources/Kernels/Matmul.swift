@@ -39,6 +39,12 @@ public final class Matmul: @unchecked Sendable {
         offsets = (0 ..< pool.threadCount).map { _ in FloatBuffer(count: 1 << 14) }
     }
 
+    /// Makes the packed copies of `weights` now (at load) rather than in the first request
+    /// that multiplies by them (about 0.9 s for Gemma 3 270M on 2 cores).
+    public func prepare(_ weights: [WeightMatrix]) {
+        for w in weights where tern_packs(w.type) != 0 { _ = w.packed?.bytes(of: w, pool: pool) }
+    }
+
     /// The crossover of each weight type among `weights` (see `calibrate`).
     public static func calibratePerType(pool: ComputePool, weights: [WeightMatrix]) -> [Int32: Int] {
         var out: [Int32: Int] = [:]

@@ -63,8 +63,10 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
                               neox: false, scale: 1 / Float(c.keyLength).squareRoot())
     }
 
-    public var calibrationWeights: [WeightMatrix] {
-        layers.prefix(2).flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.up, $0.down] }
+    public var calibrationWeights: [WeightMatrix] { Array(matmulWeights.prefix(2 * 6)) }
+
+    public var matmulWeights: [WeightMatrix] {
+        layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.up, $0.down] } + [output]
     }
 
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer {

@@ -59,8 +59,10 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
                               neox: true, scale: 1 / Float(hd).squareRoot())
     }
 
-    public var calibrationWeights: [WeightMatrix] {
-        layers.prefix(2).flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] }
+    public var calibrationWeights: [WeightMatrix] { Array(matmulWeights.prefix(2 * 7)) }
+
+    public var matmulWeights: [WeightMatrix] {
+        layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] } + [embedding]
     }
 
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer {

@@ -10,6 +10,8 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// The first two blocks' weight matrices (every weight type a block mix uses), standing
     /// for all of them when the GEMV/GEMM crossovers are measured at load.
     var calibrationWeights: [WeightMatrix] { get }
+    /// Every matrix the forward pass multiplies by, the LM head last (for `Matmul.prepare`).
+    var matmulWeights: [WeightMatrix] { get }
 }
 
 extension LanguageModel {

@@ -65,8 +65,10 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
                               neox: c.ropeNeox, scale: 1 / Float(c.keyLength).squareRoot())
     }
 
-    public var calibrationWeights: [WeightMatrix] {
-        layers.prefix(2).flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] }
+    public var calibrationWeights: [WeightMatrix] { Array(matmulWeights.prefix(2 * 7)) }
+
+    public var matmulWeights: [WeightMatrix] {
+        layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] } + [output]
     }
 
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer {

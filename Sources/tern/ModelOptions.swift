@@ -39,6 +39,7 @@ struct ModelOptions: ParsableArguments {
             loaded = LoadedModel(model: try ModelRegistry.load(file, matmul: matmul), tokenizer: try TokenizerFactory.load(from: file),
                                  chatTemplate: try? file.string("tokenizer.chat_template"), source: .gguf(file))
         }
+        matmul.prepare(loaded.model.matmulWeights)
         if let gemmMinRows {
             matmul.gemmMinRows = gemmMinRows
         } else if path == .auto {
