@@ -4,12 +4,14 @@
 // (one block pair of one row); here a block of 16 rows costs eight vpdpbusd and those three
 // operations once per activation row: the LM heads of batched decode are their largest user.
 //
-// Layout of a packed matrix of `rows` rows (G = ceil(rows / 16) groups, nb = k / 32 blocks):
-//   qs: (G, nb, 8, 16, 4) bytes — group g, block b, then for j = 0..7 and row i = 0..15 the
-//       weights 4j..4j+3 of row 16g+i, each stored as w + 128 (unsigned, vpdpbusd's unsigned
-//       side); rows past the end are zeros (128);
-//   d:  (G, nb, 16) f16 — each row's block scale, after all of qs (so qs blocks stay 64-byte
-//       aligned).
+// Layout of a packed matrix of `rows` rows: ceil(rows / 16) groups, each padded to a multiple
+// of 64 bytes (so every 512-byte block stays aligned); a group of nb = k / 32 blocks holds
+//   qs: (nb, 8, 16, 4) bytes — block b, then for j = 0..7 and row i = 0..15 the weights
+//       4j..4j+3 of row 16g+i, each stored as w + 128 (unsigned, vpdpbusd's unsigned side);
+//       rows past the end are zeros (128);
+//   d:  (nb, 16) f16 — each row's block scale, after the group's qs.
+// Every packed type shares this frame (groups of 16 rows, one region each); the others'
+// blocks are described in their files.
 // Activations (act_q8_32x) are the signed side, four bytes broadcast per vpdpbusd; a block's
 // sum starts from c = -128·Σx, which cancels the weights' offset exactly. A weight row's
 // result is Σ over blocks, in order, of float(Σ w·x) · (dw·dx): the same whatever number of
@@ -22,18 +24,19 @@ int tern_packs(int type) {
         && (type == TERN_Q4_1 || type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K || type == TERN_Q6_K);
 }
 
-// Q4_1 and the K-quants keep a group's block in one region (see group_at).
-static int one_region(int type) { return type == TERN_Q4_1 || type == TERN_Q4_K || type == TERN_Q6_K; }
-// Elements per block and packed bytes per group and block.
+// Elements per block, and bytes of one packed group of nb blocks (a multiple of 64).
 static int block_elems(int type) { return type == TERN_Q4_K || type == TERN_Q6_K ? 256 : 32; }
-static size_t group_block_bytes(int type) {
-    return type == TERN_Q4_1 ? tern_q4_1_group_block_bytes()
-         : type == TERN_Q4_K ? tern_q4_K_group_block_bytes()
-         : type == TERN_Q6_K ? tern_q6_K_group_block_bytes() : 512 + 16 * sizeof(uint16_t);
+static size_t group_bytes(int type, int nb) {
+    switch (type) {
+    case TERN_Q4_1: return (size_t)nb * tern_q4_1_group_block_bytes();
+    case TERN_Q4_K: return (size_t)nb * tern_q4_K_group_block_bytes();
+    case TERN_Q6_K: return (size_t)nb * tern_q6_K_group_block_bytes();
+    default: return ((size_t)nb * (512 + 16 * sizeof(uint16_t)) + 63) / 64 * 64;
+    }
 }
 
 size_t tern_packed_bytes(int type, int rows, int k) {
-    return (size_t)((rows + 15) / 16) * (size_t)(k / block_elems(type)) * group_block_bytes(type);
+    return (size_t)((rows + 15) / 16) * group_bytes(type, k / block_elems(type));
 }
 
 // The 32 weights of block b of one row as int8, and its scale.
@@ -53,10 +56,12 @@ static uint16_t block_values(int type, const uint8_t *row, int b, int8_t *v) {
     return q->d;
 }
 
-// One group: rows [0, n) of `w` (n <= 16) into qs (nb * 512 bytes) and d (nb * 16).
-static void pack_group(int type, const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *qs, uint16_t *d) {
+// One group: rows [0, n) of `w` (n <= 16) into the group at p (qs, then d).
+static void pack_group(int type, const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *p) {
+    uint8_t *qs = p;
+    uint16_t *d = (uint16_t *)(p + (size_t)nb * 512);
+    memset(p, 0, group_bytes(type, nb));
     memset(qs, 128, (size_t)nb * 512);
-    memset(d, 0, (size_t)nb * 16 * sizeof(uint16_t));
     int8_t v[32];
     for (int i = 0; i < n; i++) {
         for (int b = 0; b < nb; b++) {
@@ -67,34 +72,20 @@ static void pack_group(int type, const uint8_t *w, size_t row_bytes, int nb, int
     }
 }
 
-// Group g of a packed matrix: Q5_0/Q8_0 bytes and scales live in two regions (qs, d), a
-// Q4_1 or K-quant group in one (qs; d unused).
-static void group_at(int type, const uint8_t *packed, int rows, int k, int g, const uint8_t **qs, const uint16_t **d) {
-    int nb = k / block_elems(type), groups = (rows + 15) / 16;
-    if (one_region(type)) {
-        *qs = packed + (size_t)g * nb * group_block_bytes(type);
-        *d = 0;
-    } else {
-        *qs = packed + (size_t)g * nb * 512;
-        *d = (const uint16_t *)(packed + (size_t)groups * nb * 512) + (size_t)g * nb * 16;
+static void pack_one(int type, const uint8_t *w, size_t row_bytes, int k, int n, uint8_t *p) {
+    switch (type) {
+    case TERN_Q4_1: tern_pack_group_q4_1(w, row_bytes, k / 32, n, p); break;
+    case TERN_Q4_K: tern_pack_group_q4_K(w, row_bytes, k / 256, n, p); break;
+    case TERN_Q6_K: tern_pack_group_q6_K(w, row_bytes, k / 256, n, p); break;
+    default: pack_group(type, w, row_bytes, k / 32, n, p);
     }
 }
 
-static void pack_one(int type, const uint8_t *w, size_t row_bytes, int k, int n, uint8_t *qs, uint16_t *d) {
-    if (type == TERN_Q4_1) tern_pack_group_q4_1(w, row_bytes, k / 32, n, qs);
-    else if (type == TERN_Q4_K) tern_pack_group_q4_K(w, row_bytes, k / 256, n, qs);
-    else if (type == TERN_Q6_K) tern_pack_group_q6_K(w, row_bytes, k / 256, n, qs);
-    else pack_group(type, w, row_bytes, k / 32, n, qs, d);
-}
-
 void tern_pack_rows(int type, const void *w, size_t row_bytes, int k, int rows, int g0, int g1, void *dst) {
-    int groups = (rows + 15) / 16;
-    for (int g = g0; g < g1 && g < groups; g++) {
-        const uint8_t *qs;
-        const uint16_t *d;
-        group_at(type, dst, rows, k, g, &qs, &d);
+    size_t stride = group_bytes(type, k / block_elems(type));
+    for (int g = g0; g < g1 && 16 * g < rows; g++) {
         int n = rows - 16 * g < 16 ? rows - 16 * g : 16;
-        pack_one(type, (const uint8_t *)w + (size_t)16 * g * row_bytes, row_bytes, k, n, (uint8_t *)qs, (uint16_t *)d);
+        pack_one(type, (const uint8_t *)w + (size_t)16 * g * row_bytes, row_bytes, k, n, (uint8_t *)dst + g * stride);
     }
 }
 
@@ -103,9 +94,9 @@ void tern_pack_rows(int type, const void *w, size_t row_bytes, int k, int rows, 
 
 // n activation rows (x[r], nb blocks each) against one group; lane i of y[r * ldy + i] is
 // written where `mask` has bit i.
-AVX512 static inline __attribute__((always_inline)) void group_rows(const uint8_t *qs, const uint16_t *d, int nb,
-                                                                     const act_q8_32x *const *x, int n, float *y,
-                                                                     int ldy, uint16_t mask) {
+AVX512 static inline __attribute__((always_inline)) void group_rows(const uint8_t *qs, int nb, const act_q8_32x *const *x,
+                                                                     int n, float *y, int ldy, uint16_t mask) {
+    const uint16_t *d = (const uint16_t *)(qs + (size_t)nb * 512);
     __m512 acc[16];
     for (int r = 0; r < n; r++) acc[r] = _mm512_setzero_ps();
     for (int b = 0; b < nb; b++, qs += 512, d += 16) {
@@ -130,41 +121,27 @@ AVX512 static inline __attribute__((always_inline)) void group_rows(const uint8_
     for (int r = 0; r < n; r++) _mm512_mask_storeu_ps(y + (size_t)r * ldy, mask, acc[r]);
 }
 
-// Constant row counts, so that each copy keeps its accumulators in registers.
-#define GROUP_N(n)                                                                                                 \
-    AVX512 static void group_##n(const uint8_t *qs, const uint16_t *d, int nb, const void *const *x, float *y, \
-                                 int ldy, uint16_t mask) {                                                         \
-        group_rows(qs, d, nb, (const act_q8_32x *const *)x, n, y, ldy, mask);                                      \
-    }
-GROUP_N(1)
-GROUP_N(2)
-GROUP_N(4)
-GROUP_N(8)
-GROUP_N(16)
+TERN_GROUP_FNS(i8, group_rows, act_q8_32x)
 
 static tern_group_fn group_fn(int type, int n) {
-    if (type == TERN_Q4_1) return tern_q4_1_group_fn(n);
-    if (type == TERN_Q4_K) return tern_q4_K_group_fn(n);
-    if (type == TERN_Q6_K) return tern_q6_K_group_fn(n);
-    switch (n) {
-    case 16: return group_16;
-    case 8: return group_8;
-    case 4: return group_4;
-    case 2: return group_2;
-    default: return group_1;
+    switch (type) {
+    case TERN_Q4_1: return tern_q4_1_group_fn(n);
+    case TERN_Q4_K: return tern_q4_K_group_fn(n);
+    case TERN_Q6_K: return tern_q6_K_group_fn(n);
+    default: return tern_i8_group_fn(n);
     }
 }
 
 // All activation rows against one group: sixteen at a time, then 8, 4, 2, 1.
-static void group_all(int type, const uint8_t *qs, const uint16_t *d, int nb, const uint8_t *x, size_t x_stride, int nvec,
-                      float *y, int ldy, uint16_t mask) {
+static void group_all(int type, const uint8_t *p, int nb, const uint8_t *x, size_t x_stride, int nvec, float *y, int ldy,
+                      uint16_t mask) {
     int v = 0;
     for (int n = 16; n >= 1; n /= 2) {
         tern_group_fn f = group_fn(type, n);
         for (; v + n <= nvec; v += n) {
             const void *xs[16];
             for (int j = 0; j < n; j++) xs[j] = x + (size_t)(v + j) * x_stride;
-            f(qs, d, nb, xs, y + (size_t)v * ldy, ldy, mask);
+            f(p, nb, xs, y + (size_t)v * ldy, ldy, mask);
         }
     }
 }
@@ -175,38 +152,32 @@ static uint16_t lanes(int g, int r0, int r1) {
     return (uint16_t)(((1u << hi) - 1) & ~((1u << lo) - 1));
 }
 
-void tern_matmul_packed(int type, const void *packed, int k, int rows, int r0, int r1, const void *x, size_t x_stride,
-                        int nvec, float *y, int ldy) {
+void tern_matmul_packed(int type, const void *packed, int k, int r0, int r1, const void *x, size_t x_stride, int nvec,
+                        float *y, int ldy) {
     int nb = k / block_elems(type);
-    for (int g = r0 / 16; 16 * g < r1; g++) {
-        const uint8_t *qs;
-        const uint16_t *d;
-        group_at(type, packed, rows, k, g, &qs, &d);
-        group_all(type, qs, d, nb, x, x_stride, nvec, y + 16 * g, ldy, lanes(g, r0, r1));
-    }
+    size_t stride = group_bytes(type, nb);
+    for (int g = r0 / 16; 16 * g < r1; g++)
+        group_all(type, (const uint8_t *)packed + g * stride, nb, x, x_stride, nvec, y + 16 * g, ldy, lanes(g, r0, r1));
 }
 
 // Rows that were not packed ahead (tests, one-off matrices): each tile of 16 is packed into
 // scratch first, so the arithmetic is the packed kernel's.
 void tern_matmul_packing(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x, size_t x_stride,
                          int nvec, float *y, int ldy) {
-    size_t bytes = tern_packed_bytes(type, 16, k);
-    uint8_t *tile = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    int nb = k / block_elems(type);
+    uint8_t *tile = aligned_alloc(64, group_bytes(type, nb));  // one group
     if (!tile) return;
-    const uint8_t *qs;
-    const uint16_t *d;
-    group_at(type, tile, 16, k, 0, &qs, &d);
     for (int t = r0; t < r1; t += 16) {
         int n = r1 - t < 16 ? r1 - t : 16;
-        pack_one(type, (const uint8_t *)w + (size_t)t * row_bytes, row_bytes, k, n, tile, (uint16_t *)d);
-        group_all(type, qs, d, k / block_elems(type), x, x_stride, nvec, y + t, ldy, (uint16_t)((1u << n) - 1));
+        pack_one(type, (const uint8_t *)w + (size_t)t * row_bytes, row_bytes, k, n, tile);
+        group_all(type, tile, nb, x, x_stride, nvec, y + t, ldy, (uint16_t)((1u << n) - 1));
     }
     free(tile);
 }
 #else
-void tern_matmul_packed(int type, const void *packed, int k, int rows, int r0, int r1, const void *x, size_t x_stride,
-                        int nvec, float *y, int ldy) {
-    (void)type, (void)packed, (void)k, (void)rows, (void)r0, (void)r1, (void)x, (void)x_stride, (void)nvec, (void)y, (void)ldy;
+void tern_matmul_packed(int type, const void *packed, int k, int r0, int r1, const void *x, size_t x_stride, int nvec,
+                        float *y, int ldy) {
+    (void)type, (void)packed, (void)k, (void)r0, (void)r1, (void)x, (void)x_stride, (void)nvec, (void)y, (void)ldy;
 }
 void tern_matmul_packing(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x, size_t x_stride,
                          int nvec, float *y, int ldy) {

@@ -61,10 +61,10 @@ int tern_dequantize_avx2(int type, const void *src, float *dst, int64_t n);
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c")))
 enum { PREFETCH = 4096 };
 #endif
-// One group of 16 packed rows against n activation rows (n fixed per function): outputs
-// y[r * ldy + i] for the lanes i set in mask. d: Q5_0/Q8_0 scales (unused for Q4_K).
-typedef void (*tern_group_fn)(const uint8_t *qs, const uint16_t *d, int nb, const void *const *x, float *y, int ldy,
-                              uint16_t mask);
+// One group of 16 packed rows (nb blocks at p) against n activation rows (n fixed per
+// function): outputs y[r * ldy + i] for the lanes i set in mask.
+typedef void (*tern_group_fn)(const uint8_t *p, int nb, const void *const *x, float *y, int ldy, uint16_t mask);
+tern_group_fn tern_i8_group_fn(int n);  // Q5_0 and Q8_0 (packed_avx512.c)
 // Packed Q4_1, Q4_K and Q6_K (packed_q4_1_avx512.c, …): bytes per group and block, packing,
 // kernels for n rows (1, 2, 4, 8 or 16).
 size_t tern_q4_1_group_block_bytes(void);
@@ -76,13 +76,12 @@ tern_group_fn tern_q4_K_group_fn(int n);
 size_t tern_q6_K_group_block_bytes(void);
 void tern_pack_group_q6_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
 tern_group_fn tern_q6_K_group_fn(int n);
-// The kernels of a one-region packed type for 1, 2, 4, 8 and 16 activation rows (constant counts, so
+// The kernels of a packed type for 1, 2, 4, 8 and 16 activation rows (constant counts, so
 // each copy keeps its accumulators in registers) from rows(p, nb, x, n, y, ldy, mask), and
 // tern_<name>_group_fn picking one. For files compiled with the AVX512 target macro.
 #define TERN_GROUP_N(name, rows, act, n)                                                                           \
-    AVX512 static void name##_group_##n(const uint8_t *p, const uint16_t *d, int nb, const void *const *x, float *y,\
-                                        int ldy, uint16_t mask) {                                                  \
-        (void)d;                                                                                                   \
+    AVX512 static void name##_group_##n(const uint8_t *p, int nb, const void *const *x, float *y, int ldy,         \
+                                        uint16_t mask) {                                                           \
         rows(p, nb, (const act *const *)x, n, y, ldy, mask);                                                       \
     }
 #define TERN_GROUP_FNS(name, rows, act)                                                                            \

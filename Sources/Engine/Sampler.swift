@@ -55,10 +55,7 @@ public struct Sampler {
     /// the candidate arrays, without building (id, probability) pairs for the ~10^5
     /// candidates of a flat 262k-token distribution.
     static func drawUnfiltered(_ logits: UnsafePointer<Float>, vocab: Int, params p: SamplingParams, rng: inout RandomSource) -> Int32 {
-        let invT = 1 / Double(p.temperature)
-        let maxLogit = Double(logits[Int(Ops.argmax(logits, n: vocab))])
-        guard maxLogit.isFinite else { return argmax(logits, vocab: vocab) }
-        let c = Ops.expCandidates(logits, n: vocab, max: Float(maxLogit), invT: Float(invT), atLeast: Float(maxLogit - 30 / invT))
+        guard let (_, c) = candidates(logits, vocab: vocab, invT: 1 / Double(p.temperature)) else { return argmax(logits, vocab: vocab) }
         let total = c.p.reduce(0) { $0 + Double($1) }
         var u = rng.nextUnit() * total
         for (i, q) in c.p.enumerated() {
@@ -75,11 +72,7 @@ public struct Sampler {
     /// in vocabulary order (the distribution is the same in any order).
     public static func filtered(_ logits: UnsafePointer<Float>, vocab: Int, params p: SamplingParams) -> (items: [(id: Int32, p: Double)], total: Double) {
         let invT = 1 / Double(p.temperature)
-        let maxLogit = Double(logits[Int(Ops.argmax(logits, n: vocab))])
-        guard maxLogit.isFinite else { return ([], 0) }
-        // Tokens below e^-30 of the top carry no mass worth keeping.
-        let floor = Float(maxLogit - 30 / invT)
-        let c = Ops.expCandidates(logits, n: vocab, max: Float(maxLogit), invT: Float(invT), atLeast: floor)
+        guard let (maxLogit, c) = candidates(logits, vocab: vocab, invT: invT) else { return ([], 0) }
         var items: [(id: Int32, p: Double)]
         if p.topK > 0, c.ids.count > p.topK {
             items = best(p.topK, of: c.ids, logits).map { (id: $0, p: exp((Double(logits[Int($0)]) - maxLogit) * invT)) }
@@ -94,6 +87,14 @@ public struct Sampler {
         }
         if p.topP < 1 { (items, total) = nucleus(items, total: total, topP: Double(p.topP)) }
         return (items, total)
+    }
+
+    /// The largest logit, and the tokens within e^-30 of it (below, they carry no mass worth
+    /// keeping) with exp((logit - max) / T); nil when no logit is finite.
+    static func candidates(_ logits: UnsafePointer<Float>, vocab: Int, invT: Double) -> (max: Double, Ops.Candidates)? {
+        let maxLogit = Double(logits[Int(Ops.argmax(logits, n: vocab))])
+        guard maxLogit.isFinite else { return nil }
+        return (maxLogit, Ops.expCandidates(logits, n: vocab, max: Float(maxLogit), invT: Float(invT), atLeast: Float(maxLogit - 30 / invT)))
     }
 
     /// The k ids with the largest logits (lowest id among equals), most likely first.

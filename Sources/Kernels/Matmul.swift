@@ -184,7 +184,7 @@ public final class Matmul: @unchecked Sendable {
             let fmt = tern_act_format(w.type)
             guard let f = formats[fmt] else { return }
             if let p = packed[item.w] {
-                tern_matmul_packed(w.type, p, Int32(cols), Int32(w.rows), Int32(item.r0), Int32(item.r1), act + f.offset, f.rowBytes, Int32(m),
+                tern_matmul_packed(w.type, p, Int32(cols), Int32(item.r0), Int32(item.r1), act + f.offset, f.rowBytes, Int32(m),
                                    ys[item.w], Int32(ldy ?? w.rows))
                 return
             }

@@ -47,7 +47,8 @@ public enum Ops {
     public static func argmax(_ x: UnsafePointer<Float>, n: Int) -> Int32 { tern_argmax(x, Int32(n)) }
     /// The indices (ascending) of the values that are at least `floor` and, for each,
     /// exp((x - max) · invT), where `max` is the largest value (so every exponent is ≤ 0).
-    public static func expCandidates(_ x: UnsafePointer<Float>, n: Int, max: Float, invT: Float, atLeast floor: Float) -> (ids: [Int32], p: [Float]) {
+    public typealias Candidates = (ids: [Int32], p: [Float])
+    public static func expCandidates(_ x: UnsafePointer<Float>, n: Int, max: Float, invT: Float, atLeast floor: Float) -> Candidates {
         var count = 0
         var p: [Float] = []
         let ids = [Int32](unsafeUninitializedCapacity: n) { idBuf, idCount in

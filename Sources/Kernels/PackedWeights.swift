@@ -1,11 +1,12 @@
 import CKernels
 import Synchronization
 
-/// A Q4_1/Q5_0/Q8_0/Q4_K/Q6_K matrix's copy for the AVX-512 VNNI kernel, sixteen rows interleaved (layout in
-/// packed_avx512.c): made by the first matmul that needs it, so matrices used only for
-/// embedding lookups are never copied, and freed with the matrix's last copy.
+/// A Q4_1/Q5_0/Q8_0/Q4_K/Q6_K matrix's copy for the AVX-512 VNNI kernels, sixteen rows
+/// interleaved (layouts in packed_*_avx512.c): made at load by `Matmul.prepare` for the
+/// matrices a model multiplies by (else by their first matmul; matrices used only for
+/// embedding lookups are never copied), and freed with the matrix's last copy.
 public final class PackedWeights: Sendable {
-    /// tern_packed_bytes(rows, cols) bytes, 64-byte aligned, once packed.
+    /// tern_packed_bytes(type, rows, cols) bytes, 64-byte aligned, once packed.
     private let storage = Mutex<UInt?>(nil)
 
     public init() {}

@@ -10,7 +10,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rowBytes: Int
     /// (rows, rowBytes) bytes, typically inside a memory-mapped model file.
     public let data: UnsafeRawPointer
-    /// Q4_1/Q5_0/Q8_0/Q4_K/Q6_K: the interleaved copy the AVX-512 kernel reads, made on first use.
+    /// Q4_1/Q5_0/Q8_0/Q4_K/Q6_K: the interleaved copy the AVX-512 kernels read (see `PackedWeights`).
     public let packed: PackedWeights?
 
     public init(type: Int32, rows: Int, cols: Int, rowBytes: Int, data: UnsafeRawPointer) {

@@ -52,7 +52,7 @@ final class PackedKernelTests: XCTestCase {
                 for (r0, r1) in [(0, rows), (5, 30), (16, 37), (36, 37)] {
                     for n in [nvec, 1, 7] {
                         var a = [Float](repeating: .nan, count: n * rows), b = a
-                        tern_matmul_packed(layout.type, packed, Int32(k), Int32(rows), Int32(r0), Int32(r1), act, actBytes, Int32(n), &a, Int32(rows))
+                        tern_matmul_packed(layout.type, packed, Int32(k), Int32(r0), Int32(r1), act, actBytes, Int32(n), &a, Int32(rows))
                         tern_matmul_rows(layout.type, w, rowBytes, Int32(k), Int32(r0), Int32(r1), act, actBytes, Int32(n), &b, Int32(rows))
                         for v in 0 ..< n {
                             for r in 0 ..< rows {

@@ -73,9 +73,9 @@ size_t tern_packed_bytes(int type, int rows, int k);
 /// Packs the groups [g0, g1) of 16 rows (of `rows` in all) of a matrix into `dst`, the whole
 /// packed matrix; disjoint group ranges can be packed concurrently.
 void tern_pack_rows(int type, const void *w, size_t row_bytes, int k, int rows, int g0, int g1, void *dst);
-/// tern_matmul_rows for a packed matrix of `rows` rows: y[v * ldy + r] for r in [r0, r1).
-void tern_matmul_packed(int type, const void *packed, int k, int rows, int r0, int r1, const void *x, size_t x_stride,
-                        int nvec, float *y, int ldy);
+/// tern_matmul_rows for a packed matrix: y[v * ldy + r] for r in [r0, r1) (r1 at most its rows).
+void tern_matmul_packed(int type, const void *packed, int k, int r0, int r1, const void *x, size_t x_stride, int nvec,
+                        float *y, int ldy);
 
 /// One dot product (for tests): weight row of `type` times an activation row in its format.
 float tern_vec_dot(int type, int k, const void *w, const void *x);
