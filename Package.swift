@@ -29,8 +29,9 @@ let package = Package(
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
         .target(name: "Hub", dependencies: ["CCurl", "CCrypto"]),
         .target(name: "OpenAIAPI", dependencies: ["Engine", "Tokenizers", "ChatTemplate", "HTTP"]),
+        .target(name: "Loader", dependencies: ["Engine", "Models", "ModelFormats", "Tokenizers", "ChatTemplate", "Hub", "Kernels"]),
         .executableTarget(name: "tern", dependencies: [
-            "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "HTTP", "OpenAIAPI", "ChatTemplate", "Hub",
+            "Loader", "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "HTTP", "OpenAIAPI", "Hub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -41,8 +42,9 @@ let package = Package(
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
-        .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "HTTP", "TestSupport", "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "ChatTemplate"]),
+        .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "Loader", "HTTP", "TestSupport", "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "ChatTemplate"]),
+        .testTarget(name: "LoaderTests", dependencies: ["Loader", "Engine", "Models"]),
         .testTarget(name: "HubTests", dependencies: ["Hub"], exclude: ["fake_hub.py"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "ModelFormats", "Kernels"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Loader", "Models", "ModelFormats", "Kernels"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Models
 
 /// The engine loop on its own thread, asleep when idle, and the thread-safe client face:
@@ -11,21 +12,20 @@ public final class EngineCore: @unchecked Sendable {
     private let condition = NSCondition()
     // Guarded by `condition`:
     private var inbox: [(EngineRequest, @Sendable (Int, EngineEvent) -> Void)] = []
-    private var aborts: [String] = []
+    private var aborts: [SequenceID] = []
     private var stopping = false
     private var abortEverything = false
     private var snapshot = EngineStats()
     // Engine thread only:
-    private var sinks: [String: @Sendable (EngineEvent) -> Void] = [:]
-    /// Requests that have not yet been scheduled once.
-    private var notStarted: Set<String> = []
+    /// Per request: where its samples' events go, and how many samples are still open.
+    private var sinks: [String: (send: @Sendable (Int, EngineEvent) -> Void, open: Int)] = [:]
     private var stats = EngineStats()
     private var thread: Thread?
 
-    public init(model: any LanguageModel, config: SchedulerConfig) {
+    public init(model: any LanguageModel, pool: ComputePool, config: SchedulerConfig) {
         self.config = config
         scheduler = Scheduler(config: config)
-        runner = ModelRunner(model: model, numBlocks: config.numBlocks, blockSize: config.blockSize)
+        runner = ModelRunner(model: model, numBlocks: config.numBlocks, blockSize: config.blockSize, pool: pool)
         stats.numBlocks = config.numBlocks
         snapshot = stats
         let t = Thread { [weak self] in self?.loop() }
@@ -63,9 +63,10 @@ public final class EngineCore: @unchecked Sendable {
         return stream
     }
 
-    public func abort(_ requestID: String) {
+    /// Ends one sample of a request (all of them: call it for each index).
+    public func abort(_ id: SequenceID) {
         condition.lock()
-        aborts.append(requestID)
+        aborts.append(id)
         condition.signal()
         condition.unlock()
     }
@@ -108,17 +109,13 @@ public final class EngineCore: @unchecked Sendable {
             for (request, sink) in newRequests {
                 do {
                     try scheduler.add(request)
-                    for i in 0 ..< request.n {
-                        let id = EngineRequest.childID(request.requestID, i)
-                        sinks[id] = { sink(i, $0) }
-                        notStarted.insert(id)
-                    }
+                    sinks[request.requestID] = (sink, request.n)
                 } catch {
                     for i in 0 ..< request.n { sink(i, .failed("\(error)")) }
                 }
             }
-            if everything { newAborts += (scheduler.running + scheduler.waiting).map(\.requestID) }
-            for id in newAborts { if let e = scheduler.abort(id) { deliver(e) } }
+            if everything { scheduler.abortAll().forEach(deliver) }
+            for id in newAborts { scheduler.abort(id).forEach(deliver) }
             if scheduler.hasWork { step() }
             publish()
         }
@@ -128,46 +125,44 @@ public final class EngineCore: @unchecked Sendable {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let out = scheduler.schedule()
         stats.preemptions += out.preempted.count
-        for item in out.scheduled where notStarted.remove(item.requestID) != nil { sinks[item.requestID]?(.scheduled) }
-        let sampled: [String: Int32]
+        for item in out.scheduled where item.newRequest != nil { sinks[item.id.requestID]?.send(item.id.index, .scheduled) }
+        let result: RunnerOutput
         do {
-            sampled = try runner.execute(out, scheduler: scheduler)
+            result = try runner.execute(out)
         } catch {
             // A forward that fails is a bug or corrupt input: fail the step's requests, keep serving.
             for item in out.scheduled {
-                if scheduler.abort(item.requestID) != nil, let sink = sinks.removeValue(forKey: item.requestID) {
-                    sink(.failed("\(error)"))
-                }
+                for e in scheduler.abort(item.id) { deliver(SequenceEvent(id: e.id, event: .failed("\(error)"))) }
             }
             return
         }
-        for (id, p) in runner.lastPromptLogprobs { sinks[id]?(.promptLogprobs(first: p.first, p.entries)) }
-        for e in scheduler.update(out, sampled: sampled) { deliver(e) }
+        scheduler.update(out, result).forEach(deliver)
         let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         stats.steps += 1
         stats.stepSeconds += dt
         stats.lastStepSeconds = dt
     }
 
-    private func deliver(_ e: SchedulerEvent) {
-        switch e {
-        case .token(let id, let t):
+    /// Hands an event to its request's sink; a sample's last event closes it.
+    private func deliver(_ e: SequenceEvent) {
+        let r = e.id.requestID
+        guard let sink = sinks[r] else { return }
+        switch e.event {
+        case .token:
             stats.generationTokens += 1
-            sinks[id]?(.token(t, runner.lastLogprobs[id]))
-        case .finished(let id, let status, let prompt, let completion):
-            runner.release(id)
-            notStarted.remove(id)
+        case .finished(let reason, let prompt, let completion):
             // A prompt counts once its prefill completed (not when aborted mid-prefill).
             if completion > 0 { stats.promptTokens += prompt }
-            stats.finishedByReason[status.finishReason ?? "unknown", default: 0] += 1
-            sinks.removeValue(forKey: id)?(.finished(reason: status.finishReason ?? "abort", promptTokens: prompt, completionTokens: completion))
-            // Samples of an n > 1 request that ended before its prompt completed never forked
-            // (never scheduled): end them too.
-            var i = 1
-            while case let child = EngineRequest.childID(id, i), notStarted.remove(child) != nil {
-                sinks.removeValue(forKey: child)?(.finished(reason: status.finishReason ?? "abort", promptTokens: 0, completionTokens: 0))
-                i += 1
-            }
+            stats.finishedByReason[reason, default: 0] += 1
+        case .scheduled, .promptLogprobs, .failed:
+            break
+        }
+        sink.send(e.id.index, e.event)
+        switch e.event {
+        case .finished, .failed:
+            if sink.open <= 1 { sinks[r] = nil } else { sinks[r]?.open -= 1 }
+        default:
+            break
         }
     }
 

@@ -12,14 +12,12 @@ public struct EngineRequest: Sendable {
     /// Report each sampled token's logprob and this many alternatives (nil: no logprobs).
     public var logprobs: Int?
     /// Parallel samples of one prompt: the prompt is computed once, then the request forks
-    /// into `n` sequences sharing its KV blocks (copy-on-write). Sample i ≥ 1 has the id
-    /// `childID(requestID, i)` and, when seeded, the seed `seed &+ i`.
+    /// into `n` sequences sharing its KV blocks (copy-on-write). Sample i is the sequence
+    /// `SequenceID(requestID, i)`; when seeded, sample i ≥ 1 uses the seed `seed &+ i`.
     public var n = 1
     /// Also report the logprob of every prompt token after the first, with this many
     /// alternatives (the prompt is then computed in full: no prefix-cache hits).
     public var promptLogprobs: Int?
-
-    public static func childID(_ requestID: String, _ i: Int) -> String { i == 0 ? requestID : "\(requestID)#\(i)" }
 
     public init(requestID: String, promptTokenIDs: [Int32], sampling: SamplingParams = .greedy, maxTokens: Int = 16,
                 eosTokenIDs: Set<Int32> = [], stopTokenIDs: Set<Int32> = [], ignoreEOS: Bool = false, logprobs: Int? = nil) {
@@ -41,12 +39,12 @@ public enum RequestStatus: Int, Comparable, Sendable {
     public static func < (a: RequestStatus, b: RequestStatus) -> Bool { a.rawValue < b.rawValue }
     public var isFinished: Bool { self >= .finishedStopped }
 
-    /// OpenAI's `finish_reason`.
-    public var finishReason: String? {
+    /// Why a finished sequence ended.
+    public var finishReason: FinishReason? {
         switch self {
-        case .finishedStopped: return "stop"
-        case .finishedLength: return "length"
-        case .finishedAborted: return "abort"
+        case .finishedStopped: return .stop
+        case .finishedLength: return .length
+        case .finishedAborted: return .abort
         default: return nil
         }
     }

@@ -14,7 +14,7 @@ public struct EngineStats: Sendable, Equatable {
     public var steps = 0
     public var stepSeconds = 0.0
     public var lastStepSeconds = 0.0
-    public var finishedByReason: [String: Int] = [:]
+    public var finishedByReason: [FinishReason: Int] = [:]
 }
 
 /// What a submitted request's stream carries.
@@ -25,6 +25,6 @@ public enum EngineEvent: Sendable, Equatable {
     /// Logprobs of prompt tokens `first`, `first + 1`, … (token 0 has none); comes in chunks
     /// before the first `.token`.
     case promptLogprobs(first: Int, [TokenLogprobs])
-    case finished(reason: String, promptTokens: Int, completionTokens: Int)
+    case finished(reason: FinishReason, promptTokens: Int, completionTokens: Int)
     case failed(String)
 }

@@ -1,6 +1,7 @@
 /// The scheduler's view of one request: its tokens so far, how many of them are in the KV
 /// cache, and the blocks that hold them.
 public final class RequestState {
+    public let id: SequenceID
     public let request: EngineRequest
     public internal(set) var status: RequestStatus = .waiting
     public internal(set) var outputTokenIDs: [Int32] = []
@@ -18,15 +19,20 @@ public final class RequestState {
     var pendingForks: Int
     /// A sample forked off another request's prompt (its prompt tokens are counted there).
     public internal(set) var isFork = false
+    /// The next prompt token whose logprob is still to be reported (token 0 has none); a
+    /// recompute after preemption does not report earlier ones again.
+    var nextPromptLogprob = 1
+    /// False until the sequence is first scheduled (then the runner is handed its request).
+    var wasScheduled = false
     let arrival: Int
 
-    init(_ request: EngineRequest, arrival: Int) {
+    init(_ request: EngineRequest, id: SequenceID, arrival: Int) {
+        self.id = id
         self.request = request
         self.arrival = arrival
         pendingForks = max(0, request.n - 1)
     }
 
-    public var requestID: String { request.requestID }
     public var numPromptTokens: Int { request.promptTokenIDs.count }
     /// Prompt plus generated tokens.
     public var numTokens: Int { request.promptTokenIDs.count + outputTokenIDs.count }

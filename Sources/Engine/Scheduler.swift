@@ -1,49 +1,3 @@
-/// Limits the scheduler works within (vLLM's names).
-public struct SchedulerConfig: Sendable {
-    public var maxNumSeqs: Int
-    public var maxNumBatchedTokens: Int
-    public var maxModelLen: Int
-    public var blockSize: Int
-    public var numBlocks: Int
-    public var enablePrefixCaching: Bool
-
-    public init(maxNumSeqs: Int = 32, maxNumBatchedTokens: Int = 2048, maxModelLen: Int = 2048, blockSize: Int = 16,
-                numBlocks: Int, enablePrefixCaching: Bool = true) {
-        self.maxNumSeqs = maxNumSeqs
-        self.maxNumBatchedTokens = maxNumBatchedTokens
-        self.maxModelLen = maxModelLen
-        self.blockSize = blockSize
-        self.numBlocks = numBlocks
-        self.enablePrefixCaching = enablePrefixCaching
-    }
-}
-
-/// One request's share of a step: compute `tokenIDs` at positions startPosition…, reading
-/// and writing K/V through `blockTable`; sample a token afterwards if `needsSample`.
-public struct ScheduledRequest: Sendable, Equatable {
-    public let requestID: String
-    public let tokenIDs: [Int32]
-    public let startPosition: Int
-    public let blockTable: [Int32]
-    public let needsSample: Bool
-    /// A fork's first sample comes from this request's logits row (it computes no tokens).
-    public var logitsFrom: String? = nil
-}
-
-public struct SchedulerOutput: Sendable {
-    public var scheduled: [ScheduledRequest] = []
-    public var preempted: [String] = []
-    /// Copy-on-write: K/V of block `src` go to block `dst` before the forward runs.
-    public var copies: [(src: Int32, dst: Int32)] = []
-    public var numScheduledTokens: Int { scheduled.reduce(0) { $0 + $1.tokenIDs.count } }
-}
-
-/// What happened to a request in `update` or `abort`.
-public enum SchedulerEvent: Equatable, Sendable {
-    case token(requestID: String, token: Int32)
-    case finished(requestID: String, status: RequestStatus, promptTokens: Int, completionTokens: Int)
-}
-
 /// Continuous batching as a pure state machine (no threads, no clocks, no model): every
 /// step hands out `maxNumBatchedTokens` so that each request's computed tokens catch up
 /// with its total. Running requests go first, so decode is never starved and long prompts
@@ -52,9 +6,11 @@ public enum SchedulerEvent: Equatable, Sendable {
 public final class Scheduler {
     public let config: SchedulerConfig
     public let pool: BlockPool
-    public private(set) var waiting: [RequestState] = []
-    public private(set) var running: [RequestState] = []
-    private var byID: [String: RequestState] = [:]
+    public internal(set) var waiting: [RequestState] = []
+    public internal(set) var running: [RequestState] = []
+    var byID: [SequenceID: RequestState] = [:]
+    /// Sequences finished since the last `schedule()`, for the runner to forget.
+    var finishedSinceLastStep: [SequenceID] = []
     private var arrivals = 0
 
     public init(config: SchedulerConfig) {
@@ -63,7 +19,7 @@ public final class Scheduler {
     }
 
     public var hasWork: Bool { !waiting.isEmpty || !running.isEmpty }
-    public func state(_ id: String) -> RequestState? { byID[id] }
+    public func state(_ id: SequenceID) -> RequestState? { byID[id] }
 
     private func blocksFor(_ tokens: Int) -> Int { (tokens + config.blockSize - 1) / config.blockSize }
 
@@ -82,10 +38,11 @@ public final class Scheduler {
     /// Queues a request, or says why it can never run.
     public func add(_ request: EngineRequest) throws {
         try Self.check(request, config: config)
-        guard byID[request.requestID] == nil else { throw EngineError.duplicateRequestID(request.requestID) }
-        let s = RequestState(request, arrival: arrivals)
+        let id = SequenceID(request.requestID)
+        guard byID[id] == nil else { throw EngineError.duplicateRequestID(request.requestID) }
+        let s = RequestState(request, id: id, arrival: arrivals)
         arrivals += 1
-        byID[request.requestID] = s
+        byID[id] = s
         waiting.append(s)
     }
 
@@ -116,7 +73,7 @@ public final class Scheduler {
         makeWritable(s, into: &out) && reserve(s, total: total)
     }
 
-    private func release(_ s: RequestState) {
+    func release(_ s: RequestState) {
         // Reverse order: a prefix's first blocks are evicted last.
         pool.free(s.blockIDs.reversed())
         s.blockIDs = []
@@ -131,11 +88,13 @@ public final class Scheduler {
         s.numPreemptions += 1
         running.removeAll { $0 === s }
         waiting.insert(s, at: 0)
-        out.preempted.append(s.requestID)
+        out.preempted.append(s.id)
     }
 
     public func schedule() -> SchedulerOutput {
         var out = SchedulerOutput()
+        out.finished = finishedSinceLastStep
+        finishedSinceLastStep = []
         var budget = config.maxNumBatchedTokens
         var scheduled: [(RequestState, Int)] = []
         // 1. Running requests, oldest first.
@@ -189,13 +148,32 @@ public final class Scheduler {
             }
         }
         for (s, n) in scheduled {
-            let tokens = Array(s.allTokenIDs[s.numComputedTokens ..< s.numComputedTokens + n])
-            let completes = s.numComputedTokens + n == s.numTokens
-            out.scheduled.append(ScheduledRequest(requestID: s.requestID, tokenIDs: tokens, startPosition: s.numComputedTokens,
-                                                  blockTable: s.blockIDs, needsSample: completes))
-            if completes && s.pendingForks > 0 { fork(s, into: &out) }
+            out.scheduled.append(item(s, count: n))
+            if s.numComputedTokens + n == s.numTokens && s.pendingForks > 0 { fork(s, into: &out) }
         }
         return out
+    }
+
+    /// The step's work for `s`: its next `n` tokens, and what to sample and report after them.
+    private func item(_ s: RequestState, count n: Int) -> ScheduledRequest {
+        let start = s.numComputedTokens
+        let tokens = Array(s.allTokenIDs[start ..< start + n])
+        var item = ScheduledRequest(id: s.id, tokenIDs: tokens, startPosition: start, blockTable: s.blockIDs)
+        if start + n == s.numTokens { item.sample = SampleSpec(params: s.request.sampling, logprobs: s.request.logprobs) }
+        if let k = s.request.promptLogprobs {
+            // Positions p < last predict prompt token p + 1; those before nextPromptLogprob - 1 were reported.
+            let last = min(start + n, s.numPromptTokens - 1)
+            let from = max(start, s.nextPromptLogprob - 1)
+            if from < last {
+                item.promptLogprobs = PromptLogprobsSpec(k: k, firstRow: from - start, firstToken: from + 1,
+                                                         targets: Array(s.request.promptTokenIDs[from + 1 ... last]))
+            }
+        }
+        if !s.wasScheduled {
+            s.wasScheduled = true
+            item.newRequest = s.request
+        }
+        return item
     }
 
     /// The prompt of `s` completes this step: its other samples start now, sharing every
@@ -203,74 +181,24 @@ public final class Scheduler {
     private func fork(_ s: RequestState, into out: inout SchedulerOutput) {
         for i in 1 ... s.pendingForks {
             var r = s.request
-            r.requestID = EngineRequest.childID(s.requestID, i)
             r.n = 1
             if let seed = r.sampling.seed { r.sampling.seed = seed &+ UInt64(i) }
-            guard byID[r.requestID] == nil else { continue }
-            let c = RequestState(r, arrival: s.arrival)
+            let id = SequenceID(s.id.requestID, i)
+            guard byID[id] == nil else { continue }
+            let c = RequestState(r, id: id, arrival: s.arrival)
             c.isFork = true
             c.status = .running
             c.blockIDs = s.blockIDs
             pool.retain(c.blockIDs)
             c.numComputedTokens = s.numTokens  // true once this step's forward has run
-            byID[r.requestID] = c
+            c.wasScheduled = true
+            byID[id] = c
             running.append(c)
-            out.scheduled.append(ScheduledRequest(requestID: r.requestID, tokenIDs: [], startPosition: s.numTokens,
-                                                  blockTable: c.blockIDs, needsSample: true, logitsFrom: s.requestID))
+            var item = ScheduledRequest(id: id, tokenIDs: [], startPosition: s.numTokens, blockTable: c.blockIDs)
+            item.sample = SampleSpec(params: r.sampling, logprobs: r.logprobs, logitsFrom: s.id)
+            item.newRequest = r
+            out.scheduled.append(item)
         }
         s.pendingForks = 0
-    }
-
-    /// Applies a step's results: `sampled` holds a token for every scheduled request with
-    /// `needsSample`. Returns tokens and finishes, in the order of `output.scheduled`.
-    public func update(_ output: SchedulerOutput, sampled: [String: Int32]) -> [SchedulerEvent] {
-        var events: [SchedulerEvent] = []
-        for item in output.scheduled {
-            guard let s = byID[item.requestID], s.status == .running else { continue }
-            s.numComputedTokens += item.tokenIDs.count
-            registerFullBlocks(s)
-            guard item.needsSample, let token = sampled[item.requestID] else { continue }
-            s.outputTokenIDs.append(token)
-            events.append(.token(requestID: s.requestID, token: token))
-            let r = s.request
-            var status: RequestStatus?
-            if r.stopTokenIDs.contains(token) || (!r.ignoreEOS && r.eosTokenIDs.contains(token)) {
-                status = .finishedStopped
-            } else if s.outputTokenIDs.count >= r.maxTokens || s.numTokens >= config.maxModelLen {
-                status = .finishedLength
-            }
-            if let status { events.append(finish(s, status)) }
-        }
-        return events
-    }
-
-    /// Registers the request's newly full, computed blocks in the prefix cache.
-    private func registerFullBlocks(_ s: RequestState) {
-        let full = min(s.numComputedTokens / config.blockSize, s.blockIDs.count)
-        guard full > s.numRegisteredBlocks else { return }
-        let tokens = s.allTokenIDs
-        while s.blockHashes.count < full {
-            let b = s.blockHashes.count
-            let parent = s.blockHashes.last ?? 0
-            s.blockHashes.append(BlockPool.hash(parent: parent, tokens: tokens[b * config.blockSize ..< (b + 1) * config.blockSize]))
-        }
-        for b in s.numRegisteredBlocks ..< full { pool.register(s.blockIDs[b], hash: s.blockHashes[b]) }
-        s.numRegisteredBlocks = full
-    }
-
-    private func finish(_ s: RequestState, _ status: RequestStatus) -> SchedulerEvent {
-        s.status = status
-        release(s)
-        running.removeAll { $0 === s }
-        waiting.removeAll { $0 === s }
-        byID[s.requestID] = nil
-        return .finished(requestID: s.requestID, status: status, promptTokens: s.isFork ? 0 : s.numPromptTokens,
-                         completionTokens: s.outputTokenIDs.count)
-    }
-
-    /// Ends a request wherever it is (queued, mid-prefill, decoding) and frees its blocks.
-    public func abort(_ id: String) -> SchedulerEvent? {
-        guard let s = byID[id] else { return nil }
-        return finish(s, .finishedAborted)
     }
 }

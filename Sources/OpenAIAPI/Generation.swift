@@ -6,7 +6,7 @@ import Tokenizers
 /// with its tokens, logprobs and finish.
 struct Choice {
     let index: Int
-    let requestID: String
+    let sequence: SequenceID
     let promptTokens: Int
     var detokenizer: IncrementalDetokenizer
     var stopMatcher: StopMatcher
@@ -59,14 +59,14 @@ struct Generation {
             withN.n = n
             withN.promptLogprobs = promptLogprobs
             for i in 0 ..< n {
-                choices.append(Choice(index: p * n + i, requestID: EngineRequest.childID(request.requestID, i), promptTokens: prompt.count,
+                choices.append(Choice(index: p * n + i, sequence: SequenceID(request.requestID, i), promptTokens: prompt.count,
                                       detokenizer: IncrementalDetokenizer(tokenizer: service.tokenizer),
                                       stopMatcher: StopMatcher(stops: options.stop)))
             }
             do {
                 try service.engine.submit(withN) { i, event in queue.push(p * n + i, event) }
             } catch let e as EngineError {
-                for c in choices.dropLast(n) { service.engine.abort(c.requestID) }
+                for c in choices.dropLast(n) { service.engine.abort(c.sequence) }
                 throw APIError.invalid(e.description)
             }
         }
@@ -104,25 +104,26 @@ struct Generation {
                         choices[index].text += out
                         var delta = ChoiceDelta(index: index, text: out, tokens: start ..< start + 1)
                         if choices[index].stopMatcher.stopped {
-                            service.engine.abort(choices[index].requestID)
+                            service.engine.abort(choices[index].sequence)
                             delta.finishReason = "stop"
                         }
                         if delta.finishReason != nil { finish(&choices[index], "stop", &unfinished, arrival) }
                         try onDelta(delta, choices)
-                    case .finished(let reason, _, _):
+                    case .finished(let finishReason, _, _):
+                        let reason = finishReason.openAI
                         let tail = choices[index].stopMatcher.push(choices[index].detokenizer.finish()) + choices[index].stopMatcher.flush()
                         choices[index].text += tail
                         let all = choices[index].tokenIDs.count
                         finish(&choices[index], reason, &unfinished, arrival)
                         try onDelta(ChoiceDelta(index: index, text: tail, tokens: all ..< all, finishReason: reason), choices)
                     case .failed(let message):
-                        for c in choices where c.finishReason == nil { service.engine.abort(c.requestID) }
+                        for c in choices where c.finishReason == nil { service.engine.abort(c.sequence) }
                         throw APIError(status: 500, message: "generation failed: \(message)", type: "server_error")
                     }
                 }
             }
         } catch {
-            for c in choices where c.finishReason == nil { service.engine.abort(c.requestID) }
+            for c in choices where c.finishReason == nil { service.engine.abort(c.sequence) }
             if error is ClientGone { service.metrics.countFinished("abort") }
             throw error
         }

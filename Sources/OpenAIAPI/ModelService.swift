@@ -16,16 +16,19 @@ public final class ModelService: @unchecked Sendable {
     /// Requests beyond `maxNumSeqs` that may wait; more get 429.
     public let maxWaiting: Int
     /// Sampling for the fields a request leaves out (a checkpoint's generation_config.json).
-    public var samplingDefaults = SamplingParams()
+    public let samplingDefaults: SamplingParams
     /// More tokens that end generation besides the tokenizer's (generation_config.json's eos_token_id).
-    public var endTokenIDs: Set<Int32> = []
+    public let endTokenIDs: Set<Int32>
     public let created = Int(Date().timeIntervalSince1970)
     let metrics: Metrics
     private let lock = NSLock()
     private var inFlight = 0
 
-    public init(modelName: String, engine: EngineCore, tokenizer: any Tokenizer, template: ChatTemplate?, maxWaiting: Int) {
+    public init(modelName: String, engine: EngineCore, tokenizer: any Tokenizer, template: ChatTemplate?, maxWaiting: Int,
+                samplingDefaults: SamplingParams = SamplingParams(), endTokenIDs: Set<Int32> = []) {
         self.modelName = modelName
+        self.samplingDefaults = samplingDefaults
+        self.endTokenIDs = endTokenIDs
         self.engine = engine
         self.tokenizer = tokenizer
         self.template = template

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kernels
 import ModelFormats
+import Loader
 import Models
 
 /// `tern crossover`: times every weight matrix of a model's blocks through both matmul paths
@@ -22,7 +23,7 @@ struct Crossover: ParsableCommand {
 
     mutating func run() throws {
         let loaded = try options.load()
-        let pool = loaded.model.matmul.pool
+        let pool = loaded.pool
         guard case .gguf(let file) = loaded.source else { throw ValidationError("crossover measures a GGUF model's weights") }
         let only = types.map { Set($0.split(separator: ",").map { $0.uppercased() }) }
         let weights = file.matrices(prefix: "blk.").filter { w in
@@ -49,6 +50,16 @@ struct Crossover: ParsableCommand {
             }
             let (v, g) = (times[.gemv]!, times[.gemm]!)
             print(String(format: "| %d | %.2f | %.2f | %@ |", m, v, g, v <= g ? "GEMV" : "GEMM"))
+        }
+    }
+}
+
+extension GGUFFile {
+    /// Every 2-D tensor whose name starts with `prefix`, as the kernels see it.
+    func matrices(prefix: String) -> [WeightMatrix] {
+        tensorNames.compactMap { name in
+            guard name.hasPrefix(prefix), let t = tensors[name], t.shape.count == 2 else { return nil }
+            return WeightMatrix(type: Int32(t.type.rawValue), rows: t.rowCount, cols: t.rowLength, rowBytes: t.rowBytes, data: t.data)
         }
     }
 }

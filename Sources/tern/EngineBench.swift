@@ -1,12 +1,13 @@
 import Engine
 import Foundation
+import Loader
 import Models
 
 /// The offline serving benchmark: C closed-loop clients drive the engine directly (no HTTP),
 /// each sending requests back to back; reports aggregate output tokens/s, time to first
 /// token p50/p95 and inter-token latency p50 per concurrency level.
 struct EngineBench {
-    let model: any LanguageModel
+    let loaded: LoadedModel
     let promptTokens: Int
     let genTokens: Int
     let blockSize = 16
@@ -16,13 +17,13 @@ struct EngineBench {
         let numBlocks = c * ((perRequest + blockSize - 1) / blockSize + 1) + 16
         let config = SchedulerConfig(maxNumSeqs: max(c, 1), maxNumBatchedTokens: 2048, maxModelLen: perRequest + 16,
                                      blockSize: blockSize, numBlocks: numBlocks, enablePrefixCaching: true)
-        let engine = EngineCore(model: model, config: config)
+        let engine = loaded.makeEngine(config)
         defer { engine.shutdown() }
         let total = max(4, 2 * c)
         var rng = RandomSource(seed: 42)
         // Unique prompts (no prefix hits), token ids away from the special ones.
         let prompts: [[Int32]] = (0 ..< total).map { _ in
-            (0 ..< promptTokens).map { _ in Int32(100 + Int(rng.next() % UInt64(model.config.vocabularySize - 200))) }
+            (0 ..< promptTokens).map { _ in Int32(100 + Int(rng.next() % UInt64(loaded.model.config.vocabularySize - 200))) }
         }
         final class Record: @unchecked Sendable {
             let lock = NSLock()

@@ -1,9 +1,8 @@
 import ArgumentParser
 import Foundation
+import Hub
 import Kernels
-import ModelFormats
-import Models
-import Tokenizers
+import Loader
 
 /// Options shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
@@ -19,74 +18,20 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "With --matmul-path auto, batches of at least this many rows use GEMM (default: measured at load).")
     var gemmMinRows: Int?
 
-    /// The model, its tokenizer and chat template, from a GGUF file or a checkpoint folder
-    /// (local or pulled).
+    /// The model through the loader; its notes go to standard error, a hub error is one line.
     func load() throws -> LoadedModel {
         guard let path = MatmulPath(rawValue: matmulPath) else {
             throw ValidationError("--matmul-path must be one of auto, gemv, gemm")
         }
-        let location = try ModelReference(model).localPath()
-        let pool = ComputePool(threadCount: threads ?? systemCoreCount())
-        let matmul = Matmul(pool: pool, path: path)
-        let loaded: LoadedModel
-        if SafetensorsCheckpoint.isCheckpoint(location) {
-            let checkpoint = try SafetensorsCheckpoint(folder: location)
-            let hf = try TokenizerFactory.load(huggingFaceFolder: location)
-            loaded = LoadedModel(model: try ModelRegistry.load(checkpoint, matmul: matmul), tokenizer: hf.tokenizer,
-                                 chatTemplate: hf.chatTemplate, source: .checkpoint(checkpoint))
-        } else {
-            let file = try GGUFFile(path: location)
-            loaded = LoadedModel(model: try ModelRegistry.load(file, matmul: matmul), tokenizer: try TokenizerFactory.load(from: file),
-                                 chatTemplate: try? file.string("tokenizer.chat_template"), source: .gguf(file))
-        }
-        matmul.prepare(loaded.model.matmulWeights)
-        if let gemmMinRows {
-            matmul.gemmMinRows = gemmMinRows
-        } else if path == .auto {
-            // The first blocks' weights stand for all of them, each weight type on its own.
-            matmul.gemmMinRowsByType = Matmul.calibratePerType(pool: pool, weights: loaded.model.calibrationWeights)
-            let found = matmul.gemmMinRowsByType.sorted { $0.key < $1.key }.map { type, rows in
-                "\(GGMLType(rawValue: UInt32(type))?.name ?? "type \(type)") \(rows == .max ? "never" : "from \(rows) rows")"
-            }
-            FileHandle.standardError.write(Data("matmul: GEMM \(found.joined(separator: ", ")) (measured; BLAS kernels \(BLAS.coreName))\n".utf8))
-        }
-        return loaded
-    }
-}
-
-/// What a command gets from `--model`.
-struct LoadedModel {
-    enum Source {
-        case gguf(GGUFFile)
-        case checkpoint(SafetensorsCheckpoint)
-    }
-
-    let model: any LanguageModel
-    let tokenizer: any Tokenizer
-    /// The Jinja chat template the model ships, if any.
-    let chatTemplate: String?
-    /// The file(s) behind it, for what only they can say (bench labels, every weight matrix).
-    let source: Source
-}
-
-extension GGUFFile {
-    /// Every 2-D tensor whose name starts with `prefix`, as the kernels see it.
-    func matrices(prefix: String) -> [WeightMatrix] {
-        tensorNames.compactMap { name in
-            guard name.hasPrefix(prefix), let t = tensors[name], t.shape.count == 2 else { return nil }
-            return WeightMatrix(type: Int32(t.type.rawValue), rows: t.rowCount, cols: t.rowLength, rowBytes: t.rowBytes, data: t.data)
+        do {
+            let loaded = try ModelLoader.load(model, options: LoadOptions(threads: threads, matmulPath: path, gemmMinRows: gemmMinRows))
+            for note in loaded.notes { FileHandle.standardError.write(Data("\(note)\n".utf8)) }
+            return loaded
+        } catch let error as LoaderError {
+            throw ValidationError(error.description)
+        } catch let error as HubError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
         }
     }
 }
-
-func systemCoreCount() -> Int {
-    #if canImport(Glibc)
-    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    #else
-    return 2
-    #endif
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

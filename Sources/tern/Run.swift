@@ -1,8 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
-import Kernels
-import Models
+import Loader
 import Tokenizers
 
 /// `tern run`: generate a continuation of a prompt and stream it to stdout.
@@ -44,46 +43,61 @@ struct Run: ParsableCommand {
 
     mutating func run() throws {
         let loaded = try options.load()
-        let model = loaded.model, tokenizer = loaded.tokenizer
+        let tokenizer = loaded.tokenizer
         let promptIDs = tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
         guard !promptIDs.isEmpty else { throw ValidationError("the prompt is empty") }
-        let total = min(promptIDs.count + maxTokens, model.config.contextLength)
+        let total = min(promptIDs.count + maxTokens, loaded.model.config.contextLength)
         guard promptIDs.count < total else { throw ValidationError("the prompt (\(promptIDs.count) tokens) fills the context") }
         let blockSize = 16
-        let cache = model.makeCache(numBlocks: (total + blockSize - 1) / blockSize, blockSize: blockSize)
-        let table = (0 ..< Int32(cache.numBlocks)).map { $0 }
-        var params = SamplingParams(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed)
-        params.seed = seed
-        var rng = RandomSource(seed: seed ?? UInt64.random(in: 0 ... .max))
-        var history = Sampler.History(prompt: promptIDs)
-        var detok = IncrementalDetokenizer(tokenizer: tokenizer)
-        let vocab = model.config.vocabularySize
+        let engine = loaded.makeEngine(SchedulerConfig(maxNumSeqs: 1, maxNumBatchedTokens: max(2048, promptIDs.count), maxModelLen: total,
+                                                       blockSize: blockSize, numBlocks: (total + blockSize - 1) / blockSize))
+        defer { engine.shutdown() }
+        let request = EngineRequest(requestID: "run", promptTokenIDs: promptIDs,
+                                    sampling: SamplingParams(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed),
+                                    maxTokens: total - promptIDs.count, eosTokenIDs: loaded.eosTokenIDs)
+        let out = RunOutput(tokenizer: tokenizer)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        var batch = ForwardBatch()
-        batch.append(tokens: promptIDs, startPosition: 0, blockTable: table, logitsFor: [promptIDs.count - 1])
-        var logits = try model.forward(batch, cache: cache)
-        let tPrompt = DispatchTime.now().uptimeNanoseconds
-        var generated = 0
-        var position = promptIDs.count
-        while position < total {
-            let token = Sampler.sample(logits.pointer, vocab: vocab, params: params, history: history, rng: &rng)
-            generated += 1
-            if tokenizer.eogTokenIDs.contains(token) { break }
-            history.append(token)
-            FileHandle.standardOutput.write(Data(detok.push(token).utf8))
-            if position + 1 >= total { break }
-            var step = ForwardBatch()
-            step.append(tokens: [token], startPosition: position, blockTable: table, logitsFor: [0])
-            logits = try model.forward(step, cache: cache)
-            position += 1
-        }
-        FileHandle.standardOutput.write(Data((detok.finish() + "\n").utf8))
+        try engine.submit(request) { event in out.handle(event) }
+        out.done.wait()
+        if let failure = out.failure { throw ValidationError("generation failed: \(failure)") }
         if verbose {
-            let t1 = DispatchTime.now().uptimeNanoseconds
-            let pp = Double(promptIDs.count) / (Double(tPrompt - t0) / 1e9)
-            let tg = Double(generated) / (Double(t1 - tPrompt) / 1e9)
+            let t1 = DispatchTime.now().uptimeNanoseconds, first = out.firstTokenTime ?? t1
+            let pp = Double(promptIDs.count) / (Double(first - t0) / 1e9)
+            let tg = Double(max(0, out.generated - 1)) / (Double(t1 - first) / 1e9)
             FileHandle.standardError.write(Data(String(format: "prompt %d tokens, %.1f t/s; generated %d tokens, %.1f t/s; peak RSS %.1f MiB\n",
-                                                       promptIDs.count, pp, generated, tg, Double(peakRSSBytes()) / 1048576).utf8))
+                                                       promptIDs.count, pp, out.generated, tg, Double(peakRSSBytes()) / 1048576).utf8))
+        }
+    }
+}
+
+/// Prints a run's tokens as they arrive (on the engine thread) and signals its end.
+private final class RunOutput: @unchecked Sendable {
+    var detokenizer: IncrementalDetokenizer
+    let eog: Set<Int32>
+    let done = DispatchSemaphore(value: 0)
+    var generated = 0
+    var firstTokenTime: UInt64?
+    var failure: String?
+
+    init(tokenizer: any Tokenizer) {
+        detokenizer = IncrementalDetokenizer(tokenizer: tokenizer)
+        eog = tokenizer.eogTokenIDs
+    }
+
+    func handle(_ event: EngineEvent) {
+        switch event {
+        case .token(let token, _):
+            if firstTokenTime == nil { firstTokenTime = DispatchTime.now().uptimeNanoseconds }
+            generated += 1
+            if !eog.contains(token) { FileHandle.standardOutput.write(Data(detokenizer.push(token).utf8)) }
+        case .finished:
+            FileHandle.standardOutput.write(Data((detokenizer.finish() + "\n").utf8))
+            done.signal()
+        case .failed(let message):
+            failure = message
+            done.signal()
+        case .scheduled, .promptLogprobs:
+            break
         }
     }
 }

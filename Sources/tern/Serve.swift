@@ -1,13 +1,10 @@
 import ArgumentParser
-import ChatTemplate
 import Engine
 import Foundation
 import HTTP
+import Loader
 import Logging
-import ModelFormats
-import Models
 import OpenAIAPI
-import Tokenizers
 
 /// `tern serve`: the OpenAI-compatible HTTP server.
 struct Serve: ParsableCommand {
@@ -66,40 +63,17 @@ struct Serve: ParsableCommand {
         log.info("listening on http://\(s.host):\(port) (loading the model; /health answers 503 until ready)")
 
         let loaded = try options.load()
-        let model = loaded.model, tokenizer = loaded.tokenizer
-        var template: ChatTemplate?
-        if let source = loaded.chatTemplate {
-            do { template = try ChatTemplate(source) } catch { log.warning("the model's chat template cannot be used: \(error)") }
-        } else if let builtin = ChatTemplate.builtin(architecture: model.config.architecture) {
-            template = builtin
-            log.info("the model has no chat template; using Tern's built-in \(model.config.architecture) template")
-        }
-        let c = model.config
-        let bytesPerBlock = PagedKVCache.bytesPerBlock(numLayers: c.blockCount, blockSize: s.blockSize, kvWidth: c.kvWidth)
-        let numBlocks = PagedKVCache.blocks(forBudget: s.kvCacheMemory, numLayers: c.blockCount, blockSize: s.blockSize, kvWidth: c.kvWidth)
-        guard numBlocks >= 1 else { throw ValidationError("kv_cache_memory is smaller than one block (\(bytesPerBlock) bytes)") }
-        let maxModelLen = min(s.maxModelLen ?? c.contextLength, numBlocks * s.blockSize)
-        if let asked = s.maxModelLen, asked > maxModelLen {
-            log.warning("max_model_len \(asked) does not fit the KV pool (\(numBlocks) blocks); using \(maxModelLen)")
-        }
-        let engine = EngineCore(model: model, config: SchedulerConfig(
-            maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: max(s.maxNumBatchedTokens, 1), maxModelLen: maxModelLen,
-            blockSize: s.blockSize, numBlocks: numBlocks, enablePrefixCaching: s.enablePrefixCaching))
-        let name = try s.servedModelName ?? {
-            switch try ModelReference(options.model) {
-            case .file(let path): return URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-            case .hub: return options.model  // the repo id, as vLLM names a hub model
-            }
-        }()
-        let service = ModelService(modelName: name, engine: engine, tokenizer: tokenizer, template: template, maxWaiting: s.maxWaiting)
-        if case .checkpoint(let checkpoint) = loaded.source, let generation = checkpoint.generationConfig {
-            service.samplingDefaults = Serve.samplingDefaults(generation)
-            let eos = JSONNumbers.integers(generation["eos_token_id"]) ?? JSONNumbers.integer(generation["eos_token_id"]).map { [$0] } ?? []
-            service.endTokenIDs = Set(eos.filter { $0 >= 0 && $0 < model.config.vocabularySize }.map(Int32.init))
-            log.info("sampling defaults from generation_config.json: temperature \(service.samplingDefaults.temperature), top_p \(service.samplingDefaults.topP), top_k \(service.samplingDefaults.topK)")
-        }
+        let sized = try loaded.schedulerConfig(kvCacheMemory: s.kvCacheMemory, blockSize: s.blockSize, maxModelLen: s.maxModelLen,
+                                               maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: s.maxNumBatchedTokens,
+                                               enablePrefixCaching: s.enablePrefixCaching)
+        if let warning = sized.warning { log.warning("\(warning)") }
+        let engine = loaded.makeEngine(sized.config)
+        let name = try s.servedModelName ?? ModelReference(options.model).servedName(as: options.model)
+        let service = ModelService(modelName: name, engine: engine, tokenizer: loaded.tokenizer, template: loaded.template,
+                                   maxWaiting: s.maxWaiting, samplingDefaults: loaded.samplingDefaults, endTokenIDs: loaded.endTokenIDs)
         api.service = service
-        log.info("ready: model \(name), \(numBlocks) KV blocks of \(s.blockSize) tokens (\((numBlocks * bytesPerBlock) >> 20) MiB), max_model_len \(maxModelLen), max_num_seqs \(s.maxNumSeqs)\(template == nil ? ", no chat template" : "")")
+        let c = sized.config
+        log.info("ready: model \(name), \(c.numBlocks) KV blocks of \(c.blockSize) tokens, max_model_len \(c.maxModelLen), max_num_seqs \(c.maxNumSeqs)\(loaded.template == nil ? ", no chat template" : "")")
 
         // Graceful shutdown: stop accepting, let requests finish until the deadline, abort the rest, exit 0.
         let stopped = DispatchSemaphore(value: 0)
@@ -117,19 +91,5 @@ struct Serve: ParsableCommand {
         engine.shutdown()
         log.info("stopped")
         _ = sources
-    }
-}
-
-extension Serve {
-    /// A checkpoint's generation_config.json as sampling defaults, as vLLM takes them:
-    /// temperature, top_p, top_k, min_p and repetition_penalty where given.
-    static func samplingDefaults(_ config: [String: Any]) -> SamplingParams {
-        var p = SamplingParams()
-        if let t = JSONNumbers.double(config["temperature"]), (0 ... 2).contains(t) { p.temperature = Float(t) }
-        if let v = JSONNumbers.double(config["top_p"]), v > 0, v <= 1 { p.topP = Float(v) }
-        if let k = JSONNumbers.integer(config["top_k"]), k >= 0 { p.topK = k }
-        if let m = JSONNumbers.double(config["min_p"]), (0 ... 1).contains(m) { p.minP = Float(m) }
-        if let r = JSONNumbers.double(config["repetition_penalty"]), r > 0 { p.repetitionPenalty = Float(r) }
-        return p
     }
 }

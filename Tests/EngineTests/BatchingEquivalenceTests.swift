@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Kernels
+import Loader
 import ModelFormats
 import Models
 import XCTest
@@ -9,33 +10,30 @@ import XCTest
 /// independent of the batch), concurrent requests produce exactly the tokens each produces
 /// alone — also when the KV pool is so small that preemption happens, and with prefix hits.
 final class BatchingEquivalenceTests: XCTestCase {
-    static func model() throws -> any LanguageModel {
+    static func model(path matmulPath: MatmulPath = .gemv) throws -> LoadedModel {
         let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
         let path = dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
         try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
-        return try ModelRegistry.load(GGUFFile(path: path), matmul: Matmul(pool: ComputePool(threadCount: 2), path: .gemv))
+        return try ModelLoader.load(path: path, options: LoadOptions(threads: 2, matmulPath: matmulPath))
     }
 
-    func run(_ model: any LanguageModel, _ requests: [EngineRequest], numBlocks: Int, budget: Int = 64,
+    /// Drives a scheduler and a runner over the real model; outputs by sequence.
+    func run(_ model: LoadedModel, _ requests: [EngineRequest], numBlocks: Int, budget: Int = 64,
              maxNumSeqs: Int = 16) throws -> (outputs: [String: [Int32]], preemptions: Int, cachedTokens: Int) {
         let s = Scheduler(config: SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: budget, maxModelLen: 512,
                                                   blockSize: 16, numBlocks: numBlocks))
-        let runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: 16)
+        let runner = ModelRunner(model: model.model, numBlocks: numBlocks, blockSize: 16, pool: model.pool)
         for r in requests { try s.add(r) }
         var outputs: [String: [Int32]] = [:]
         var preemptions = 0, cached = 0
         while s.hasWork {
             let out = s.schedule()
             preemptions += out.preempted.count
-            for item in out.scheduled where item.startPosition > 0 && s.state(item.requestID)?.outputTokenIDs.isEmpty == true {
-                cached = max(cached, s.state(item.requestID)?.numCachedTokens ?? 0)
+            for item in out.scheduled where item.startPosition > 0 && s.state(item.id)?.outputTokenIDs.isEmpty == true {
+                cached = max(cached, s.state(item.id)?.numCachedTokens ?? 0)
             }
-            let sampled = try runner.execute(out, scheduler: s)
-            for e in s.update(out, sampled: sampled) {
-                switch e {
-                case .token(let id, let t): outputs[id, default: []].append(t)
-                case .finished(let id, _, _, _): runner.release(id)
-                }
+            for e in s.update(out, try runner.execute(out)) {
+                if case .token(let t, _) = e.event { outputs[e.id.description, default: []].append(t) }
             }
         }
         XCTAssertEqual(s.pool.numUsedBlocks, 0)
@@ -91,10 +89,7 @@ final class BatchingEquivalenceTests: XCTestCase {
     /// wide steps take the other path than a request alone), 16 greedy requests of 64 tokens
     /// are counted identical alone and batched; the bar is at least 15 of 16.
     func testDefaultKernelsRarelyChangeContinuations() throws {
-        let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
-        let path = dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
-        let model = try ModelRegistry.load(GGUFFile(path: path), matmul: Matmul(pool: ComputePool(threadCount: 2), path: .auto))
+        let model = try Self.model(path: .auto)
         let requests = (0 ..< 16).map { i in
             EngineRequest(requestID: "d\(i)", promptTokenIDs: (0 ..< (12 + i * 3)).map { Int32(500 + i * 131 + $0 * 17) },
                           sampling: .greedy, maxTokens: 64, ignoreEOS: true)
@@ -124,7 +119,7 @@ final class BatchingEquivalenceTests: XCTestCase {
             p.seed = 5 + UInt64(i)
             let alone = try run(model, [EngineRequest(requestID: "a", promptTokenIDs: prompt, sampling: p, maxTokens: 20, ignoreEOS: true)],
                                 numBlocks: 32).outputs["a"]
-            XCTAssertEqual(together[EngineRequest.childID("f", i)], alone, "sample \(i)")
+            XCTAssertEqual(together[SequenceID("f", i).description], alone, "sample \(i)")
         }
     }
 
@@ -132,7 +127,7 @@ final class BatchingEquivalenceTests: XCTestCase {
     /// position, for the next prompt token — the same whether the prompt runs in one chunk
     /// or many, reported once each.
     func testPromptLogprobsMatchTheForwardAndChunking() throws {
-        let model = try Self.model()
+        let loaded = try Self.model(), model = loaded.model
         let prompt: [Int32] = (0 ..< 45).map { Int32(900 + $0 * 19) }
         // Reference: one forward with logits for every row.
         let cache = model.makeCache(numBlocks: 8, blockSize: 16)
@@ -143,21 +138,20 @@ final class BatchingEquivalenceTests: XCTestCase {
         let reference = (1 ..< prompt.count).map { t in TokenLogprobs.compute(logits.pointer + (t - 1) * vocab, vocab: vocab, token: prompt[t], k: 2) }
         for budget in [512, 16] {
             let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 4, maxNumBatchedTokens: budget, maxModelLen: 512, blockSize: 16, numBlocks: 16))
-            let runner = ModelRunner(model: model, numBlocks: 16, blockSize: 16)
+            let runner = ModelRunner(model: model, numBlocks: 16, blockSize: 16, pool: loaded.pool)
             var r = EngineRequest(requestID: "e", promptTokenIDs: prompt, sampling: .greedy, maxTokens: 2, ignoreEOS: true)
             r.promptLogprobs = 2
             try s.add(r)
             var got: [Int: TokenLogprobs] = [:]
             while s.hasWork {
                 let out = s.schedule()
-                let sampled = try runner.execute(out, scheduler: s)
-                if let p = runner.lastPromptLogprobs["e"] {
-                    for (j, e) in p.entries.enumerated() {
-                        XCTAssertNil(got[p.first + j], "reported twice")
-                        got[p.first + j] = e
+                for e in s.update(out, try runner.execute(out)) {
+                    guard case .promptLogprobs(let first, let entries) = e.event else { continue }
+                    for (j, entry) in entries.enumerated() {
+                        XCTAssertNil(got[first + j], "reported twice")
+                        got[first + j] = entry
                     }
                 }
-                for e in s.update(out, sampled: sampled) { if case .finished(let id, _, _, _) = e { runner.release(id) } }
             }
             XCTAssertEqual(got.count, prompt.count - 1, "budget \(budget)")
             for t in 1 ..< prompt.count {

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Kernels
+import Loader
 import Models
 import XCTest
 
@@ -19,8 +20,8 @@ final class EngineCoreTests: XCTestCase {
 
     func testStreamsAbortAndStatistics() async throws {
         let model = try BatchingEquivalenceTests.model()
-        let engine = EngineCore(model: model, config: SchedulerConfig(maxNumSeqs: 4, maxNumBatchedTokens: 256, maxModelLen: 512,
-                                                                      blockSize: 16, numBlocks: 64))
+        let engine = model.makeEngine(SchedulerConfig(maxNumSeqs: 4, maxNumBatchedTokens: 256, maxModelLen: 512,
+                                                      blockSize: 16, numBlocks: 64))
         defer { engine.shutdown() }
         let prompt: [Int32] = (0 ..< 30).map { Int32(400 + $0 * 3) }
         // A normal request runs to its length.
@@ -30,7 +31,7 @@ final class EngineCoreTests: XCTestCase {
             if case .token(let t, _) = e { tokens.append(t) } else if e != .scheduled { finish = e }
         }
         XCTAssertEqual(tokens.count, 12)
-        XCTAssertEqual(finish, .finished(reason: "length", promptTokens: 30, completionTokens: 12))
+        XCTAssertEqual(finish, .finished(reason: .length, promptTokens: 30, completionTokens: 12))
 
         // One decoding and one queued request (maxNumSeqs 4 is not the limit here: abort both).
         let long = EngineRequest(requestID: "long", promptTokenIDs: prompt, maxTokens: 400, ignoreEOS: true)
@@ -41,18 +42,18 @@ final class EngineCoreTests: XCTestCase {
             switch e {
             case .scheduled, .promptLogprobs: break
             case .token: started.fulfill()
-            case .finished(let reason, _, _): XCTAssertEqual(reason, "abort"); ended.fulfill()
+            case .finished(let reason, _, _): XCTAssertEqual(reason, .abort); ended.fulfill()
             case .failed(let m): XCTFail(m)
             }
         }
         await fulfillment(of: [started], timeout: 30)
-        engine.abort("long")
+        engine.abort(SequenceID("long"))
         await fulfillment(of: [ended], timeout: 30)
         waitIdle(engine)
         let stats = engine.statistics
         XCTAssertEqual(stats.numUsedBlocks, 0, "aborted request left blocks in use")
-        XCTAssertEqual(stats.finishedByReason["length"], 1)
-        XCTAssertEqual(stats.finishedByReason["abort"], 1)
+        XCTAssertEqual(stats.finishedByReason[.length], 1)
+        XCTAssertEqual(stats.finishedByReason[.abort], 1)
         XCTAssertGreaterThanOrEqual(stats.generationTokens, 13)
 
         // A request that can never fit is refused at once.
@@ -64,7 +65,7 @@ final class EngineCoreTests: XCTestCase {
         try engine.submit(blocker) { _ in }
         try engine.submit(blocker) { e in if case .failed = e { failed.fulfill() } }
         await fulfillment(of: [failed], timeout: 30)
-        engine.abort("dup")
+        engine.abort(SequenceID("dup"))
         waitIdle(engine)
         XCTAssertEqual(engine.statistics.numUsedBlocks, 0)
     }
@@ -73,7 +74,7 @@ final class EngineCoreTests: XCTestCase {
     /// request whose prompt has not run yet ends all its samples.
     func testParallelSamplesStreamAndAbortTogether() throws {
         let model = try BatchingEquivalenceTests.model()
-        let engine = EngineCore(model: model, config: SchedulerConfig(maxNumSeqs: 8, numBlocks: 64))
+        let engine = model.makeEngine(SchedulerConfig(maxNumSeqs: 8, numBlocks: 64))
         defer { engine.shutdown() }
         final class Log: @unchecked Sendable {
             let lock = NSLock()
@@ -96,12 +97,12 @@ final class EngineCoreTests: XCTestCase {
         }
         wait(for: [done], timeout: 60)
         XCTAssertEqual(log.tokens, [0: 8, 1: 8, 2: 8])
-        XCTAssertEqual(log.finishes[0], .finished(reason: "length", promptTokens: 5, completionTokens: 8))
-        XCTAssertEqual(log.finishes[2], .finished(reason: "length", promptTokens: 0, completionTokens: 8))
+        XCTAssertEqual(log.finishes[0], .finished(reason: .length, promptTokens: 5, completionTokens: 8))
+        XCTAssertEqual(log.finishes[2], .finished(reason: .length, promptTokens: 0, completionTokens: 8))
 
         // Queued behind a long request (maxNumSeqs reached), then aborted: all three samples end.
         let blocker = EngineRequest(requestID: "b", promptTokenIDs: Array(repeating: 400, count: 20), maxTokens: 300, ignoreEOS: true)
-        let engine2 = EngineCore(model: model, config: SchedulerConfig(maxNumSeqs: 2, numBlocks: 64))
+        let engine2 = model.makeEngine(SchedulerConfig(maxNumSeqs: 2, numBlocks: 64))
         defer { engine2.shutdown() }
         try engine2.submit(blocker) { _ in }
         var q = r
@@ -109,10 +110,10 @@ final class EngineCoreTests: XCTestCase {
         q.n = 2
         let ended = expectation(description: "aborted samples end")
         ended.expectedFulfillmentCount = 2
-        try engine2.submit(q) { _, e in if case .finished(let reason, _, _) = e { XCTAssertEqual(reason, "abort"); ended.fulfill() } }
-        engine2.abort("q")
+        try engine2.submit(q) { _, e in if case .finished(let reason, _, _) = e { XCTAssertEqual(reason, .abort); ended.fulfill() } }
+        engine2.abort(SequenceID("q"))
         wait(for: [ended], timeout: 30)
-        engine2.abort("b")
+        engine2.abort(SequenceID("b"))
         waitIdle(engine2)
         XCTAssertEqual(engine2.statistics.numUsedBlocks, 0)
     }

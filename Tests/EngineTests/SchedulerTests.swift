@@ -13,6 +13,15 @@ final class SchedulerTests: XCTestCase {
         return Int32(2 + h % 500)
     }
 
+    /// The fake runner: a token for every sequence that samples, from its tokens so far.
+    static func fakeRun(_ s: Scheduler, _ out: SchedulerOutput) -> RunnerOutput {
+        var result = RunnerOutput()
+        for item in out.scheduled where item.needsSample {
+            if let st = s.state(item.id) { result.rows[item.id] = RowResult(tokens: [nextToken(st.allTokenIDs)]) }
+        }
+        return result
+    }
+
     /// Runs to completion, checking invariants after every step. Returns outputs and events.
     @discardableResult
     func drive(_ s: Scheduler, maxSteps: Int = 10_000, onStep: ((Int, SchedulerOutput) -> Void)? = nil) -> [String: [Int32]] {
@@ -23,16 +32,12 @@ final class SchedulerTests: XCTestCase {
             XCTAssertLessThanOrEqual(out.numScheduledTokens, s.config.maxNumBatchedTokens)
             XCTAssertLessThanOrEqual(s.running.count, s.config.maxNumSeqs)
             checkBlocks(s)
-            var sampled: [String: Int32] = [:]
             for item in out.scheduled {
                 XCTAssertGreaterThanOrEqual(item.blockTable.count * s.config.blockSize, item.startPosition + item.tokenIDs.count)
-                if item.needsSample, let st = s.state(item.requestID) {
-                    sampled[item.requestID] = Self.nextToken(st.allTokenIDs)
-                }
             }
             onStep?(step, out)
-            for e in s.update(out, sampled: sampled) {
-                if case .token(let id, let t) = e { outputs[id, default: []].append(t) }
+            for e in s.update(out, Self.fakeRun(s, out)) {
+                if case .token(let t, _) = e.event { outputs[e.id.description, default: []].append(t) }
             }
             checkBlocks(s)
             step += 1
@@ -65,18 +70,19 @@ final class SchedulerTests: XCTestCase {
             var copies = 0, promptTokensComputed = 0
             let outputs = drive(s) { step, out in
                 copies += out.copies.count
-                promptTokensComputed += out.scheduled.reduce(0) { $0 + (s.state($1.requestID)?.outputTokenIDs.isEmpty == true ? $1.tokenIDs.count : 0) }
+                promptTokensComputed += out.scheduled.reduce(0) { $0 + (s.state($1.id)?.outputTokenIDs.isEmpty == true ? $1.tokenIDs.count : 0) }
                 if step == 0 {
-                    XCTAssertEqual(out.scheduled.filter { $0.logitsFrom == "p" }.map(\.requestID).sorted(), ["p#1", "p#2"])
+                    XCTAssertEqual(out.scheduled.filter { $0.sample?.logitsFrom == SequenceID("p") }.map(\.id.description).sorted(), ["p[1]", "p[2]"])
+                    XCTAssertEqual(out.scheduled.filter { $0.newRequest != nil }.count, 3, "every sample is new to the runner")
                     XCTAssertEqual(s.running.count, 3)
-                    let blocks = s.state("p")?.blockIDs ?? []
+                    let blocks = s.state(SequenceID("p"))?.blockIDs ?? []
                     XCTAssertEqual(blocks.count, (promptLength + 15) / 16)
                     for b in blocks { XCTAssertEqual(s.pool.refCount[Int(b)], 3) }
                 }
             }
             XCTAssertEqual(promptTokensComputed, promptLength, "the prompt is computed once")
             XCTAssertEqual(copies, promptLength % 16 == 0 ? 0 : 2, "copy-on-write of the shared partial block")
-            for id in ["p", "p#1", "p#2"] { XCTAssertEqual(outputs[id], expected(prompt, 12), id) }
+            for id in ["p", "p[1]", "p[2]"] { XCTAssertEqual(outputs[id], expected(prompt, 12), id) }
         }
     }
 
@@ -91,7 +97,7 @@ final class SchedulerTests: XCTestCase {
         var preempted = 0
         let outputs = drive(s) { _, out in preempted += out.preempted.count }
         XCTAssertGreaterThan(preempted, 0)
-        for i in 0 ..< 4 { XCTAssertEqual(outputs[EngineRequest.childID("q", i)], expected(prompt, 30)) }
+        for i in 0 ..< 4 { XCTAssertEqual(outputs[SequenceID("q", i).description], expected(prompt, 30)) }
     }
 
     func testTooManySamplesIsRefused() {
@@ -131,10 +137,10 @@ final class SchedulerTests: XCTestCase {
         try s2.add(request("long", prompt(2, 200), max: 2))
         var decodeSteps = 0
         drive(s2) { _, out in
-            if out.scheduled.contains(where: { $0.requestID == "long" }) && out.scheduled.contains(where: { $0.requestID == "short" }) {
+            if out.scheduled.contains(where: { $0.id.requestID == "long" }) && out.scheduled.contains(where: { $0.id.requestID == "short" }) {
                 decodeSteps += 1
             }
-            if let long = out.scheduled.first(where: { $0.requestID == "long" }) { XCTAssertLessThanOrEqual(long.tokenIDs.count, 32) }
+            if let long = out.scheduled.first(where: { $0.id.requestID == "long" }) { XCTAssertLessThanOrEqual(long.tokenIDs.count, 32) }
         }
         XCTAssertGreaterThan(decodeSteps, 3, "the short request decoded while the long prompt was being chunked")
     }
@@ -144,7 +150,7 @@ final class SchedulerTests: XCTestCase {
         for i in 0 ..< 6 { try s.add(request("r\(i)", prompt(i, 10), max: 3 + i)) }
         var admitted: [String] = []
         drive(s) { _, out in
-            for item in out.scheduled where item.startPosition == 0 { admitted.append(item.requestID) }
+            for item in out.scheduled where item.startPosition == 0 { admitted.append(item.id.requestID) }
         }
         XCTAssertEqual(admitted, (0 ..< 6).map { "r\($0)" })
     }
@@ -157,7 +163,7 @@ final class SchedulerTests: XCTestCase {
         for i in 0 ..< 3 { prompts["r\(i)"] = prompt(i, 10); try s.add(request("r\(i)", prompts["r\(i)"]!, max: 20)) }
         var preempted: [String] = []
         let outputs = drive(s) { _, out in
-            preempted += out.preempted
+            preempted += out.preempted.map(\.description)
         }
         XCTAssertFalse(preempted.isEmpty, "the pool was meant to run out")
         XCTAssertEqual(preempted.first, "r2", "the newest running request goes first")
@@ -171,14 +177,15 @@ final class SchedulerTests: XCTestCase {
             try s.add(request("queued", prompt(2, 5), max: 3))
             for _ in 0 ..< abortAt {
                 let out = s.schedule()
-                var sampled: [String: Int32] = [:]
-                for item in out.scheduled where item.needsSample { sampled[item.requestID] = 5 }
-                _ = s.update(out, sampled: sampled)
+                var result = RunnerOutput()
+                for item in out.scheduled where item.needsSample { result.rows[item.id] = RowResult(tokens: [5]) }
+                _ = s.update(out, result)
             }
-            XCTAssertEqual(s.abort("a"), .finished(requestID: "a", status: .finishedAborted, promptTokens: 30,
-                                                   completionTokens: max(0, abortAt - 3)))  // 30 prompt tokens take 4 steps of 8
-            XCTAssertNotNil(s.abort("queued"))
-            XCTAssertNil(s.abort("queued"))
+            XCTAssertEqual(s.abort(SequenceID("a")), [SequenceEvent(id: SequenceID("a"), event: .finished(reason: .abort, promptTokens: 30,
+                                                   completionTokens: max(0, abortAt - 3)))])  // 30 prompt tokens take 4 steps of 8
+            XCTAssertEqual(s.abort(SequenceID("queued")).count, 1)
+            XCTAssertEqual(s.abort(SequenceID("queued")), [])
+            XCTAssertEqual(s.schedule().finished.map(\.description).sorted(), ["a", "queued"], "the runner is told to forget them")
             XCTAssertFalse(s.hasWork)
             XCTAssertEqual(s.pool.numUsedBlocks, 0)
         }
@@ -202,10 +209,10 @@ final class SchedulerTests: XCTestCase {
         try s.add(request("x", shared + [1, 2], max: 30))
         try s.add(request("y", shared + [3], max: 30))
         _ = s.schedule()
-        let x = s.state("x")!, y = s.state("y")!
+        let x = try XCTUnwrap(s.state(SequenceID("x"))), y = try XCTUnwrap(s.state(SequenceID("y")))
         XCTAssertEqual(Array(x.blockIDs.prefix(3)), Array(y.blockIDs.prefix(3)))
         checkBlocks(s)
-        _ = s.abort("x"); _ = s.abort("y")
+        _ = s.abort(SequenceID("x")); _ = s.abort(SequenceID("y"))
         XCTAssertEqual(s.pool.numUsedBlocks, 0)
     }
 
@@ -223,14 +230,12 @@ final class SchedulerTests: XCTestCase {
         try s.add(EngineRequest(requestID: "eos", promptTokenIDs: p, maxTokens: 10, eosTokenIDs: [first]))
         try s.add(EngineRequest(requestID: "ignore", promptTokenIDs: p, maxTokens: 5, eosTokenIDs: [first], ignoreEOS: true))
         try s.add(EngineRequest(requestID: "stop", promptTokenIDs: p, maxTokens: 10, stopTokenIDs: [first], ignoreEOS: true))
-        var finished: [String: RequestStatus] = [:]
+        var finished: [String: FinishReason] = [:]
         while s.hasWork {
             let out = s.schedule()
-            var sampled: [String: Int32] = [:]
-            for item in out.scheduled where item.needsSample { sampled[item.requestID] = Self.nextToken(s.state(item.requestID)!.allTokenIDs) }
-            for e in s.update(out, sampled: sampled) { if case .finished(let id, let st, _, _) = e { finished[id] = st } }
+            for e in s.update(out, Self.fakeRun(s, out)) { if case .finished(let reason, _, _) = e.event { finished[e.id.requestID] = reason } }
         }
-        XCTAssertEqual(finished, ["eos": .finishedStopped, "ignore": .finishedLength, "stop": .finishedStopped])
-        XCTAssertEqual(RequestStatus.finishedLength.finishReason, "length")
+        XCTAssertEqual(finished, ["eos": .stop, "ignore": .length, "stop": .stop])
+        XCTAssertEqual(RequestStatus.finishedLength.finishReason, .length)
     }
 }

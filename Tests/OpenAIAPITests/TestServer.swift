@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import HTTP
 import Kernels
+import Loader
 import ModelFormats
 import Models
 import OpenAIAPI
@@ -16,24 +17,15 @@ import Glibc
 /// A real `tern serve` stack in process (SmolLM2, GEMV path so batching cannot change
 /// results) on an ephemeral port, and a tiny HTTP/1.1 client to talk to it.
 final class TestServer {
-    struct Loaded: @unchecked Sendable {
-        let file: GGUFFile
-        let model: any LanguageModel
-        let tokenizer: any Tokenizer
-        let template: ChatTemplate?
-    }
+    nonisolated(unsafe) private static var shared: LoadedModel?
 
-    nonisolated(unsafe) private static var shared: Loaded?
-
-    static func loaded() throws -> Loaded {
+    /// SmolLM2 through the loader, as `tern serve` loads it (GEMV path).
+    static func loaded() throws -> LoadedModel {
         if let shared { return shared }
         let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
         let path = dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
         try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
-        let file = try GGUFFile(path: path)
-        let model = try ModelRegistry.load(file, matmul: Matmul(pool: ComputePool(threadCount: 2), path: .gemv))
-        let l = Loaded(file: file, model: model, tokenizer: try TokenizerFactory.load(from: file),
-                       template: try ChatTemplate(try file.string("tokenizer.chat_template")))
+        let l = try ModelLoader.load(path: path, options: LoadOptions(threads: 2, matmulPath: .gemv))
         shared = l
         return l
     }
@@ -45,10 +37,11 @@ final class TestServer {
     init(maxNumSeqs: Int = 8, maxNumBatchedTokens: Int = 512, numBlocks: Int = 400, maxWaiting: Int = 64,
          apiKey: String? = nil) throws {
         let l = try Self.loaded()
-        engine = EngineCore(model: l.model, config: SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
-                                                                    maxModelLen: 2048, blockSize: 16, numBlocks: numBlocks))
+        engine = l.makeEngine(SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
+                                              maxModelLen: 2048, blockSize: 16, numBlocks: numBlocks))
         let api = OpenAIServer(config: APIConfig(apiKey: apiKey))
-        api.service = ModelService(modelName: "smollm2", engine: engine, tokenizer: l.tokenizer, template: l.template, maxWaiting: maxWaiting)
+        api.service = ModelService(modelName: "smollm2", engine: engine, tokenizer: l.tokenizer, template: l.template, maxWaiting: maxWaiting,
+                                   samplingDefaults: l.samplingDefaults, endTokenIDs: l.endTokenIDs)
         var config = HTTPServerConfig()
         config.port = 0
         http = HTTPServer(config: config, router: api.router)

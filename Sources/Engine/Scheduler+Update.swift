@@ -1,0 +1,84 @@
+/// The scheduler's second half of a step: folding the runner's results back into the
+/// requests, and ending requests.
+extension Scheduler {
+    /// Applies a step's results: the computed tokens count, prompt logprobs and sampled tokens
+    /// become events, in the order of `output.scheduled`, followed by any finishes.
+    public func update(_ output: SchedulerOutput, _ result: RunnerOutput) -> [SequenceEvent] {
+        var events: [SequenceEvent] = []
+        for item in output.scheduled {
+            guard let s = byID[item.id], s.status == .running else { continue }
+            s.numComputedTokens += item.tokenIDs.count
+            registerFullBlocks(s)
+            let row = result.rows[item.id] ?? RowResult()
+            if let spec = item.promptLogprobs, row.promptLogprobs.count == spec.targets.count {
+                s.nextPromptLogprob = spec.firstToken + spec.targets.count
+                events.append(SequenceEvent(id: s.id, event: .promptLogprobs(first: spec.firstToken, row.promptLogprobs)))
+            }
+            guard item.needsSample else { continue }
+            for (j, token) in row.tokens.enumerated() {
+                s.outputTokenIDs.append(token)
+                let logprobs = j < row.logprobs.count ? row.logprobs[j] : nil
+                events.append(SequenceEvent(id: s.id, event: .token(token, logprobs)))
+                if let status = stopStatus(s, after: token) {
+                    events += finish(s, status)
+                    break
+                }
+            }
+        }
+        return events
+    }
+
+    /// Whether `token` ends `s`, and how.
+    private func stopStatus(_ s: RequestState, after token: Int32) -> RequestStatus? {
+        let r = s.request
+        if r.stopTokenIDs.contains(token) || (!r.ignoreEOS && r.eosTokenIDs.contains(token)) { return .finishedStopped }
+        if s.outputTokenIDs.count >= r.maxTokens || s.numTokens >= config.maxModelLen { return .finishedLength }
+        return nil
+    }
+
+    /// Registers the request's newly full, computed blocks in the prefix cache.
+    private func registerFullBlocks(_ s: RequestState) {
+        let full = min(s.numComputedTokens / config.blockSize, s.blockIDs.count)
+        guard full > s.numRegisteredBlocks else { return }
+        let tokens = s.allTokenIDs
+        while s.blockHashes.count < full {
+            let b = s.blockHashes.count
+            let parent = s.blockHashes.last ?? 0
+            s.blockHashes.append(BlockPool.hash(parent: parent, tokens: tokens[b * config.blockSize ..< (b + 1) * config.blockSize]))
+        }
+        for b in s.numRegisteredBlocks ..< full { pool.register(s.blockIDs[b], hash: s.blockHashes[b]) }
+        s.numRegisteredBlocks = full
+    }
+
+    /// Ends `s`; samples it was still to fork (its prompt never completed) end with it.
+    private func finish(_ s: RequestState, _ status: RequestStatus) -> [SequenceEvent] {
+        s.status = status
+        release(s)
+        running.removeAll { $0 === s }
+        waiting.removeAll { $0 === s }
+        byID[s.id] = nil
+        finishedSinceLastStep.append(s.id)
+        let reason = status.finishReason ?? .abort
+        var events = [SequenceEvent(id: s.id, event: .finished(reason: reason, promptTokens: s.isFork ? 0 : s.numPromptTokens,
+                                                               completionTokens: s.outputTokenIDs.count))]
+        if s.pendingForks > 0 {
+            for i in 1 ... s.pendingForks {
+                events.append(SequenceEvent(id: SequenceID(s.id.requestID, i),
+                                            event: .finished(reason: reason, promptTokens: 0, completionTokens: 0)))
+            }
+            s.pendingForks = 0
+        }
+        return events
+    }
+
+    /// Ends a sequence wherever it is (queued, mid-prefill, decoding) and frees its blocks;
+    /// ending sample 0 before its prompt completed ends the samples it was to fork too.
+    public func abort(_ id: SequenceID) -> [SequenceEvent] {
+        byID[id].map { finish($0, .finishedAborted) } ?? []
+    }
+
+    /// Ends every request in the scheduler.
+    public func abortAll() -> [SequenceEvent] {
+        (running + waiting).flatMap { finish($0, .finishedAborted) }
+    }
+}

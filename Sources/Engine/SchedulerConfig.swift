@@ -1,0 +1,19 @@
+/// Limits the scheduler works within (vLLM's names).
+public struct SchedulerConfig: Sendable {
+    public var maxNumSeqs: Int
+    public var maxNumBatchedTokens: Int
+    public var maxModelLen: Int
+    public var blockSize: Int
+    public var numBlocks: Int
+    public var enablePrefixCaching: Bool
+
+    public init(maxNumSeqs: Int = 32, maxNumBatchedTokens: Int = 2048, maxModelLen: Int = 2048, blockSize: Int = 16,
+                numBlocks: Int, enablePrefixCaching: Bool = true) {
+        self.maxNumSeqs = maxNumSeqs
+        self.maxNumBatchedTokens = maxNumBatchedTokens
+        self.maxModelLen = maxModelLen
+        self.blockSize = blockSize
+        self.numBlocks = numBlocks
+        self.enablePrefixCaching = enablePrefixCaching
+    }
+}

@@ -1,0 +1,94 @@
+/// How to sample the next token of one sequence in this step.
+public struct SampleSpec: Sendable {
+    public var params: SamplingParams
+    /// Report the sampled token's logprob and this many alternatives (nil: none).
+    public var logprobs: Int?
+    /// A fork's first token comes from this sequence's logits row (it computes no tokens itself).
+    public var logitsFrom: SequenceID?
+
+    public init(params: SamplingParams, logprobs: Int? = nil, logitsFrom: SequenceID? = nil) {
+        self.params = params
+        self.logprobs = logprobs
+        self.logitsFrom = logitsFrom
+    }
+    // Room for what later features add per row: an allowed-token mask (structured outputs),
+    // several candidate tokens to verify (speculative decoding).
+}
+
+/// Prompt tokens whose logprobs this step's rows predict: rows `firstRow ..< firstRow +
+/// targets.count` of the scheduled tokens predict `targets`, which are prompt tokens
+/// `firstToken ..< firstToken + targets.count`.
+public struct PromptLogprobsSpec: Sendable {
+    public var k: Int
+    public var firstRow: Int
+    public var firstToken: Int
+    public var targets: [Int32]
+}
+
+/// One sequence's share of a step: compute `tokenIDs` at positions `startPosition…`, reading
+/// and writing K/V through `blockTable`; then sample if `sample` is set.
+public struct ScheduledRequest: Sendable {
+    public let id: SequenceID
+    public let tokenIDs: [Int32]
+    public let startPosition: Int
+    public let blockTable: [Int32]
+    public var sample: SampleSpec?
+    public var promptLogprobs: PromptLogprobsSpec?
+    /// Set on a sequence's first schedule: the request it serves (prompt, sampling), from
+    /// which the runner builds its own per-sequence state (random stream, penalty history).
+    public var newRequest: EngineRequest?
+
+    public init(id: SequenceID, tokenIDs: [Int32], startPosition: Int, blockTable: [Int32]) {
+        self.id = id
+        self.tokenIDs = tokenIDs
+        self.startPosition = startPosition
+        self.blockTable = blockTable
+    }
+
+    public var needsSample: Bool { sample != nil }
+}
+
+/// Everything one step needs, handed from the scheduler to the runner (one way: the runner
+/// never reads the scheduler back).
+public struct SchedulerOutput: Sendable {
+    public var scheduled: [ScheduledRequest] = []
+    public var preempted: [SequenceID] = []
+    /// Copy-on-write: K/V of block `src` go to block `dst` before the forward runs.
+    public var copies: [(src: Int32, dst: Int32)] = []
+    /// Sequences that ended since the last step: the runner drops their state.
+    public var finished: [SequenceID] = []
+    public var numScheduledTokens: Int { scheduled.reduce(0) { $0 + $1.tokenIDs.count } }
+}
+
+/// What the runner computed for one sequence in a step.
+public struct RowResult: Sendable {
+    /// Sampled tokens, in order (one per step today; several once speculative rows exist).
+    public var tokens: [Int32] = []
+    /// Logprobs of `tokens`, when asked for.
+    public var logprobs: [TokenLogprobs] = []
+    /// Logprobs of the prompt tokens named by the step's `PromptLogprobsSpec`.
+    public var promptLogprobs: [TokenLogprobs] = []
+
+    public init(tokens: [Int32] = [], logprobs: [TokenLogprobs] = [], promptLogprobs: [TokenLogprobs] = []) {
+        self.tokens = tokens
+        self.logprobs = logprobs
+        self.promptLogprobs = promptLogprobs
+    }
+}
+
+/// The runner's answer to a `SchedulerOutput`.
+public struct RunnerOutput: Sendable {
+    public var rows: [SequenceID: RowResult] = [:]
+    public init(rows: [SequenceID: RowResult] = [:]) { self.rows = rows }
+}
+
+/// What happened to one sequence in `update` or `abort`.
+public struct SequenceEvent: Sendable, Equatable {
+    public let id: SequenceID
+    public let event: EngineEvent
+
+    public init(id: SequenceID, event: EngineEvent) {
+        self.id = id
+        self.event = event
+    }
+}

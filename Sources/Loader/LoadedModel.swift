@@ -1,0 +1,59 @@
+import ChatTemplate
+import Engine
+import Foundation
+import Kernels
+import ModelFormats
+import Models
+import Tokenizers
+
+/// A model ready to serve: the network on its kernel runtime, its tokenizer, chat template
+/// and generation defaults, and what it takes to size and start an engine over it.
+public struct LoadedModel: @unchecked Sendable {
+    public enum Source {
+        case gguf(GGUFFile)
+        case checkpoint(SafetensorsCheckpoint)
+    }
+
+    public let model: any LanguageModel
+    public let tokenizer: any Tokenizer
+    /// The model's own chat template, else Tern's built-in one for its architecture.
+    public let template: ChatTemplate?
+    /// Sampling for fields a request leaves out (a checkpoint's generation_config.json).
+    public let samplingDefaults: SamplingParams
+    /// Tokens that end generation besides the tokenizer's end-of-generation tokens.
+    public let endTokenIDs: Set<Int32>
+    /// The file(s) behind it, for what only they can say (bench labels, every weight matrix).
+    public let source: Source
+    /// The kernel runtime the model computes on; its pool also serves the engine's sampling.
+    public let matmul: Matmul
+    /// What a log should say about how the model was loaded (template choice, measured crossovers).
+    public let notes: [String]
+
+    public var pool: ComputePool { matmul.pool }
+
+    /// Engine limits for this model: the KV pool from a memory budget, and the longest
+    /// context capped by both the model and the pool. Warns when `maxModelLen` was cut.
+    public func schedulerConfig(kvCacheMemory: Int, blockSize: Int, maxModelLen: Int?, maxNumSeqs: Int, maxNumBatchedTokens: Int,
+                                enablePrefixCaching: Bool) throws -> (config: SchedulerConfig, warning: String?) {
+        let c = model.config
+        let bytesPerBlock = PagedKVCache.bytesPerBlock(numLayers: c.blockCount, blockSize: blockSize, kvWidth: c.kvWidth)
+        let numBlocks = PagedKVCache.blocks(forBudget: kvCacheMemory, numLayers: c.blockCount, blockSize: blockSize, kvWidth: c.kvWidth)
+        guard numBlocks >= 1 else { throw LoaderError.kvPoolTooSmall(bytesPerBlock: bytesPerBlock) }
+        let capped = min(maxModelLen ?? c.contextLength, numBlocks * blockSize)
+        var warning: String?
+        if let asked = maxModelLen, asked > capped {
+            warning = "max_model_len \(asked) does not fit the KV pool (\(numBlocks) blocks); using \(capped)"
+        }
+        let config = SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: max(maxNumBatchedTokens, 1), maxModelLen: capped,
+                                     blockSize: blockSize, numBlocks: numBlocks, enablePrefixCaching: enablePrefixCaching)
+        return (config, warning)
+    }
+
+    /// An engine over this model, its loop running.
+    public func makeEngine(_ config: SchedulerConfig) -> EngineCore {
+        EngineCore(model: model, pool: pool, config: config)
+    }
+
+    /// The tokens that end generation for requests: the tokenizer's and the defaults'.
+    public var eosTokenIDs: Set<Int32> { tokenizer.eogTokenIDs.union(endTokenIDs) }
+}

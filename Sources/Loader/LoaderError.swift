@@ -1,0 +1,14 @@
+/// Why a model reference cannot become a ready engine.
+public enum LoaderError: Error, CustomStringConvertible, Equatable {
+    case badReference(String)
+    case badOption(String)
+    case kvPoolTooSmall(bytesPerBlock: Int)
+
+    public var description: String {
+        switch self {
+        case .badReference(let text): return "--model '\(text)': no such file, and not a hub repo id (ORG/NAME[:QUANT])"
+        case .badOption(let message): return message
+        case .kvPoolTooSmall(let bytes): return "kv_cache_memory is smaller than one block (\(bytes) bytes)"
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import ChatTemplate
+import Engine
+import Foundation
+import Kernels
+import ModelFormats
+import Models
+import Tokenizers
+
+/// Turns a model reference (GGUF path, checkpoint folder, hub repo) into a `LoadedModel`:
+/// format sniffing, the architecture's implementation, tokenizer, chat template, generation
+/// defaults, and kernel preparation (packed weights, matmul crossovers). Every command and
+/// the tests load through here.
+public enum ModelLoader {
+    public static func load(_ reference: String, options: LoadOptions = LoadOptions()) throws -> LoadedModel {
+        try load(path: try ModelReference(reference).localPath(), options: options)
+    }
+
+    public static func load(path location: String, options: LoadOptions) throws -> LoadedModel {
+        let matmul = Matmul(pool: ComputePool(threadCount: options.threads ?? systemCoreCount()), path: options.matmulPath)
+        let model: any LanguageModel, tokenizer: any Tokenizer, templateSource: String?, source: LoadedModel.Source
+        var defaults = (sampling: SamplingParams(), endTokenIDs: Set<Int32>())
+        if SafetensorsCheckpoint.isCheckpoint(location) {
+            let checkpoint = try SafetensorsCheckpoint(folder: location)
+            let hf = try TokenizerFactory.load(huggingFaceFolder: location)
+            model = try ModelRegistry.load(checkpoint, matmul: matmul)
+            (tokenizer, templateSource, source) = (hf.tokenizer, hf.chatTemplate, .checkpoint(checkpoint))
+            if let generation = checkpoint.generationConfig {
+                defaults = GenerationDefaults.read(generation, vocabularySize: model.config.vocabularySize)
+            }
+        } else {
+            let file = try GGUFFile(path: location)
+            model = try ModelRegistry.load(file, matmul: matmul)
+            (tokenizer, templateSource, source) = (try TokenizerFactory.load(from: file), try? file.string("tokenizer.chat_template"), .gguf(file))
+        }
+        var notes: [String] = []
+        let template = chooseTemplate(templateSource, architecture: model.config.architecture, notes: &notes)
+        prepareKernels(matmul, model: model, options: options, notes: &notes)
+        return LoadedModel(model: model, tokenizer: tokenizer, template: template, samplingDefaults: defaults.sampling,
+                           endTokenIDs: defaults.endTokenIDs, source: source, matmul: matmul, notes: notes)
+    }
+
+    /// The model's own template, else the built-in one for its architecture, else none.
+    static func chooseTemplate(_ source: String?, architecture: String, notes: inout [String]) -> ChatTemplate? {
+        if let source {
+            do { return try ChatTemplate(source) } catch { notes.append("the model's chat template cannot be used: \(error)") }
+            return nil
+        }
+        guard let builtin = ChatTemplate.builtin(architecture: architecture) else { return nil }
+        notes.append("the model has no chat template; using Tern's built-in \(architecture) template")
+        return builtin
+    }
+
+    /// Packed weight copies made now rather than in the first request, and the GEMV/GEMM
+    /// crossover per weight type (given, or measured on the first blocks' weights).
+    static func prepareKernels(_ matmul: Matmul, model: any LanguageModel, options: LoadOptions, notes: inout [String]) {
+        matmul.prepare(model.matmulWeights)
+        if let rows = options.gemmMinRows {
+            matmul.gemmMinRows = rows
+        } else if options.matmulPath == .auto {
+            matmul.gemmMinRowsByType = Matmul.calibratePerType(pool: matmul.pool, weights: model.calibrationWeights)
+            let found = matmul.gemmMinRowsByType.sorted { $0.key < $1.key }.map { type, rows in
+                "\(GGMLType(rawValue: UInt32(type))?.name ?? "type \(type)") \(rows == .max ? "never" : "from \(rows) rows")"
+            }
+            notes.append("matmul: GEMM \(found.joined(separator: ", ")) (measured; BLAS kernels \(BLAS.coreName))")
+        }
+    }
+}

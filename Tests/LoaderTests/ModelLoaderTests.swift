@@ -1,0 +1,63 @@
+import Engine
+import Foundation
+import Loader
+import Models
+import XCTest
+
+/// The loader on the committed tiny checkpoints: a folder or a GGUF becomes a model with its
+/// tokenizer, template and generation defaults; KV sizing caps the context by the pool; a
+/// reference that names nothing is a clear error.
+final class ModelLoaderTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    func testCheckpointFolderBringsItsGenerationDefaults() throws {
+        let loaded = try ModelLoader.load(path: Self.fixtures.appendingPathComponent("tiny-qwen2").path,
+                                          options: LoadOptions(threads: 1, matmulPath: .gemv))
+        XCTAssertEqual(loaded.model.config.architecture, "qwen2")
+        XCTAssertEqual(loaded.samplingDefaults.temperature, 0)
+        XCTAssertEqual(loaded.samplingDefaults.topK, 1)
+        XCTAssertEqual(loaded.endTokenIDs, [602, 600])
+        XCTAssertTrue(loaded.eosTokenIDs.isSuperset(of: [602, 600]))
+        guard case .checkpoint = loaded.source else { return XCTFail("a folder loads as a checkpoint") }
+    }
+
+    func testGGUFLoadsWithATokenizer() throws {
+        let loaded = try ModelLoader.load(path: Self.fixtures.appendingPathComponent("tiny-gpt2/model.gguf").path,
+                                          options: LoadOptions(threads: 1, matmulPath: .gemv))
+        XCTAssertEqual(loaded.model.config.architecture, "gpt2")
+        XCTAssertFalse(loaded.tokenizer.encode("hello world", addSpecial: false, parseSpecial: false).isEmpty)
+        guard case .gguf = loaded.source else { return XCTFail("a .gguf loads as GGUF") }
+    }
+
+    func testKVSizingCapsTheContextByThePool() throws {
+        let loaded = try ModelLoader.load(path: Self.fixtures.appendingPathComponent("tiny-llama").path,
+                                          options: LoadOptions(threads: 1, matmulPath: .gemv))
+        let c = loaded.model.config
+        let perBlock = PagedKVCache.bytesPerBlock(numLayers: c.blockCount, blockSize: 16, kvWidth: c.kvWidth)
+        let sized = try loaded.schedulerConfig(kvCacheMemory: perBlock * 4, blockSize: 16, maxModelLen: 1000, maxNumSeqs: 8,
+                                               maxNumBatchedTokens: 0, enablePrefixCaching: true)
+        XCTAssertEqual(sized.config.numBlocks, 4)
+        XCTAssertEqual(sized.config.maxModelLen, 64, "capped by 4 blocks of 16")
+        XCTAssertEqual(sized.config.maxNumBatchedTokens, 1)
+        XCTAssertNotNil(sized.warning)
+        let roomy = try loaded.schedulerConfig(kvCacheMemory: perBlock * 10_000, blockSize: 16, maxModelLen: nil, maxNumSeqs: 8,
+                                               maxNumBatchedTokens: 2048, enablePrefixCaching: true)
+        XCTAssertEqual(roomy.config.maxModelLen, c.contextLength, "the trained context when the pool is larger")
+        XCTAssertNil(roomy.warning)
+        XCTAssertThrowsError(try loaded.schedulerConfig(kvCacheMemory: perBlock - 1, blockSize: 16, maxModelLen: nil, maxNumSeqs: 8,
+                                                        maxNumBatchedTokens: 2048, enablePrefixCaching: true)) {
+            XCTAssertEqual($0 as? LoaderError, .kvPoolTooSmall(bytesPerBlock: perBlock))
+        }
+    }
+
+    func testReferencesAreFilesOrHubRepos() throws {
+        XCTAssertEqual(try ModelReference("./m.gguf"), .file("./m.gguf"))
+        XCTAssertEqual(try ModelReference("model.gguf"), .file("model.gguf"))
+        XCTAssertEqual(try ModelReference("org/name:Q4_K_M"), .hub(repo: "org/name", quant: "Q4_K_M"))
+        XCTAssertEqual(try ModelReference("org/name"), .hub(repo: "org/name", quant: nil))
+        XCTAssertThrowsError(try ModelReference("nothing")) { XCTAssertEqual($0 as? LoaderError, .badReference("nothing")) }
+        XCTAssertEqual(ModelReference.file("/a/b/SmolLM2.Q4_1.gguf").servedName(as: "x"), "SmolLM2.Q4_1")
+        XCTAssertEqual(ModelReference.hub(repo: "org/name", quant: nil).servedName(as: "org/name:Q4_0"), "org/name:Q4_0")
+    }
+}
