@@ -94,7 +94,7 @@ struct Serve: ParsableCommand {
         let service = ModelService(modelName: name, engine: engine, tokenizer: tokenizer, template: template, maxWaiting: s.maxWaiting)
         if case .checkpoint(let checkpoint) = loaded.source, let generation = checkpoint.generationConfig {
             service.samplingDefaults = Serve.samplingDefaults(generation)
-            let eos = JSONNumbers.integers(generation["eos_token_id"]) ?? JSONNumbers.integer(generation["eos_token_id"]).map { [$0] } ?? []
+            let eos = generation["eos_token_id"]?.intArrayValue ?? generation["eos_token_id"]?.intValue.map { [$0] } ?? []
             service.endTokenIDs = Set(eos.filter { $0 >= 0 && $0 < model.config.vocabularySize }.map(Int32.init))
             log.info("sampling defaults from generation_config.json: temperature \(service.samplingDefaults.temperature), top_p \(service.samplingDefaults.topP), top_k \(service.samplingDefaults.topK)")
         }
@@ -123,13 +123,13 @@ struct Serve: ParsableCommand {
 extension Serve {
     /// A checkpoint's generation_config.json as sampling defaults, as vLLM takes them:
     /// temperature, top_p, top_k, min_p and repetition_penalty where given.
-    static func samplingDefaults(_ config: [String: Any]) -> SamplingParams {
+    static func samplingDefaults(_ config: JSON) -> SamplingParams {
         var p = SamplingParams()
-        if let t = JSONNumbers.double(config["temperature"]), (0 ... 2).contains(t) { p.temperature = Float(t) }
-        if let v = JSONNumbers.double(config["top_p"]), v > 0, v <= 1 { p.topP = Float(v) }
-        if let k = JSONNumbers.integer(config["top_k"]), k >= 0 { p.topK = k }
-        if let m = JSONNumbers.double(config["min_p"]), (0 ... 1).contains(m) { p.minP = Float(m) }
-        if let r = JSONNumbers.double(config["repetition_penalty"]), r > 0 { p.repetitionPenalty = Float(r) }
+        if let t = config["temperature"]?.doubleValue, (0 ... 2).contains(t) { p.temperature = Float(t) }
+        if let v = config["top_p"]?.doubleValue, v > 0, v <= 1 { p.topP = Float(v) }
+        if let k = config["top_k"]?.intValue, k >= 0 { p.topK = k }
+        if let m = config["min_p"]?.doubleValue, (0 ... 1).contains(m) { p.minP = Float(m) }
+        if let r = config["repetition_penalty"]?.doubleValue, r > 0 { p.repetitionPenalty = Float(r) }
         return p
     }
 }
