@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Talks to a hub (huggingface.co or an `HF_ENDPOINT` mirror): file listings, file metadata
 /// from `HEAD …/resolve/…`, and GETs that follow redirects. The token goes only to the
@@ -96,12 +97,12 @@ public final class HubClient {
                 guard (200..<300).contains(response.status) else {
                     throw failure(response, url: url, repo: repo, revision: revision, file: nil)
                 }
-                guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-                      let siblings = object["siblings"] as? [[String: Any]] else {
+                guard let siblings = (try? JSONParser.parse(body))?["siblings"]?.arrayValue,
+                      siblings.allSatisfy({ $0.objectValue != nil }) else {
                     throw HubError.badResponse(url: url, reason: "no 'siblings' list in the answer")
                 }
                 // Names the server sends are checked like the user's: unsafe ones are dropped.
-                return siblings.compactMap { $0["rfilename"] as? String }.filter { (try? HubNames.validateFile($0)) != nil }
+                return siblings.compactMap { $0["rfilename"]?.stringValue }.filter { (try? HubNames.validateFile($0)) != nil }
             }
             throw HubError.badResponse(url: url, reason: "too many redirects")
         }

@@ -33,6 +33,7 @@ public enum ModelLoader {
             (tokenizer, templateSource, source) = (try TokenizerFactory.load(from: file), try? file.string("tokenizer.chat_template"), .gguf(file))
         }
         var notes: [String] = []
+        if case .checkpoint(let c) = source, c.generationConfig != nil { notes.append(GenerationDefaults.note(defaults.sampling)) }
         let template = chooseTemplate(templateSource, architecture: model.config.architecture, notes: &notes)
         prepareKernels(matmul, model: model, options: options, notes: &notes)
         return LoadedModel(model: model, tokenizer: tokenizer, template: template, samplingDefaults: defaults.sampling,

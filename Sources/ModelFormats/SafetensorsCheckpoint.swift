@@ -1,14 +1,15 @@
 import Foundation
+import JSON
 
 /// A Hugging Face model folder: `config.json`, the weights in `model.safetensors` or in
 /// shards listed by `model.safetensors.index.json`, and the tokenizer and generation files
 /// next to them. Shard names from the index must be plain file names in the folder.
 public final class SafetensorsCheckpoint: @unchecked Sendable {
     public let folder: URL
-    /// config.json as parsed JSON.
-    public let config: [String: Any]
-    /// generation_config.json, when present (default sampling settings).
-    public let generationConfig: [String: Any]?
+    /// config.json, a JSON object.
+    public let config: JSON
+    /// generation_config.json, a JSON object, when present (default sampling settings).
+    public let generationConfig: JSON?
     public let files: [SafetensorsFile]
     private let owner: [String: Int]  // tensor name → index into `files`
 
@@ -23,13 +24,13 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
         let folder = URL(fileURLWithPath: path)
         self.folder = folder
         func bad(_ reason: String) -> ModelFormatError { .badCheckpoint(folder: path, reason: reason) }
-        func json(_ name: String) throws -> [String: Any]? {
+        func json(_ name: String) throws -> JSON? {
             let url = folder.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-            guard let data = FileManager.default.contents(atPath: url.path),
-                  let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-                throw bad("\(name) is not a JSON object")
-            }
+            guard let data = FileManager.default.contents(atPath: url.path) else { throw bad("\(name) cannot be read") }
+            let object: JSON
+            do { object = try JSONParser.parse(data) } catch { throw bad("\(name) is not JSON (\(error))") }
+            guard case .object = object else { throw bad("\(name) is not a JSON object") }
             return object
         }
         guard let config = try json("config.json") else { throw bad("no config.json") }
@@ -38,11 +39,11 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
 
         let shardNames: [String]
         if let index = try json("model.safetensors.index.json") {
-            guard let map = index["weight_map"] as? [String: Any] else { throw bad("model.safetensors.index.json has no weight_map") }
+            guard case .object(let map)? = index["weight_map"] else { throw bad("model.safetensors.index.json has no weight_map") }
             var names = Set<String>()
             for (tensor, value) in map {
-                guard let file = value as? String, !file.isEmpty, !file.contains("/"), !file.contains("\\"), file != ".", file != ".." else {
-                    throw bad("the index puts '\(tensor)' in '\(value)', which is not a file name in the folder")
+                guard let file = value.stringValue, !file.isEmpty, !file.contains("/"), !file.contains("\\"), file != ".", file != ".." else {
+                    throw bad("the index puts '\(tensor)' in \(value.serialized), which is not a file name in the folder")
                 }
                 names.insert(file)
             }
@@ -77,6 +78,6 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
 
     /// The architecture config.json names (`architectures[0]`, else `model_type`).
     public var architecture: String? {
-        ((config["architectures"] as? [Any])?.first as? String) ?? config["model_type"] as? String
+        config["architectures"]?.arrayValue?.first?.stringValue ?? config["model_type"]?.stringValue
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// One `.safetensors` file, mapped and used in place: an 8-byte little-endian header length,
 /// a JSON header `{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {…}}`,
@@ -42,49 +43,30 @@ public final class SafetensorsFile: @unchecked Sendable {
             throw bad("header length \(length) does not fit the file's \(bytes.count) bytes (or exceeds 100 MiB)")
         }
         let headerEnd = 8 + Int(length)
-        let header = Data(bytes: base + 8, count: Int(length))
-        guard let object = (try? JSONSerialization.jsonObject(with: header)) as? [String: Any] else {
-            throw bad("the header is not a JSON object")
+        let header: JSON
+        do {
+            header = try JSONParser.parse(UnsafeRawBufferPointer(start: base + 8, count: Int(length)))
+        } catch {
+            throw bad("the header is not JSON (\(error))")
         }
+        guard case .object(let object) = header else { throw bad("the header is not a JSON object") }
         let dataSize = bytes.count - headerEnd
         var tensors: [String: Tensor] = [:]
         var ranges: [(begin: Int, end: Int, name: String)] = []
         var metadata: [String: String] = [:]
         for (name, value) in object {
             if name == "__metadata__" {
-                guard let entries = value as? [String: Any] else { throw bad("__metadata__ is not an object") }
+                guard case .object(let entries) = value else { throw bad("__metadata__ is not an object") }
                 for (k, v) in entries {
-                    guard let text = v as? String else { throw bad("__metadata__ value '\(k)' is not a string") }
+                    guard let text = v.stringValue else { throw bad("__metadata__ value '\(k)' is not a string") }
                     metadata[k] = text
                 }
                 continue
             }
-            guard let entry = value as? [String: Any] else { throw bad("tensor '\(name)' is not an object") }
-            guard let dtype = entry["dtype"] as? String, let size = Self.dtypeSizes[dtype] else {
-                throw bad("tensor '\(name)' has no known dtype (\(entry["dtype"].map { "\($0)" } ?? "none"))")
-            }
-            guard let shape = JSONNumbers.integers(entry["shape"]), shape.allSatisfy({ $0 >= 0 }), shape.count <= 8 else {
-                throw bad("tensor '\(name)' has no valid shape (a list of at most 8 non-negative integers)")
-            }
-            guard let offsets = JSONNumbers.integers(entry["data_offsets"]), offsets.count == 2,
-                  offsets[0] >= 0, offsets[0] <= offsets[1] else {
-                throw bad("tensor '\(name)' has no valid data_offsets [begin, end]")
-            }
-            var elements = 1
-            for d in shape {
-                let (product, overflow) = elements.multipliedReportingOverflow(by: d)
-                guard !overflow else { throw ModelFormatError.badDimensions(tensor: name, dims: shape.map { UInt64($0) }) }
-                elements = product
-            }
-            let (byteCount, overflow) = elements.multipliedReportingOverflow(by: size)
-            guard !overflow, byteCount == offsets[1] - offsets[0] else {
-                throw bad("tensor '\(name)' spans \(offsets[1] - offsets[0]) bytes, but \(dtype) \(shape) needs \(overflow ? "too many" : "\(byteCount)")")
-            }
-            guard offsets[1] <= dataSize else {
-                throw ModelFormatError.tensorOutOfBounds(tensor: name, offset: UInt64(offsets[0]), size: UInt64(byteCount), available: UInt64(dataSize))
-            }
-            ranges.append((offsets[0], offsets[1], name))
-            tensors[name] = Tensor(name: name, dtype: dtype, shape: shape, data: base + headerEnd + offsets[0], byteCount: byteCount)
+            guard tensors[name] == nil else { throw bad("tensor '\(name)' is listed twice") }
+            let e = try Self.entry(name, value, dataSize: dataSize, bad: bad)
+            ranges.append((e.begin, e.begin + e.byteCount, name))
+            tensors[name] = Tensor(name: name, dtype: e.dtype, shape: e.shape, data: base + headerEnd + e.begin, byteCount: e.byteCount)
         }
         ranges.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
         for (a, b) in zip(ranges, ranges.dropFirst()) where b.begin < a.end && a.end > a.begin && b.end > b.begin {
@@ -92,6 +74,37 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
         self.tensors = tensors
         self.metadata = metadata
+    }
+
+    /// One tensor's header entry, checked: a known dtype, a shape and data_offsets of
+    /// integers, a byte span matching dtype × shape, inside the `dataSize` bytes after the header.
+    private static func entry(_ name: String, _ value: JSON, dataSize: Int, bad: (String) -> ModelFormatError) throws
+        -> (dtype: String, shape: [Int], begin: Int, byteCount: Int) {
+        guard case .object = value else { throw bad("tensor '\(name)' is not an object") }
+        guard let dtype = value["dtype"]?.stringValue, let size = Self.dtypeSizes[dtype] else {
+            throw bad("tensor '\(name)' has no known dtype (\(value["dtype"]?.serialized ?? "none"))")
+        }
+        guard let shape = value["shape"]?.intArrayValue, shape.allSatisfy({ $0 >= 0 }), shape.count <= 8 else {
+            throw bad("tensor '\(name)' has no valid shape (a list of at most 8 non-negative integers)")
+        }
+        guard let offsets = value["data_offsets"]?.intArrayValue, offsets.count == 2,
+              offsets[0] >= 0, offsets[0] <= offsets[1] else {
+            throw bad("tensor '\(name)' has no valid data_offsets [begin, end]")
+        }
+        var elements = 1
+        for d in shape {
+            let (product, overflow) = elements.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw ModelFormatError.badDimensions(tensor: name, dims: shape.map { UInt64($0) }) }
+            elements = product
+        }
+        let (byteCount, overflow) = elements.multipliedReportingOverflow(by: size)
+        guard !overflow, byteCount == offsets[1] - offsets[0] else {
+            throw bad("tensor '\(name)' spans \(offsets[1] - offsets[0]) bytes, but \(dtype) \(shape) needs \(overflow ? "too many" : "\(byteCount)")")
+        }
+        guard offsets[1] <= dataSize else {
+            throw ModelFormatError.tensorOutOfBounds(tensor: name, offset: UInt64(offsets[0]), size: UInt64(byteCount), available: UInt64(dataSize))
+        }
+        return (dtype, shape, offsets[0], byteCount)
     }
 
     public func tensor(_ name: String) throws -> Tensor {

@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 
 /// An error in OpenAI's shape: `{"error":{"message","type","param","code"}}` with its status.
 public struct APIError: Error, CustomStringConvertible {

@@ -2,6 +2,7 @@ import ChatTemplate
 import Engine
 import Foundation
 import HTTP
+import JSON
 import Tokenizers
 
 /// `POST /v1/chat/completions`: messages → the model's chat template → tokens → generation.

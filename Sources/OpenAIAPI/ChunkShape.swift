@@ -1,3 +1,5 @@
+import JSON
+
 /// The envelope every response object and stream chunk of one request shares: `id`,
 /// `object`, `created`, `model`, and `usage: null` on chunks when usage was asked for.
 struct ChunkShape {

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import HTTP
+import JSON
 import Tokenizers
 
 /// `POST /v1/completions`: prompt as a string, strings, token ids or lists of token ids;

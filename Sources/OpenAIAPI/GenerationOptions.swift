@@ -32,7 +32,7 @@ struct GenerationOptions {
                 guard let id = Int32(key), id >= 0, Int(id) < vocabularySize else {
                     throw APIError.invalid("'logit_bias' key \(key) is not a token id of this model (0..<\(vocabularySize))", param: "logit_bias")
                 }
-                guard case .number(let b) = value, (-100 ... 100).contains(b) else {
+                guard let b = value.doubleValue, (-100 ... 100).contains(b) else {
                     throw APIError.invalid("'logit_bias' values must be numbers in [-100, 100]", param: "logit_bias")
                 }
                 sampling.logitBias[id] = Float(b)

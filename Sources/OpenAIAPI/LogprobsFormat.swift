@@ -1,4 +1,5 @@
 import Engine
+import JSON
 import Tokenizers
 
 /// The two wire shapes of logprobs: the legacy completions object and chat's `content` list.

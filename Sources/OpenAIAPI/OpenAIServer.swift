@@ -1,6 +1,8 @@
 import Engine
 import Foundation
 import HTTP
+// Request and response bodies are `JSON` values: whoever uses the API gets the type with it.
+@_exported import JSON
 
 /// Access settings of the API.
 public struct APIConfig: Sendable {

@@ -1,3 +1,5 @@
+import JSON
+
 /// Typed, validated access to a JSON request object: each accessor returns nil when the
 /// field is absent or null and throws a 400 naming the field when its value is wrong.
 /// Unknown fields are never looked at.
@@ -33,10 +35,7 @@ struct RequestFields {
 
     func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let v = self[name] else { return nil }
-        guard case .number(let d) = v, d == d.rounded(), abs(d) < 1e15 else {
-            throw APIError.invalid("'\(name)' must be an integer", param: name)
-        }
-        let i = Int(d)
+        guard let i = v.intValue else { throw APIError.invalid("'\(name)' must be an integer", param: name) }
         guard range.contains(i) else {
             throw APIError.invalid("'\(name)' must be between \(range.lowerBound) and \(range.upperBound); got \(i)", param: name)
         }
@@ -45,7 +44,7 @@ struct RequestFields {
 
     func number(_ name: String, in range: ClosedRange<Double>, openLower: Bool = false) throws -> Double? {
         guard let v = self[name] else { return nil }
-        guard case .number(let d) = v else { throw APIError.invalid("'\(name)' must be a number", param: name) }
+        guard let d = v.doubleValue else { throw APIError.invalid("'\(name)' must be a number", param: name) }
         guard range.contains(d), !(openLower && d == range.lowerBound) else {
             let lower = openLower ? "(\(range.lowerBound)" : "[\(range.lowerBound)"
             throw APIError.invalid("'\(name)' must be in \(lower), \(range.upperBound)]; got \(d)", param: name)
@@ -78,9 +77,9 @@ struct RequestFields {
     }
 
     static func integer(_ v: JSON, name: String, in range: ClosedRange<Int>) throws -> Int {
-        guard case .number(let d) = v, d == d.rounded(), abs(d) < 1e15, range.contains(Int(d)) else {
+        guard let i = v.intValue, range.contains(i) else {
             throw APIError.invalid("'\(name)' must hold integers in \(range.lowerBound)...\(range.upperBound)", param: name)
         }
-        return Int(d)
+        return i
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Every `tern serve` setting, with its default; read in order from the defaults, a JSON
 /// file (`--config`, e.g. Config/tern.json), `TERN_<NAME>` environment variables, then

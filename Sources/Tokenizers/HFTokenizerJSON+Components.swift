@@ -1,8 +1,10 @@
+import JSON
+
 /// The tokenizer.json parts around the model: normalizer, pre-tokenizer, decoder and
 /// post-processor. What Tern does not implement is `TokenizerError.unsupported`, naming it.
 extension HFTokenizerJSON {
     /// `normalizer`: null, NFC/NFD/NFKC/NFKD, or a Sequence of those.
-    static func normalizer(_ node: JSONNode) throws -> [PreTokenizerPipeline.Normalization] {
+    static func normalizer(_ node: JSONField) throws -> [PreTokenizerPipeline.Normalization] {
         if node.isNull { return [] }
         let type = try node.type()
         if type == "Sequence" { return try node["normalizers"].array().flatMap(normalizer) }
@@ -14,9 +16,9 @@ extension HFTokenizerJSON {
 
     /// `pre_tokenizer`: Split steps with a known pattern (behavior Isolated), then ByteLevel
     /// last (the byte-level mapping happens after every split), alone or in a Sequence.
-    static func preTokenizer(_ node: JSONNode) throws -> [PreTokenizerPipeline.Step] {
+    static func preTokenizer(_ node: JSONField) throws -> [PreTokenizerPipeline.Step] {
         if node.isNull { throw TokenizerError.unsupported(part: "pre_tokenizer", "none (a ByteLevel pre-tokenizer is needed)") }
-        func flatten(_ n: JSONNode) throws -> [JSONNode] { try n.type() == "Sequence" ? n["pretokenizers"].array().flatMap(flatten) : [n] }
+        func flatten(_ n: JSONField) throws -> [JSONField] { try n.type() == "Sequence" ? n["pretokenizers"].array().flatMap(flatten) : [n] }
         let parts = try flatten(node)
         var steps: [PreTokenizerPipeline.Step] = []
         for (i, part) in parts.enumerated() {
@@ -27,7 +29,7 @@ extension HFTokenizerJSON {
                 if try part["use_regex"].bool(default: true) { steps.append(.split(.gpt2)) }
                 return steps
             case "Split":
-                guard let regex = part["pattern"]["Regex"].value as? String else {
+                guard let regex = part["pattern"]["Regex"].value?.stringValue else {
                     throw TokenizerError.unsupported(part: "pre_tokenizer", "Split without a Regex pattern")
                 }
                 guard let scanner = PreTokenizer(regex: regex) else {
@@ -46,7 +48,7 @@ extension HFTokenizerJSON {
     }
 
     /// `decoder`: ByteLevel, alone or as the only kind in a Sequence.
-    static func checkDecoder(_ node: JSONNode) throws {
+    static func checkDecoder(_ node: JSONField) throws {
         if node.isNull { throw TokenizerError.unsupported(part: "decoder", "none (ByteLevel is needed)") }
         let type = try node.type()
         if type == "Sequence" { return try node["decoders"].array().forEach(checkDecoder) }
@@ -55,7 +57,7 @@ extension HFTokenizerJSON {
 
     /// `post_processor`: null, ByteLevel (ids unchanged), TemplateProcessing with at most one
     /// special token before `$A` (BOS) and one after (EOS), or a Sequence of those.
-    static func postProcessor(_ node: JSONNode) throws -> (prefix: Int32?, suffix: Int32?) {
+    static func postProcessor(_ node: JSONField) throws -> (prefix: Int32?, suffix: Int32?) {
         if node.isNull { return (nil, nil) }
         switch try node.type() {
         case "ByteLevel": return (nil, nil)
@@ -71,7 +73,7 @@ extension HFTokenizerJSON {
             guard let sequence = items.firstIndex(where: { !$0["Sequence"].isNull }) else {
                 throw TokenizerError.malformed("\(node.path).single has no $A")
             }
-            func id(_ item: JSONNode) throws -> Int32 {
+            func id(_ item: JSONField) throws -> Int32 {
                 let name = try item["SpecialToken"]["id"].string()
                 let ids = try node["special_tokens"][name]["ids"].array()
                 guard ids.count == 1 else { throw TokenizerError.unsupported(part: "post_processor", "special token \(name) of \(ids.count) ids") }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A Hugging Face tokenizer: `tokenizer.json` (a byte-level BPE model) and, when present,
 /// `tokenizer_config.json` (BOS/EOS, whether to add BOS, the chat template). Encodes as the
@@ -26,14 +27,21 @@ public struct HFTokenizerJSON: Sendable {
     }
 
     public init(tokenizerJSON: Data, tokenizerConfig: Data? = nil) throws {
-        let root = try JSONNode(parsing: tokenizerJSON, name: "tokenizer.json")
-        config = try tokenizerConfig.map(HFTokenizerConfig.init(parsing:)) ?? HFTokenizerConfig()
+        self = try TokenizerError.reading {
+            let root = try JSONField(parsing: tokenizerJSON, name: "tokenizer.json")
+            let config = try tokenizerConfig.map(HFTokenizerConfig.init(parsing:)) ?? HFTokenizerConfig()
+            return try HFTokenizerJSON(root: root, config: config)
+        }
+    }
+
+    private init(root: JSONField, config: HFTokenizerConfig) throws {
+        self.config = config
         let model = root["model"]
-        _ = try model.object()
+        _ = try model.entries()  // an object
         let type = model["type"].isNull && !model["merges"].isNull ? "BPE" : try model.type()
         guard type == "BPE" else { throw TokenizerError.unsupported(part: "model", "'\(type)' (Tern reads BPE)") }
-        if let dropout = model["dropout"].value as? Double, dropout > 0 { throw TokenizerError.unsupported(part: "model", "BPE dropout") }
-        for key in ["continuing_subword_prefix", "end_of_word_suffix"] where !((model[key].value as? String) ?? "").isEmpty {
+        if let dropout = model["dropout"].value?.doubleValue, dropout > 0 { throw TokenizerError.unsupported(part: "model", "BPE dropout") }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] where !(model[key].value?.stringValue ?? "").isEmpty {
             throw TokenizerError.unsupported(part: "model", key)
         }
 
@@ -43,7 +51,7 @@ public struct HFTokenizerJSON: Sendable {
             guard let i = tokens.firstIndex(where: { $0.utf8.elementsEqual(spelling.utf8) }) else { throw TokenizerError.malformed("\(what) '\(spelling)' is not in the vocabulary") }
             return Int32(i)
         }
-        let unknown = try (model["unk_token"].value as? String).map { try id($0, "model.unk_token") }
+        let unknown = try model["unk_token"].value?.stringValue.map { try id($0, "model.unk_token") }
         let template = try Self.postProcessor(root["post_processor"])
         let vocabulary = Vocabulary(
             tokens: tokens, types: types, scores: [Float](repeating: 0, count: tokens.count),
@@ -77,21 +85,22 @@ public struct HFTokenizerJSON: Sendable {
     }
 
     /// `model.vocab` (spelling → id) as a table by id; ids nobody uses stay empty and unused.
-    static func modelVocabulary(_ node: JSONNode) throws -> ([String], [Vocabulary.TokenType]) {
-        let vocab = try node.object()
+    /// Spellings are compared byte for byte, so canonically equivalent ones (U+09DF and
+    /// U+09AF U+09BC) stay two tokens, as in `tokenizers`.
+    static func modelVocabulary(_ node: JSONField) throws -> ([String], [Vocabulary.TokenType]) {
+        let vocab = try node.entries()
         guard !vocab.isEmpty else { throw TokenizerError.malformed("\(node.path) is empty") }
-        var byID: [Int32: String] = [:]
+        var byID: [String?] = []  // (max id + 1)
+        byID.reserveCapacity(vocab.count)
         for (spelling, value) in vocab {
-            let id = try JSONNode(value: value, path: "\(node.path)[\"\(spelling)\"]").id()
-            if let other = byID.updateValue(spelling, forKey: id) {
+            let id = Int(try value.id())
+            if id >= byID.count { byID += repeatElement(nil, count: id + 1 - byID.count) }
+            if let other = byID[id] {
                 throw TokenizerError.malformed("\(node.path): '\(other)' and '\(spelling)' share id \(id)")
             }
+            byID[id] = spelling
         }
-        let count = Int(byID.keys.max() ?? 0) + 1
-        var tokens = [String](repeating: "", count: count)
-        var types = [Vocabulary.TokenType](repeating: .unused, count: count)
-        for (id, spelling) in byID { tokens[Int(id)] = spelling; types[Int(id)] = .normal }
-        return (tokens, types)
+        return (byID.map { $0 ?? "" }, byID.map { $0 == nil ? .unused : .normal })
     }
 
     /// One `added_tokens` entry.
@@ -101,7 +110,7 @@ public struct HFTokenizerJSON: Sendable {
 
     /// Reads `added_tokens` and writes them into the vocabulary table: special ones as
     /// control tokens, the others as user-defined.
-    static func addedTokens(_ node: JSONNode, into tokens: inout [String], _ types: inout [Vocabulary.TokenType]) throws -> [AddedToken] {
+    static func addedTokens(_ node: JSONField, into tokens: inout [String], _ types: inout [Vocabulary.TokenType]) throws -> [AddedToken] {
         guard !node.isNull else { return [] }
         return try node.array().map { t in
             let special = try t["special"].bool(default: false)
@@ -126,16 +135,16 @@ public struct HFTokenizerJSON: Sendable {
     /// `model.merges`: "left right" strings (exactly one space; "#version" lines skipped) or
     /// [left, right] pairs; both sides and their join must be in the vocabulary. Of a pair
     /// listed twice the last rank counts, as in `tokenizers`.
-    static func merges(_ node: JSONNode, vocabulary: Vocabulary) throws -> [(String, String)] {
+    static func merges(_ node: JSONField, vocabulary: Vocabulary) throws -> [(String, String)] {
         var pairs: [(String, String)] = []
         for m in try node.array() {
             let pair: (String, String)
-            if let s = m.value as? String {
+            if case .string(let s)? = m.value {
                 if s.hasPrefix("#version") { continue }
                 let parts = s.utf8.split(separator: 0x20, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
                 guard parts.count == 2 else { throw TokenizerError.malformed("\(m.path) '\(s)' is not two tokens with a space between") }
                 pair = (parts[0], parts[1])
-            } else if let a = m.value as? [Any], a.count == 2, let left = a[0] as? String, let right = a[1] as? String {
+            } else if case .array(let a)? = m.value, a.count == 2, case .string(let left) = a[0], case .string(let right) = a[1] {
                 pair = (left, right)
             } else {
                 throw TokenizerError.malformed("\(m.path) is neither \"left right\" nor [left, right]")
@@ -149,4 +158,16 @@ public struct HFTokenizerJSON: Sendable {
         let lastFirst = pairs.reversed().filter { seen.insert(Array($0.0.utf8) + [0] + Array($0.1.utf8)).inserted }
         return lastFirst.reversed()
     }
+}
+
+extension JSONField {
+    /// A non-negative integer below 2^24 (a token id).
+    func id() throws -> Int32 {
+        let n = try int()
+        guard n >= 0, n < 1 << 24 else { throw TokenizerError.malformed("\(path) = \(n) is not a token id") }
+        return Int32(n)
+    }
+
+    /// The `type` field of a tokenizer.json component.
+    func type() throws -> String { try self["type"].string() }
 }

@@ -89,6 +89,18 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertThrowsError(try SafetensorsFile(path: url.path))
     }
 
+    /// Offsets are read as exact 64-bit integers (not through a Double), and a name listed
+    /// twice is not silently merged.
+    func testOffsetsAreExactAndNamesUnique() throws {
+        let url = Self.temp()
+        try Self.write(Self.sample, to: url) { $0.replacingOccurrences(of: "[36,44]", with: "[9007199254740993,9007199254741001]") }
+        XCTAssertThrowsError(try SafetensorsFile(path: url.path)) {
+            XCTAssertEqual($0 as? ModelFormatError, .tensorOutOfBounds(tensor: "steps", offset: 9_007_199_254_740_993, size: 8, available: 44))
+        }
+        try Self.write(Self.sample, to: url) { $0.replacingOccurrences(of: "\"steps\":", with: "\"c\":") }
+        XCTAssertThrowsError(try SafetensorsFile(path: url.path)) { XCTAssertTrue("\($0)".contains("tensor 'c' is listed twice"), "\($0)") }
+    }
+
     /// Random byte mutations and truncations of a valid file: each load either succeeds with
     /// in-bounds tensors or throws a ModelFormatError.
     func testMutatedHeadersNeverCrash() throws {

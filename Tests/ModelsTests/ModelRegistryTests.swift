@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Kernels
 import ModelFormats
 import Models
@@ -42,7 +43,7 @@ final class ModelRegistryTests: XCTestCase {
         let qwen = try HFModelConfig.config([
             "architectures": ["Qwen2ForCausalLM"], "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
             "num_key_value_heads": 2, "num_hidden_layers": 2, "rms_norm_eps": 1e-6, "rope_theta": 1_000_000.0,
-            "vocab_size": 640, "max_position_embeddings": 128, "rope_scaling": NSNull(),
+            "vocab_size": 640, "max_position_embeddings": 128, "rope_scaling": .null,
         ])
         XCTAssertEqual(qwen.headCountKV, 2)
         XCTAssertEqual(qwen.keyLength, 16)
@@ -53,12 +54,12 @@ final class ModelRegistryTests: XCTestCase {
         XCTAssertEqual(gpt2.feedForwardLength, 256)
         XCTAssertEqual(gpt2.contextLength, 128)
         // Missing or mistyped values are errors naming the key, never traps.
-        for bad: [String: Any] in [["model_type": "gpt2", "n_embd": 64, "n_head": 4, "n_layer": 2, "vocab_size": "500"],
+        for bad: JSON in [["model_type": "gpt2", "n_embd": 64, "n_head": 4, "n_layer": 2, "vocab_size": "500"],
                                    ["model_type": "gpt2", "n_embd": 64, "n_head": 3, "n_layer": 2, "vocab_size": 500],
                                    ["model_type": "qwen2", "hidden_size": 64.5, "num_attention_heads": 4],
                                    ["model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
                                     "num_hidden_layers": 2, "vocab_size": 10, "rope_scaling": ["rope_type": "yarn", "factor": 4]]] {
-            XCTAssertThrowsError(try HFModelConfig.config(bad), "\(bad)")
+            XCTAssertThrowsError(try HFModelConfig.config(bad), bad.serialized)
         }
     }
 }

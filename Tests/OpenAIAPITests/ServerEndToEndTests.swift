@@ -242,7 +242,7 @@ final class ServerEndToEndTests: XCTestCase {
               case .array(let values)? = lp["token_logprobs"], case .array(let offsets)? = lp["text_offset"] else { return XCTFail("echo logprobs shape") }
         XCTAssertEqual(toks.count, Int(promptCount)! + 3)
         XCTAssertEqual(values.first, .null)
-        XCTAssertTrue(values.dropFirst().allSatisfy { if case .number(let v) = $0 { return v <= 0 } else { return false } })
+        XCTAssertTrue(values.dropFirst().allSatisfy { ($0.doubleValue ?? 1) <= 0 })
         XCTAssertEqual(offsets.first, .int(0))
         XCTAssertEqual(toks.compactMap(\.stringValue).joined(), ec.first?["text"]?.stringValue)
         let streamedEcho = try server.post("/v1/completions", #"{"prompt":"The sky is","echo":true,"max_tokens":3,"temperature":0,"logprobs":1,"stream":true}"#)

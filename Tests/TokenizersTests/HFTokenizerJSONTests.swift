@@ -124,4 +124,17 @@ final class HFTokenizerJSONTests: XCTestCase {
             XCTAssertEqual(text, tok.decode(ids, skipSpecial: true))
         }
     }
+
+    /// Vocabulary spellings are compared byte for byte: U+09DF and its canonical equivalent
+    /// U+09AF U+09BC are two tokens (a Swift Dictionary of Strings would merge them).
+    func testCanonicallyEquivalentSpellingsStayApart() throws {
+        let json = #"""
+        {"model": {"type": "BPE", "vocab": {"\u09af": 0, "\u09bc": 1, "\u09df": 2, "\u09af\u09bc": 3}, "merges": ["\u09af \u09bc"]},
+         "pre_tokenizer": {"type": "ByteLevel"}, "decoder": {"type": "ByteLevel"}}
+        """#
+        let hf = try HFTokenizerJSON(tokenizerJSON: Data(json.utf8))
+        XCTAssertEqual(hf.tokenizer.vocabularySize, 4)
+        let scalars = (0 ..< 4).map { hf.tokenizer.tokenText(Int32($0)).map { Array($0.unicodeScalars) } }
+        XCTAssertEqual(scalars, [["\u{9af}"], ["\u{9bc}"], ["\u{9df}"], ["\u{9af}", "\u{9bc}"]])
+    }
 }
