@@ -3,6 +3,7 @@ import Foundation
 import Kernels
 import ModelFormats
 import Models
+import TestSupport
 import XCTest
 
 /// With the real SmolLM2 and the matmul path held fixed (GEMV: every row's arithmetic is
@@ -10,9 +11,7 @@ import XCTest
 /// alone — also when the KV pool is so small that preemption happens, and with prefix hits.
 final class BatchingEquivalenceTests: XCTestCase {
     static func model() throws -> any LanguageModel {
-        let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
-        let path = dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
+        let path = try requiredModel("SmolLM2-135M-Instruct.Q4_1.gguf")
         return try ModelRegistry.load(GGUFFile(path: path), matmul: Matmul(pool: ComputePool(threadCount: 2), path: .gemv))
     }
 
@@ -91,9 +90,7 @@ final class BatchingEquivalenceTests: XCTestCase {
     /// wide steps take the other path than a request alone), 16 greedy requests of 64 tokens
     /// are counted identical alone and batched; the bar is at least 15 of 16.
     func testDefaultKernelsRarelyChangeContinuations() throws {
-        let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
-        let path = dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
+        let path = try requiredModel("SmolLM2-135M-Instruct.Q4_1.gguf")
         let model = try ModelRegistry.load(GGUFFile(path: path), matmul: Matmul(pool: ComputePool(threadCount: 2), path: .auto))
         let requests = (0 ..< 16).map { i in
             EngineRequest(requestID: "d\(i)", promptTokenIDs: (0 ..< (12 + i * 3)).map { Int32(500 + i * 131 + $0 * 17) },

@@ -27,9 +27,7 @@ final class TestServer {
 
     static func loaded() throws -> Loaded {
         if let shared { return shared }
-        let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
-        let path = dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
+        let path = try requiredModel("SmolLM2-135M-Instruct.Q4_1.gguf")
         let file = try GGUFFile(path: path)
         let model = try ModelRegistry.load(file, matmul: Matmul(pool: ComputePool(threadCount: 2), path: .gemv))
         let l = Loaded(file: file, model: model, tokenizer: try TokenizerFactory.load(from: file),
@@ -107,22 +105,27 @@ final class TestServer {
 
     /// Polls /metrics until no request runs or waits; returns the metric values by name.
     func waitIdle(headers: [String] = []) throws -> [String: Double] {
-        for _ in 0 ..< 300 {
-            let m = try metrics(headers: headers)
-            if m["vllm:num_requests_running"] == 0 && m["vllm:num_requests_waiting"] == 0 { return m }
-            Thread.sleep(forTimeInterval: 0.05)
+        var m: [String: Double] = [:]
+        let idle = try waitUntil(timeout: 15) {
+            m = try metrics(headers: headers)
+            return m["vllm:num_requests_running"] == 0 && m["vllm:num_requests_waiting"] == 0
         }
-        XCTFail("the server did not become idle")
-        return try metrics(headers: headers)
+        XCTAssertTrue(idle, "the server did not become idle")
+        return m
     }
 
+    /// Metric values by name (the first series of each name), and by name with its labels
+    /// other than model_name, e.g. `vllm:request_success_total{finished_reason="abort"}`.
     func metrics(headers: [String] = []) throws -> [String: Double] {
         var values: [String: Double] = [:]
         for line in try request("GET", "/metrics", headers: headers).body.split(separator: "\n") where !line.hasPrefix("#") {
             let parts = line.split(separator: " ")
             guard parts.count == 2, let v = Double(parts[1]) else { continue }
-            let name = parts[0].split(separator: "{").first.map(String.init) ?? ""
+            let nameAndLabels = parts[0].split(separator: "{", maxSplits: 1)
+            let name = nameAndLabels.first.map(String.init) ?? ""
             if values[name] == nil { values[name] = v }
+            let labels = nameAndLabels.dropFirst().first.map { $0.dropLast().split(separator: ",").filter { !$0.hasPrefix("model_name=") } } ?? []
+            if !labels.isEmpty { values[name + "{" + labels.joined(separator: ",") + "}"] = v }
         }
         return values
     }
