@@ -13,26 +13,34 @@ import XCTest
 import Glibc
 #endif
 
-/// A real `tern serve` stack in process (SmolLM2, GEMV path so batching cannot change
+/// A real `tern serve` stack in process (SmolLM2 or a given model, GEMV path so batching cannot change
 /// results) on an ephemeral port, and a tiny HTTP/1.1 client to talk to it.
 final class TestServer {
     struct Loaded: @unchecked Sendable {
-        let file: GGUFFile
+        let file: GGUFFile?
         let model: any LanguageModel
         let tokenizer: any Tokenizer
         let template: ChatTemplate?
     }
 
-    nonisolated(unsafe) private static var shared: Loaded?
+    nonisolated(unsafe) private static var shared: [String: Loaded] = [:]
 
-    static func loaded() throws -> Loaded {
-        if let shared { return shared }
-        let path = try requiredModel("SmolLM2-135M-Instruct.Q4_1.gguf")
-        let file = try GGUFFile(path: path)
-        let model = try ModelRegistry.load(file, matmul: Matmul(pool: ComputePool(threadCount: 2), path: .gemv))
-        let l = Loaded(file: file, model: model, tokenizer: try TokenizerFactory.load(from: file),
+    /// `path` (a GGUF file or a checkpoint folder), by default SmolLM2 from the model cache.
+    static func loaded(_ path: String? = nil) throws -> Loaded {
+        let path = try path ?? requiredModel("SmolLM2-135M-Instruct.Q4_1.gguf")
+        if let l = shared[path] { return l }
+        let matmul = Matmul(pool: ComputePool(threadCount: 2), path: .gemv)
+        let l: Loaded
+        if SafetensorsCheckpoint.isCheckpoint(path) {
+            let hf = try TokenizerFactory.load(huggingFaceFolder: path)
+            l = Loaded(file: nil, model: try ModelRegistry.load(SafetensorsCheckpoint(folder: path), matmul: matmul), tokenizer: hf.tokenizer,
+                       template: try hf.chatTemplate.map { try ChatTemplate($0) })
+        } else {
+            let file = try GGUFFile(path: path)
+            l = Loaded(file: file, model: try ModelRegistry.load(file, matmul: matmul), tokenizer: try TokenizerFactory.load(from: file),
                        template: try ChatTemplate(try file.string("tokenizer.chat_template")))
-        shared = l
+        }
+        shared[path] = l
         return l
     }
 
@@ -40,9 +48,9 @@ final class TestServer {
     let engine: EngineCore
     let port: Int
 
-    init(maxNumSeqs: Int = 8, maxNumBatchedTokens: Int = 512, numBlocks: Int = 400, maxWaiting: Int = 64,
+    init(model: String? = nil, maxNumSeqs: Int = 8, maxNumBatchedTokens: Int = 512, numBlocks: Int = 400, maxWaiting: Int = 64,
          apiKey: String? = nil) throws {
-        let l = try Self.loaded()
+        let l = try Self.loaded(model)
         engine = EngineCore(model: l.model, config: SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
                                                                     maxModelLen: 2048, blockSize: 16, numBlocks: numBlocks))
         let api = OpenAIServer(config: APIConfig(apiKey: apiKey))
