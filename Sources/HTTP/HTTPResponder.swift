@@ -2,6 +2,7 @@
 /// (chunked transfer encoding) written piece by piece. Used from the connection's thread.
 public final class HTTPResponder: @unchecked Sendable {
     private let fd: Int32
+    private let hangups: HangupWatcher
     let request: HTTPRequest
     private(set) var status = 0
     private(set) var bytesSent = 0
@@ -10,8 +11,9 @@ public final class HTTPResponder: @unchecked Sendable {
     /// The connection must close after this response (client asked, or a write failed).
     private(set) var mustClose: Bool
 
-    init(fd: Int32, request: HTTPRequest, closeAfter: Bool) {
+    init(fd: Int32, request: HTTPRequest, closeAfter: Bool, hangups: HangupWatcher) {
         self.fd = fd
+        self.hangups = hangups
         self.request = request
         mustClose = closeAfter
     }
@@ -23,6 +25,13 @@ public final class HTTPResponder: @unchecked Sendable {
 
     /// True once the client has gone away (never blocks).
     public var isPeerClosed: Bool { Socket.peerClosed(fd) }
+
+    /// Calls `handler` once, from another thread, if the client hangs up (end of stream,
+    /// reset or error; bytes of a pipelined request are not a hang-up) before this
+    /// request's handler returns. Registering again replaces the handler.
+    public func onPeerClosed(_ handler: @escaping @Sendable () -> Void) {
+        hangups.watch(fd, handler)
+    }
 
     public func send(_ response: HTTPResponse) {
         guard !hasResponded else { return }

@@ -29,6 +29,8 @@ public final class HTTPServer: @unchecked Sendable {
     /// Called once per answered request: request, status, body bytes sent, seconds.
     private let accessLog: @Sendable (HTTPRequest, Int, Int, Double) -> Void
     private var listenFD: Int32 = -1
+    /// Tells handlers that asked (`HTTPResponder.onPeerClosed`) when their client hangs up.
+    private let hangups = HangupWatcher()
     private let lock = NSCondition()
     private var openConnections = 0
     private var busyConnections = 0
@@ -46,6 +48,7 @@ public final class HTTPServer: @unchecked Sendable {
     public func start() throws -> Int {
         signal(SIGPIPE, SIG_IGN)
         listenFD = try Socket.listen(host: config.host, port: config.port)
+        try hangups.start()
         let port = Socket.boundPort(listenFD)
         let t = Thread { [self] in acceptLoop() }
         t.name = "tern-accept"
@@ -68,12 +71,14 @@ public final class HTTPServer: @unchecked Sendable {
         while busyConnections > 0 && lock.wait(until: until) {}
         let busy = busyConnections
         lock.unlock()
-        guard busy > 0 else { return }
-        abortInFlight()
-        lock.lock()
-        let grace = Date().addingTimeInterval(2)
-        while busyConnections > 0 && lock.wait(until: grace) {}
-        lock.unlock()
+        if busy > 0 {
+            abortInFlight()
+            lock.lock()
+            let grace = Date().addingTimeInterval(2)
+            while busyConnections > 0 && lock.wait(until: grace) {}
+            lock.unlock()
+        }
+        hangups.stop()
     }
 
     private var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
@@ -164,8 +169,9 @@ public final class HTTPServer: @unchecked Sendable {
     /// Runs the handler; returns whether the connection may be reused.
     private func answer(_ request: HTTPRequest, fd: Int32) -> Bool {
         let t0 = Date()
-        let responder = HTTPResponder(fd: fd, request: request, closeAfter: !request.keepAlive || isStopping)
+        let responder = HTTPResponder(fd: fd, request: request, closeAfter: !request.keepAlive || isStopping, hangups: hangups)
         router.handle(request, responder)
+        hangups.unwatch(fd)
         if !responder.hasResponded { responder.send(router.errorResponse(500, "the handler sent no response")) }
         responder.finish()
         accessLog(request, responder.status, responder.bytesSent, Date().timeIntervalSince(t0))

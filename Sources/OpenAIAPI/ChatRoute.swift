@@ -30,7 +30,7 @@ struct ChatRoute {
                                                           ("logprobs", .null)], finish: nil))
             }
             sse.run {
-                let choices = try generation.run(isClientGone: { responder.isPeerClosed }) { delta, choices in
+                let choices = try generation.run(onClientGone: responder.onPeerClosed) { delta, choices in
                     let c = choices[delta.index]
                     var lp = JSON.null
                     if options.logprobs != nil, !delta.text.isEmpty || delta.finishReason != nil {
@@ -54,7 +54,7 @@ struct ChatRoute {
             return
         }
 
-        let choices = try generation.run(isClientGone: { responder.isPeerClosed }) { _, _ in }
+        let choices = try generation.run(onClientGone: responder.onPeerClosed) { _, _ in }
         let items: [JSON] = choices.map { c in
             var lp = JSON.null
             if options.logprobs != nil {

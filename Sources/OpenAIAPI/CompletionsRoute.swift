@@ -39,7 +39,7 @@ struct CompletionsRoute {
             var offsets = Array(repeating: 0, count: prompts.count * n)
             var echoed = Array(repeating: !echo, count: prompts.count * n)
             sse.run {
-                let choices = try generation.run(isClientGone: { responder.isPeerClosed }) { delta, choices in
+                let choices = try generation.run(onClientGone: responder.onPeerClosed) { delta, choices in
                     let c = choices[delta.index]
                     if !echoed[delta.index] {
                         // The prompt first (its logprobs arrived before the first token).
@@ -70,7 +70,7 @@ struct CompletionsRoute {
             return
         }
 
-        let choices = try generation.run(isClientGone: { responder.isPeerClosed }) { _, _ in }
+        let choices = try generation.run(onClientGone: responder.onPeerClosed) { _, _ in }
         let items: [JSON] = choices.map { c in
             let prefix = echo ? echoes[promptIndex(c.index)] : ""
             var lp = JSON.null

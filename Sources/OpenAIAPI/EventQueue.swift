@@ -2,10 +2,12 @@ import Engine
 import Foundation
 
 /// Hands engine events (delivered on the engine thread) to the connection thread that
-/// waits for them, tagged with the choice they belong to.
+/// waits for them, tagged with the choice they belong to; and the client's leaving
+/// (delivered by the HTTP server's hang-up watcher), which ends the wait at once.
 final class EventQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var items: [(choice: Int, event: EngineEvent, time: Double)] = []
+    private var clientGone = false
 
     func push(_ choice: Int, _ event: EngineEvent) {
         let now = Date().timeIntervalSince1970
@@ -15,12 +17,20 @@ final class EventQueue: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Everything queued, waiting up to `timeout` seconds for at least one item.
-    func popAll(timeout: Double) -> [(choice: Int, event: EngineEvent, time: Double)] {
+    /// The client went away: the waiter stops waiting for events.
+    func pushClientGone() {
+        condition.lock()
+        clientGone = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Everything queued, waiting for at least one item; throws `ClientGone` once the client left.
+    func popAll() throws -> [(choice: Int, event: EngineEvent, time: Double)] {
         condition.lock()
         defer { condition.unlock() }
-        let deadline = Date().addingTimeInterval(timeout)
-        while items.isEmpty && condition.wait(until: deadline) {}
+        while items.isEmpty && !clientGone { condition.wait() }
+        if clientGone { throw ClientGone() }
         defer { items = [] }
         return items
     }

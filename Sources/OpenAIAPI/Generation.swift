@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import HTTP
 import Tokenizers
 
 /// One choice's text pipeline: token ids → incremental detokenizer → stop matcher → text,
@@ -42,15 +43,47 @@ struct Generation {
     /// Alternatives per prompt token when prompt logprobs are wanted (echo with logprobs).
     var promptLogprobs: Int? = nil
 
-    func run(isClientGone: () -> Bool, onDelta: (ChoiceDelta, [Choice]) throws -> Void) throws -> [Choice] {
-        let n = options.n
-        let count = prompts.count * n
+    /// The choices' progress while their events are applied.
+    private struct Progress {
+        let arrival: Double
+        var choices: [Choice] = []
+        var unfinished = 0
+        var firstToken: [Bool] = []
+        var lastTokenTime: [Double] = []
+    }
+
+    /// Runs every choice to its finish. `onClientGone` registers a callback the HTTP layer
+    /// calls (from any thread) when the client hangs up; waiting for events then ends with
+    /// `ClientGone` and the choices' engine requests are aborted.
+    func run(onClientGone: (@escaping @Sendable () -> Void) -> Void,
+             onDelta: (ChoiceDelta, [Choice]) throws -> Void) throws -> [Choice] {
+        let count = prompts.count * options.n
         try service.admit(count)
         defer { service.release(count) }
-        let arrival = Date().timeIntervalSince1970
         let queue = EventQueue()
-        var choices: [Choice] = []
-        // One engine request per prompt; its n samples share the prompt's KV blocks.
+        var progress = try submit(to: queue)
+        onClientGone { queue.pushClientGone() }
+        do {
+            while progress.unfinished > 0 {
+                for (index, event, time) in try queue.popAll() {
+                    guard progress.choices[index].finishReason == nil else { continue }
+                    try apply(event, choice: index, time: time, &progress, onDelta)
+                }
+            }
+        } catch {
+            // The client left: noticed by the watcher, or by a write that failed first.
+            // (Counted before the engine frees the requests, so an idle engine implies the count.)
+            if error is ClientGone || error is HTTPServerError { service.metrics.countFinished("abort") }
+            for c in progress.choices where c.finishReason == nil { service.engine.abort(c.sequence) }
+            throw error
+        }
+        return progress.choices
+    }
+
+    /// One engine request per prompt, whose n samples share the prompt's KV blocks; their events go to `queue`.
+    private func submit(to queue: EventQueue) throws -> Progress {
+        let n = options.n
+        var progress = Progress(arrival: Date().timeIntervalSince1970)
         for (p, prompt) in prompts.enumerated() {
             let request = EngineRequest(requestID: "\(baseID)-\(p)", promptTokenIDs: prompt, sampling: options.sampling,
                                         maxTokens: maxTokens, eosTokenIDs: service.tokenizer.eogTokenIDs.union(service.endTokenIDs),
@@ -59,75 +92,67 @@ struct Generation {
             withN.n = n
             withN.promptLogprobs = promptLogprobs
             for i in 0 ..< n {
-                choices.append(Choice(index: p * n + i, sequence: SequenceID(request.requestID, i), promptTokens: prompt.count,
-                                      detokenizer: IncrementalDetokenizer(tokenizer: service.tokenizer),
-                                      stopMatcher: StopMatcher(stops: options.stop)))
+                progress.choices.append(Choice(index: p * n + i, sequence: SequenceID(request.requestID, i), promptTokens: prompt.count,
+                                               detokenizer: IncrementalDetokenizer(tokenizer: service.tokenizer),
+                                               stopMatcher: StopMatcher(stops: options.stop)))
             }
             do {
                 try service.engine.submit(withN) { i, event in queue.push(p * n + i, event) }
             } catch let e as EngineError {
-                for c in choices.dropLast(n) { service.engine.abort(c.sequence) }
+                for c in progress.choices.dropLast(n) { service.engine.abort(c.sequence) }
                 throw APIError.invalid(e.description)
             }
         }
-        var unfinished = count
-        var firstToken = Array(repeating: true, count: count)
-        var lastTokenTime = Array(repeating: 0.0, count: count)
-        do {
-            while unfinished > 0 {
-                let batch = queue.popAll(timeout: 0.1)
-                if batch.isEmpty {
-                    if isClientGone() { throw ClientGone() }
-                    continue
+        progress.unfinished = progress.choices.count
+        progress.firstToken = Array(repeating: true, count: progress.choices.count)
+        progress.lastTokenTime = Array(repeating: 0.0, count: progress.choices.count)
+        return progress
+    }
+
+    /// Applies one engine event to an unfinished choice, reporting the delta it makes.
+    private func apply(_ event: EngineEvent, choice index: Int, time: Double, _ progress: inout Progress,
+                       _ onDelta: (ChoiceDelta, [Choice]) throws -> Void) throws {
+        let n = options.n
+        switch event {
+        case .scheduled:
+            service.metrics.observeQueueTime(time - progress.arrival)
+        case .promptLogprobs(let first, let entries):
+            // Reported to a prompt's first sample; every sample of that prompt shows them.
+            let p = index / n
+            for c in p * n ..< (p + 1) * n {
+                if progress.choices[c].promptLogprobs.isEmpty {
+                    progress.choices[c].promptLogprobs = Array(repeating: nil, count: progress.choices[c].promptTokens)
                 }
-                for (index, event, time) in batch {
-                    guard choices[index].finishReason == nil else { continue }
-                    switch event {
-                    case .scheduled:
-                        service.metrics.observeQueueTime(time - arrival)
-                    case .promptLogprobs(let first, let entries):
-                        // Reported to a prompt's first sample; every sample of that prompt shows them.
-                        let p = index / n
-                        for c in p * n ..< (p + 1) * n {
-                            if choices[c].promptLogprobs.isEmpty { choices[c].promptLogprobs = Array(repeating: nil, count: choices[c].promptTokens) }
-                            for (j, e) in entries.enumerated() where first + j < choices[c].promptTokens { choices[c].promptLogprobs[first + j] = e }
-                        }
-                    case .token(let id, let lp):
-                        if firstToken[index] { service.metrics.observeTTFT(time - arrival); firstToken[index] = false }
-                        else { service.metrics.observeITL(time - lastTokenTime[index]) }
-                        lastTokenTime[index] = time
-                        let start = choices[index].tokenIDs.count
-                        choices[index].tokenIDs.append(id)
-                        if let lp { choices[index].logprobs.append(lp) }
-                        let piece = choices[index].detokenizer.push(id)
-                        let out = choices[index].stopMatcher.push(piece)
-                        choices[index].text += out
-                        var delta = ChoiceDelta(index: index, text: out, tokens: start ..< start + 1)
-                        if choices[index].stopMatcher.stopped {
-                            service.engine.abort(choices[index].sequence)
-                            delta.finishReason = "stop"
-                        }
-                        if delta.finishReason != nil { finish(&choices[index], "stop", &unfinished, arrival) }
-                        try onDelta(delta, choices)
-                    case .finished(let finishReason, _, _):
-                        let reason = finishReason.openAI
-                        let tail = choices[index].stopMatcher.push(choices[index].detokenizer.finish()) + choices[index].stopMatcher.flush()
-                        choices[index].text += tail
-                        let all = choices[index].tokenIDs.count
-                        finish(&choices[index], reason, &unfinished, arrival)
-                        try onDelta(ChoiceDelta(index: index, text: tail, tokens: all ..< all, finishReason: reason), choices)
-                    case .failed(let message):
-                        for c in choices where c.finishReason == nil { service.engine.abort(c.sequence) }
-                        throw APIError(status: 500, message: "generation failed: \(message)", type: "server_error")
-                    }
-                }
+                for (j, e) in entries.enumerated() where first + j < progress.choices[c].promptTokens { progress.choices[c].promptLogprobs[first + j] = e }
             }
-        } catch {
-            for c in choices where c.finishReason == nil { service.engine.abort(c.sequence) }
-            if error is ClientGone { service.metrics.countFinished("abort") }
-            throw error
+        case .token(let id, let lp):
+            if progress.firstToken[index] { service.metrics.observeTTFT(time - progress.arrival); progress.firstToken[index] = false }
+            else { service.metrics.observeITL(time - progress.lastTokenTime[index]) }
+            progress.lastTokenTime[index] = time
+            let start = progress.choices[index].tokenIDs.count
+            progress.choices[index].tokenIDs.append(id)
+            if let lp { progress.choices[index].logprobs.append(lp) }
+            let piece = progress.choices[index].detokenizer.push(id)
+            let out = progress.choices[index].stopMatcher.push(piece)
+            progress.choices[index].text += out
+            var delta = ChoiceDelta(index: index, text: out, tokens: start ..< start + 1)
+            if progress.choices[index].stopMatcher.stopped {
+                service.engine.abort(progress.choices[index].sequence)
+                delta.finishReason = "stop"
+                finish(&progress.choices[index], "stop", &progress.unfinished, progress.arrival)
+            }
+            try onDelta(delta, progress.choices)
+        case .finished(let finishReason, _, _):
+            let reason = finishReason.openAI
+            let c = progress.choices[index]
+            let tail = progress.choices[index].stopMatcher.push(progress.choices[index].detokenizer.finish()) + progress.choices[index].stopMatcher.flush()
+            progress.choices[index].text += tail
+            finish(&progress.choices[index], reason, &progress.unfinished, progress.arrival)
+            try onDelta(ChoiceDelta(index: index, text: tail, tokens: c.tokenIDs.count ..< c.tokenIDs.count, finishReason: reason), progress.choices)
+        case .failed(let message):
+            for c in progress.choices where c.finishReason == nil { service.engine.abort(c.sequence) }
+            throw APIError(status: 500, message: "generation failed: \(message)", type: "server_error")
         }
-        return choices
     }
 
     private func finish(_ c: inout Choice, _ reason: String, _ unfinished: inout Int, _ arrival: Double) {

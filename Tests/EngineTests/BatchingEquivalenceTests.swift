@@ -4,6 +4,7 @@ import Kernels
 import Loader
 import ModelFormats
 import Models
+import TestSupport
 import XCTest
 
 /// With the real SmolLM2 and the matmul path held fixed (GEMV: every row's arithmetic is
@@ -11,9 +12,7 @@ import XCTest
 /// alone — also when the KV pool is so small that preemption happens, and with prefix hits.
 final class BatchingEquivalenceTests: XCTestCase {
     static func model(path matmulPath: MatmulPath = .gemv) throws -> LoadedModel {
-        let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
-        let path = dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
+        let path = try requiredModel("SmolLM2-135M-Instruct.Q4_1.gguf")
         return try ModelLoader.load(path: path, options: LoadOptions(threads: 2, matmulPath: matmulPath))
     }
 

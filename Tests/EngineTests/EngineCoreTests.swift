@@ -3,19 +3,15 @@ import Foundation
 import Kernels
 import Loader
 import Models
+import TestSupport
 import XCTest
 
 /// The engine thread and its client: streams deliver tokens then a finish; aborts free the
 /// request's blocks whether it is queued or decoding; statistics add up.
 final class EngineCoreTests: XCTestCase {
     func waitIdle(_ engine: EngineCore, timeout: Double = 30) {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let s = engine.statistics
-            if s.numRunning == 0 && s.numWaiting == 0 { return }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        XCTFail("engine did not become idle")
+        let idle = waitUntil(timeout: timeout) { engine.statistics.numRunning == 0 && engine.statistics.numWaiting == 0 }
+        XCTAssertTrue(idle, "engine did not become idle")
     }
 
     func testStreamsAbortAndStatistics() async throws {

@@ -71,7 +71,9 @@ final class HTTPServerTests: XCTestCase {
 
     func testGracefulStopWaitsForRequestsInFlight() throws {
         var router = Router { s, m in HTTPResponse(status: s, contentType: "text/plain", body: m) }
+        let started = DispatchSemaphore(value: 0)
         router.add("GET", "/slow") { _, responder in
+            started.signal()
             Thread.sleep(forTimeInterval: 0.5)
             responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "done"))
         }
@@ -81,12 +83,49 @@ final class HTTPServerTests: XCTestCase {
         let port = try server.start()
         let c = try RawClient(port: port)
         c.send("GET /slow HTTP/1.1\r\n\r\n")
-        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertEqual(started.wait(timeout: .now() + 5), .success, "the request reached its handler")
         var aborted = false
         server.stop(deadline: 5) { aborted = true }
         XCTAssertFalse(aborted, "the request finished within the deadline")
         XCTAssertTrue(c.read().hasSuffix("done"))
         c.close()
         XCTAssertThrowsError(try RawClient(port: port), "no longer accepting")
+    }
+
+    /// A handler that registered `onPeerClosed` hears of its client's hang-up while it works,
+    /// from the server (no polling on its side); bytes of a pipelined request are not a hang-up.
+    func testHandlersAreToldWhenTheirClientHangsUp() throws {
+        let closed = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        var router = Router { s, m in HTTPResponse(status: s, contentType: "text/plain", body: m) }
+        router.add("GET", "/wait") { _, responder in
+            responder.onPeerClosed { closed.signal() }
+            _ = release.wait(timeout: .now() + 10)
+            responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "waited"))
+        }
+        router.add("GET", "/hi") { _, responder in responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "hi")) }
+        var config = HTTPServerConfig()
+        config.port = 0
+        let server = HTTPServer(config: config, router: router)
+        let port = try server.start()
+        defer { server.stop(deadline: 1) {} }
+
+        // A second request pipelined behind the first: readable bytes, the client still there.
+        let stays = try RawClient(port: port)
+        stays.send("GET /wait HTTP/1.1\r\n\r\nGET /hi HTTP/1.1\r\nConnection: close\r\n\r\n")
+        XCTAssertEqual(closed.wait(timeout: .now() + 0.5), .timedOut, "pipelined bytes taken for a hang-up")
+        release.signal()
+        let both = stays.read()
+        stays.close()
+        XCTAssertTrue(both.contains("waited") && both.hasSuffix("hi"), both)
+
+        // The client leaves mid-request: the handler is told at once.
+        let leaves = try RawClient(port: port)
+        leaves.send("GET /wait HTTP/1.1\r\n\r\n")
+        let t0 = Date()
+        leaves.close()
+        XCTAssertEqual(closed.wait(timeout: .now() + 2), .success, "no hang-up notification")
+        XCTAssertLessThan(Date().timeIntervalSince(t0), 0.2)
+        release.signal()
     }
 }

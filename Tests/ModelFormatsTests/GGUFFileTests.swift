@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import ModelFormats
 
@@ -91,8 +92,7 @@ final class GGUFFileTests: XCTestCase {
     }
 
     func testReadsTheRealSmolLM2Header() throws {
-        let path = testModelPath("SmolLM2-135M-Instruct.Q4_1.gguf")
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
+        let path = try requiredModel("SmolLM2-135M-Instruct.Q4_1.gguf")
         let f = try GGUFFile(path: path)
         XCTAssertEqual(f.version, 3)
         XCTAssertEqual(f.tensors.count, 272)

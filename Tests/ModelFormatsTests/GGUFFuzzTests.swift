@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import ModelFormats
 
@@ -7,8 +8,7 @@ import ModelFormats
 /// or a successful, bounds-respecting load: no crash, no hang.
 final class GGUFFuzzTests: XCTestCase {
     func testMutatedRealHeadersNeverCrash() throws {
-        let path = testModelPath("SmolLM2-135M-Instruct.Q4_1.gguf")
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
+        let path = try requiredModel("SmolLM2-135M-Instruct.Q4_1.gguf")
         let original = try GGUFFile(path: path)
         let headerEnd = original.dataOffset
         let box = ByteBox(Array(original.bytes))

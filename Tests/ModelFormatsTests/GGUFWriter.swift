@@ -95,8 +95,3 @@ func parse(_ bytes: [UInt8]) throws -> GGUFFile {
     let box = ByteBox(bytes)
     return try GGUFFile(bytes: box.view, storage: box)
 }
-
-func testModelPath(_ name: String) -> String {
-    let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
-    return dir + "/" + name
-}

@@ -14,19 +14,18 @@ import XCTest
 import Glibc
 #endif
 
-/// A real `tern serve` stack in process (SmolLM2, GEMV path so batching cannot change
+/// A real `tern serve` stack in process (SmolLM2 or a given model, GEMV path so batching cannot change
 /// results) on an ephemeral port, and a tiny HTTP/1.1 client to talk to it.
 final class TestServer {
-    nonisolated(unsafe) private static var shared: LoadedModel?
+    nonisolated(unsafe) private static var shared: [String: LoadedModel] = [:]
 
-    /// SmolLM2 through the loader, as `tern serve` loads it (GEMV path).
-    static func loaded() throws -> LoadedModel {
-        if let shared { return shared }
-        let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
-        let path = dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
+    /// `path` (a GGUF file or a checkpoint folder; by default SmolLM2 from the model cache)
+    /// through the loader, as `tern serve` loads it, on the GEMV path.
+    static func loaded(_ path: String? = nil) throws -> LoadedModel {
+        let path = try path ?? requiredModel("SmolLM2-135M-Instruct.Q4_1.gguf")
+        if let l = shared[path] { return l }
         let l = try ModelLoader.load(path: path, options: LoadOptions(threads: 2, matmulPath: .gemv))
-        shared = l
+        shared[path] = l
         return l
     }
 
@@ -34,9 +33,9 @@ final class TestServer {
     let engine: EngineCore
     let port: Int
 
-    init(maxNumSeqs: Int = 8, maxNumBatchedTokens: Int = 512, numBlocks: Int = 400, maxWaiting: Int = 64,
+    init(model: String? = nil, maxNumSeqs: Int = 8, maxNumBatchedTokens: Int = 512, numBlocks: Int = 400, maxWaiting: Int = 64,
          apiKey: String? = nil) throws {
-        let l = try Self.loaded()
+        let l = try Self.loaded(model)
         engine = l.makeEngine(SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
                                               maxModelLen: 2048, blockSize: 16, numBlocks: numBlocks))
         let api = OpenAIServer(config: APIConfig(apiKey: apiKey))
@@ -100,22 +99,27 @@ final class TestServer {
 
     /// Polls /metrics until no request runs or waits; returns the metric values by name.
     func waitIdle(headers: [String] = []) throws -> [String: Double] {
-        for _ in 0 ..< 300 {
-            let m = try metrics(headers: headers)
-            if m["vllm:num_requests_running"] == 0 && m["vllm:num_requests_waiting"] == 0 { return m }
-            Thread.sleep(forTimeInterval: 0.05)
+        var m: [String: Double] = [:]
+        let idle = try waitUntil(timeout: 15) {
+            m = try metrics(headers: headers)
+            return m["vllm:num_requests_running"] == 0 && m["vllm:num_requests_waiting"] == 0
         }
-        XCTFail("the server did not become idle")
-        return try metrics(headers: headers)
+        XCTAssertTrue(idle, "the server did not become idle")
+        return m
     }
 
+    /// Metric values by name (the first series of each name), and by name with its labels
+    /// other than model_name, e.g. `vllm:request_success_total{finished_reason="abort"}`.
     func metrics(headers: [String] = []) throws -> [String: Double] {
         var values: [String: Double] = [:]
         for line in try request("GET", "/metrics", headers: headers).body.split(separator: "\n") where !line.hasPrefix("#") {
             let parts = line.split(separator: " ")
             guard parts.count == 2, let v = Double(parts[1]) else { continue }
-            let name = parts[0].split(separator: "{").first.map(String.init) ?? ""
+            let nameAndLabels = parts[0].split(separator: "{", maxSplits: 1)
+            let name = nameAndLabels.first.map(String.init) ?? ""
             if values[name] == nil { values[name] = v }
+            let labels = nameAndLabels.dropFirst().first.map { $0.dropLast().split(separator: ",").filter { !$0.hasPrefix("model_name=") } } ?? []
+            if !labels.isEmpty { values[name + "{" + labels.joined(separator: ",") + "}"] = v }
         }
         return values
     }

@@ -1,6 +1,7 @@
 import Foundation
 import ModelFormats
 import Tokenizers
+import TestSupport
 import XCTest
 
 /// Token ids identical to llama.cpp's on the whole corpus, for both test models, with and
@@ -61,9 +62,7 @@ enum TokenizerFixtures {
 
     static func tokenizer(_ model: String) throws -> any Tokenizer {
         if let t = cache[model] { return t }
-        let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
-        let path = dir + "/" + model
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
+        let path = try requiredModel(model)
         let t = try TokenizerFactory.load(from: GGUFFile(path: path))
         cache[model] = t
         return t

@@ -23,7 +23,8 @@ How to run (from anywhere; PyPI is the only network needed):
 The output is deterministic for a given `tokenizers` version (recorded in tokens.json). The
 weight files themselves are not committed: `make_tiny_checkpoints.py --weights-only` writes them
 again from each folder's config.json (scripts/test does, before the tests), and a regeneration
-here must update Tests/Fixtures/tiny-weights.sha256.
+here must update Tests/Fixtures/tiny-weights.sha256. `make_tiny_checkpoints.py --greedy` writes
+tiny-llama/greedy.json (NumPy alone): greedy continuations of a few token-id prompts.
 """
 import copy
 import json
@@ -467,6 +468,33 @@ def main():
     print("hf-tokenizer-variants.json", os.path.getsize(os.path.join(FIX, "hf-tokenizer-variants.json")), "bytes")
 
 
+def greedy_tiny_llama():
+    """Tests/Fixtures/tiny-llama/greedy.json: greedy continuations of token-id prompts from the float64
+    forward above (one prompt spans two KV blocks of 16), with each step's margin between the best
+    and the second-best logit, so a test comparing float32 engine output can trust the argmax."""
+    folder = os.path.join(FIX, "tiny-llama")
+    cfg = json.loads(read(os.path.join("tiny-llama", "config.json")))
+    w64 = {n: a.astype(np.float64) for n, a in llama_weights(folder, cfg).items()}
+    bos = cfg["bos_token_id"]
+    # Chosen among random prompts for clear argmaxes (every step's margin above 0.05).
+    prompts = [[bos, 374, 480, 46, 362, 146, 270, 462, 138, 362, 80, 161, 484, 210, 258, 146, 57, 212, 311, 227, 388, 181],
+               [bos, 386, 458, 213, 19, 359, 264, 436, 229, 184, 31, 228, 320, 385, 426],
+               [bos, 447, 398, 211, 287, 294, 445, 12, 244, 336], [bos] + [100 + 7 * i for i in range(20)]]
+    out = []
+    for prompt in prompts:
+        ids, margins = list(prompt), []
+        for _ in range(24):
+            logits = qwen2_forward(w64, cfg, ids)[-1]
+            top2 = np.sort(logits)[-2:]
+            margins.append(float(top2[1] - top2[0]))
+            ids.append(int(np.argmax(logits)))
+        out.append({"prompt": prompt, "completion": ids[len(prompt):], "min_margin": min(margins)})
+    with open(os.path.join(folder, "greedy.json"), "w") as f:   # one sequence a line
+        f.write('{"model": "tiny-llama", "math": "float64 NumPy on the stored weights, argmax", "sequences": [\n')
+        f.write(",\n".join(json.dumps(o) for o in out) + "\n]}\n")
+    print("tiny-llama greedy: smallest top-2 logit margin", min(o["min_margin"] for o in out))
+
+
 def weights_only():
     """The weight files of the committed folders, from their config.json alone (scripts/test)."""
     for name, write in WEIGHTS.items():
@@ -475,4 +503,4 @@ def weights_only():
 
 if __name__ == "__main__":
     import sys
-    weights_only() if sys.argv[1:] == ["--weights-only"] else main()
+    {"--weights-only": weights_only, "--greedy": greedy_tiny_llama}.get(sys.argv[1] if sys.argv[1:] else "", main)()
