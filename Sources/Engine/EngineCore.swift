@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Models
 
 /// The engine loop on its own thread, asleep when idle, and the thread-safe client face:
@@ -22,10 +23,10 @@ public final class EngineCore: @unchecked Sendable {
     private var stats = EngineStats()
     private var thread: Thread?
 
-    public init(model: any LanguageModel, config: SchedulerConfig) {
+    public init(model: any LanguageModel, config: SchedulerConfig, pool: ComputePool) {
         self.config = config
         scheduler = Scheduler(config: config)
-        runner = ModelRunner(model: model, numBlocks: config.numBlocks, blockSize: config.blockSize)
+        runner = ModelRunner(model: model, numBlocks: config.numBlocks, blockSize: config.blockSize, pool: pool)
         stats.numBlocks = config.numBlocks
         snapshot = stats
         let t = Thread { [weak self] in self?.loop() }

@@ -20,8 +20,12 @@ public final class ModelRunner {
     /// preemption does not report them again).
     private var promptLogprobsSent: [String: Int] = [:]
 
-    public init(model: any LanguageModel, numBlocks: Int, blockSize: Int) {
+    /// Threads the rows are sampled on (the model's compute pool).
+    private let pool: ComputePool
+
+    public init(model: any LanguageModel, numBlocks: Int, blockSize: Int, pool: ComputePool) {
         self.model = model
+        self.pool = pool
         cache = model.makeCache(numBlocks: numBlocks, blockSize: blockSize)
     }
 
@@ -33,11 +37,8 @@ public final class ModelRunner {
         var rowOf: [String: Int] = [:]  // logits row of each request that computes its own
         var promptRows: [(id: String, firstRow: Int, firstPosition: Int, count: Int)] = []
         var nextRow = 0
-        // Shortest first (decode rows, then prompt chunks by length): the model sends the
-        // leading short sequences through GEMV and long chunks through GEMM, so each
-        // sequence's arithmetic depends on its own length only.
-        let computing = output.scheduled.enumerated().filter { !$0.element.tokenIDs.isEmpty }
-        for item in computing.sorted(by: { ($0.element.tokenIDs.count, $0.offset) < ($1.element.tokenIDs.count, $1.offset) }).map(\.element) {
+        // In scheduler order: the matmuls give each sequence the same numbers in any order.
+        for item in output.scheduled where !item.tokenIDs.isEmpty {
             // Rows predicting prompt tokens not yet reported, for requests that want prompt logprobs.
             var rows: [Int] = []
             if let state = scheduler.state(item.requestID), state.request.promptLogprobs != nil {
@@ -90,7 +91,7 @@ public final class ModelRunner {
         defer { drawn.baseAddress!.deinitialize(count: jobs.count); drawn.deallocate() }
         let starts = jobs.map { streams[$0.state.requestID] ?? RandomSource(seed: $0.state.request.sampling.seed ?? UInt64.random(in: 0 ... .max)) }
         let history = jobs.map { self.history(of: $0.state) }
-        model.matmul.pool.run(tasks: jobs.count) { i in
+        pool.run(tasks: jobs.count) { i in
             (drawn.baseAddress! + i).initialize(to: Self.draw(jobs[i].state, jobs[i].row, vocab: vocab, history: history[i], rng: starts[i]))
         }
         var sampled: [String: Int32] = [:]

@@ -30,7 +30,7 @@ struct Bench: ParsableCommand {
             let p = Int(promptTokens) ?? 100, n = Int(genTokens) ?? 128
             print("| clients | requests | wall s | aggregate tok/s | TTFT p50 | TTFT p95 | ITL p50 | preemptions |")
             print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-            let bench = EngineBench(model: model, promptTokens: p, genTokens: n)
+            let bench = EngineBench(model: model, pool: loaded.pool, promptTokens: p, genTokens: n)
             for c in levels { print(try bench.run(concurrency: c)) }
             return
         }
@@ -63,7 +63,7 @@ struct Bench: ParsableCommand {
             let mean = rates.reduce(0, +) / Double(rates.count)
             let sd = rates.count > 1 ? (rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(rates.count - 1)).squareRoot() : 0
             print(String(format: "| %@ | %.2f MiB | %.2f M | %@ | %d | %@ | %.2f ± %.2f |",
-                         name, sizeMiB, params, backend, model.matmul.pool.threadCount, test, mean, sd))
+                         name, sizeMiB, params, backend, loaded.pool.threadCount, test, mean, sd))
         }
         for n in pps {
             var batch = ForwardBatch()

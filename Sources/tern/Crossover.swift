@@ -22,7 +22,7 @@ struct Crossover: ParsableCommand {
 
     mutating func run() throws {
         let loaded = try options.load()
-        let pool = loaded.model.matmul.pool
+        let pool = loaded.pool
         guard case .gguf(let file) = loaded.source else { throw ValidationError("crossover measures a GGUF model's weights") }
         let only = types.map { Set($0.split(separator: ",").map { $0.uppercased() }) }
         let weights = file.matrices(prefix: "blk.").filter { w in
@@ -35,10 +35,12 @@ struct Crossover: ParsableCommand {
         for i in 0 ..< x.count { x[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
         print("| rows | GEMV ms | GEMM ms | faster |")
         print("| ---: | ---: | ---: | --- |")
+        let mm = Matmul(pool: pool)
+        mm.prepare(weights)
         for m in ms {
             var times: [MatmulPath: Double] = [:]
             for path in [MatmulPath.gemv, .gemm] {
-                let mm = Matmul(pool: pool, path: path)
+                mm.path = path
                 var best = Double.infinity
                 for _ in 0 ... repetitions {
                     let t0 = DispatchTime.now().uptimeNanoseconds

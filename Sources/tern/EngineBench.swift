@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Kernels
 import Models
 
 /// The offline serving benchmark: C closed-loop clients drive the engine directly (no HTTP),
@@ -7,6 +8,7 @@ import Models
 /// token p50/p95 and inter-token latency p50 per concurrency level.
 struct EngineBench {
     let model: any LanguageModel
+    let pool: ComputePool
     let promptTokens: Int
     let genTokens: Int
     let blockSize = 16
@@ -16,7 +18,7 @@ struct EngineBench {
         let numBlocks = c * ((perRequest + blockSize - 1) / blockSize + 1) + 16
         let config = SchedulerConfig(maxNumSeqs: max(c, 1), maxNumBatchedTokens: 2048, maxModelLen: perRequest + 16,
                                      blockSize: blockSize, numBlocks: numBlocks, enablePrefixCaching: true)
-        let engine = EngineCore(model: model, config: config)
+        let engine = EngineCore(model: model, config: config, pool: pool)
         defer { engine.shutdown() }
         let total = max(4, 2 * c)
         var rng = RandomSource(seed: 42)

@@ -33,18 +33,18 @@ struct ModelOptions: ParsableArguments {
             let checkpoint = try SafetensorsCheckpoint(folder: location)
             let hf = try TokenizerFactory.load(huggingFaceFolder: location)
             loaded = LoadedModel(model: try ModelRegistry.load(checkpoint, matmul: matmul), tokenizer: hf.tokenizer,
-                                 chatTemplate: hf.chatTemplate, source: .checkpoint(checkpoint))
+                                 chatTemplate: hf.chatTemplate, source: .checkpoint(checkpoint), pool: pool)
         } else {
             let file = try GGUFFile(path: location)
             loaded = LoadedModel(model: try ModelRegistry.load(file, matmul: matmul), tokenizer: try TokenizerFactory.load(from: file),
-                                 chatTemplate: try? file.string("tokenizer.chat_template"), source: .gguf(file))
+                                 chatTemplate: try? file.string("tokenizer.chat_template"), source: .gguf(file), pool: pool)
         }
-        matmul.prepare(loaded.model.matmulWeights)
         if let gemmMinRows {
             matmul.gemmMinRows = gemmMinRows
-        } else if path == .auto {
+        } else if path == .auto, case .gguf(let file) = loaded.source {
             // The first blocks' weights stand for all of them, each weight type on its own.
-            matmul.gemmMinRowsByType = Matmul.calibratePerType(pool: pool, weights: loaded.model.calibrationWeights)
+            let weights = file.matrices(prefix: "blk.0.") + file.matrices(prefix: "blk.1.")
+            matmul.gemmMinRowsByType = Matmul.calibratePerType(pool: pool, weights: weights)
             let found = matmul.gemmMinRowsByType.sorted { $0.key < $1.key }.map { type, rows in
                 "\(GGMLType(rawValue: UInt32(type))?.name ?? "type \(type)") \(rows == .max ? "never" : "from \(rows) rows")"
             }
@@ -67,16 +67,8 @@ struct LoadedModel {
     let chatTemplate: String?
     /// The file(s) behind it, for what only they can say (bench labels, every weight matrix).
     let source: Source
-}
-
-extension GGUFFile {
-    /// Every 2-D tensor whose name starts with `prefix`, as the kernels see it.
-    func matrices(prefix: String) -> [WeightMatrix] {
-        tensorNames.compactMap { name in
-            guard name.hasPrefix(prefix), let t = tensors[name], t.shape.count == 2 else { return nil }
-            return WeightMatrix(type: Int32(t.type.rawValue), rows: t.rowCount, cols: t.rowLength, rowBytes: t.rowBytes, data: t.data)
-        }
-    }
+    /// The compute threads the model runs on (the engine samples on them too).
+    let pool: ComputePool
 }
 
 func systemCoreCount() -> Int {

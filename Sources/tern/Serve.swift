@@ -70,7 +70,8 @@ struct Serve: ParsableCommand {
         var template: ChatTemplate?
         if let source = loaded.chatTemplate {
             do { template = try ChatTemplate(source) } catch { log.warning("the model's chat template cannot be used: \(error)") }
-        } else if let builtin = ChatTemplate.builtin(architecture: model.config.architecture) {
+        } else if let source = ModelRegistry.architecture(named: model.config.architecture)?.chatTemplate,
+                  let builtin = try? ChatTemplate(source) {
             template = builtin
             log.info("the model has no chat template; using Tern's built-in \(model.config.architecture) template")
         }
@@ -84,7 +85,7 @@ struct Serve: ParsableCommand {
         }
         let engine = EngineCore(model: model, config: SchedulerConfig(
             maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: max(s.maxNumBatchedTokens, 1), maxModelLen: maxModelLen,
-            blockSize: s.blockSize, numBlocks: numBlocks, enablePrefixCaching: s.enablePrefixCaching))
+            blockSize: s.blockSize, numBlocks: numBlocks, enablePrefixCaching: s.enablePrefixCaching), pool: loaded.pool)
         let name = try s.servedModelName ?? {
             switch try ModelReference(options.model) {
             case .file(let path): return URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent

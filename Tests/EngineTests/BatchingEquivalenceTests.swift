@@ -9,18 +9,21 @@ import XCTest
 /// independent of the batch), concurrent requests produce exactly the tokens each produces
 /// alone — also when the KV pool is so small that preemption happens, and with prefix hits.
 final class BatchingEquivalenceTests: XCTestCase {
+    /// The threads every test model computes and samples on.
+    static let pool = ComputePool(threadCount: 2)
+
     static func model() throws -> any LanguageModel {
         let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
         let path = dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
         try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
-        return try ModelRegistry.load(GGUFFile(path: path), matmul: Matmul(pool: ComputePool(threadCount: 2), path: .gemv))
+        return try ModelRegistry.load(GGUFFile(path: path), matmul: Matmul(pool: Self.pool, path: .gemv))
     }
 
     func run(_ model: any LanguageModel, _ requests: [EngineRequest], numBlocks: Int, budget: Int = 64,
              maxNumSeqs: Int = 16) throws -> (outputs: [String: [Int32]], preemptions: Int, cachedTokens: Int) {
         let s = Scheduler(config: SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: budget, maxModelLen: 512,
                                                   blockSize: 16, numBlocks: numBlocks))
-        let runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: 16)
+        let runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: 16, pool: Self.pool)
         for r in requests { try s.add(r) }
         var outputs: [String: [Int32]] = [:]
         var preemptions = 0, cached = 0
@@ -94,7 +97,7 @@ final class BatchingEquivalenceTests: XCTestCase {
         let dir = ProcessInfo.processInfo.environment["TERN_MODEL_CACHE"] ?? NSHomeDirectory() + "/.cache/tern/models"
         let path = dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
         try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
-        let model = try ModelRegistry.load(GGUFFile(path: path), matmul: Matmul(pool: ComputePool(threadCount: 2), path: .auto))
+        let model = try ModelRegistry.load(GGUFFile(path: path), matmul: Matmul(pool: Self.pool, path: .auto))
         let requests = (0 ..< 16).map { i in
             EngineRequest(requestID: "d\(i)", promptTokenIDs: (0 ..< (12 + i * 3)).map { Int32(500 + i * 131 + $0 * 17) },
                           sampling: .greedy, maxTokens: 64, ignoreEOS: true)
@@ -143,7 +146,7 @@ final class BatchingEquivalenceTests: XCTestCase {
         let reference = (1 ..< prompt.count).map { t in TokenLogprobs.compute(logits.pointer + (t - 1) * vocab, vocab: vocab, token: prompt[t], k: 2) }
         for budget in [512, 16] {
             let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 4, maxNumBatchedTokens: budget, maxModelLen: 512, blockSize: 16, numBlocks: 16))
-            let runner = ModelRunner(model: model, numBlocks: 16, blockSize: 16)
+            let runner = ModelRunner(model: model, numBlocks: 16, blockSize: 16, pool: Self.pool)
             var r = EngineRequest(requestID: "e", promptTokenIDs: prompt, sampling: .greedy, maxTokens: 2, ignoreEOS: true)
             r.promptLogprobs = 2
             try s.add(r)

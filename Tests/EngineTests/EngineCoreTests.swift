@@ -20,7 +20,7 @@ final class EngineCoreTests: XCTestCase {
     func testStreamsAbortAndStatistics() async throws {
         let model = try BatchingEquivalenceTests.model()
         let engine = EngineCore(model: model, config: SchedulerConfig(maxNumSeqs: 4, maxNumBatchedTokens: 256, maxModelLen: 512,
-                                                                      blockSize: 16, numBlocks: 64))
+                                                                      blockSize: 16, numBlocks: 64), pool: BatchingEquivalenceTests.pool)
         defer { engine.shutdown() }
         let prompt: [Int32] = (0 ..< 30).map { Int32(400 + $0 * 3) }
         // A normal request runs to its length.
@@ -73,7 +73,7 @@ final class EngineCoreTests: XCTestCase {
     /// request whose prompt has not run yet ends all its samples.
     func testParallelSamplesStreamAndAbortTogether() throws {
         let model = try BatchingEquivalenceTests.model()
-        let engine = EngineCore(model: model, config: SchedulerConfig(maxNumSeqs: 8, numBlocks: 64))
+        let engine = EngineCore(model: model, config: SchedulerConfig(maxNumSeqs: 8, numBlocks: 64), pool: BatchingEquivalenceTests.pool)
         defer { engine.shutdown() }
         final class Log: @unchecked Sendable {
             let lock = NSLock()
@@ -101,7 +101,7 @@ final class EngineCoreTests: XCTestCase {
 
         // Queued behind a long request (maxNumSeqs reached), then aborted: all three samples end.
         let blocker = EngineRequest(requestID: "b", promptTokenIDs: Array(repeating: 400, count: 20), maxTokens: 300, ignoreEOS: true)
-        let engine2 = EngineCore(model: model, config: SchedulerConfig(maxNumSeqs: 2, numBlocks: 64))
+        let engine2 = EngineCore(model: model, config: SchedulerConfig(maxNumSeqs: 2, numBlocks: 64), pool: BatchingEquivalenceTests.pool)
         defer { engine2.shutdown() }
         try engine2.submit(blocker) { _ in }
         var q = r

@@ -24,6 +24,7 @@ final class TestServer {
     }
 
     nonisolated(unsafe) private static var shared: Loaded?
+    private static let pool = ComputePool(threadCount: 2)
 
     static func loaded() throws -> Loaded {
         if let shared { return shared }
@@ -31,7 +32,7 @@ final class TestServer {
         let path = dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
         try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "run scripts/fetch-test-models")
         let file = try GGUFFile(path: path)
-        let model = try ModelRegistry.load(file, matmul: Matmul(pool: ComputePool(threadCount: 2), path: .gemv))
+        let model = try ModelRegistry.load(file, matmul: Matmul(pool: pool, path: .gemv))
         let l = Loaded(file: file, model: model, tokenizer: try TokenizerFactory.load(from: file),
                        template: try ChatTemplate(try file.string("tokenizer.chat_template")))
         shared = l
@@ -46,7 +47,8 @@ final class TestServer {
          apiKey: String? = nil) throws {
         let l = try Self.loaded()
         engine = EngineCore(model: l.model, config: SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
-                                                                    maxModelLen: 2048, blockSize: 16, numBlocks: numBlocks))
+                                                                    maxModelLen: 2048, blockSize: 16, numBlocks: numBlocks),
+                            pool: Self.pool)
         let api = OpenAIServer(config: APIConfig(apiKey: apiKey))
         api.service = ModelService(modelName: "smollm2", engine: engine, tokenizer: l.tokenizer, template: l.template, maxWaiting: maxWaiting)
         var config = HTTPServerConfig()
