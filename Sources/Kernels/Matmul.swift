@@ -162,6 +162,19 @@ public final class Matmul: @unchecked Sendable {
         }
     }
 
+    /// x (m, cols) as the GEMV path quantizes it for `w`'s type (x itself for F32 activations),
+    /// so both paths compute the same products (and agree with llama.cpp's integer kernels).
+    private func roundedActivations(_ x: UnsafePointer<Float>, m: Int, for w: WeightMatrix) -> UnsafePointer<Float> {
+        let fmt = tern_act_format(w.type)
+        guard fmt != Int32(TERN_ACT_F32) else { return x }
+        if roundedX.count < m * w.cols { roundedX.resize(m * w.cols) }
+        let out = roundedX.pointer, cols = w.cols
+        pool.parallelRanges(m, minChunk: 8, chunksPerThread: 2) { rows in
+            for r in rows { tern_round_act(fmt, x + r * cols, out + r * cols, Int32(cols)) }
+        }
+        return UnsafePointer(out)
+    }
+
     /// GEMM over the rows of `groups` (ranges of x's rows), one sgemm call per group and
     /// panel: a panel is dequantized once and shared by all groups.
     func gemm(_ w: WeightMatrix, x xAll: UnsafePointer<Float>, groups: [Range<Int>], y yAll: UnsafeMutablePointer<Float>, ldy: Int) {
@@ -179,19 +192,7 @@ public final class Matmul: @unchecked Sendable {
         let nPanels = (w.rows + panelRows - 1) / panelRows
         if w.cols > panelFloats { for b in panels where b.count < panelRows * w.cols { b.resize(panelRows * w.cols) } }
         let isF32 = w.type == Int32(TERN_F32)
-        // The activations as the GEMV path quantizes them, so both paths compute the same
-        // products (and agree with llama.cpp's integer kernels): (m, cols).
-        let fmt = tern_act_format(w.type)
-        var xr = x
-        if fmt != Int32(TERN_ACT_F32) {
-            if roundedX.count < m * w.cols { roundedX.resize(m * w.cols) }
-            let out = roundedX.pointer, cols = w.cols
-            pool.parallelRanges(m, minChunk: 8, chunksPerThread: 2) { rows in
-                for r in rows { tern_round_act(fmt, x + r * cols, out + r * cols, Int32(cols)) }
-            }
-            xr = UnsafePointer(out)
-        }
-        let a = xr
+        let a = roundedActivations(x, m: m, for: w)
         // Q4_1/Q5_1: the per-block offset correction of the integer kernels, (m, cols / 32).
         let needsFix = w.type == Int32(TERN_Q4_1) || w.type == Int32(TERN_Q5_1)
         if needsFix {
