@@ -53,11 +53,9 @@ public final class ModelRunner {
         var batch = ForwardBatch()
         var rows = Rows()
         var next = 0
-        // Shortest first (decode rows, then prompt chunks by length): the model sends the
-        // leading short sequences through GEMV and long chunks through GEMM, so each
-        // sequence's arithmetic depends on its own length only.
-        let computing = output.scheduled.enumerated().filter { !$0.element.tokenIDs.isEmpty }
-        for item in computing.sorted(by: { ($0.element.tokenIDs.count, $0.offset) < ($1.element.tokenIDs.count, $1.offset) }).map(\.element) {
+        // In scheduler order: the matmul dispatch gives each sequence the numbers it gets alone,
+        // whatever its neighbours (Matmul.RowPlan).
+        for item in output.scheduled where !item.tokenIDs.isEmpty {
             var want: [Int] = []
             if let p = item.promptLogprobs {
                 want = Array(p.firstRow ..< p.firstRow + p.targets.count)

@@ -30,6 +30,10 @@ public final class Matmul: @unchecked Sendable {
     private let roundedX = FloatBuffer(count: 1 << 16)  // (m, cols) activations as int8 blocks represent them
     private let deltas = FloatBuffer(count: 1 << 12)     // (m, cols / 32) offset corrections
     private let offsets: [FloatBuffer]                   // per thread: (panelRows, cols / 32) block minimums
+    private let gatheredX = FloatBuffer(count: 1 << 12)  // (GEMV rows, cols) short segments' rows side by side
+    private let gatheredY = FloatBuffer(count: 1 << 12)  // (GEMV rows, Σ rows of the matrices) their results
+    /// The packed copies the AVX-512 kernels read, made by `prepare`.
+    private let packedCopies = PackedWeights()
 
     public init(pool: ComputePool, path: MatmulPath = .auto, gemmMinRows: Int = 32) {
         self.pool = pool
@@ -40,95 +44,32 @@ public final class Matmul: @unchecked Sendable {
     }
 
     /// Makes the packed copies of `weights` now (at load) rather than in the first request
-    /// that multiplies by them (about 0.9 s for Gemma 3 270M on 2 cores).
+    /// that multiplies by them (about 0.9 s for Gemma 3 270M on 2 cores). Not concurrently
+    /// with `apply`.
     public func prepare(_ weights: [WeightMatrix]) {
-        for w in weights where tern_packs(w.type) != 0 { _ = w.packed?.bytes(of: w, pool: pool) }
-    }
-
-    /// The crossover of each weight type among `weights` (see `calibrate`).
-    public static func calibratePerType(pool: ComputePool, weights: [WeightMatrix]) -> [Int32: Int] {
-        var out: [Int32: Int] = [:]
-        for type in Set(weights.map(\.type)) {
-            out[type] = calibrate(pool: pool, weights: weights.filter { $0.type == type }, limit: .max)
-        }
-        return out
-    }
-
-    /// Places the crossover by timing `weights` (e.g. one transformer block) through both
-    /// paths at growing batch sizes: the smallest size where GEMM is faster, or `limit` when
-    /// GEMV is faster at every size tried.
-    public static func calibrate(pool: ComputePool, weights: [WeightMatrix],
-                                 sizes: [Int] = [4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256],
-                                 limit: Int = 256) -> Int {
-        let cols = weights.map(\.cols).max() ?? 1, rows = weights.map(\.rows).max() ?? 1
-        let m = sizes.max() ?? 1
-        let x = FloatBuffer(count: m * cols)  // (m, cols)
-        let y = FloatBuffer(count: m * rows)  // (m, rows)
-        for i in 0 ..< x.count { x[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
-        func time(_ path: MatmulPath, _ m: Int) -> UInt64 {
-            let mm = Matmul(pool: pool, path: path)
-            var best = UInt64.max
-            for _ in 0 ..< 3 {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                for w in weights { mm.apply(w, x: x.pointer, m: m, y: y.pointer) }
-                best = min(best, DispatchTime.now().uptimeNanoseconds - t0)
-            }
-            return best
-        }
-        for m in sizes where time(.gemm, m) < time(.gemv, m) { return m }
-        return limit
-    }
-
-    /// How the rows of one batch split between the paths, so that a sequence's results depend
-    /// on its own rows only, never on what else is in the batch. Either the batch's sequences
-    /// (row ranges, shortest first): those shorter than a matrix's crossover take GEMV, each
-    /// longer one its own GEMM calls; or one fixed split for every matrix.
-    public struct RowPlan: Sendable {
-        public var segments: [Range<Int>]
-        public var fixed: Split?
-
-        public struct Split: Sendable {
-            /// The first `gemvRows` rows take GEMV, each of `gemmGroups` its own GEMM calls.
-            public var gemvRows: Int
-            public var gemmGroups: [Range<Int>]
-        }
-
-        public init(segments: [Range<Int>]) {
-            self.segments = segments
-        }
-
-        public init(gemvRows: Int, gemmGroups: [Range<Int>]) {
-            segments = []
-            fixed = Split(gemvRows: gemvRows, gemmGroups: gemmGroups)
-        }
-
-        func split(threshold: Int) -> Split {
-            if let fixed { return fixed }
-            var i = 0
-            while i < segments.count, segments[i].count < threshold { i += 1 }
-            return Split(gemvRows: segments.first.map { _ in i == 0 ? 0 : segments[i - 1].upperBound } ?? 0,
-                         gemmGroups: Array(segments[i...]))
-        }
+        packedCopies.prepare(weights, pool: pool)
     }
 
     /// The split of m rows for a matrix of `type`: by `plan` on the auto path (or all rows one
     /// way by m without a plan); otherwise all rows the forced way.
     func resolve(_ m: Int, _ plan: RowPlan?, type: Int32) -> RowPlan.Split {
         switch path {
-        case .gemv: return RowPlan.Split(gemvRows: m, gemmGroups: [])
-        case .gemm: return RowPlan.Split(gemvRows: 0, gemmGroups: [0 ..< m])
+        case .gemv: return RowPlan.Split(gemvRows: [0 ..< m], gemmGroups: [])
+        case .gemm: return RowPlan.Split(gemvRows: [], gemmGroups: [0 ..< m])
         case .auto:
             return (plan ?? RowPlan(segments: [0 ..< m])).split(threshold: gemmMinRows(for: type))
         }
     }
 
     /// y (m, w.rows), rows `ldy` floats apart = x (m, w.cols) · wᵀ, rows split by `plan`.
+    /// Batch invariance: each of the plan's segments gets the same bits as when it is
+    /// multiplied alone, whatever the other segments and their order (see `RowPlan`).
     public func apply(_ w: WeightMatrix, x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, ldy: Int? = nil,
                       plan: RowPlan? = nil) {
         guard m > 0 else { return }
         let ld = ldy ?? w.rows
         let p = resolve(m, plan, type: w.type)
-        if p.gemvRows > 0 { gemv(w, x: x, m: p.gemvRows, y: y, ldy: ld) }
+        if !p.gemvRows.isEmpty { gemv([w], x: x, rows: p.gemvRows, ys: [y], ldy: ld) }
         if !p.gemmGroups.isEmpty { gemm(w, x: x, groups: p.gemmGroups, y: y, ldy: ld) }
     }
 
@@ -142,12 +83,40 @@ public final class Matmul: @unchecked Sendable {
             for (w, y) in zip(ws, ys) { apply(w, x: x, m: m, y: y, plan: plan) }
             return
         }
-        if p.gemvRows > 0 { gemv(ws, x: x, m: p.gemvRows, ys: ys) }
+        if !p.gemvRows.isEmpty { gemv(ws, x: x, rows: p.gemvRows, ys: ys) }
         if !p.gemmGroups.isEmpty { for (w, y) in zip(ws, ys) { gemm(w, x: x, groups: p.gemmGroups, y: y, ldy: w.rows) } }
     }
 
-    func gemv(_ w: WeightMatrix, x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
-        gemv([w], x: x, m: m, ys: [y], ldy: ldy)
+    /// GEMV over the rows of `rows` (ranges of x's rows): in place when they are one range,
+    /// else gathered into scratch, multiplied together and scattered back (GEMV computes each
+    /// row on its own, so this is exact).
+    func gemv(_ ws: [WeightMatrix], x: UnsafePointer<Float>, rows: [Range<Int>], ys: [UnsafeMutablePointer<Float>], ldy: Int? = nil) {
+        let cols = ws[0].cols
+        if rows.count == 1, let r = rows.first {
+            let at = zip(ws, ys).map { w, y in y + r.lowerBound * (ldy ?? w.rows) }
+            gemv(ws, x: x + r.lowerBound * cols, m: r.count, ys: at, ldy: ldy)
+            return
+        }
+        let m = rows.reduce(0) { $0 + $1.count }, width = ws.reduce(0) { $0 + $1.rows }
+        if gatheredX.count < m * cols { gatheredX.resize(m * cols) }
+        if gatheredY.count < m * width { gatheredY.resize(m * width) }
+        var at = 0
+        for r in rows {
+            (gatheredX.pointer + at * cols).update(from: x + r.lowerBound * cols, count: r.count * cols)
+            at += r.count
+        }
+        // (m, ws[i].rows) results of matrix i, one block after another.
+        var offset = 0
+        let out = ws.map { w in defer { offset += m * w.rows }; return gatheredY.pointer + offset }
+        gemv(ws, x: gatheredX.pointer, m: m, ys: out)
+        for (i, w) in ws.enumerated() {
+            let ld = ldy ?? w.rows
+            at = 0
+            for r in rows {
+                for j in 0 ..< r.count { (ys[i] + (r.lowerBound + j) * ld).update(from: out[i] + (at + j) * w.rows, count: w.rows) }
+                at += r.count
+            }
+        }
     }
 
     func gemv(_ ws: [WeightMatrix], x: UnsafePointer<Float>, m: Int, ys: [UnsafeMutablePointer<Float>], ldy: Int? = nil) {
@@ -169,8 +138,8 @@ public final class Matmul: @unchecked Sendable {
                 for r in rows { tern_quantize_act(fmt, x + r * cols, base + f.offset + r * f.rowBytes, Int32(cols)) }
             }
         }
-        // Packed copies (Q4_1/Q5_0/Q8_0/Q4_K/Q6_K on AVX-512 VNNI), packed now if this is their first use.
-        let packed = ws.map { w in tern_packs(w.type) != 0 ? w.packed?.bytes(of: w, pool: pool) : nil }
+        // Packed copies (Q4_1/Q5_0/Q8_0/Q4_K/Q6_K on AVX-512 VNNI), packed now if not prepared.
+        let packed = ws.map { w in tern_packs(w.type) != 0 ? packedCopies.bytes(of: w, pool: pool) : nil }
         // Work items: (matrix, row range), about 4 per thread in all, in whole groups of 16 rows.
         let totalRows = ws.reduce(0) { $0 + $1.rows }
         let chunk = (max(16, totalRows / (pool.threadCount * 4)) + 15) / 16 * 16
@@ -193,15 +162,24 @@ public final class Matmul: @unchecked Sendable {
         }
     }
 
-    func gemm(_ w: WeightMatrix, x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
-        gemm(w, x: x, groups: [0 ..< m], y: y, ldy: ldy)
+    /// x (m, cols) as the GEMV path quantizes it for `w`'s type (x itself for F32 activations),
+    /// so both paths compute the same products (and agree with llama.cpp's integer kernels).
+    private func roundedActivations(_ x: UnsafePointer<Float>, m: Int, for w: WeightMatrix) -> UnsafePointer<Float> {
+        let fmt = tern_act_format(w.type)
+        guard fmt != Int32(TERN_ACT_F32) else { return x }
+        if roundedX.count < m * w.cols { roundedX.resize(m * w.cols) }
+        let out = roundedX.pointer, cols = w.cols
+        pool.parallelRanges(m, minChunk: 8, chunksPerThread: 2) { rows in
+            for r in rows { tern_round_act(fmt, x + r * cols, out + r * cols, Int32(cols)) }
+        }
+        return UnsafePointer(out)
     }
 
     /// GEMM over the rows of `groups` (ranges of x's rows), one sgemm call per group and
     /// panel: a panel is dequantized once and shared by all groups.
     func gemm(_ w: WeightMatrix, x xAll: UnsafePointer<Float>, groups: [Range<Int>], y yAll: UnsafeMutablePointer<Float>, ldy: Int) {
-        // Rows from the first group's start through the last group's end are prepared.
-        guard let first = groups.first?.lowerBound, let last = groups.last?.upperBound, last > first else { return }
+        // Rows from the lowest group's start through the highest group's end are prepared.
+        guard let first = groups.map(\.lowerBound).min(), let last = groups.map(\.upperBound).max(), last > first else { return }
         let x = xAll + first * w.cols, y = yAll + first * ldy, m = last - first
         let local = groups.map { ($0.lowerBound - first) ..< ($0.upperBound - first) }
         let threads = pool.threadCount
@@ -214,19 +192,7 @@ public final class Matmul: @unchecked Sendable {
         let nPanels = (w.rows + panelRows - 1) / panelRows
         if w.cols > panelFloats { for b in panels where b.count < panelRows * w.cols { b.resize(panelRows * w.cols) } }
         let isF32 = w.type == Int32(TERN_F32)
-        // The activations as the GEMV path quantizes them, so both paths compute the same
-        // products (and agree with llama.cpp's integer kernels): (m, cols).
-        let fmt = tern_act_format(w.type)
-        var xr = x
-        if fmt != Int32(TERN_ACT_F32) {
-            if roundedX.count < m * w.cols { roundedX.resize(m * w.cols) }
-            let out = roundedX.pointer, cols = w.cols
-            pool.parallelRanges(m, minChunk: 8, chunksPerThread: 2) { rows in
-                for r in rows { tern_round_act(fmt, x + r * cols, out + r * cols, Int32(cols)) }
-            }
-            xr = UnsafePointer(out)
-        }
-        let a = xr
+        let a = roundedActivations(x, m: m, for: w)
         // Q4_1/Q5_1: the per-block offset correction of the integer kernels, (m, cols / 32).
         let needsFix = w.type == Int32(TERN_Q4_1) || w.type == Int32(TERN_Q5_1)
         if needsFix {

@@ -1,35 +1,64 @@
 import CKernels
 import Synchronization
 
-/// A Q4_1/Q5_0/Q8_0/Q4_K/Q6_K matrix's copy for the AVX-512 VNNI kernels, sixteen rows
-/// interleaved (layouts in packed_*_avx512.c): made at load by `Matmul.prepare` for the
-/// matrices a model multiplies by (else by their first matmul; matrices used only for
-/// embedding lookups are never copied), and freed with the matrix's last copy.
-public final class PackedWeights: Sendable {
-    /// tern_packed_bytes(type, rows, cols) bytes, 64-byte aligned, once packed.
-    private let storage = Mutex<UInt?>(nil)
+/// The copies of Q4_1/Q5_0/Q8_0/Q4_K/Q6_K matrices that the AVX-512 VNNI kernels read,
+/// sixteen rows interleaved (layouts in packed_*_avx512.c), owned by one `Matmul` and
+/// found by the matrix's bytes: any `WeightMatrix` over the same bytes (and row count)
+/// finds the same copy. Copies are made at load by `prepare` into a table that is only
+/// read afterwards (no lock on the matmul path); a matrix that was not prepared (tests,
+/// one-off tools) is packed at its first use under a lock.
+final class PackedWeights: @unchecked Sendable {
+    /// A matrix's identity: where its bytes start and how many rows it has.
+    struct Key: Hashable {
+        let address: UInt
+        let rows: Int
 
-    public init() {}
-
-    deinit {
-        storage.withLock { address in
-            if let address, let p = UnsafeMutableRawPointer(bitPattern: address) { p.deallocate() }
+        init(_ w: WeightMatrix) {
+            address = UInt(bitPattern: w.data)
+            rows = w.rows
         }
     }
 
-    /// The packed bytes of `w` (whose copy this is), packed across `pool` on first use.
-    func bytes(of w: WeightMatrix, pool: ComputePool) -> UnsafeRawPointer {
-        let address = storage.withLock { address -> UInt in
-            if let address { return address }
-            let buffer = UnsafeMutableRawPointer.allocate(byteCount: tern_packed_bytes(w.type, Int32(w.rows), Int32(w.cols)), alignment: 64)
-            let groups = (w.rows + 15) / 16, at = UInt(bitPattern: buffer)
-            pool.parallelRanges(groups, minChunk: 64) { g in
-                tern_pack_rows(w.type, w.data, w.rowBytes, Int32(w.cols), Int32(w.rows), Int32(g.lowerBound), Int32(g.upperBound),
-                               UnsafeMutableRawPointer(bitPattern: at))
-            }
-            address = at
-            return at
+    /// Written by `prepare` only, which runs before any matmul (no concurrent readers).
+    private var prepared: [Key: UnsafeMutableRawPointer] = [:]
+    /// Copies of matrices that were not prepared, made at their first use.
+    private let late = Mutex<[Key: UInt]>([:])
+
+    deinit {
+        for p in prepared.values { p.deallocate() }
+        late.withLock { copies in
+            for address in copies.values { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() }
         }
-        return UnsafeRawPointer(bitPattern: address)!  // never 0: allocated above
+    }
+
+    /// Packs every packable matrix of `weights` not packed yet (not concurrently with `bytes`).
+    func prepare(_ weights: [WeightMatrix], pool: ComputePool) {
+        for w in weights where tern_packs(w.type) != 0 && prepared[Key(w)] == nil {
+            prepared[Key(w)] = Self.pack(w, pool: pool)
+        }
+    }
+
+    /// The packed bytes of `w` (a packable type), packed across `pool` now if `prepare` did not.
+    func bytes(of w: WeightMatrix, pool: ComputePool) -> UnsafeRawPointer {
+        let key = Key(w)
+        if let p = prepared[key] { return UnsafeRawPointer(p) }
+        let address = late.withLock { copies -> UInt in
+            if let address = copies[key] { return address }
+            let address = UInt(bitPattern: Self.pack(w, pool: pool))
+            copies[key] = address
+            return address
+        }
+        return UnsafeRawPointer(bitPattern: address)!  // never 0: allocated by pack
+    }
+
+    /// A new packed copy of `w`: tern_packed_bytes(type, rows, cols) bytes, 64-byte aligned.
+    private static func pack(_ w: WeightMatrix, pool: ComputePool) -> UnsafeMutableRawPointer {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: tern_packed_bytes(w.type, Int32(w.rows), Int32(w.cols)), alignment: 64)
+        let groups = (w.rows + 15) / 16, at = UInt(bitPattern: buffer)
+        pool.parallelRanges(groups, minChunk: 64) { g in
+            tern_pack_rows(w.type, w.data, w.rowBytes, Int32(w.cols), Int32(w.rows), Int32(g.lowerBound), Int32(g.upperBound),
+                           UnsafeMutableRawPointer(bitPattern: at))
+        }
+        return buffer
     }
 }

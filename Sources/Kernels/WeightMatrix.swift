@@ -10,8 +10,6 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rowBytes: Int
     /// (rows, rowBytes) bytes, typically inside a memory-mapped model file.
     public let data: UnsafeRawPointer
-    /// Q4_1/Q5_0/Q8_0/Q4_K/Q6_K: the interleaved copy the AVX-512 kernels read (see `PackedWeights`).
-    public let packed: PackedWeights?
 
     public init(type: Int32, rows: Int, cols: Int, rowBytes: Int, data: UnsafeRawPointer) {
         self.type = type
@@ -19,7 +17,6 @@ public struct WeightMatrix: @unchecked Sendable {
         self.cols = cols
         self.rowBytes = rowBytes
         self.data = data
-        packed = [TERN_Q4_1, TERN_Q5_0, TERN_Q8_0, TERN_Q4_K, TERN_Q6_K].contains(Int(type)) ? PackedWeights() : nil
     }
 
     /// Dequantizes row `r` into `out` (cols floats).

@@ -35,7 +35,7 @@ public enum ModelLoader {
         var notes: [String] = []
         if case .checkpoint(let c) = source, c.generationConfig != nil { notes.append(GenerationDefaults.note(defaults.sampling)) }
         let template = chooseTemplate(templateSource, architecture: model.config.architecture, notes: &notes)
-        prepareKernels(matmul, model: model, options: options, notes: &notes)
+        prepareKernels(matmul, source: source, options: options, notes: &notes)
         return LoadedModel(model: model, tokenizer: tokenizer, template: template, samplingDefaults: defaults.sampling,
                            endTokenIDs: defaults.endTokenIDs, source: source, matmul: matmul, notes: notes)
     }
@@ -46,19 +46,25 @@ public enum ModelLoader {
             do { return try ChatTemplate(source) } catch { notes.append("the model's chat template cannot be used: \(error)") }
             return nil
         }
-        guard let builtin = ChatTemplate.builtin(architecture: architecture) else { return nil }
-        notes.append("the model has no chat template; using Tern's built-in \(architecture) template")
-        return builtin
+        guard let builtin = ModelRegistry.architecture(named: architecture)?.chatTemplate else { return nil }
+        do {
+            let template = try ChatTemplate(builtin)
+            notes.append("the model has no chat template; using Tern's built-in \(architecture) template")
+            return template
+        } catch {
+            notes.append("Tern's built-in \(architecture) template cannot be used: \(error)")
+            return nil
+        }
     }
 
-    /// Packed weight copies made now rather than in the first request, and the GEMV/GEMM
-    /// crossover per weight type (given, or measured on the first blocks' weights).
-    static func prepareKernels(_ matmul: Matmul, model: any LanguageModel, options: LoadOptions, notes: inout [String]) {
-        matmul.prepare(model.matmulWeights)
+    /// The GEMV/GEMM crossover per weight type: given, or measured on a GGUF file's first two
+    /// blocks' weights (standing for all of them). Models pack their weights themselves.
+    static func prepareKernels(_ matmul: Matmul, source: LoadedModel.Source, options: LoadOptions, notes: inout [String]) {
         if let rows = options.gemmMinRows {
             matmul.gemmMinRows = rows
-        } else if options.matmulPath == .auto {
-            matmul.gemmMinRowsByType = Matmul.calibratePerType(pool: matmul.pool, weights: model.calibrationWeights)
+        } else if options.matmulPath == .auto, case .gguf(let file) = source {
+            let weights = file.matrices(prefix: "blk.0.") + file.matrices(prefix: "blk.1.")
+            matmul.gemmMinRowsByType = Matmul.calibratePerType(pool: matmul.pool, weights: weights)
             let found = matmul.gemmMinRowsByType.sorted { $0.key < $1.key }.map { type, rows in
                 "\(GGMLType(rawValue: UInt32(type))?.name ?? "type \(type)") \(rows == .max ? "never" : "from \(rows) rows")"
             }

@@ -43,29 +43,24 @@ public struct ForwardBatch: Sendable {
 
     public var numTokens: Int { tokenIDs.count }
 
-    /// How the matmuls split this batch: for each weight matrix, rows of the leading sequences
-    /// shorter than that weight type's crossover (decode rows, short prompts) take GEMV; every
-    /// later sequence gets its own GEMM calls. A sequence's path and arithmetic then depend on
-    /// its own length, not on the batch (callers put short sequences first).
+    /// How the matmuls split this batch: for each weight matrix, sequences shorter than that
+    /// weight type's crossover (decode rows, short prompts) take GEMV together; every longer
+    /// sequence gets its own GEMM calls. A sequence's path and arithmetic then depend on its
+    /// own length only, whatever the batch and the order of its sequences.
     public func rowPlan() -> Matmul.RowPlan {
         Matmul.RowPlan(segments: sequences.map(\.tokenRange))
     }
 
-    /// The same split for the logits matmul: leading sequences with at most one logits row
-    /// (sampling) take GEMV, every later sequence with logits (e.g. prompt logprobs) its own GEMM.
+    /// The same split for the logits matmul, over the rows of the logits matrix: sequences
+    /// with at most one logits row (sampling) take GEMV, every sequence with several (e.g.
+    /// prompt logprobs) its own GEMM.
     public func logitsPlan() -> Matmul.RowPlan {
-        var rows = 0, i = 0
-        while i < sequences.count, sequences[i].logitRows.count <= 1 {
-            rows += sequences[i].logitRows.count
-            i += 1
+        var at = 0
+        let segments = sequences.map { s in
+            defer { at += s.logitRows.count }
+            return at ..< at + s.logitRows.count
         }
-        var groups: [Range<Int>] = []
-        var at = rows
-        for s in sequences[i...] where !s.logitRows.isEmpty {
-            groups.append(at ..< at + s.logitRows.count)
-            at += s.logitRows.count
-        }
-        return Matmul.RowPlan(gemvRows: rows, gemmGroups: groups)
+        return Matmul.RowPlan(segments: segments, gemmMinRows: 2)
     }
 
     /// All rows that need logits, in sequence order; the logits matrix has one row per entry.

@@ -1,22 +1,19 @@
-/// Where a tensor Tern names the GGUF way lives in a Hugging Face checkpoint of a family:
-/// candidate names (GPT-2 checkpoints come with and without the `transformer.` prefix) and
-/// whether it is stored transposed (GPT-2's Conv1D keeps weights as (in, out)).
+/// Where a tensor Tern names the GGUF way lives in a Hugging Face checkpoint, one mapping per
+/// checkpoint layout (each `ModelRegistry` entry names its own): candidate names (GPT-2
+/// checkpoints come with and without the `transformer.` prefix) and whether it is stored
+/// transposed (GPT-2's Conv1D keeps weights as (in, out)).
 public enum HFTensorNames {
     public struct Location: Equatable, Sendable {
         public var candidates: [String]
         public var transposed: Bool
     }
 
-    public static func locate(_ gguf: String, family: String) -> Location? {
-        var layer: Int?
-        var rest = Substring(gguf)
-        if gguf.hasPrefix("blk.") {
-            let parts = gguf.split(separator: ".", maxSplits: 2)
-            guard parts.count == 3, let n = Int(parts[1]) else { return nil }
-            layer = n
-            rest = parts[2]
-        }
-        return family == "gpt2" ? gpt2(String(rest), layer: layer) : llama(String(rest), layer: layer)
+    /// A GGUF name's layer (nil for a global tensor) and the rest of it: `blk.3.attn_q.weight` → (3, `attn_q.weight`).
+    private static func layerAndRest(_ gguf: String) -> (layer: Int?, rest: String)? {
+        guard gguf.hasPrefix("blk.") else { return (nil, gguf) }
+        let parts = gguf.split(separator: ".", maxSplits: 2)
+        guard parts.count == 3, let n = Int(parts[1]) else { return nil }
+        return (n, String(parts[2]))
     }
 
     private static let llamaGlobal = ["token_embd.weight": "model.embed_tokens.weight", "output_norm.weight": "model.norm.weight",
@@ -27,7 +24,9 @@ public enum HFTensorNames {
         "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj",
     ]
 
-    private static func llama(_ rest: String, layer: Int?) -> Location? {
+    /// Llama and Qwen2 checkpoints (`model.layers.N.self_attn.q_proj.weight`, …).
+    @Sendable static func llama(_ gguf: String) -> Location? {
+        guard let (layer, rest) = layerAndRest(gguf) else { return nil }
         guard let layer else { return llamaGlobal[rest].map { Location(candidates: [$0], transposed: false) } }
         let (base, suffix) = split(rest)
         return llamaLayer[base].map { Location(candidates: ["model.layers.\(layer).\($0).\(suffix)"], transposed: false) }
@@ -37,7 +36,9 @@ public enum HFTensorNames {
     private static let gpt2Layer = ["attn_norm": "ln_1", "attn_qkv": "attn.c_attn", "attn_output": "attn.c_proj",
                                     "ffn_norm": "ln_2", "ffn_up": "mlp.c_fc", "ffn_down": "mlp.c_proj"]
 
-    private static func gpt2(_ rest: String, layer: Int?) -> Location? {
+    /// GPT-2 checkpoints (`h.N.attn.c_attn.weight`, with or without `transformer.`).
+    @Sendable static func gpt2(_ gguf: String) -> Location? {
+        guard let (layer, rest) = layerAndRest(gguf) else { return nil }
         let (base, suffix) = split(rest)
         let name: String
         var transposed = false

@@ -1,17 +1,12 @@
 import Kernels
 
 /// What the engine needs of a model: its shape, a paged KV cache of the right width, and a
-/// batched forward pass that returns logits only for the rows that asked for them.
+/// batched forward pass that returns logits only for the rows that asked for them. (A model
+/// computes with the `Matmul` it was made with, and prepares its weights there at load.)
 public protocol LanguageModel: AnyObject, Sendable {
     var config: ModelConfig { get }
-    var matmul: Matmul { get }
     /// Logits (batch.logitRows.count, vocabularySize), in the order of `batch.logitRows`.
     func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer
-    /// The first two blocks' weight matrices (every weight type a block mix uses), standing
-    /// for all of them when the GEMV/GEMM crossovers are measured at load.
-    var calibrationWeights: [WeightMatrix] { get }
-    /// Every matrix the forward pass multiplies by, the LM head last (for `Matmul.prepare`).
-    var matmulWeights: [WeightMatrix] { get }
 }
 
 extension LanguageModel {

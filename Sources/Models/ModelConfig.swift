@@ -17,6 +17,7 @@ public struct ModelConfig: Sendable, Equatable {
     public var ropeDimensionCount: Int
     public var ropeLinearScale: Double       // positions are divided by this (1 = none)
     public var ropeNeox: Bool                // rotate (i, i + d/2) pairs instead of (2i, 2i+1)
+    public var slidingWindow: Int? = nil     // positions a local (sliding-window) attention layer sees
 
     public var kvWidth: Int { headCountKV * keyLength }
 

@@ -1,29 +1,65 @@
+import JSON
 import Kernels
 import ModelFormats
 
-/// The architecture named in a model file (GGUF `general.architecture`, or a checkpoint's
-/// config.json) selects its implementation.
+/// The architectures Tern runs, one entry each; the architecture a model file names (GGUF
+/// `general.architecture`, or a checkpoint config.json's `architectures[0]` / `model_type`)
+/// selects its entry. Adding an architecture is adding an entry here.
 public enum ModelRegistry {
-    public static let supported = ["gemma3", "gpt2", "llama", "qwen2"]
+    public static let architectures: [Architecture] = [
+        Architecture(name: "llama", hfNames: ["LlamaForCausalLM", "llama"],
+                     ggufConfig: { try ModelConfig.fromGGUF($0, ropeNeox: false) },
+                     hfConfig: { try HFModelConfig.llama($0, architecture: "llama") },
+                     hfTensorNames: HFTensorNames.llama, make: LlamaModel.init),
+        Architecture(name: "qwen2", hfNames: ["Qwen2ForCausalLM", "qwen2"],
+                     ggufConfig: { try ModelConfig.fromGGUF($0, ropeNeox: true) },
+                     hfConfig: { try HFModelConfig.llama($0, architecture: "qwen2") },
+                     hfTensorNames: HFTensorNames.llama, make: LlamaModel.init),
+        Architecture(name: "gpt2", hfNames: ["GPT2LMHeadModel", "gpt2"],
+                     ggufConfig: { try ModelConfig.fromGGUF($0, ropeNeox: false) },
+                     hfConfig: HFModelConfig.gpt2, hfTensorNames: HFTensorNames.gpt2, make: GPT2Model.init),
+        Architecture(name: "gemma3", chatTemplate: Gemma3Model.chatTemplate,
+                     ggufConfig: Gemma3Model.config, make: Gemma3Model.init),
+    ]
 
-    public static func load(_ file: GGUFFile, matmul: Matmul) throws -> any LanguageModel {
-        let arch: String
-        do { arch = try file.string("general.architecture") } catch let e as ModelFormatError { throw ModelError.format(e) }
-        switch arch {
-        case "llama", "qwen2": return try LlamaModel(file: file, matmul: matmul)
-        case "gpt2": return try GPT2Model(file: file, matmul: matmul)
-        case "gemma3": return try Gemma3Model(file: file, matmul: matmul)
-        default: throw ModelError.unsupportedArchitecture(arch, supported: supported)
-        }
+    /// The names of the GGUF architectures, sorted.
+    public static var supported: [String] { architectures.map(\.name).sorted() }
+
+    /// The entry for a GGUF `general.architecture`.
+    public static func architecture(named name: String) -> Architecture? {
+        architectures.first { $0.name == name }
     }
 
-    /// A Hugging Face safetensors checkpoint (Llama, Qwen2, GPT-2).
-    public static func load(_ checkpoint: SafetensorsCheckpoint, matmul: Matmul) throws -> any LanguageModel {
-        let config = try HFModelConfig.config(checkpoint.config)
-        let weights = SafetensorsWeights(checkpoint: checkpoint, family: config.architecture)
-        switch config.architecture {
-        case "gpt2": return try GPT2Model(config: config, weights: weights, matmul: matmul)
-        default: return try LlamaModel(config: config, weights: weights, matmul: matmul)
+    /// The entry a config.json names; an unknown one is an error listing the supported ones.
+    public static func architecture(hfConfig json: JSON) throws -> Architecture {
+        let declared = json["architectures"]?.arrayValue?.first?.stringValue
+        let modelType = json["model_type"]?.stringValue
+        for name in [declared, modelType].compactMap({ $0 }) {
+            if let entry = architectures.first(where: { $0.hfConfig != nil && $0.hfNames.contains(name) }) { return entry }
         }
+        let classes = architectures.filter { $0.hfConfig != nil }.flatMap(\.hfNames).filter { $0.first?.isUppercase == true }
+        throw ModelError.unsupportedArchitecture(declared ?? modelType ?? "(config.json names no architecture)", supported: classes.sorted())
+    }
+
+    /// Hyperparameters from a parsed config.json.
+    public static func config(hfConfig json: JSON) throws -> ModelConfig {
+        guard let read = try architecture(hfConfig: json).hfConfig else { throw ModelError.badHyperparameter("config.json") }
+        return try read(json)
+    }
+
+    public static func load(_ file: GGUFFile, matmul: Matmul) throws -> any LanguageModel {
+        let name: String
+        do { name = try file.string("general.architecture") } catch let e as ModelFormatError { throw ModelError.format(e) }
+        guard let entry = architecture(named: name) else { throw ModelError.unsupportedArchitecture(name, supported: supported) }
+        return try entry.make(entry.ggufConfig(file), file, matmul)
+    }
+
+    /// A Hugging Face safetensors checkpoint.
+    public static func load(_ checkpoint: SafetensorsCheckpoint, matmul: Matmul) throws -> any LanguageModel {
+        let entry = try architecture(hfConfig: checkpoint.config)
+        guard let read = entry.hfConfig, let names = entry.hfTensorNames else {
+            throw ModelError.unsupportedArchitecture(entry.name, supported: supported)
+        }
+        return try entry.make(read(checkpoint.config), SafetensorsWeights(checkpoint: checkpoint, names: names), matmul)
     }
 }

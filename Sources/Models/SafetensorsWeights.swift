@@ -1,18 +1,19 @@
 import Kernels
 import ModelFormats
 
-/// A safetensors checkpoint seen through GGUF tensor names (`HFTensorNames` maps them per
-/// family). F32, F16 and BF16 matrices are used in place from the mapping; norm weights and
+/// A safetensors checkpoint seen through GGUF tensor names (mapped by the architecture's
+/// `HFTensorNames` function). F32, F16 and BF16 matrices are used in place from the mapping; norm weights and
 /// biases in F16/BF16, and matrices stored transposed (GPT-2's Conv1D), are converted once
 /// into F32 copies this source owns.
 public final class SafetensorsWeights: WeightSource, @unchecked Sendable {
     public let checkpoint: SafetensorsCheckpoint
-    let family: String
+    /// GGUF tensor name → where it lives in the checkpoint.
+    let names: @Sendable (String) -> HFTensorNames.Location?
     private var owned: [UnsafeMutablePointer<Float>] = []  // converted copies, freed with the source
 
-    public init(checkpoint: SafetensorsCheckpoint, family: String) {
+    init(checkpoint: SafetensorsCheckpoint, names: @escaping @Sendable (String) -> HFTensorNames.Location?) {
         self.checkpoint = checkpoint
-        self.family = family
+        self.names = names
     }
 
     deinit { for p in owned { p.deallocate() } }
@@ -46,9 +47,8 @@ public final class SafetensorsWeights: WeightSource, @unchecked Sendable {
 
     /// The checkpoint tensor behind a GGUF name.
     private func locate(_ name: String) throws -> (SafetensorsFile.Tensor, transposed: Bool) {
-        guard let location = HFTensorNames.locate(name, family: family),
-              let hf = location.candidates.first(where: checkpoint.hasTensor) else {
-            throw ModelError.format(.missingTensor(HFTensorNames.locate(name, family: family)?.candidates.first ?? name))
+        guard let location = names(name), let hf = location.candidates.first(where: checkpoint.hasTensor) else {
+            throw ModelError.format(.missingTensor(names(name)?.candidates.first ?? name))
         }
         return (try checkpoint.tensor(hf), location.transposed)
     }

@@ -36,3 +36,25 @@ extension GGUFFile: WeightSource {
 
     public func hasTensor(_ name: String) -> Bool { tensors[name] != nil }
 }
+
+extension WeightSource {
+    /// Block `prefix`'s (`blk.N.`) query, key, value and output projections:
+    /// (heads * hd, width), (kvWidth, width) ×2, (width, heads * hd).
+    func attentionProjections(prefix p: String, config c: ModelConfig) throws
+        -> (wq: WeightMatrix, wk: WeightMatrix, wv: WeightMatrix, wo: WeightMatrix) {
+        let w = c.embeddingLength, q = c.headCount * c.keyLength
+        return (try matrix(p + "attn_q.weight", rows: q, cols: w), try matrix(p + "attn_k.weight", rows: c.kvWidth, cols: w),
+                try matrix(p + "attn_v.weight", rows: c.kvWidth, cols: w), try matrix(p + "attn_output.weight", rows: w, cols: q))
+    }
+}
+
+extension GGUFFile {
+    /// Every 2-D tensor whose name starts with `prefix`, as the kernels see it (e.g. the
+    /// first blocks' matrices, to measure the GEMV/GEMM crossovers on).
+    public func matrices(prefix: String) -> [WeightMatrix] {
+        tensorNames.compactMap { name in
+            guard name.hasPrefix(prefix), let t = tensors[name], t.shape.count == 2 else { return nil }
+            return WeightMatrix(type: Int32(t.type.rawValue), rows: t.rowCount, cols: t.rowLength, rowBytes: t.rowBytes, data: t.data)
+        }
+    }
+}

@@ -36,10 +36,12 @@ struct Crossover: ParsableCommand {
         for i in 0 ..< x.count { x[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
         print("| rows | GEMV ms | GEMM ms | faster |")
         print("| ---: | ---: | ---: | --- |")
+        let mm = Matmul(pool: pool)
+        mm.prepare(weights)
         for m in ms {
             var times: [MatmulPath: Double] = [:]
             for path in [MatmulPath.gemv, .gemm] {
-                let mm = Matmul(pool: pool, path: path)
+                mm.path = path
                 var best = Double.infinity
                 for _ in 0 ... repetitions {
                     let t0 = DispatchTime.now().uptimeNanoseconds
@@ -50,16 +52,6 @@ struct Crossover: ParsableCommand {
             }
             let (v, g) = (times[.gemv]!, times[.gemm]!)
             print(String(format: "| %d | %.2f | %.2f | %@ |", m, v, g, v <= g ? "GEMV" : "GEMM"))
-        }
-    }
-}
-
-extension GGUFFile {
-    /// Every 2-D tensor whose name starts with `prefix`, as the kernels see it.
-    func matrices(prefix: String) -> [WeightMatrix] {
-        tensorNames.compactMap { name in
-            guard name.hasPrefix(prefix), let t = tensors[name], t.shape.count == 2 else { return nil }
-            return WeightMatrix(type: Int32(t.type.rawValue), rows: t.rowCount, cols: t.rowLength, rowBytes: t.rowBytes, data: t.data)
         }
     }
 }

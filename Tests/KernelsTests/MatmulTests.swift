@@ -64,33 +64,61 @@ final class MatmulTests: XCTestCase {
         }
     }
 
-    /// A row plan (leading GEMV rows, then one GEMM per group) gives each group exactly what
-    /// it gets alone: the batch does not change a sequence's numbers.
-    func testRowPlanGivesEachGroupItsResultAlone() {
+    /// Batch invariance of the dispatch: for random segment lengths in random orders (short
+    /// and long interleaved), each segment's rows are bit-identical to the segment multiplied
+    /// alone, through one matrix and through several at once — with the packed AVX-512
+    /// kernels where the CPU has them (run the suite with TERN_NO_AVX512=1 for the AVX2
+    /// ones) and with the portable kernels.
+    func testEverySegmentGetsItsResultAloneInAnyOrder() {
         let pool = ComputePool(threadCount: 2)
         var rng = SystemRandomNumberGenerator()
         let (rows, cols) = (96, 256)
-        for layout in QuantDotTests.layouts where layout.elems == 32 || cols % 256 == 0 {
-            let data = (0 ..< rows).flatMap { _ in
-                QuantDotTests.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: cols, rng: &rng)
-            }
-            data.withUnsafeBytes { raw in
-                let w = WeightMatrix(type: layout.type, rows: rows, cols: cols, rowBytes: cols / layout.elems * layout.bytes,
-                                     data: raw.baseAddress!)
-                // 3 one-row sequences, then sequences of 40 and 45 rows.
-                let lengths = [1, 1, 1, 40, 45], m = lengths.reduce(0, +)
-                let x = (0 ..< m * cols).map { _ in Float.random(in: -1 ... 1, using: &rng) }
-                let mm = Matmul(pool: pool, path: .auto, gemmMinRows: 32)
-                var batched = [Float](repeating: 0, count: m * rows)
-                mm.apply(w, x: x, m: m, y: &batched, plan: Matmul.RowPlan(gemvRows: 3, gemmGroups: [3 ..< 43, 43 ..< 88]))
-                var start = 0
-                for n in lengths {
-                    var alone = [Float](repeating: 0, count: n * rows)
-                    x.withUnsafeBufferPointer { mm.apply(w, x: $0.baseAddress! + start * cols, m: n, y: &alone) }
-                    XCTAssertEqual(Array(batched[start * rows ..< (start + n) * rows]), alone, "type \(layout.type) rows \(start)..<\(start + n)")
-                    start += n
+        defer { Ops.setSIMD(true) }
+        for simd in [true, false] {
+            Ops.setSIMD(simd)
+            for layout in QuantDotTests.layouts {
+                let data = (0 ..< 2 * rows).flatMap { _ in
+                    QuantDotTests.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: cols, rng: &rng)
+                }
+                data.withUnsafeBytes { raw in
+                    let rowBytes = cols / layout.elems * layout.bytes
+                    let w = WeightMatrix(type: layout.type, rows: rows, cols: cols, rowBytes: rowBytes, data: raw.baseAddress!)
+                    let w2 = WeightMatrix(type: layout.type, rows: rows, cols: cols, rowBytes: rowBytes,
+                                          data: raw.baseAddress! + rows * rowBytes)
+                    for _ in 0 ..< 3 {
+                        checkSegments(w, w2, pool: pool, rng: &rng, "type \(layout.type) simd \(simd)")
+                    }
                 }
             }
+        }
+    }
+
+    /// One random batch of segments through `w` alone and through `w` and `w2` together.
+    private func checkSegments(_ w: WeightMatrix, _ w2: WeightMatrix, pool: ComputePool, rng: inout SystemRandomNumberGenerator,
+                               _ what: String) {
+        let lengths = (0 ..< Int.random(in: 2 ... 7, using: &rng)).map { _ in [1, 1, 2, 3, 5, 9, 16, 20, 33][Int.random(in: 0 ..< 9, using: &rng)] }
+        var segments: [Range<Int>] = [], start = 0
+        for n in lengths { segments.append(start ..< start + n); start += n }
+        segments.shuffle(using: &rng)  // the plan's order, not the rows'
+        let m = start, rows = w.rows, cols = w.cols
+        let x = (0 ..< m * cols).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        let mm = Matmul(pool: pool, path: .auto, gemmMinRows: 16)
+        let plan = Matmul.RowPlan(segments: segments)
+        var one = [Float](repeating: .nan, count: m * rows), a = one, b = one
+        mm.apply(w, x: x, m: m, y: &one, plan: plan)
+        a.withUnsafeMutableBufferPointer { pa in
+            b.withUnsafeMutableBufferPointer { pb in mm.apply([w, w2], x: x, m: m, ys: [pa.baseAddress!, pb.baseAddress!], plan: plan) }
+        }
+        for s in segments {
+            var alone = [Float](repeating: 0, count: s.count * rows), alone2 = alone
+            x.withUnsafeBufferPointer {
+                mm.apply(w, x: $0.baseAddress! + s.lowerBound * cols, m: s.count, y: &alone)
+                mm.apply(w2, x: $0.baseAddress! + s.lowerBound * cols, m: s.count, y: &alone2)
+            }
+            let r = s.lowerBound * rows ..< s.upperBound * rows
+            XCTAssertEqual(Array(one[r]), alone, "\(what) segment \(s) of \(segments)")
+            XCTAssertEqual(Array(a[r]), alone, "\(what) segment \(s) of \(segments), with another matrix")
+            XCTAssertEqual(Array(b[r]), alone2, "\(what) segment \(s) of \(segments), the other matrix")
         }
     }
 

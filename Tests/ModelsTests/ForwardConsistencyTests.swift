@@ -53,6 +53,32 @@ final class ForwardConsistencyTests: XCTestCase {
         }
     }
 
+    /// With the default kernel choice (GEMV for short sequences, GEMM for long ones, by row
+    /// and by logits row) a sequence's logits are bit-identical alone and in a batch, in any
+    /// order: short and long sequences interleaved, a many-row logits request between
+    /// sampling rows.
+    func testSequencesInAnyOrderMatchSequencesAlone() throws {
+        let (_, model) = try TestModels.load(TestModels.smolLM2, path: .auto)
+        let cache = model.makeCache(numBlocks: 12, blockSize: 16)
+        let seqs: [[Int32]] = [[prompt[5]], prompt, Array(prompt[3 ..< 9]), [prompt[7]], Array(prompt[0 ..< 2])]
+        let all = [false, true, false, false, true]  // logits for every row, or the last one only
+        var batch = ForwardBatch()
+        for (i, s) in seqs.enumerated() {
+            batch.append(tokens: s, startPosition: 0, blockTable: [Int32(2 * i), Int32(2 * i + 1)],
+                         logitsFor: all[i] ? Array(s.indices) : [s.count - 1])
+        }
+        let together = try model.forward(batch, cache: cache)
+        let v = model.config.vocabularySize
+        var row = 0
+        for (i, s) in seqs.enumerated() {
+            let alone = try SequenceRunner(model: model, capacity: 32).feed(s, at: 0, all: all[i])
+            for r in alone {
+                XCTAssertEqual(r, Array(UnsafeBufferPointer(start: together.pointer + row * v, count: v)), "sequence \(i)")
+                row += 1
+            }
+        }
+    }
+
     func testBadInputIsATypedError() throws {
         let (_, model) = try TestModels.load(TestModels.smolLM2)
         let runner = SequenceRunner(model: model, capacity: 16)

@@ -30,17 +30,18 @@ final class ModelRegistryTests: XCTestCase {
     }
 
     func testHuggingFaceConfigsNameTheirFamily() throws {
-        XCTAssertEqual(try HFModelConfig.family(["architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2"]), "qwen2")
-        XCTAssertEqual(try HFModelConfig.family(["model_type": "gpt2"]), "gpt2")
-        XCTAssertEqual(try HFModelConfig.family(["architectures": ["LlamaForCausalLM"]]), "llama")
-        XCTAssertThrowsError(try HFModelConfig.family(["architectures": ["MambaForCausalLM"], "model_type": "mamba"])) { error in
+        func family(_ json: JSON) throws -> String { try ModelRegistry.architecture(hfConfig: json).name }
+        XCTAssertEqual(try family(["architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2"]), "qwen2")
+        XCTAssertEqual(try family(["model_type": "gpt2"]), "gpt2")
+        XCTAssertEqual(try family(["architectures": ["LlamaForCausalLM"]]), "llama")
+        XCTAssertThrowsError(try family(["architectures": ["MambaForCausalLM"], "model_type": "mamba"])) { error in
             XCTAssertEqual("\(error)", "unsupported architecture 'MambaForCausalLM'; supported: GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM")
         }
-        XCTAssertThrowsError(try HFModelConfig.family([:]))
+        XCTAssertThrowsError(try family([:]))
     }
 
     func testHuggingFaceConfigValues() throws {
-        let qwen = try HFModelConfig.config([
+        let qwen = try ModelRegistry.config(hfConfig: [
             "architectures": ["Qwen2ForCausalLM"], "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
             "num_key_value_heads": 2, "num_hidden_layers": 2, "rms_norm_eps": 1e-6, "rope_theta": 1_000_000.0,
             "vocab_size": 640, "max_position_embeddings": 128, "rope_scaling": .null,
@@ -49,7 +50,7 @@ final class ModelRegistryTests: XCTestCase {
         XCTAssertEqual(qwen.keyLength, 16)
         XCTAssertEqual(qwen.ropeBase, 1_000_000)
         XCTAssertTrue(qwen.ropeNeox)
-        let gpt2 = try HFModelConfig.config(["model_type": "gpt2", "n_embd": 64, "n_head": 4, "n_layer": 2, "n_positions": 128,
+        let gpt2 = try ModelRegistry.config(hfConfig: ["model_type": "gpt2", "n_embd": 64, "n_head": 4, "n_layer": 2, "n_positions": 128,
                                              "vocab_size": 500, "layer_norm_epsilon": 1e-5])
         XCTAssertEqual(gpt2.feedForwardLength, 256)
         XCTAssertEqual(gpt2.contextLength, 128)
@@ -59,7 +60,14 @@ final class ModelRegistryTests: XCTestCase {
                                    ["model_type": "qwen2", "hidden_size": 64.5, "num_attention_heads": 4],
                                    ["model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
                                     "num_hidden_layers": 2, "vocab_size": 10, "rope_scaling": ["rope_type": "yarn", "factor": 4]]] {
-            XCTAssertThrowsError(try HFModelConfig.config(bad), bad.serialized)
+            XCTAssertThrowsError(try ModelRegistry.config(hfConfig: bad), bad.serialized)
         }
+    }
+
+    /// Gemma 3's entry carries the template the chat-template golden tests render.
+    func testBuiltinGemmaTemplateIsTheTestedOne() throws {
+        let fixture = try String(contentsOf: TestModels.fixtures.appendingPathComponent("chat-templates/gemma-3.jinja"), encoding: .utf8)
+        XCTAssertEqual(ModelRegistry.architecture(named: "gemma3")?.chatTemplate.map { $0 + "\n" }, fixture)
+        XCTAssertNil(ModelRegistry.architecture(named: "llama")?.chatTemplate)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Kernels
 import ModelFormats
 import Models
+import TestSupport
 import XCTest
 
 /// Shared helpers: locating the real test models and fixtures, loading a model once.
@@ -12,11 +13,7 @@ enum TestModels {
     static let smolLM2 = "SmolLM2-135M-Instruct.Q4_1.gguf"
     static let gemma3 = "gemma-3-270m-q4_k_m.gguf"
 
-    static func path(_ name: String) throws -> String {
-        let p = cacheDir + "/" + name
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: p), "\(p) missing: run scripts/fetch-test-models")
-        return p
-    }
+    static func path(_ name: String) throws -> String { try requiredModel(name) }
 
     static let pool = ComputePool(threadCount: 2)
 
@@ -31,7 +28,7 @@ enum TestModels {
 
     static func json(_ relative: String) throws -> Any {
         let url = fixtures.appendingPathComponent(relative)
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: url.path), "fixture \(relative) missing")
+        try requireFile(url.path)
         return try JSONSerialization.jsonObject(with: Data(contentsOf: url))
     }
 }

@@ -1,7 +1,7 @@
-/// Templates for models whose file carries none, chosen by architecture.
-extension ChatTemplate {
+/// Gemma 3's default chat template.
+extension Gemma3Model {
     /// The template of Gemma 3's instruction-tuned models (the gemma-3-270m GGUF ships without one).
-    public static let gemma3Source = #"""
+    static let chatTemplate = #"""
 {{ bos_token }}
 {%- if messages[0]['role'] == 'system' -%}
     {%- if messages[0]['content'] is string -%}
@@ -43,12 +43,4 @@ extension ChatTemplate {
     {{'<start_of_turn>model\n'}}
 {%- endif -%}
 """#
-
-    /// The built-in template for `architecture` (GGUF `general.architecture`), if Tern has one.
-    public static func builtin(architecture: String) -> ChatTemplate? {
-        switch architecture {
-        case "gemma3", "gemma2", "gemma": return try? ChatTemplate(gemma3Source)
-        default: return nil
-        }
-    }
 }

@@ -1,0 +1,44 @@
+import Kernels
+
+/// A transformer block's feed-forward sublayer, gated (out = (act(xn Wgateᵀ) ⊙ xn Wupᵀ) Wdownᵀ,
+/// Llama's SwiGLU, Gemma's GeGLU) or not (out = act(xn Wupᵀ + bup) Wdownᵀ, GPT-2's GELU).
+struct FeedForward {
+    enum Activation { case silu, gelu }
+
+    let gate: WeightMatrix?           // (ffn, width); nil: not gated
+    let up: WeightMatrix              // (ffn, width)
+    let upBias: UnsafePointer<Float>? // (ffn)
+    let down: WeightMatrix            // (width, ffn)
+    let activation: Activation
+
+    /// `ffn_gate` (gated) or `ffn_up.bias` (not gated), `ffn_up` and `ffn_down` of block
+    /// `prefix` (`blk.N.`).
+    init(_ source: WeightSource, prefix p: String, config c: ModelConfig, gated: Bool, activation: Activation) throws {
+        let w = c.embeddingLength, ffn = c.feedForwardLength
+        gate = gated ? try source.matrix(p + "ffn_gate.weight", rows: ffn, cols: w) : nil
+        up = try source.matrix(p + "ffn_up.weight", rows: ffn, cols: w)
+        upBias = gated ? nil : try source.vector(p + "ffn_up.bias", count: ffn)
+        down = try source.matrix(p + "ffn_down.weight", rows: w, cols: ffn)
+        self.activation = activation
+    }
+
+    var weights: [WeightMatrix] { (gate.map { [$0] } ?? []) + [up, down] }
+
+    /// s.xn (n, width) = FFN(s.xn), through s.hidden (and s.up when gated).
+    func apply(_ s: TransformerScratch, rows n: Int, plan: Matmul.RowPlan, matmul: Matmul) {
+        let ffn = up.rows, h = s.hidden.pointer
+        if let gate, let upOut = s.up {
+            matmul.apply([gate, up], x: s.xn.pointer, m: n, ys: [h, upOut.pointer], plan: plan)
+            let u = upOut.pointer, gelu = activation == .gelu
+            matmul.pool.parallelRanges(n * ffn, minChunk: 4096, chunksPerThread: 1) { r in
+                let (g, u) = (h + r.lowerBound, u + r.lowerBound)
+                if gelu { Ops.geglu(g, up: u, n: r.count) } else { Ops.swiglu(g, up: u, n: r.count) }
+            }
+        } else {
+            matmul.apply(up, x: s.xn.pointer, m: n, y: h, plan: plan)
+            s.hidden.addToRows(upBias, rows: n, width: ffn)
+            matmul.pool.parallelRanges(n * ffn, minChunk: 4096, chunksPerThread: 1) { r in Ops.gelu(h + r.lowerBound, n: r.count) }
+        }
+        matmul.apply(down, x: h, m: n, y: s.xn.pointer, plan: plan)
+    }
+}

@@ -1,0 +1,39 @@
+import Kernels
+
+/// The activations of one forward pass over `rows` tokens, allocated once per pass and
+/// shared by its layers.
+struct TransformerScratch {
+    let x: FloatBuffer     // (rows, width) residual stream
+    let xn: FloatBuffer    // (rows, width) a sublayer's input, then its output
+    let q: FloatBuffer     // (rows, heads * hd)
+    let k: FloatBuffer     // (rows, kvHeads * hd)
+    let v: FloatBuffer     // (rows, kvHeads * hd)
+    let att: FloatBuffer   // (rows, heads * hd) attention output
+    let hidden: FloatBuffer  // (rows, ffn) the feed-forward's hidden layer (its gate half when gated)
+    let up: FloatBuffer?     // (rows, ffn) a gated feed-forward's up half
+
+    init(rows n: Int, config c: ModelConfig, gated: Bool) {
+        let qWidth = c.headCount * c.keyLength
+        x = FloatBuffer(count: n * c.embeddingLength)
+        xn = FloatBuffer(count: n * c.embeddingLength)
+        q = FloatBuffer(count: n * qWidth)
+        k = FloatBuffer(count: n * c.kvWidth)
+        v = FloatBuffer(count: n * c.kvWidth)
+        att = FloatBuffer(count: n * qWidth)
+        hidden = FloatBuffer(count: n * c.feedForwardLength)
+        up = gated ? FloatBuffer(count: n * c.feedForwardLength) : nil
+    }
+
+    /// x[r] = row tokenIDs[r] of `embedding` (vocab, width).
+    func embed(_ batch: ForwardBatch, _ embedding: WeightMatrix) {
+        for (row, t) in batch.tokenIDs.enumerated() { embedding.dequantizeRow(Int(t), into: x.row(row, width: embedding.cols)) }
+    }
+}
+
+extension FloatBuffer {
+    /// self[r] += bias for the first `rows` rows of `width` floats (nothing without a bias).
+    func addToRows(_ bias: UnsafePointer<Float>?, rows: Int, width: Int) {
+        guard let bias else { return }
+        for r in 0 ..< rows { Ops.add(row(r, width: width), bias, n: width) }
+    }
+}
