@@ -96,16 +96,27 @@ public final class Scheduler {
         out.finished = finishedSinceLastStep
         finishedSinceLastStep = []
         var budget = config.maxNumBatchedTokens
+        var scheduled = scheduleRunning(&budget, into: &out)
+        // Waiting requests join unless this step had to preempt.
+        if out.preempted.isEmpty { scheduled += admitWaiting(&budget) }
+        for (s, n) in scheduled {
+            out.scheduled.append(item(s, count: n))
+            if s.numComputedTokens + n == s.numTokens && s.pendingForks > 0 { fork(s, into: &out) }
+        }
+        return out
+    }
+
+    /// Running requests, oldest first, each with as many tokens as the budget allows; when
+    /// blocks run out the newest running request is preempted (possibly the one asking).
+    private func scheduleRunning(_ budget: inout Int, into out: inout SchedulerOutput) -> [(RequestState, Int)] {
         var scheduled: [(RequestState, Int)] = []
-        // 1. Running requests, oldest first.
         var i = 0
         while i < running.count && budget > 0 {
             let s = running[i]
             let n = min(s.numTokens - s.numComputedTokens, budget)
             if n <= 0 { i += 1; continue }
             var ok = prepare(s, total: s.numComputedTokens + n, into: &out)
-            while !ok {
-                guard let victim = running.last, victim !== s else { break }
+            while !ok, let victim = running.last, victim !== s {
                 scheduled.removeAll { $0.0 === victim }
                 preempt(victim, into: &out)
                 ok = prepare(s, total: s.numComputedTokens + n, into: &out)
@@ -118,40 +129,39 @@ public final class Scheduler {
             budget -= n
             i += 1
         }
-        // 2. Waiting requests in order, unless this step had to preempt.
-        if out.preempted.isEmpty {
-            while let s = waiting.first, budget > 0, running.count + 1 + s.pendingForks <= config.maxNumSeqs {
-                if s.blockIDs.isEmpty && s.numComputedTokens == 0 && s.request.promptLogprobs == nil {
-                    // Prefix cache: full blocks of all but the last token (which must be
-                    // computed to produce logits).
-                    let hashes = pool.blockHashes(Array(s.allTokenIDs.prefix(s.numTokens - 1)))
-                    let hit = pool.takeCachedPrefix(hashes)
-                    s.blockIDs = hit
-                    s.blockHashes = Array(hashes.prefix(hit.count))
-                    s.numRegisteredBlocks = hit.count
-                    s.numComputedTokens = hit.count * config.blockSize
-                    s.numCachedTokens = s.numComputedTokens
-                }
-                let n = min(s.numTokens - s.numComputedTokens, budget)
-                guard reserve(s, total: s.numComputedTokens + n) else {
-                    // Not enough blocks now: give back the cache hits and wait.
-                    release(s)
-                    s.numComputedTokens = 0
-                    s.numCachedTokens = 0
-                    break
-                }
-                waiting.removeFirst()
-                s.status = .running
-                running.append(s)
-                scheduled.append((s, n))
-                budget -= n
+        return scheduled
+    }
+
+    /// Waiting requests in order, while sequences, budget and blocks allow; each first takes
+    /// what the prefix cache holds of its prompt.
+    private func admitWaiting(_ budget: inout Int) -> [(RequestState, Int)] {
+        var admitted: [(RequestState, Int)] = []
+        while let s = waiting.first, budget > 0, running.count + 1 + s.pendingForks <= config.maxNumSeqs {
+            if s.blockIDs.isEmpty && s.numComputedTokens == 0 && s.request.promptLogprobs == nil {
+                // Full blocks of all but the last token (which must be computed to produce logits).
+                let hashes = pool.blockHashes(Array(s.allTokenIDs.prefix(s.numTokens - 1)))
+                let hit = pool.takeCachedPrefix(hashes)
+                s.blockIDs = hit
+                s.blockHashes = Array(hashes.prefix(hit.count))
+                s.numRegisteredBlocks = hit.count
+                s.numComputedTokens = hit.count * config.blockSize
+                s.numCachedTokens = s.numComputedTokens
             }
+            let n = min(s.numTokens - s.numComputedTokens, budget)
+            guard reserve(s, total: s.numComputedTokens + n) else {
+                // Not enough blocks now: give back the cache hits and wait.
+                release(s)
+                s.numComputedTokens = 0
+                s.numCachedTokens = 0
+                break
+            }
+            waiting.removeFirst()
+            s.status = .running
+            running.append(s)
+            admitted.append((s, n))
+            budget -= n
         }
-        for (s, n) in scheduled {
-            out.scheduled.append(item(s, count: n))
-            if s.numComputedTokens + n == s.numTokens && s.pendingForks > 0 { fork(s, into: &out) }
-        }
-        return out
+        return admitted
     }
 
     /// The step's work for `s`: its next `n` tokens, and what to sample and report after them.

@@ -23,6 +23,10 @@ public struct PromptLogprobsSpec: Sendable {
     public var firstRow: Int
     public var firstToken: Int
     public var targets: [Int32]
+
+    public init(k: Int, firstRow: Int, firstToken: Int, targets: [Int32]) {
+        (self.k, self.firstRow, self.firstToken, self.targets) = (k, firstRow, firstToken, targets)
+    }
 }
 
 /// One sequence's share of a step: compute `tokenIDs` at positions `startPosition…`, reading
@@ -57,6 +61,7 @@ public struct SchedulerOutput: Sendable {
     public var copies: [(src: Int32, dst: Int32)] = []
     /// Sequences that ended since the last step: the runner drops their state.
     public var finished: [SequenceID] = []
+    public init() {}
     public var numScheduledTokens: Int { scheduled.reduce(0) { $0 + $1.tokenIDs.count } }
 }
 

@@ -9,6 +9,19 @@ import Tokenizers
 struct CompletionsRoute {
     let service: ModelService
 
+    /// One request's prompts and settings, shared by the streamed and the whole answer.
+    private struct Job {
+        let options: GenerationOptions
+        let prompts: [[Int32]]
+        let echo: Bool
+        /// The echoed prompts' text (empty without echo).
+        let echoes: [String]
+        let generation: Generation
+        var chunk: ChunkShape
+
+        func promptIndex(_ choice: Int) -> Int { choice / options.n }
+    }
+
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) throws {
         let fields = try RequestFields(request.body)
         try checkModel(fields, service)
@@ -19,73 +32,72 @@ struct CompletionsRoute {
         let maxTokens = options.maxTokens ?? 16
         for p in prompts { try checkContext(promptTokens: p.count, maxTokens: maxTokens, service) }
         let id = "cmpl-" + randomHex()
-        let echoes = echo ? prompts.map { service.tokenizer.decode($0, skipSpecial: false) } : []
         var generation = Generation(service: service, options: options, prompts: prompts, maxTokens: maxTokens, baseID: id)
         if echo { generation.promptLogprobs = options.logprobs }
-        let n = options.n
-        func promptIndex(_ choice: Int) -> Int { choice / n }
-        var chunk = ChunkShape(id: id, object: "text_completion", service: service, includeUsage: options.includeUsage)
-        /// The echoed prompt of choice c as legacy logprobs (first token null), and where its text ends.
-        func echoLogprobs(_ c: Choice) -> (json: JSON, endOffset: Int) {
-            let prompt = prompts[promptIndex(c.index)]
-            let entries = c.promptLogprobs.isEmpty ? Array(repeating: nil, count: prompt.count) : c.promptLogprobs
-            return LogprobsFormat.legacy(ids: prompt[...], logprobs: entries[...], offset: 0, tokenizer: service.tokenizer)
-        }
+        let job = Job(options: options, prompts: prompts, echo: echo,
+                      echoes: echo ? prompts.map { service.tokenizer.decode($0, skipSpecial: false) } : [], generation: generation,
+                      chunk: ChunkShape(id: id, object: "text_completion", service: service, includeUsage: options.includeUsage))
+        if options.stream { try stream(job, responder) } else { try respond(job, responder) }
+    }
 
-        if options.stream {
-            let sse = SSEWriter(responder: responder)
-            try sse.open()
-            var sentFrom = Array(repeating: 0, count: prompts.count * n)
-            var offsets = Array(repeating: 0, count: prompts.count * n)
-            var echoed = Array(repeating: !echo, count: prompts.count * n)
-            sse.run {
-                let choices = try generation.run(onClientGone: responder.onPeerClosed) { delta, choices in
-                    let c = choices[delta.index]
-                    if !echoed[delta.index] {
-                        // The prompt first (its logprobs arrived before the first token).
-                        echoed[delta.index] = true
-                        var lp = JSON.null
-                        offsets[delta.index] = echoes[promptIndex(delta.index)].unicodeScalars.count
-                        if options.logprobs != nil {
-                            let made = echoLogprobs(c)
-                            lp = made.json
-                            offsets[delta.index] = made.endOffset
-                        }
-                        try sse.send(chunk.make(choice: delta.index, body: [("text", .string(echoes[promptIndex(delta.index)])), ("logprobs", lp)], finish: nil))
-                    }
-                    guard !delta.text.isEmpty || delta.finishReason != nil else { return }
+    /// The prompt of choice `c` as legacy logprobs (the first token null), and where its text ends.
+    private func promptLogprobs(_ job: Job, _ c: Choice) -> (json: JSON, endOffset: Int) {
+        let prompt = job.prompts[job.promptIndex(c.index)]
+        let entries = c.promptLogprobs.isEmpty ? Array(repeating: nil, count: prompt.count) : c.promptLogprobs
+        return LogprobsFormat.legacy(ids: prompt[...], logprobs: entries[...], offset: 0, tokenizer: service.tokenizer)
+    }
+
+    /// Server-sent events: each choice's echoed prompt first, then its deltas with their logprobs.
+    private func stream(_ job: Job, _ responder: HTTPResponder) throws {
+        let sse = SSEWriter(responder: responder)
+        try sse.open()
+        let count = job.prompts.count * job.options.n
+        var sentFrom = Array(repeating: 0, count: count), offsets = Array(repeating: 0, count: count)
+        var echoed = Array(repeating: !job.echo, count: count)
+        sse.run {
+            let choices = try job.generation.run(onClientGone: responder.onPeerClosed) { delta, choices in
+                let c = choices[delta.index], text = job.echoes.isEmpty ? "" : job.echoes[job.promptIndex(delta.index)]
+                if !echoed[delta.index] {
+                    // The prompt first (its logprobs arrived before the first token).
+                    echoed[delta.index] = true
                     var lp = JSON.null
-                    if options.logprobs != nil {
-                        let r = sentFrom[delta.index] ..< min(c.tokenIDs.count, c.logprobs.count)
-                        let made = LogprobsFormat.legacy(ids: c.tokenIDs[r], logprobs: c.logprobs[r].map { $0 }[...], offset: offsets[delta.index],
-                                                         tokenizer: service.tokenizer)
-                        lp = made.json
-                        offsets[delta.index] = made.endOffset
-                        sentFrom[delta.index] = r.upperBound
-                    }
-                    try sse.send(chunk.make(choice: delta.index, body: [("text", .string(delta.text)), ("logprobs", lp)], finish: delta.finishReason))
+                    offsets[delta.index] = text.unicodeScalars.count
+                    if job.options.logprobs != nil { (lp, offsets[delta.index]) = promptLogprobs(job, c) }
+                    try sse.send(job.chunk.make(choice: delta.index, body: [("text", .string(text)), ("logprobs", lp)], finish: nil))
                 }
-                if options.includeUsage { try sse.send(chunk.usageChunk(usage(prompts, choices))) }
+                guard !delta.text.isEmpty || delta.finishReason != nil else { return }
+                var lp = JSON.null
+                if job.options.logprobs != nil {
+                    let r = sentFrom[delta.index] ..< min(c.tokenIDs.count, c.logprobs.count)
+                    (lp, offsets[delta.index]) = LogprobsFormat.legacy(ids: c.tokenIDs[r], logprobs: c.logprobs[r].map { $0 }[...],
+                                                                       offset: offsets[delta.index], tokenizer: service.tokenizer)
+                    sentFrom[delta.index] = r.upperBound
+                }
+                try sse.send(job.chunk.make(choice: delta.index, body: [("text", .string(delta.text)), ("logprobs", lp)], finish: delta.finishReason))
             }
-            return
+            if job.options.includeUsage { try sse.send(job.chunk.usageChunk(usage(job.prompts, choices))) }
         }
+    }
 
-        let choices = try generation.run(onClientGone: responder.onPeerClosed) { _, _ in }
+    /// One JSON answer with every choice, echoed prompts and logprobs included.
+    private func respond(_ job: Job, _ responder: HTTPResponder) throws {
+        let choices = try job.generation.run(onClientGone: responder.onPeerClosed) { _, _ in }
         let items: [JSON] = choices.map { c in
-            let prefix = echo ? echoes[promptIndex(c.index)] : ""
             var lp = JSON.null
-            if options.logprobs != nil {
-                let prompt = echo ? prompts[promptIndex(c.index)] : []
-                let promptEntries: [TokenLogprobs?] = echo ? (c.promptLogprobs.isEmpty ? Array(repeating: nil, count: prompt.count) : c.promptLogprobs) : []
+            if job.options.logprobs != nil {
+                let prompt = job.echo ? job.prompts[job.promptIndex(c.index)] : []
+                let promptEntries: [TokenLogprobs?] = job.echo ? (c.promptLogprobs.isEmpty ? Array(repeating: nil, count: prompt.count) : c.promptLogprobs) : []
                 let ids = prompt + Array(c.tokenIDs[0 ..< c.logprobs.count])
                 let entries = promptEntries + c.logprobs.map { $0 }
                 lp = LogprobsFormat.legacy(ids: ids[...], logprobs: entries[...], offset: 0, tokenizer: service.tokenizer).json
             }
+            let prefix = job.echo ? job.echoes[job.promptIndex(c.index)] : ""
             return .object([("index", .int(c.index)), ("text", .string(prefix + c.text)), ("logprobs", lp),
                             ("finish_reason", .string(c.finishReason ?? "stop"))])
         }
+        var chunk = job.chunk
         chunk.includeUsage = false
-        responder.send(jsonResponse(chunk.complete(choices: items, usage: usage(prompts, choices))))
+        responder.send(jsonResponse(chunk.complete(choices: items, usage: usage(job.prompts, choices))))
     }
 
     private func promptTokens(_ f: RequestFields) throws -> [[Int32]] {

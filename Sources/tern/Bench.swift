@@ -25,60 +25,49 @@ struct Bench: ParsableCommand {
 
     mutating func run() throws {
         let loaded = try options.load()
-        let model = loaded.model
         if let concurrency {
             let levels = concurrency.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
-            let p = Int(promptTokens) ?? 100, n = Int(genTokens) ?? 128
             print("| clients | requests | wall s | aggregate tok/s | TTFT p50 | TTFT p95 | ITL p50 | preemptions |")
             print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-            let bench = EngineBench(loaded: loaded, promptTokens: p, genTokens: n)
+            let bench = EngineBench(loaded: loaded, promptTokens: Int(promptTokens) ?? 100, genTokens: Int(genTokens) ?? 128)
             for c in levels { print(try bench.run(concurrency: c)) }
-            return
+        } else {
+            try kernels(loaded)
         }
-        let c = model.config
+        print(String(format: "peak RSS: %.1f MiB", Double(peakRSSBytes()) / 1048576))
+    }
+
+    /// llama-bench's ppN (one forward over N prompt tokens) and tgN (N single-token forwards).
+    private func kernels(_ loaded: LoadedModel) throws {
+        let model = loaded.model
         let pps = promptTokens.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let tgs = genTokens.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
-        let blockSize = 16
         let maxLen = (pps + tgs).max() ?? 1
-        let cache = model.makeCache(numBlocks: (maxLen + blockSize - 1) / blockSize, blockSize: blockSize)
+        let cache = model.makeCache(numBlocks: (maxLen + 15) / 16, blockSize: 16)
         let table = (0 ..< Int32(cache.numBlocks)).map { $0 }
-        var rng = SystemRandomNumberGenerator()
-        let tokens = (0 ..< maxLen).map { _ in Int32.random(in: 0 ..< Int32(c.vocabularySize), using: &rng) }
-
-        let sizeMiB: Double, params: Double, name: String
-        switch loaded.source {
-        case .gguf(let file):
-            sizeMiB = Double(file.tensors.values.reduce(0) { $0 + $1.byteCount }) / 1048576
-            params = Double(file.tensors.values.reduce(0) { $0 + $1.elementCount }) / 1e6
-            name = "\(c.architecture) \(sizeLabel(file)) \(typeLabel(file))"
-        case .checkpoint(let checkpoint):
-            let tensors = checkpoint.files.flatMap(\.tensors.values)
-            sizeMiB = Double(tensors.reduce(0) { $0 + $1.byteCount }) / 1048576
-            params = Double(tensors.reduce(0) { $0 + $1.elementCount }) / 1e6
-            name = "\(c.architecture) safetensors \(Set(tensors.map(\.dtype)).sorted().joined(separator: "/"))"
-        }
-        let backend = Ops.usingAVX2 ? "BLAS+AVX2" : "BLAS"
+        let tokens = (0 ..< maxLen).map { _ in Int32.random(in: 0 ..< Int32(model.config.vocabularySize)) }
+        let (name, sizeMiB, params) = label(loaded)
         print("| model | size | params | backend | threads | test | t/s |")
         print("| --- | ---: | ---: | --- | ---: | ---: | ---: |")
-        func row(_ test: String, _ rates: [Double]) {
+        func row(_ test: String, tokens n: Int, _ body: () throws -> Void) throws {
+            try body()  // warm-up
+            let rates = try (0 ..< repetitions).map { _ in
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try body()
+                return Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            }
             let mean = rates.reduce(0, +) / Double(rates.count)
             let sd = rates.count > 1 ? (rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(rates.count - 1)).squareRoot() : 0
             print(String(format: "| %@ | %.2f MiB | %.2f M | %@ | %d | %@ | %.2f ± %.2f |",
-                         name, sizeMiB, params, backend, loaded.pool.threadCount, test, mean, sd))
+                         name, sizeMiB, params, Ops.usingAVX2 ? "BLAS+AVX2" : "BLAS", loaded.pool.threadCount, test, mean, sd))
         }
         for n in pps {
             var batch = ForwardBatch()
             batch.append(tokens: Array(tokens[0 ..< n]), startPosition: 0, blockTable: table, logitsFor: [n - 1])
-            _ = try model.forward(batch, cache: cache)  // warm-up
-            let rates = try (0 ..< repetitions).map { _ in
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = try model.forward(batch, cache: cache)
-                return Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-            }
-            row("pp\(n)", rates)
+            try row("pp\(n)", tokens: n) { _ = try model.forward(batch, cache: cache) }
         }
         for n in tgs {
-            func generate() throws {
+            try row("tg\(n)", tokens: n) {
                 var token = tokens[0]
                 for pos in 0 ..< n {
                     var batch = ForwardBatch()
@@ -87,15 +76,21 @@ struct Bench: ParsableCommand {
                     token = Int32(pos % 2 == 0 ? 0 : 1) &+ Int32(truncatingIfNeeded: Int(logits[0].bitPattern % 1000))
                 }
             }
-            try generate()  // warm-up
-            let rates = try (0 ..< repetitions).map { _ in
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                try generate()
-                return Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-            }
-            row("tg\(n)", rates)
         }
-        print(String(format: "peak RSS: %.1f MiB", Double(peakRSSBytes()) / 1048576))
+    }
+
+    /// The model as llama-bench names it: architecture, size and type labels, MiB, millions of parameters.
+    private func label(_ loaded: LoadedModel) -> (name: String, sizeMiB: Double, params: Double) {
+        let arch = loaded.model.config.architecture
+        switch loaded.source {
+        case .gguf(let file):
+            return ("\(arch) \(sizeLabel(file)) \(typeLabel(file))", Double(file.tensors.values.reduce(0) { $0 + $1.byteCount }) / 1048576,
+                    Double(file.tensors.values.reduce(0) { $0 + $1.elementCount }) / 1e6)
+        case .checkpoint(let checkpoint):
+            let tensors = checkpoint.files.flatMap(\.tensors.values)
+            return ("\(arch) safetensors \(Set(tensors.map(\.dtype)).sorted().joined(separator: "/"))",
+                    Double(tensors.reduce(0) { $0 + $1.byteCount }) / 1048576, Double(tensors.reduce(0) { $0 + $1.elementCount }) / 1e6)
+        }
     }
 }
 

@@ -25,14 +25,6 @@ struct EngineBench {
         let prompts: [[Int32]] = (0 ..< total).map { _ in
             (0 ..< promptTokens).map { _ in Int32(100 + Int(rng.next() % UInt64(loaded.model.config.vocabularySize - 200))) }
         }
-        final class Record: @unchecked Sendable {
-            let lock = NSLock()
-            var next = 0
-            var sent: [UInt64]
-            var tokenTimes: [[UInt64]]
-            var outputTokens = 0
-            init(_ n: Int) { sent = Array(repeating: 0, count: n); tokenTimes = Array(repeating: [], count: n) }
-        }
         let rec = Record(total)
         let done = DispatchSemaphore(value: 0)
         let genTokens = self.genTokens
@@ -65,14 +57,25 @@ struct EngineBench {
         for _ in 0 ..< c { launch() }
         for _ in 0 ..< total { done.wait() }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        let ttft = (0 ..< total).compactMap { i in rec.tokenTimes[i].first.map { Double($0 - rec.sent[i]) / 1e9 } }.sorted()
-        var gaps: [Double] = []
-        for times in rec.tokenTimes { for (a, b) in zip(times, times.dropFirst()) { gaps.append(Double(b - a) / 1e9) } }
-        gaps.sort()
+        return rec.row(clients: c, wall: wall, preemptions: engine.statistics.preemptions)
+    }
+}
+
+/// When each request was sent and each of its tokens arrived (from the engine thread).
+private final class Record: @unchecked Sendable {
+    let lock = NSLock()
+    var next = 0
+    var sent: [UInt64]
+    var tokenTimes: [[UInt64]]
+    var outputTokens = 0
+    init(_ n: Int) { sent = Array(repeating: 0, count: n); tokenTimes = Array(repeating: [], count: n) }
+
+    /// The table row: requests, wall time, aggregate rate, TTFT p50/p95, ITL p50, preemptions.
+    func row(clients c: Int, wall: Double, preemptions: Int) -> String {
+        let ttft = sent.indices.compactMap { i in tokenTimes[i].first.map { Double($0 - sent[i]) / 1e9 } }.sorted()
+        let gaps = tokenTimes.flatMap { times in zip(times, times.dropFirst()).map { Double($1 - $0) / 1e9 } }.sorted()
         func pct(_ xs: [Double], _ p: Double) -> Double { xs.isEmpty ? .nan : xs[min(xs.count - 1, Int(Double(xs.count - 1) * p + 0.5))] }
-        let stats = engine.statistics
         return String(format: "| %d | %d | %.1f | %.1f | %.2f s | %.2f s | %.1f ms | %d |",
-                      c, total, wall, Double(rec.outputTokens) / wall, pct(ttft, 0.5), pct(ttft, 0.95), pct(gaps, 0.5) * 1000,
-                      stats.preemptions)
+                      c, sent.count, wall, Double(outputTokens) / wall, pct(ttft, 0.5), pct(ttft, 0.95), pct(gaps, 0.5) * 1000, preemptions)
     }
 }
