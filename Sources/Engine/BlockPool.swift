@@ -33,9 +33,6 @@ public final class BlockPool {
 
     /// Blocks in use by at least one request.
     public var numUsedBlocks: Int { numBlocks - numFreeBlocks }
-    public var usage: Double { numBlocks == 0 ? 0 : Double(numUsedBlocks) / Double(numBlocks) }
-    /// Free blocks that still hold reusable prefix data.
-    public var numCachedFreeBlocks: Int { (0 ..< numBlocks).filter { inQueue[$0] && hashOf[$0] != nil }.count }
 
     private func enqueue(_ b: Int32) {
         prev[Int(b)] = tail

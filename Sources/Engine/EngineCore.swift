@@ -39,10 +39,7 @@ public final class EngineCore: @unchecked Sendable {
     /// events arrive here too, tagged with the sample's index.
     public func submit(_ request: EngineRequest, onChoiceEvent: @escaping @Sendable (Int, EngineEvent) -> Void) throws {
         try Scheduler.check(request, config: config)
-        condition.lock()
-        inbox.append((request, onChoiceEvent))
-        condition.signal()
-        condition.unlock()
+        wake { inbox.append((request, onChoiceEvent)) }
     }
 
     /// Queues a single-sample request.
@@ -50,31 +47,19 @@ public final class EngineCore: @unchecked Sendable {
         try submit(request) { _, e in onEvent(e) }
     }
 
-    /// The same as a stream of events that ends after `.finished` or `.failed`.
-    public func submit(_ request: EngineRequest) throws -> AsyncStream<EngineEvent> {
-        let (stream, continuation) = AsyncStream<EngineEvent>.makeStream()
-        try submit(request) { event in
-            continuation.yield(event)
-            switch event {
-            case .scheduled, .token, .promptLogprobs: return
-            case .finished, .failed: continuation.finish()
-            }
-        }
-        return stream
-    }
-
     /// Ends one sample of a request (all of them: call it for each index).
-    public func abort(_ id: SequenceID) {
-        condition.lock()
-        aborts.append(id)
-        condition.signal()
-        condition.unlock()
-    }
+    public func abort(_ id: SequenceID) { wake { aborts.append(id) } }
 
     /// Aborts every request in the engine (queued or running), e.g. at a shutdown deadline.
-    public func abortAll() {
+    public func abortAll() { wake { abortEverything = true } }
+
+    /// Stops the loop after the current step; pending requests are dropped.
+    public func shutdown() { wake { stopping = true } }
+
+    /// Changes what the loop waits on, and wakes it.
+    private func wake(_ change: () -> Void) {
         condition.lock()
-        abortEverything = true
+        change()
         condition.signal()
         condition.unlock()
     }
@@ -83,14 +68,6 @@ public final class EngineCore: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return snapshot
-    }
-
-    /// Stops the loop after the current step; pending requests are dropped.
-    public func shutdown() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
     }
 
     private func loop() {

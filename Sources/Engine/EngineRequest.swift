@@ -37,7 +37,6 @@ public enum RequestStatus: Int, Comparable, Sendable {
     case waiting, running, preempted, finishedStopped, finishedLength, finishedAborted
 
     public static func < (a: RequestStatus, b: RequestStatus) -> Bool { a.rawValue < b.rawValue }
-    public var isFinished: Bool { self >= .finishedStopped }
 
     /// Why a finished sequence ended.
     public var finishReason: FinishReason? {

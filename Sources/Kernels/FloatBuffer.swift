@@ -30,7 +30,6 @@ public final class FloatBuffer: @unchecked Sendable {
     /// Row `r` of a row-major matrix with rows of `width` floats.
     @inline(__always) public func row(_ r: Int, width: Int) -> UnsafeMutablePointer<Float> { pointer + r * width }
 
-    public func toArray(_ n: Int? = nil) -> [Float] { Array(UnsafeBufferPointer(start: pointer, count: n ?? count)) }
 }
 
 /// A growable byte scratch area (e.g. quantized activations), reallocated only when it must grow.

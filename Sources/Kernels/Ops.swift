@@ -65,7 +65,6 @@ public enum Ops {
     public static func sumExp(_ x: UnsafePointer<Float>, n: Int, max: Float) -> Double { tern_sum_exp(x, Int32(n), max) }
 
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, n: Int) -> Float { tern_dot_f32(a, b, Int32(n)) }
-    public static func axpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, n: Int) { tern_axpy(y, x, a, Int32(n)) }
 
     /// y += x, n elements.
     public static func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, n: Int) { tern_axpy(y, x, 1, Int32(n)) }

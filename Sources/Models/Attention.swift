@@ -31,9 +31,10 @@ struct Attention {
     /// q: (numTokens, heads * headDim), k and v: (numTokens, kvHeads * headDim), all rotated in
     /// place where needed; out: (numTokens, heads * headDim). `window` limits each query to the
     /// most recent `window` positions (sliding-window layers); nil attends to all.
-    func run(batch: ForwardBatch, layer: Int, cache: PagedKVCache, pool: ComputePool,
+    func run(batch: ForwardBatch, layer: Int, cache: PagedKVCache, matmul: Matmul,
              q: FloatBuffer, k: FloatBuffer, v: FloatBuffer, out: FloatBuffer,
-             rope: (cos: FloatBuffer, sin: FloatBuffer)?, window: Int? = nil, blasAllowed: Bool = true) {
+             rope: (cos: FloatBuffer, sin: FloatBuffer)?, window: Int? = nil) {
+        let pool = matmul.pool
         let qWidth = heads * headDim, kvWidth = kvHeads * headDim, half = ropeDim / 2
         if let rope {
             for row in 0 ..< batch.numTokens {
@@ -51,11 +52,11 @@ struct Attention {
             }
         }
         // Long runs of new tokens (prompt chunks) go through BLAS; short ones (decode) walk
-        // the block table token by token. With `blasAllowed` false every token walks, so
-        // results do not depend on how a prompt was chunked (batch invariance for tests).
+        // the block table token by token. On the forced GEMV path every token walks, so
+        // results do not depend on how a prompt was chunked.
         var short: [Int] = []
         for (si, s) in batch.sequences.enumerated() {
-            if s.tokenRange.count >= Self.blasMinTokens && blasAllowed {
+            if s.tokenRange.count >= Self.blasMinTokens && matmul.path != .gemv {
                 runBLAS(s, cache: cache, layer: layer, pool: pool, q: q, out: out, window: window)
             } else {
                 short.append(si)

@@ -79,8 +79,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
             matmul.apply([l.wq, l.wk, l.wv], x: s.xn.pointer, m: n, ys: [s.q.pointer, s.k.pointer, s.v.pointer], plan: plan)
             for (j, buffer) in [s.q, s.k, s.v].enumerated() { buffer.addToRows(l.bqkv + j * width, rows: n, width: width) }
             // att = softmax(q kᵀ / √hd) v over each sequence's cached positions
-            attention.run(batch: batch, layer: li, cache: cache, pool: matmul.pool, q: s.q, k: s.k, v: s.v, out: s.att, rope: nil,
-                          blasAllowed: matmul.path != .gemv)
+            attention.run(batch: batch, layer: li, cache: cache, matmul: matmul, q: s.q, k: s.k, v: s.v, out: s.att, rope: nil)
             // x += att Woᵀ + bo
             matmul.apply(l.wo, x: s.att.pointer, m: n, y: s.xn.pointer, plan: plan)
             s.xn.addToRows(l.bo, rows: n, width: width)

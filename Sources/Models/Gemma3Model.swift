@@ -81,9 +81,8 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
             l.qNorm.apply(s.q, into: s.q, rows: n * c.headCount)
             l.kNorm.apply(s.k, into: s.k, rows: n * c.headCountKV)
             // att = attention over the window (local layers) or everything (global layers)
-            attention.run(batch: batch, layer: li, cache: cache, pool: matmul.pool, q: s.q, k: s.k, v: s.v, out: s.att,
-                          rope: l.window == nil ? globalRope : localRope, window: l.window,
-                          blasAllowed: matmul.path != .gemv)
+            attention.run(batch: batch, layer: li, cache: cache, matmul: matmul, q: s.q, k: s.k, v: s.v, out: s.att,
+                          rope: l.window == nil ? globalRope : localRope, window: l.window)
             // x += RMSNorm(att Woᵀ) · post_attention_norm
             matmul.apply(l.wo, x: s.att.pointer, m: n, y: s.xn.pointer, plan: plan)
             l.postAttnNorm.apply(s.xn, into: s.xn, rows: n)

@@ -73,8 +73,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             s.k.addToRows(l.bk, rows: n, width: l.wk.rows)
             s.v.addToRows(l.bv, rows: n, width: l.wv.rows)
             // att = softmax(q kᵀ / √hd) v over each sequence's cached positions (after RoPE)
-            attention.run(batch: batch, layer: li, cache: cache, pool: matmul.pool, q: s.q, k: s.k, v: s.v, out: s.att, rope: rope,
-                          blasAllowed: matmul.path != .gemv)
+            attention.run(batch: batch, layer: li, cache: cache, matmul: matmul, q: s.q, k: s.k, v: s.v, out: s.att, rope: rope)
             // x += att Woᵀ
             matmul.apply(l.wo, x: s.att.pointer, m: n, y: s.xn.pointer, plan: plan)
             Ops.add(s.x.pointer, s.xn.pointer, n: n * c.embeddingLength)

@@ -9,6 +9,13 @@ import XCTest
 /// The engine thread and its client: streams deliver tokens then a finish; aborts free the
 /// request's blocks whether it is queued or decoding; statistics add up.
 final class EngineCoreTests: XCTestCase {
+    final class Events: @unchecked Sendable {
+        private let lock = NSLock()
+        private var events: [EngineEvent] = []
+        func append(_ e: EngineEvent) { lock.lock(); events.append(e); lock.unlock() }
+        var all: [EngineEvent] { lock.lock(); defer { lock.unlock() }; return events }
+    }
+
     func waitIdle(_ engine: EngineCore, timeout: Double = 30) {
         let idle = waitUntil(timeout: timeout) { engine.statistics.numRunning == 0 && engine.statistics.numWaiting == 0 }
         XCTAssertTrue(idle, "engine did not become idle")
@@ -23,9 +30,14 @@ final class EngineCoreTests: XCTestCase {
         // A normal request runs to its length.
         var tokens: [Int32] = []
         var finish: EngineEvent?
-        for await e in try engine.submit(EngineRequest(requestID: "a", promptTokenIDs: prompt, maxTokens: 12, ignoreEOS: true)) {
-            if case .token(let t, _) = e { tokens.append(t) } else if e != .scheduled { finish = e }
+        let events = Events()
+        let finished = expectation(description: "finished")
+        try engine.submit(EngineRequest(requestID: "a", promptTokenIDs: prompt, maxTokens: 12, ignoreEOS: true)) { e in
+            events.append(e)
+            if case .finished = e { finished.fulfill() }
         }
+        await fulfillment(of: [finished], timeout: 30)
+        for e in events.all { if case .token(let t, _) = e { tokens.append(t) } else if e != .scheduled { finish = e } }
         XCTAssertEqual(tokens.count, 12)
         XCTAssertEqual(finish, .finished(reason: .length, promptTokens: 30, completionTokens: 12))
 
