@@ -9,54 +9,13 @@ static int simd_allowed = 1;
 static int have_avx2 = 0;
 static int have_avx512 = 0;
 
-int tern_cpu_has_avx2_fma(void) {
+static int cpu_has_avx2_fma(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 #else
     return 0;
 #endif
-}
-
-// IEEE half → single, exact for every input including subnormals, infinities and NaNs.
-static float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exp = (h >> 10) & 0x1F, mant = h & 0x3FF, bits;
-    if (exp == 0) {
-        if (mant == 0) {
-            bits = sign;
-        } else {  // subnormal: normalize
-            int e = -1;
-            do { e++; mant <<= 1; } while ((mant & 0x400) == 0);
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mant & 0x3FF) << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7F800000u | (mant << 13);
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-float tern_fp16_to_fp32(uint16_t h) { return half_to_float(h); }
-
-uint16_t tern_fp32_to_fp16(float f) {
-    _Float16 h = (_Float16)f;
-    uint16_t u;
-    memcpy(&u, &h, 2);
-    return u;
-}
-
-__attribute__((constructor)) void tern_init(void) {
-    if (atomic_load(&initialized)) return;
-    for (uint32_t i = 0; i < 65536; i++) tern_fp16_table[i] = half_to_float((uint16_t)i);
-    have_avx2 = tern_cpu_has_avx2_fma();
-    // TERN_NO_AVX512=1 keeps the AVX2 kernels (for comparisons).
-    const char *off = getenv("TERN_NO_AVX512");
-    have_avx512 = have_avx2 && tern_cpu_has_avx512_vnni() && !(off && off[0] == '1');
-    atomic_store(&initialized, 1);
 }
 
 // AVX-512 F/BW/DQ/VL plus `extra` (a feature name for __builtin_cpu_supports).
@@ -69,7 +28,38 @@ __attribute__((constructor)) void tern_init(void) {
 #define HAS_AVX512(extra) 0
 #endif
 int tern_cpu_has_avx512(void) { return HAS_AVX512("avx512cd"); }
-int tern_cpu_has_avx512_vnni(void) { return HAS_AVX512("avx512vnni"); }
+static int cpu_has_avx512_vnni(void) { return HAS_AVX512("avx512vnni"); }
+
+// IEEE half → single, exact for every input including subnormals, infinities and NaNs
+// (whose bits are kept: a cast would set the quiet bit of signaling NaNs).
+float tern_fp16_to_fp32(uint16_t h) {
+    uint32_t exp = (h >> 10) & 0x1F, mant = h & 0x3FF;
+    float f;
+    if (exp == 0) {
+        f = (float)mant * 0x1p-24f;  // zero or subnormal: mant · 2^-24, exact
+    } else {
+        uint32_t bits = (exp == 31 ? 0x7F800000u : (exp + 127 - 15) << 23) | mant << 13;
+        memcpy(&f, &bits, 4);
+    }
+    return h & 0x8000 ? -f : f;
+}
+
+uint16_t tern_fp32_to_fp16(float f) {
+    _Float16 h = (_Float16)f;
+    uint16_t u;
+    memcpy(&u, &h, 2);
+    return u;
+}
+
+__attribute__((constructor)) void tern_init(void) {
+    if (atomic_load(&initialized)) return;
+    for (uint32_t i = 0; i < 65536; i++) tern_fp16_table[i] = tern_fp16_to_fp32((uint16_t)i);
+    have_avx2 = cpu_has_avx2_fma();
+    // TERN_NO_AVX512=1 keeps the AVX2 kernels (for comparisons).
+    const char *off = getenv("TERN_NO_AVX512");
+    have_avx512 = have_avx2 && cpu_has_avx512_vnni() && !(off && off[0] == '1');
+    atomic_store(&initialized, 1);
+}
 
 int tern_using_avx2(void) { return have_avx2 && simd_allowed; }
 int tern_using_avx512(void) { return have_avx512 && simd_allowed; }
@@ -77,9 +67,8 @@ void tern_set_simd(int enabled) { simd_allowed = enabled; }
 
 int tern_act_format(int type) {
     switch (type) {
-    case TERN_Q4_1: return TERN_ACT_Q8_32;
     case TERN_Q5_0: case TERN_Q8_0: return tern_using_avx512() ? TERN_ACT_Q8_32X : TERN_ACT_Q8_32;
-    case TERN_Q4_0: case TERN_Q5_1: return TERN_ACT_Q8_32;
+    case TERN_Q4_0: case TERN_Q4_1: case TERN_Q5_1: return TERN_ACT_Q8_32;
     case TERN_Q4_K: case TERN_Q5_K: case TERN_Q6_K: return TERN_ACT_Q8_256;
     default: return TERN_ACT_F32;
     }
@@ -121,8 +110,7 @@ void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, 
     tern_dot_fn f = pick_dot(type);
     if (!f) return;
     tern_dot4_fn f4 = tern_using_avx2() ? tern_dot4_avx2(type) : 0;
-    const uint8_t *wb = (const uint8_t *)w;
-    const uint8_t *xb = (const uint8_t *)x;
+    const uint8_t *wb = w, *xb = x;
     // Tiles of 16 weight rows against 4 activation rows at a time, so both stay in L1 while
     // every pair is computed (each pair's arithmetic is the same in any order).
     enum { TILE = 16 };

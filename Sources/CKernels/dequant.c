@@ -1,118 +1,51 @@
 // Dequantization of GGML block formats to float (the layouts are those of the GGUF format).
 #include "quants.h"
 
-static void dq_q4_0(const blk_q4_0 *b, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, y += 32) {
-        float d = f16(b[i].d);
-        for (int j = 0; j < 16; j++) {
-            y[j] = d * ((b[i].qs[j] & 0xF) - 8);
-            y[j + 16] = d * ((b[i].qs[j] >> 4) - 8);
-        }
+// The 32-element nibble types: y = d * (q - off), or d * q + m for the types with a minimum
+// (`min` is that term or nothing); qh is the block's fifth bits or 0.
+#define DQ_BLOCK32(type, qh, off, min)                                                                             \
+    static void dq_##type(const blk_##type *b, float *y, int64_t nb) {                                             \
+        for (int64_t i = 0; i < nb; i++, y += 32)                                                                  \
+            for (int j = 0; j < 32; j++) y[j] = f16(b[i].d) * (block32_value(b[i].qs, qh, j) - off) min;          \
     }
-}
-
-static void dq_q4_1(const blk_q4_1 *b, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, y += 32) {
-        float d = f16(b[i].d), m = f16(b[i].m);
-        for (int j = 0; j < 16; j++) {
-            y[j] = d * (b[i].qs[j] & 0xF) + m;
-            y[j + 16] = d * (b[i].qs[j] >> 4) + m;
-        }
-    }
-}
-
-static void dq_q5_0(const blk_q5_0 *b, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, y += 32) {
-        float d = f16(b[i].d);
-        uint32_t qh;
-        memcpy(&qh, b[i].qh, 4);
-        for (int j = 0; j < 16; j++) {
-            int lo = (b[i].qs[j] & 0xF) | (((qh >> j) & 1) << 4);
-            int hi = (b[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
-            y[j] = d * (lo - 16);
-            y[j + 16] = d * (hi - 16);
-        }
-    }
-}
-
-static void dq_q5_1(const blk_q5_1 *b, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, y += 32) {
-        float d = f16(b[i].d), m = f16(b[i].m);
-        uint32_t qh;
-        memcpy(&qh, b[i].qh, 4);
-        for (int j = 0; j < 16; j++) {
-            int lo = (b[i].qs[j] & 0xF) | (((qh >> j) & 1) << 4);
-            int hi = (b[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
-            y[j] = d * lo + m;
-            y[j + 16] = d * hi + m;
-        }
-    }
-}
+DQ_BLOCK32(q4_0, 0, 8, )
+DQ_BLOCK32(q4_1, 0, 0, + f16(b[i].m))
+DQ_BLOCK32(q5_0, block32_high(b[i].qh), 16, )
+DQ_BLOCK32(q5_1, block32_high(b[i].qh), 0, + f16(b[i].m))
 
 static void dq_q8_0(const blk_q8_0 *b, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, y += 32) {
-        float d = f16(b[i].d);
-        for (int j = 0; j < 32; j++) y[j] = d * b[i].qs[j];
+    for (int64_t i = 0; i < nb; i++, y += 32)
+        for (int j = 0; j < 32; j++) y[j] = f16(b[i].d) * b[i].qs[j];
+}
+
+// Q4_K and Q5_K (qh NULL for Q4_K): 8 sub-blocks of 32 with 6-bit scales and mins; each 32
+// bytes of qs hold two sub-blocks (low nibbles, then high nibbles). Q5_K's fifth bit is bit
+// 2j of qh for the low half of group j, bit 2j+1 for the high half.
+static void dq_kquant_4_5(const uint8_t *scales, const uint8_t *q, const uint8_t *qh, float d, float dmin, float *y) {
+    for (int j = 0; j < 4; j++, q += 32) {
+        uint8_t sc, m;
+        kquant_scale_min(2 * j, scales, &sc, &m);
+        float d1 = d * sc, m1 = dmin * m;
+        kquant_scale_min(2 * j + 1, scales, &sc, &m);
+        float d2 = d * sc, m2 = dmin * m;
+        uint8_t u1 = (uint8_t)(1u << (2 * j)), u2 = (uint8_t)(2u << (2 * j));
+        for (int l = 0; l < 32; l++) *y++ = d1 * ((q[l] & 0xF) + (qh && (qh[l] & u1) ? 16 : 0)) - m1;
+        for (int l = 0; l < 32; l++) *y++ = d2 * ((q[l] >> 4) + (qh && (qh[l] & u2) ? 16 : 0)) - m2;
     }
 }
 
-// Q4_K: 8 sub-blocks of 32 with 6-bit scales and mins; each 32 bytes of qs hold two
-// sub-blocks (low nibbles, then high nibbles).
 static void dq_q4_K(const blk_q4_K *b, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++) {
-        float d = f16(b[i].d), dmin = f16(b[i].dmin);
-        const uint8_t *q = b[i].qs;
-        for (int j = 0; j < 4; j++, q += 32) {
-            uint8_t sc, m;
-            kquant_scale_min(2 * j, b[i].scales, &sc, &m);
-            float d1 = d * sc, m1 = dmin * m;
-            kquant_scale_min(2 * j + 1, b[i].scales, &sc, &m);
-            float d2 = d * sc, m2 = dmin * m;
-            for (int l = 0; l < 32; l++) *y++ = d1 * (q[l] & 0xF) - m1;
-            for (int l = 0; l < 32; l++) *y++ = d2 * (q[l] >> 4) - m2;
-        }
-    }
+    for (int64_t i = 0; i < nb; i++, y += 256) dq_kquant_4_5(b[i].scales, b[i].qs, 0, f16(b[i].d), f16(b[i].dmin), y);
 }
 
-// Q5_K: as Q4_K with a fifth bit per element in qh (bit 2j for the low half of group j,
-// bit 2j+1 for the high half).
 static void dq_q5_K(const blk_q5_K *b, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++) {
-        float d = f16(b[i].d), dmin = f16(b[i].dmin);
-        const uint8_t *q = b[i].qs;
-        for (int j = 0; j < 4; j++, q += 32) {
-            uint8_t sc, m;
-            kquant_scale_min(2 * j, b[i].scales, &sc, &m);
-            float d1 = d * sc, m1 = dmin * m;
-            kquant_scale_min(2 * j + 1, b[i].scales, &sc, &m);
-            float d2 = d * sc, m2 = dmin * m;
-            uint8_t u1 = (uint8_t)(1u << (2 * j)), u2 = (uint8_t)(2u << (2 * j));
-            for (int l = 0; l < 32; l++) *y++ = d1 * ((q[l] & 0xF) + ((b[i].qh[l] & u1) ? 16 : 0)) - m1;
-            for (int l = 0; l < 32; l++) *y++ = d2 * ((q[l] >> 4) + ((b[i].qh[l] & u2) ? 16 : 0)) - m2;
-        }
-    }
+    for (int64_t i = 0; i < nb; i++, y += 256) dq_kquant_4_5(b[i].scales, b[i].qs, b[i].qh, f16(b[i].d), f16(b[i].dmin), y);
 }
 
 // Q6_K: 16 sub-blocks of 16 with int8 scales; 4 low bits in ql, 2 high bits in qh.
 static void dq_q6_K(const blk_q6_K *b, float *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++) {
-        float d = f16(b[i].d);
-        const uint8_t *ql = b[i].ql, *qh = b[i].qh;
-        const int8_t *sc = b[i].scales;
-        for (int n = 0; n < 2; n++, y += 128, ql += 64, qh += 32, sc += 8) {
-            for (int l = 0; l < 32; l++) {
-                int is = l / 16;
-                int q1 = (int)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-                int q2 = (int)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-                int q3 = (int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-                int q4 = (int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-                y[l] = d * sc[is] * q1;
-                y[l + 32] = d * sc[is + 2] * q2;
-                y[l + 64] = d * sc[is + 4] * q3;
-                y[l + 96] = d * sc[is + 6] * q4;
-            }
-        }
-    }
+    for (int64_t i = 0; i < nb; i++, y += 256)
+        for (int e = 0; e < 256; e++) y[e] = f16(b[i].d) * b[i].scales[e / 16] * (q6_K_value(&b[i], e) - 32);
 }
 
 int tern_dequantize(int type, const void *src, float *dst, int64_t n) {

@@ -28,9 +28,9 @@ int tern_packs(int type) {
 static int block_elems(int type) { return type == TERN_Q4_K || type == TERN_Q6_K ? 256 : 32; }
 static size_t group_bytes(int type, int nb) {
     switch (type) {
-    case TERN_Q4_1: return (size_t)nb * tern_q4_1_group_block_bytes();
-    case TERN_Q4_K: return (size_t)nb * tern_q4_K_group_block_bytes();
-    case TERN_Q6_K: return (size_t)nb * tern_q6_K_group_block_bytes();
+    case TERN_Q4_1: return (size_t)nb * Q4_1_GROUP_BLOCK;
+    case TERN_Q4_K: return (size_t)nb * Q4_K_GROUP_BLOCK;
+    case TERN_Q6_K: return (size_t)nb * Q6_K_GROUP_BLOCK;
     default: return ((size_t)nb * (512 + 16 * sizeof(uint16_t)) + 63) / 64 * 64;
     }
 }
@@ -47,12 +47,7 @@ static uint16_t block_values(int type, const uint8_t *row, int b, int8_t *v) {
         return q->d;
     }
     const blk_q5_0 *q = (const blk_q5_0 *)row + b;
-    uint32_t qh;
-    memcpy(&qh, q->qh, 4);
-    for (int j = 0; j < 16; j++) {
-        v[j] = (int8_t)(((q->qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - 16);
-        v[j + 16] = (int8_t)(((q->qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16);
-    }
+    for (int j = 0; j < 32; j++) v[j] = (int8_t)(block32_value(q->qs, block32_high(q->qh), j) - 16);
     return q->d;
 }
 
@@ -90,8 +85,6 @@ void tern_pack_rows(int type, const void *w, size_t row_bytes, int k, int rows, 
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
 // n activation rows (x[r], nb blocks each) against one group; lane i of y[r * ldy + i] is
 // written where `mask` has bit i.
 AVX512 static inline __attribute__((always_inline)) void group_rows(const uint8_t *qs, int nb, const act_q8_32x *const *x,
@@ -109,12 +102,7 @@ AVX512 static inline __attribute__((always_inline)) void group_rows(const uint8_
 #pragma clang loop unroll(full)  // accumulators in registers, rows interleaved
         for (int r = 0; r < n; r++) {
             const act_q8_32x *a = x[r] + b;
-            __m512i s = _mm512_set1_epi32(a->c);
-            for (int j = 0; j < 8; j++) {
-                int32_t four;
-                memcpy(&four, a->qs + 4 * j, 4);
-                s = _mm512_dpbusd_epi32(s, w[j], _mm512_set1_epi32(four));
-            }
+            __m512i s = dpbusd_rows(_mm512_set1_epi32(a->c), w, a->qs, 8);
             acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(a->d)), acc[r]);
         }
     }
@@ -122,14 +110,22 @@ AVX512 static inline __attribute__((always_inline)) void group_rows(const uint8_
 }
 
 TERN_GROUP_FNS(i8, group_rows, act_q8_32x)
+#endif
 
+// The kernel of a packed type for n activation rows (none where the kernels are not compiled,
+// and tern_packs is 0 there).
 static tern_group_fn group_fn(int type, int n) {
+#if defined(__x86_64__)
     switch (type) {
     case TERN_Q4_1: return tern_q4_1_group_fn(n);
     case TERN_Q4_K: return tern_q4_K_group_fn(n);
     case TERN_Q6_K: return tern_q6_K_group_fn(n);
     default: return tern_i8_group_fn(n);
     }
+#else
+    (void)type, (void)n;
+    return 0;
+#endif
 }
 
 // All activation rows against one group: sixteen at a time, then 8, 4, 2, 1.
@@ -138,7 +134,7 @@ static void group_all(int type, const uint8_t *p, int nb, const uint8_t *x, size
     int v = 0;
     for (int n = 16; n >= 1; n /= 2) {
         tern_group_fn f = group_fn(type, n);
-        for (; v + n <= nvec; v += n) {
+        for (; f && v + n <= nvec; v += n) {
             const void *xs[16];
             for (int j = 0; j < n; j++) xs[j] = x + (size_t)(v + j) * x_stride;
             f(p, nb, xs, y + (size_t)v * ldy, ldy, mask);
@@ -174,13 +170,3 @@ void tern_matmul_packing(int type, const void *w, size_t row_bytes, int k, int r
     }
     free(tile);
 }
-#else
-void tern_matmul_packed(int type, const void *packed, int k, int r0, int r1, const void *x, size_t x_stride, int nvec,
-                        float *y, int ldy) {
-    (void)type, (void)packed, (void)k, (void)r0, (void)r1, (void)x, (void)x_stride, (void)nvec, (void)y, (void)ldy;
-}
-void tern_matmul_packing(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x, size_t x_stride,
-                         int nvec, float *y, int ldy) {
-    (void)type, (void)w, (void)row_bytes, (void)k, (void)r0, (void)r1, (void)x, (void)x_stride, (void)nvec, (void)y, (void)ldy;
-}
-#endif

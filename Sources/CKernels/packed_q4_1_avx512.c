@@ -8,11 +8,6 @@
 // llama.cpp's Q4_1 kernels. Each output is the same whatever the number of activation rows.
 #include "quants.h"
 
-enum { Q4_1_GROUP_BLOCK = 256 + 32 + 32 };
-_Static_assert(Q4_1_GROUP_BLOCK % 64 == 0, "packed Q4_1 blocks stay 64-byte aligned");
-
-size_t tern_q4_1_group_block_bytes(void) { return Q4_1_GROUP_BLOCK; }
-
 void tern_pack_group_q4_1(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst) {
     memset(dst, 0, (size_t)nb * Q4_1_GROUP_BLOCK);
     for (int b = 0; b < nb; b++) {
@@ -28,32 +23,20 @@ void tern_pack_group_q4_1(const uint8_t *w, size_t row_bytes, int nb, int n, uin
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
 AVX512 static inline __attribute__((always_inline)) void q4_1_group_rows(const uint8_t *p, int nb, const act_q8_32 *const *x,
                                                                           int n, float *y, int ldy, uint16_t mask) {
     __m512 acc[16];
     for (int r = 0; r < n; r++) acc[r] = _mm512_setzero_ps();
-    const __m512i low = _mm512_set1_epi8(0x0F);
     for (int b = 0; b < nb; b++, p += Q4_1_GROUP_BLOCK) {
         __m512i w[8];
-        for (int t = 0; t < 4; t++) {
-            __m512i q = _mm512_load_si512(p + 64 * t);
-            w[t] = _mm512_and_si512(q, low);
-            w[t + 4] = _mm512_and_si512(_mm512_srli_epi16(q, 4), low);
-        }
+        split_nibbles(p, w);
         for (int c = 0; c < Q4_1_GROUP_BLOCK; c += 64) _mm_prefetch((const char *)p + PREFETCH + c, _MM_HINT_T0);
         __m512 dw = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(p + 256)));
         __m512 mw = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(p + 288)));
 #pragma clang loop unroll(full)  // accumulators in registers, rows interleaved
         for (int r = 0; r < n; r++) {
             const act_q8_32 *a = x[r] + b;
-            __m512i sum = _mm512_setzero_si512();
-            for (int j = 0; j < 8; j++) {
-                int32_t four;
-                memcpy(&four, a->qs + 4 * j, 4);
-                sum = _mm512_dpbusd_epi32(sum, w[j], _mm512_set1_epi32(four));
-            }
+            __m512i sum = dpbusd_rows(_mm512_setzero_si512(), w, a->qs, 8);
             acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, _mm512_set1_ps(a->d)), acc[r]);
             acc[r] = _mm512_fmadd_ps(mw, _mm512_set1_ps(a->s), acc[r]);
         }
@@ -62,6 +45,4 @@ AVX512 static inline __attribute__((always_inline)) void q4_1_group_rows(const u
 }
 
 TERN_GROUP_FNS(q4_1, q4_1_group_rows, act_q8_32)
-#else
-tern_group_fn tern_q4_1_group_fn(int n) { (void)n; return 0; }
 #endif

@@ -10,11 +10,6 @@
 // 16-element sums. Each output is the same whatever the number of activation rows.
 #include "quants.h"
 
-enum { Q4_K_GROUP_BLOCK = 8 * 256 + 128 + 128 + 64 };
-_Static_assert(Q4_K_GROUP_BLOCK % 64 == 0, "packed Q4_K blocks stay 64-byte aligned");
-
-size_t tern_q4_K_group_block_bytes(void) { return Q4_K_GROUP_BLOCK; }
-
 // Rows [0, n) of `w` (n <= 16), nb blocks each, into one group at dst (nb blocks).
 void tern_pack_group_q4_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst) {
     memset(dst, 0, (size_t)nb * Q4_K_GROUP_BLOCK);
@@ -40,35 +35,23 @@ void tern_pack_group_q4_K(const uint8_t *w, size_t row_bytes, int nb, int n, uin
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
 AVX512 static inline __attribute__((always_inline)) void q4_K_group_rows(const uint8_t *p, int nb, const act_q8_256 *const *x,
                                                                           int n, float *y, int ldy, uint16_t mask) {
     __m512 acc[16];
     for (int r = 0; r < n; r++) acc[r] = _mm512_setzero_ps();
-    const __m512i low = _mm512_set1_epi8(0x0F);
     for (int b = 0; b < nb; b++, p += Q4_K_GROUP_BLOCK) {
         const uint8_t *sc = p + 2048, *mn = sc + 128;
         __m512 dv = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(mn + 128)));
         __m512 dminv = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(mn + 160)));
         for (int s = 0; s < 8; s++) {
             __m512i w[8];
-            for (int t = 0; t < 4; t++) {
-                __m512i q = _mm512_load_si512(p + 256 * s + 64 * t);
-                _mm_prefetch((const char *)p + PREFETCH + 256 * s + 64 * t, _MM_HINT_T0);
-                w[t] = _mm512_and_si512(q, low);
-                w[t + 4] = _mm512_and_si512(_mm512_srli_epi16(q, 4), low);
-            }
+            split_nibbles(p + 256 * s, w);
+            for (int t = 0; t < 4; t++) _mm_prefetch((const char *)p + PREFETCH + 256 * s + 64 * t, _MM_HINT_T0);
             __m512 ds = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(sc + 16 * s)))), dv);
 #pragma clang loop unroll(full)  // accumulators in registers, rows interleaved
             for (int r = 0; r < n; r++) {
                 const act_q8_256 *a = x[r] + b;
-                __m512i sum = _mm512_setzero_si512();
-                for (int j = 0; j < 8; j++) {
-                    int32_t four;
-                    memcpy(&four, a->qs + 32 * s + 4 * j, 4);
-                    sum = _mm512_dpbusd_epi32(sum, w[j], _mm512_set1_epi32(four));
-                }
+                __m512i sum = dpbusd_rows(_mm512_setzero_si512(), w, a->qs + 32 * s, 8);
                 acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(ds, _mm512_set1_ps(a->d)), acc[r]);
             }
         }
@@ -95,6 +78,4 @@ AVX512 static inline __attribute__((always_inline)) void q4_K_group_rows(const u
 }
 
 TERN_GROUP_FNS(q4_K, q4_K_group_rows, act_q8_256)
-#else
-tern_group_fn tern_q4_K_group_fn(int n) { (void)n; return 0; }
 #endif

@@ -8,19 +8,6 @@
 // -32·Σx (so the sum is Σ (q - 32)·x exactly), scaled by d·sc·dx into the row's sum.
 #include "quants.h"
 
-enum { Q6_K_GROUP_BLOCK = 4096 + 256 + 64 };
-_Static_assert(Q6_K_GROUP_BLOCK % 64 == 0, "packed Q6_K blocks stay 64-byte aligned");
-
-size_t tern_q6_K_group_block_bytes(void) { return Q6_K_GROUP_BLOCK; }
-
-// The 6-bit value of element e (0..255) of a Q6_K block.
-static uint8_t q6_K_value(const blk_q6_K *b, int e) {
-    int half = e / 128, quarter = (e % 128) / 32, l = e % 32;
-    int low = (b->ql[64 * half + l + 32 * (quarter & 1)] >> (4 * (quarter >> 1))) & 0xF;
-    int high = (b->qh[32 * half + l] >> (2 * quarter)) & 3;
-    return (uint8_t)(low | high << 4);
-}
-
 void tern_pack_group_q6_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst) {
     memset(dst, 0, (size_t)nb * Q6_K_GROUP_BLOCK);
     for (int b = 0; b < nb; b++) {
@@ -33,15 +20,13 @@ void tern_pack_group_q6_K(const uint8_t *w, size_t row_bytes, int nb, int n, uin
             for (int s = 0; s < 16; s++) {
                 sc[16 * s + i] = blk->scales[s];
                 for (int t = 0; t < 4; t++)
-                    for (int e = 0; e < 4; e++) qs[256 * s + 64 * t + 4 * i + e] = q6_K_value(blk, 16 * s + 4 * t + e);
+                    for (int e = 0; e < 4; e++) qs[256 * s + 64 * t + 4 * i + e] = (uint8_t)q6_K_value(blk, 16 * s + 4 * t + e);
             }
         }
     }
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
 AVX512 static inline __attribute__((always_inline)) void q6_K_group_rows(const uint8_t *p, int nb, const act_q8_256 *const *x,
                                                                           int n, float *y, int ldy, uint16_t mask) {
     __m512 acc[16];
@@ -59,12 +44,7 @@ AVX512 static inline __attribute__((always_inline)) void q6_K_group_rows(const u
 #pragma clang loop unroll(full)  // accumulators in registers, rows interleaved
             for (int r = 0; r < n; r++) {
                 const act_q8_256 *a = x[r] + b;
-                __m512i sum = _mm512_set1_epi32(-32 * a->bsums[s]);
-                for (int t = 0; t < 4; t++) {
-                    int32_t four;
-                    memcpy(&four, a->qs + 16 * s + 4 * t, 4);
-                    sum = _mm512_dpbusd_epi32(sum, w[t], _mm512_set1_epi32(four));
-                }
+                __m512i sum = dpbusd_rows(_mm512_set1_epi32(-32 * a->bsums[s]), w, a->qs + 16 * s, 4);
                 acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(ds, _mm512_set1_ps(a->d)), acc[r]);
             }
         }
@@ -73,6 +53,4 @@ AVX512 static inline __attribute__((always_inline)) void q6_K_group_rows(const u
 }
 
 TERN_GROUP_FNS(q6_K, q6_K_group_rows, act_q8_256)
-#else
-tern_group_fn tern_q6_K_group_fn(int n) { (void)n; return 0; }
 #endif

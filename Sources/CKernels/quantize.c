@@ -2,38 +2,33 @@
 // weights run on integers. The arithmetic follows llama.cpp's reference (scales from the
 // largest magnitude, round-half-even, 32-element scales kept at half precision), so that
 // logits agree with it as closely as integer sums allow.
-#include "quants.h"
-#include "ckernels.h"
+#include "avx2.h"
 #include <math.h>
 
 static inline float round_to_half(float f) { return tern_fp16_table[tern_fp32_to_fp16(f)]; }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+// Four vectors of 8 int32 (each in -128..127) as 32 bytes at dst, in order.
+AVX2 static inline void store_bytes(int8_t *dst, __m256i q0, __m256i q1, __m256i q2, __m256i q3) {
+    __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
+    _mm256_storeu_si256((__m256i *)dst, _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
+
 // The same quantization with AVX2/F16C: identical bytes (cvtps rounds to nearest even as
 // lrintf does; F16C rounds to half the way the _Float16 cast does).
-__attribute__((target("avx2,fma,f16c"))) static void quantize_q8_32_avx2(const float *x, act_q8_32 *y, int k) {
+AVX2 static void quantize_q8_32_avx2(const float *x, act_q8_32 *y, int k) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
-    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (int i = 0; i < k / 32; i++, x += 32) {
         __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8), v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
         __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
                                  _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
-        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-        h = _mm_max_ss(h, _mm_movehdup_ps(h));
-        float amax = _mm_cvtss_f32(h);
+        float amax = hmax_ps(m);
         float d = amax / 127.0f, id = amax != 0 ? 127.0f / amax : 0.0f;
         __m256 s = _mm256_set1_ps(id);
         __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, s)), q1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, s));
         __m256i q2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, s)), q3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, s));
-        __m256i t = _mm256_add_epi32(_mm256_add_epi32(q0, q1), _mm256_add_epi32(q2, q3));
-        __m128i t4 = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
-        t4 = _mm_add_epi32(t4, _mm_shuffle_epi32(t4, 0x4E));
-        t4 = _mm_add_epi32(t4, _mm_shuffle_epi32(t4, 0xB1));
-        int sum = _mm_cvtsi128_si32(t4);
-        __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
-        _mm256_storeu_si256((__m256i *)y[i].qs, _mm256_permutevar8x32_epi32(b, order));
+        int sum = hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(q0, q1), _mm256_add_epi32(q2, q3)));
+        store_bytes(y[i].qs, q0, q1, q2, q3);
         y[i].d = _cvtsh_ss(_cvtss_sh(d, 0));
         y[i].s = _cvtsh_ss(_cvtss_sh(d * (float)sum, 0));
     }
@@ -62,16 +57,13 @@ static void quantize_q8_32(const float *x, act_q8_32 *y, int k) {
 #if defined(__x86_64__)
 // The same Q8_256 quantization with AVX2: identical bytes (the first element of largest
 // magnitude sets the sign, cvtps rounds half to even as lrintf does).
-__attribute__((target("avx2,fma,f16c"))) static void quantize_q8_256_avx2(const float *x, act_q8_256 *y, int k) {
+AVX2 static void quantize_q8_256_avx2(const float *x, act_q8_256 *y, int k) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
-    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7), top = _mm256_set1_epi32(127);
+    const __m256i top = _mm256_set1_epi32(127);
     for (int i = 0; i < k / 256; i++, x += 256) {
         __m256 m = _mm256_setzero_ps();
         for (int j = 0; j < 256; j += 8) m = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)), m);
-        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-        h = _mm_max_ss(h, _mm_movehdup_ps(h));
-        float amax = _mm_cvtss_f32(h);
+        float amax = hmax_ps(m);
         if (amax == 0) {
             memset(&y[i], 0, sizeof(act_q8_256));
             continue;
@@ -83,16 +75,11 @@ __attribute__((target("avx2,fma,f16c"))) static void quantize_q8_256_avx2(const 
         for (int j = 0; j < 256; j += 32) {
             __m256i q[4];
             for (int t = 0; t < 4; t++) q[t] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j + 8 * t), s)), top);
-            __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
-            _mm256_storeu_si256((__m256i *)(y[i].qs + j), _mm256_permutevar8x32_epi32(b, order));
+            store_bytes(y[i].qs + j, q[0], q[1], q[2], q[3]);
         }
         for (int g = 0; g < 16; g++) {
             __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(y[i].qs + 16 * g)));
-            __m256i w = _mm256_madd_epi16(v, _mm256_set1_epi16(1));
-            __m128i t = _mm_add_epi32(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
-            t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
-            t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
-            y[i].bsums[g] = (int16_t)_mm_cvtsi128_si32(t);
+            y[i].bsums[g] = (int16_t)hsum_epi32(_mm256_madd_epi16(v, _mm256_set1_epi16(1)));
         }
         y[i].d = 1 / iscale;
     }

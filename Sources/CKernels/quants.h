@@ -40,15 +40,53 @@ static inline void kquant_scale_min(int j, const uint8_t *s, uint8_t *sc, uint8_
     }
 }
 
+// Element j (0..31) of a 32-element block of nibbles qs (low nibbles are elements 0..15,
+// high nibbles 16..31) with fifth bits qh (bit j; 0 for the 4-bit types), unsigned.
+static inline int block32_value(const uint8_t *qs, uint32_t qh, int j) {
+    return (j < 16 ? qs[j] & 0xF : qs[j - 16] >> 4) | (int)((qh >> j) & 1) << 4;
+}
+// The fifth bits of a Q5_0/Q5_1 block.
+static inline uint32_t block32_high(const uint8_t *qh) {
+    uint32_t v;
+    memcpy(&v, qh, 4);
+    return v;
+}
+
+// The 6-bit value (0..63) of element e (0..255) of a Q6_K block.
+static inline int q6_K_value(const blk_q6_K *b, int e) {
+    int half = e / 128, quarter = (e % 128) / 32, l = e % 32;
+    int low = (b->ql[64 * half + l + 32 * (quarter & 1)] >> (4 * (quarter >> 1))) & 0xF;
+    int high = (b->qh[32 * half + l] >> (2 * quarter)) & 3;
+    return low | high << 4;
+}
+
 typedef float (*tern_dot_fn)(int k, const void *w, const void *x);
+// The switch cases of tern_dot_scalar and tern_dot_avx2: the types both have a dot_<type> for.
+#define TERN_DOT_CASES                                                                                             \
+    case TERN_F32: return dot_f32;                                                                                 \
+    case TERN_F16: return dot_f16;                                                                                 \
+    case TERN_Q4_0: return dot_q4_0;                                                                               \
+    case TERN_Q4_1: return dot_q4_1;                                                                               \
+    case TERN_Q5_0: return dot_q5_0;                                                                               \
+    case TERN_Q5_1: return dot_q5_1;                                                                               \
+    case TERN_Q8_0: return dot_q8_0;                                                                               \
+    case TERN_Q4_K: return dot_q4_K;                                                                               \
+    case TERN_Q5_K: return dot_q5_K;                                                                               \
+    case TERN_Q6_K: return dot_q6_K
+// dot_<type> of Q4_K or Q5_K from the file's kquant_4_5 (qh NULL for Q4_K); attr its target.
+#define TERN_DOT_K45(attr, type, qh)                                                                               \
+    attr static float dot_##type(int k, const void *vw, const void *vx) {                                          \
+        const blk_##type *w = vw; const act_q8_256 *x = vx;                                                        \
+        float sum = 0;                                                                                             \
+        for (int i = 0; i < k / 256; i++) sum += kquant_4_5(w[i].scales, w[i].qs, qh, &x[i], f16(w[i].d), f16(w[i].dmin)); \
+        return sum;                                                                                                \
+    }
 // Portable reference dot products (dot_scalar.c) and AVX2 ones (dot_avx2.c; NULL if absent).
 tern_dot_fn tern_dot_scalar(int type);
 tern_dot_fn tern_dot_avx2(int type);
-int tern_cpu_has_avx2_fma(void);
 // Four activation rows at once against one weight row (AVX2 only; NULL where absent).
 typedef void (*tern_dot4_fn)(int k, const void *w, const void *const *x, float *out);
 tern_dot4_fn tern_dot4_avx2(int type);
-int tern_cpu_has_avx512_vnni(void);
 // Tiles of packed-type rows packed on the way (for rows not packed ahead), then the packed kernel.
 void tern_matmul_packing(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x, size_t x_stride,
                          int nvec, float *y, int ldy);
@@ -60,20 +98,41 @@ int tern_dequantize_avx2(int type, const void *src, float *dst, int64_t n);
 // a 178 MB LM head about 30% slower at 16 rows (Intel host).
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c")))
 enum { PREFETCH = 4096 };
+#include <immintrin.h>
+// s plus, for j < n, vpdpbusd of w[j] (four unsigned bytes of each of 16 rows) with bytes
+// 4j..4j+3 of a broadcast: one stretch of 4n activation bytes against 16 packed rows.
+AVX512 static inline __attribute__((always_inline)) __m512i dpbusd_rows(__m512i s, const __m512i *w, const int8_t *a, int n) {
+    for (int j = 0; j < n; j++) {
+        int32_t four;
+        memcpy(&four, a + 4 * j, 4);
+        s = _mm512_dpbusd_epi32(s, w[j], _mm512_set1_epi32(four));
+    }
+    return s;
+}
+// The 256 bytes at p (64-byte aligned) as nibbles: w[t] the low nibbles of bytes 64t..64t+63,
+// w[t + 4] their high nibbles.
+AVX512 static inline __attribute__((always_inline)) void split_nibbles(const uint8_t *p, __m512i w[8]) {
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    for (int t = 0; t < 4; t++) {
+        __m512i q = _mm512_load_si512(p + 64 * t);
+        w[t] = _mm512_and_si512(q, low);
+        w[t + 4] = _mm512_and_si512(_mm512_srli_epi16(q, 4), low);
+    }
+}
 #endif
 // One group of 16 packed rows (nb blocks at p) against n activation rows (n fixed per
 // function): outputs y[r * ldy + i] for the lanes i set in mask.
 typedef void (*tern_group_fn)(const uint8_t *p, int nb, const void *const *x, float *y, int ldy, uint16_t mask);
 tern_group_fn tern_i8_group_fn(int n);  // Q5_0 and Q8_0 (packed_avx512.c)
-// Packed Q4_1, Q4_K and Q6_K (packed_q4_1_avx512.c, …): bytes per group and block, packing,
-// kernels for n rows (1, 2, 4, 8 or 16).
-size_t tern_q4_1_group_block_bytes(void);
+// Packed Q4_1, Q4_K and Q6_K (layouts in packed_q4_1_avx512.c, …): bytes per group of 16 rows
+// and block (multiples of 64, so every block stays aligned), packing, kernels for n rows (1,
+// 2, 4, 8 or 16).
+enum { Q4_1_GROUP_BLOCK = 256 + 32 + 32, Q4_K_GROUP_BLOCK = 8 * 256 + 128 + 128 + 64, Q6_K_GROUP_BLOCK = 4096 + 256 + 64 };
+_Static_assert(Q4_1_GROUP_BLOCK % 64 == 0 && Q4_K_GROUP_BLOCK % 64 == 0 && Q6_K_GROUP_BLOCK % 64 == 0, "aligned blocks");
 void tern_pack_group_q4_1(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
 tern_group_fn tern_q4_1_group_fn(int n);
-size_t tern_q4_K_group_block_bytes(void);
 void tern_pack_group_q4_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
 tern_group_fn tern_q4_K_group_fn(int n);
-size_t tern_q6_K_group_block_bytes(void);
 void tern_pack_group_q6_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
 tern_group_fn tern_q6_K_group_fn(int n);
 // The kernels of a packed type for 1, 2, 4, 8 and 16 activation rows (constant counts, so

@@ -1,0 +1,120 @@
+// Softmax and the reductions over a row of logits the sampler and log-probabilities use
+// (argmax, the sum of exponentials, the exponentials of the candidates above a floor), with
+// AVX2 variants chosen at run time.
+#include "avx2.h"
+#include <math.h>
+
+#if defined(__x86_64__)
+AVX2 static int32_t argmax_avx2(const float *x, int n) {
+    __m256 m = _mm256_set1_ps(-INFINITY);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) m = _mm256_max_ps(_mm256_loadu_ps(x + i), m);  // a NaN in x keeps m
+    float best = hmax_ps(m);
+    for (; i < n; i++) best = x[i] > best ? x[i] : best;
+    __m256 b = _mm256_set1_ps(best);
+    for (i = 0; i + 8 <= n; i += 8) {
+        int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), b, _CMP_EQ_OQ));
+        if (hit) return i + __builtin_ctz(hit);
+    }
+    for (; i < n; i++) if (x[i] == best) return i;
+    return 0;  // every value NaN or -inf
+}
+
+// e^x for x <= 0 (clamped at -87, where it is below FLT_MIN anyway): x = k·ln2 + r with
+// |r| <= ln2/2 (ln2 split in two for an exact k·ln2), e^r by its Taylor series to r^6
+// (truncation below 1.3e-7 relative), 2^k through the exponent bits.
+AVX2 static inline __m256 exp_nonpositive_avx2(__m256 x) {
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+    __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 720);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+AVX2 static int exp_candidates_avx2(const float *x, int n, float max, float inv_t, float floor, int32_t *ids, float *p) {
+    __m256 f = _mm256_set1_ps(floor), m = _mm256_set1_ps(max), s = _mm256_set1_ps(inv_t);
+    float e[8];
+    int count = 0, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        unsigned hit = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v, f, _CMP_GE_OQ));
+        if (!hit) continue;
+        _mm256_storeu_ps(e, exp_nonpositive_avx2(_mm256_mul_ps(_mm256_sub_ps(v, m), s)));
+        while (hit) {
+            int j = __builtin_ctz(hit);
+            ids[count] = i + j;
+            p[count++] = e[j];
+            hit &= hit - 1;
+        }
+    }
+    return count;
+}
+
+AVX2 static double sum_exp_avx2(const float *x, int n, float max) {
+    __m256 m = _mm256_set1_ps(max);
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = exp_nonpositive_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+    }
+    double lanes[4];
+    _mm256_storeu_pd(lanes, _mm256_add_pd(s0, s1));
+    return lanes[0] + lanes[1] + lanes[2] + lanes[3];
+}
+#endif
+
+// Index of the largest value, the lowest among equals (NaNs are never the largest).
+int32_t tern_argmax(const float *x, int n) {
+#if defined(__x86_64__)
+    if (tern_using_avx2()) return argmax_avx2(x, n);
+#endif
+    int best = 0;
+    for (int i = 1; i < n; i++) if (x[i] > x[best] || (x[best] != x[best] && x[i] == x[i])) best = i;
+    return best;
+}
+
+// The AVX2 variants take the whole vectors (the first n / 8 * 8 values), the loops the rest.
+double tern_sum_exp(const float *x, int n, float max) {
+    double sum = 0;
+    int i = 0;
+#if defined(__x86_64__)
+    if (tern_using_avx2()) {
+        i = n / 8 * 8;
+        sum = sum_exp_avx2(x, i, max);
+    }
+#endif
+    for (; i < n; i++) sum += exp((double)(x[i] - max));
+    return sum;
+}
+
+int tern_exp_candidates(const float *x, int n, float max, float inv_t, float floor, int32_t *ids, float *p) {
+    int count = 0, i = 0;
+#if defined(__x86_64__)
+    if (tern_using_avx2()) {
+        i = n / 8 * 8;
+        count = exp_candidates_avx2(x, i, max, inv_t, floor, ids, p);
+    }
+#endif
+    for (; i < n; i++) if (x[i] >= floor) { ids[count] = i; p[count++] = expf((x[i] - max) * inv_t); }
+    return count;
+}
+
+void tern_softmax(float *x, int n) {
+    if (n <= 0) return;
+    float m = x[0];
+    for (int i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
+    float sum = 0;
+    for (int i = 0; i < n; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
+    float inv = 1.0f / sum;
+    for (int i = 0; i < n; i++) x[i] *= inv;
+}
