@@ -103,7 +103,3 @@ public struct HubCache: Sendable {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
