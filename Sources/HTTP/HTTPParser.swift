@@ -61,35 +61,31 @@ public struct HTTPParser {
 
     public mutating func next() -> HTTPParseResult {
         while true {
-            let result: HTTPParseResult?
             switch state {
             case .failed(let e):
-                result = .error(e)
+                return .error(e)
             case .head:
-                result = readHead()
+                if let result = readHead() { return result }
             case .body(var request, let remaining):
                 if remaining > 0, buffer.count - start == 0, let r = continueIfAsked(request) { return r }
                 let left = moveBody(into: &request, remaining: remaining)
                 if left > 0 { state = .body(request, remaining: left); return .needMore }
                 state = .head
-                result = .request(request)
+                return .request(request)
             case .chunkSize(let request):
-                result = readChunkSize(request)
+                if let result = readChunkSize(request) { return result }
             case .chunkData(var request, let remaining):
                 let left = moveBody(into: &request, remaining: remaining)
                 if left > 0 { state = .chunkData(request, remaining: left); return .needMore }
                 state = .chunkEnd(request)
-                result = nil
             case .chunkEnd(let request):
                 guard buffer.count - start >= 2 else { return .needMore }
                 guard buffer[start] == 13, buffer[start + 1] == 10 else { return fail(.badChunk) }
                 start += 2
                 state = .chunkSize(request)
-                result = nil
             case .trailers(let request):
-                result = readTrailer(request)
+                if let result = readTrailer(request) { return result }
             }
-            if let result { return result }
         }
     }
 

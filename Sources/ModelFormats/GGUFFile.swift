@@ -20,10 +20,7 @@ public final class GGUFFile: @unchecked Sendable {
     public let dataOffset: Int
 
     public convenience init(path: String) throws {
-        try self.init(file: MappedFile(path: path))
-    }
-
-    public convenience init(file: MappedFile) throws {
+        let file = try MappedFile(path: path)
         try self.init(bytes: file.bytes, storage: file)
     }
 
