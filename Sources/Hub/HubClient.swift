@@ -48,8 +48,7 @@ public final class HubClient {
     }
 
     func isHub(_ url: String) -> Bool {
-        guard let origin = HubClient.origin(url) else { return false }
-        return origin == HubClient.origin(settings.endpoint)
+        HubClient.origin(url).map { $0 == HubClient.origin(settings.endpoint) } ?? false
     }
 
     public func headers(for url: String) -> [String] {
