@@ -65,42 +65,18 @@ public struct HTTPParser {
             case .failed(let e):
                 return .error(e)
             case .head:
-                guard let end = findBlankLine() else {
-                    if buffer.count - start > limits.maxHeaderBytes { return fail(.headersTooLarge(limit: limits.maxHeaderBytes)) }
-                    return .needMore
-                }
-                if end - start > limits.maxHeaderBytes { return fail(.headersTooLarge(limit: limits.maxHeaderBytes)) }
-                let head = Array(buffer[start ..< end])
-                start = end + 4
-                scanned = start
-                switch parseHead(head) {
-                case .failure(let e): return fail(e)
-                case .success(let next): state = next
-                }
-                continueSent = false
+                if let result = readHead() { return result }
             case .body(var request, let remaining):
                 if remaining > 0, buffer.count - start == 0, let r = continueIfAsked(request) { return r }
-                let n = min(remaining, buffer.count - start)
-                request.body.append(contentsOf: buffer[start ..< start + n])
-                start += n
-                if remaining - n > 0 { state = .body(request, remaining: remaining - n); return .needMore }
+                let left = moveBody(into: &request, remaining: remaining)
+                if left > 0 { state = .body(request, remaining: left); return .needMore }
                 state = .head
                 return .request(request)
             case .chunkSize(let request):
-                if buffer.count - start == 0, let r = continueIfAsked(request) { return r }
-                guard let eol = findCRLF(from: start) else {
-                    if buffer.count - start > 1024 { return fail(.badChunk) }
-                    return .needMore
-                }
-                guard let size = parseChunkSize(buffer[start ..< eol]) else { return fail(.badChunk) }
-                start = eol + 2
-                if request.body.count + size > limits.maxBodyBytes { return fail(.bodyTooLarge(limit: limits.maxBodyBytes)) }
-                if size == 0 { trailerBytes = 0; state = .trailers(request) } else { state = .chunkData(request, remaining: size) }
+                if let result = readChunkSize(request) { return result }
             case .chunkData(var request, let remaining):
-                let n = min(remaining, buffer.count - start)
-                request.body.append(contentsOf: buffer[start ..< start + n])
-                start += n
-                if remaining - n > 0 { state = .chunkData(request, remaining: remaining - n); return .needMore }
+                let left = moveBody(into: &request, remaining: remaining)
+                if left > 0 { state = .chunkData(request, remaining: left); return .needMore }
                 state = .chunkEnd(request)
             case .chunkEnd(let request):
                 guard buffer.count - start >= 2 else { return .needMore }
@@ -108,17 +84,63 @@ public struct HTTPParser {
                 start += 2
                 state = .chunkSize(request)
             case .trailers(let request):
-                guard let eol = findCRLF(from: start) else {
-                    if trailerBytes + buffer.count - start > limits.maxHeaderBytes { return fail(.headersTooLarge(limit: limits.maxHeaderBytes)) }
-                    return .needMore
-                }
-                trailerBytes += eol + 2 - start
-                if trailerBytes > limits.maxHeaderBytes { return fail(.headersTooLarge(limit: limits.maxHeaderBytes)) }
-                let empty = eol == start
-                start = eol + 2
-                if empty { state = .head; scanned = start; return .request(request) }
+                if let result = readTrailer(request) { return result }
             }
         }
+    }
+
+    /// The head up to its blank line, parsed into the state that reads the body; nil to go on.
+    private mutating func readHead() -> HTTPParseResult? {
+        guard let end = findBlankLine() else {
+            if buffer.count - start > limits.maxHeaderBytes { return fail(.headersTooLarge(limit: limits.maxHeaderBytes)) }
+            return .needMore
+        }
+        if end - start > limits.maxHeaderBytes { return fail(.headersTooLarge(limit: limits.maxHeaderBytes)) }
+        let head = Array(buffer[start ..< end])
+        start = end + 4
+        scanned = start
+        switch parseHead(head) {
+        case .failure(let e): return fail(e)
+        case .success(let next): state = next
+        }
+        continueSent = false
+        return nil
+    }
+
+    /// Moves up to `remaining` buffered bytes into the body; returns how many are still to come.
+    private mutating func moveBody(into request: inout HTTPRequest, remaining: Int) -> Int {
+        let n = min(remaining, buffer.count - start)
+        request.body.append(contentsOf: buffer[start ..< start + n])
+        start += n
+        return remaining - n
+    }
+
+    /// A chunk-size line; nil to go on with the chunk's data (or the trailers after the last).
+    private mutating func readChunkSize(_ request: HTTPRequest) -> HTTPParseResult? {
+        if buffer.count - start == 0, let r = continueIfAsked(request) { return r }
+        guard let eol = findCRLF(from: start) else {
+            if buffer.count - start > 1024 { return fail(.badChunk) }
+            return .needMore
+        }
+        guard let size = parseChunkSize(buffer[start ..< eol]) else { return fail(.badChunk) }
+        start = eol + 2
+        if request.body.count + size > limits.maxBodyBytes { return fail(.bodyTooLarge(limit: limits.maxBodyBytes)) }
+        if size == 0 { trailerBytes = 0; state = .trailers(request) } else { state = .chunkData(request, remaining: size) }
+        return nil
+    }
+
+    /// One trailer line (ignored); the blank line after them completes the request.
+    private mutating func readTrailer(_ request: HTTPRequest) -> HTTPParseResult? {
+        guard let eol = findCRLF(from: start) else {
+            if trailerBytes + buffer.count - start > limits.maxHeaderBytes { return fail(.headersTooLarge(limit: limits.maxHeaderBytes)) }
+            return .needMore
+        }
+        trailerBytes += eol + 2 - start
+        if trailerBytes > limits.maxHeaderBytes { return fail(.headersTooLarge(limit: limits.maxHeaderBytes)) }
+        let empty = eol == start
+        start = eol + 2
+        if empty { state = .head; scanned = start; return .request(request) }
+        return nil
     }
 
     private mutating func fail(_ e: HTTPParseError) -> HTTPParseResult {

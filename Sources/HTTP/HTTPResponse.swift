@@ -16,20 +16,20 @@ public struct HTTPResponse: Sendable {
 
     /// The bytes on the wire; `close` adds `Connection: close`.
     public func serialized(close: Bool) -> [UInt8] {
-        var head = "HTTP/1.1 \(status) \(HTTPResponse.reason(status))\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        head += "Content-Length: \(body.count)\r\n"
-        if close { head += "Connection: close\r\n" }
-        head += "\r\n"
-        return Array(head.utf8) + body
+        let framing = "Content-Length: \(body.count)\r\n" + (close ? "Connection: close\r\n" : "")
+        return HTTPResponse.head(status: status, headers: headers, framing: framing) + body
     }
 
     /// The head of a response whose body follows in chunks of unknown total length.
     static func streamingHead(status: Int, headers: [(name: String, value: String)]) -> [UInt8] {
+        head(status: status, headers: headers, framing: "Transfer-Encoding: chunked\r\n")
+    }
+
+    /// Status line, `headers`, then `framing` (the header lines that say where the body ends).
+    private static func head(status: Int, headers: [(name: String, value: String)], framing: String) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(reason(status))\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        head += "Transfer-Encoding: chunked\r\n\r\n"
-        return Array(head.utf8)
+        return Array((head + framing + "\r\n").utf8)
     }
 
     public static func reason(_ status: Int) -> String {

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 public struct HTTPServerConfig: Sendable {
     public var host = "127.0.0.1"
@@ -56,14 +53,10 @@ public final class HTTPServer: @unchecked Sendable {
         return port
     }
 
-    public var connectionCount: Int { lock.lock(); defer { lock.unlock() }; return openConnections }
-
     /// Stops accepting, lets requests in flight finish until `deadline` seconds have passed,
     /// then calls `abortInFlight` and waits (briefly) for their connections to close.
     public func stop(deadline: Double, abortInFlight: () -> Void) {
-        lock.lock()
-        stopping = true
-        lock.unlock()
+        lock.withLock { stopping = true }
         shutdown(listenFD, Int32(SHUT_RDWR))
         close(listenFD)
         let until = Date().addingTimeInterval(deadline)
@@ -81,7 +74,7 @@ public final class HTTPServer: @unchecked Sendable {
         hangups.stop()
     }
 
-    private var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+    private var isStopping: Bool { lock.withLock { stopping } }
 
     private func acceptLoop() {
         while true {
@@ -109,9 +102,7 @@ public final class HTTPServer: @unchecked Sendable {
                 _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, config.connectionNice)  // who 0: this thread (Linux)
                 serve(fd)
                 close(fd)
-                lock.lock()
-                openConnections -= 1
-                lock.unlock()
+                lock.withLock { openConnections -= 1 }
             }
             t.stackSize = 1 << 20
             t.start()
@@ -127,9 +118,7 @@ public final class HTTPServer: @unchecked Sendable {
             switch parser.next() {
             case .request(let request):
                 requestStarted = nil
-                lock.lock()
-                busyConnections += 1
-                lock.unlock()
+                lock.withLock { busyConnections += 1 }
                 let keepAlive = answer(request, fd: fd)
                 lock.lock()
                 busyConnections -= 1

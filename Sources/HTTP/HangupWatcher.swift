@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One thread that tells responders when their client hangs up, while their responses are
 /// being produced: it sleeps in `poll()` over the watched connections, asking only for
@@ -43,9 +40,7 @@ final class HangupWatcher: @unchecked Sendable {
 
     /// Stops watching `fd`; call before closing it.
     func unwatch(_ fd: Int32) {
-        lock.lock()
-        if watched.removeValue(forKey: fd) != nil { wake() }
-        lock.unlock()
+        lock.withLock { if watched.removeValue(forKey: fd) != nil { wake() } }
     }
 
     /// Ends the watching thread.

@@ -1,5 +1,5 @@
-/// Server-sent events over a streamed response: `data: <payload>\n\n` per event, comment
-/// lines for keep-alive, `data: [DONE]` to end.
+/// Server-sent events over a streamed response: `data: <payload>\n\n` per event,
+/// `data: [DONE]` to end.
 public struct SSEWriter {
     public let responder: HTTPResponder
 
@@ -13,10 +13,6 @@ public struct SSEWriter {
     /// One event; `payload` must not contain a newline (compact JSON never does).
     public func send(_ payload: String) throws {
         try responder.write(Array(("data: " + payload + "\n\n").utf8))
-    }
-
-    public func comment(_ text: String) throws {
-        try responder.write(Array((": " + text + "\n\n").utf8))
     }
 
     public func done() throws {

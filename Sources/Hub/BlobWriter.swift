@@ -95,7 +95,3 @@ final class BlobWriter: @unchecked Sendable {  // `lock` guards `spare` and `fai
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

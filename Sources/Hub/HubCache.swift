@@ -33,13 +33,9 @@ public struct HubCache: Sendable {
     func blob(repo: String, etag: String) -> URL { storage(repo: repo).appendingPathComponent("blobs/\(etag)") }
     func incomplete(repo: String, etag: String) -> URL { storage(repo: repo).appendingPathComponent("blobs/\(etag).incomplete") }
     func snapshot(repo: String, commit: String) -> URL { storage(repo: repo).appendingPathComponent("snapshots/\(commit)") }
-    func snapshotFile(repo: String, commit: String, file: String) -> URL {
-        snapshot(repo: repo, commit: commit).appendingPathComponent(file)
-    }
+    func snapshotFile(repo: String, commit: String, file: String) -> URL { snapshot(repo: repo, commit: commit).appendingPathComponent(file) }
     func refFile(repo: String, revision: String) -> URL { storage(repo: repo).appendingPathComponent("refs/\(revision)") }
-    func lockFile(repo: String, etag: String) -> URL {
-        root.appendingPathComponent(".locks/\(HubCache.folderName(repo: repo))/\(etag).lock")
-    }
+    func lockFile(repo: String, etag: String) -> URL { root.appendingPathComponent(".locks/\(HubCache.folderName(repo: repo))/\(etag).lock") }
 
     /// The commit a revision points at locally: itself when it is a snapshot's commit hash,
     /// else what `refs/<revision>` says.
@@ -103,7 +99,3 @@ public struct HubCache: Sendable {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

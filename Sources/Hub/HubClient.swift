@@ -48,8 +48,7 @@ public final class HubClient {
     }
 
     func isHub(_ url: String) -> Bool {
-        guard let origin = HubClient.origin(url) else { return false }
-        return origin == HubClient.origin(settings.endpoint)
+        HubClient.origin(url).map { $0 == HubClient.origin(settings.endpoint) } ?? false
     }
 
     public func headers(for url: String) -> [String] {
@@ -74,7 +73,8 @@ public final class HubClient {
         while true {
             do { return try body() } catch let error as HubError where error.isTransient && attempt < attempts {
                 let pause = min(settings.backoff * pow(2, Double(attempt - 1)), 30)
-                FileHandle.standardError.write(Data("\(what): \(error); retrying in \(String(format: "%.1f", pause)) s (attempt \(attempt + 1) of \(attempts))\n".utf8))
+                let retry = "retrying in \(String(format: "%.1f", pause)) s (attempt \(attempt + 1) of \(attempts))"
+                FileHandle.standardError.write(Data("\(what): \(error); \(retry)\n".utf8))
                 Thread.sleep(forTimeInterval: pause)
                 attempt += 1
             }

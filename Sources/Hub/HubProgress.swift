@@ -83,9 +83,7 @@ public final class HubProgress: @unchecked Sendable {
     }
 
     private func emit(_ text: String) {
-        guard case .silent = style else {
-            FileHandle.standardError.write(Data(text.utf8))
-            return
-        }
+        if case .silent = style { return }
+        FileHandle.standardError.write(Data(text.utf8))
     }
 }

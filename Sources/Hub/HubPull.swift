@@ -134,7 +134,3 @@ extension HubClient {
         throw HubError.badResponse(url: url, reason: "too many redirects")
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

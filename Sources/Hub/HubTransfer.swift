@@ -13,8 +13,6 @@ public final class HubTransfer {
         public var headers: [String: String]
         /// The body of a non-2xx answer (at most 64 KiB), for error messages.
         public var errorBody: Data
-        /// Body bytes handed to the sink.
-        public var received: Int64
     }
 
     private let handle: UnsafeMutableRawPointer
@@ -77,18 +75,15 @@ public final class HubTransfer {
             throw HubError.transfer(code: Int(code.rawValue), url: url,
                                     message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
         }
-        var status = 0
-        _ = tern_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return Response(status: status, headers: context.headers, errorBody: context.errorBody, received: context.received)
+        _ = tern_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &context.response.status)
+        return context.response
     }
 
     /// What the callbacks share with `perform`.
     private final class Context {
         let sink: ((Int, UnsafeRawBufferPointer) throws -> Void)?
-        var status = 0
-        var headers: [String: String] = [:]
-        var errorBody = Data()
-        var received: Int64 = 0
+        /// What has arrived so far (`status` from the last status line).
+        var response = Response(status: 0, headers: [:], errorBody: Data())
         var thrown: Error?
         init(sink: ((Int, UnsafeRawBufferPointer) throws -> Void)?) { self.sink = sink }
     }
@@ -102,11 +97,11 @@ public final class HubTransfer {
         if line.hasPrefix("HTTP/") {
             // A new response (after a 100 Continue, say): its headers replace the last ones.
             let fields = line.split(separator: " ")
-            context.status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
-            context.headers = [:]
+            context.response.status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
+            context.response.headers = [:]
         } else if let colon = line.firstIndex(of: ":") {
             let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            context.headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            context.response.headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         return n
     }
@@ -116,14 +111,13 @@ public final class HubTransfer {
         guard let data, let user else { return n }
         let context = Unmanaged<Context>.fromOpaque(user).takeUnretainedValue()
         let bytes = UnsafeRawBufferPointer(start: data, count: n)
-        if (200..<300).contains(context.status), let sink = context.sink {
-            do { try sink(context.status, bytes) } catch {
+        if (200..<300).contains(context.response.status), let sink = context.sink {
+            do { try sink(context.response.status, bytes) } catch {
                 context.thrown = error
                 return 0  // aborts the transfer
             }
-            context.received += Int64(n)
-        } else if context.errorBody.count < 65536 {
-            context.errorBody.append(contentsOf: bytes.prefix(65536 - context.errorBody.count))
+        } else if context.response.errorBody.count < 65536 {
+            context.response.errorBody.append(contentsOf: bytes.prefix(65536 - context.response.errorBody.count))
         }
         return n
     }

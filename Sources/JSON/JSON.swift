@@ -31,9 +31,7 @@ public enum JSON: Equatable, Sendable {
     /// A Float written with its own shortest digits (-0.35778722, not -0.35778722167015076).
     public static func float(_ v: Float) -> JSON { .number(.double(v.isFinite ? Double("\(v)") ?? Double(v) : -9999)) }
 
-    public var isNull: Bool { self == .null }
     public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
-    public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
     /// A number as a Double (integers beyond ±2^53 rounded).
     public var doubleValue: Double? { if case .number(let n) = self { return n.double } else { return nil } }
     /// An integer held exactly (see `JSONNumber.int`).
@@ -44,13 +42,8 @@ public enum JSON: Equatable, Sendable {
     /// The integers of an array, or nil unless it is an array of nothing but integers.
     public var intArrayValue: [Int]? {
         guard case .array(let items) = self else { return nil }
-        var out: [Int] = []
-        out.reserveCapacity(items.count)
-        for item in items {
-            guard let n = item.intValue else { return nil }
-            out.append(n)
-        }
-        return out
+        let ints = items.compactMap(\.intValue)
+        return ints.count == items.count ? ints : nil
     }
 }
 

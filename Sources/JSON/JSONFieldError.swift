@@ -7,12 +7,6 @@ public enum JSONFieldError: Error, Equatable, CustomStringConvertible {
     /// The document could not be parsed.
     case notJSON(String, JSONParser.Failure)
 
-    public var path: String {
-        switch self {
-        case .missing(let p), .wrongType(let p, _), .notJSON(let p, _): return p
-        }
-    }
-
     public var description: String {
         switch self {
         case .missing(let path): return "\(path) is missing"

@@ -80,43 +80,36 @@ public struct JSONParser {
     }
 
     private mutating func object(depth: Int) throws -> JSON {
-        guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
-        i += 1
-        var fields: [(String, JSON)] = []
-        skipSpace()
-        if peek() == UInt8(ascii: "}") { i += 1; return .object(fields) }
-        while true {
-            skipSpace()
-            guard peek() == Self.quote else { throw fail("expected a string key") }
-            let key = try string()
-            skipSpace()
-            guard peek() == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            i += 1
-            skipSpace()
-            fields.append((key, try value(depth: depth)))
-            skipSpace()
-            switch peek() {
-            case UInt8(ascii: ","): i += 1
-            case UInt8(ascii: "}"): i += 1; return .object(fields)
-            default: throw fail("expected ',' or '}'")
-            }
-        }
+        .object(try items(depth: depth, close: UInt8(ascii: "}")) { p in
+            guard p.peek() == Self.quote else { throw p.fail("expected a string key") }
+            let key = try p.string()
+            p.skipSpace()
+            guard p.peek() == UInt8(ascii: ":") else { throw p.fail("expected ':'") }
+            p.i += 1
+            p.skipSpace()
+            return (key, try p.value(depth: depth))
+        })
     }
 
     private mutating func array(depth: Int) throws -> JSON {
+        .array(try items(depth: depth, close: UInt8(ascii: "]")) { p in try p.value(depth: depth) })
+    }
+
+    /// The comma-separated items of an array or object, from its opening byte through `close`.
+    private mutating func items<T>(depth: Int, close: UInt8, _ item: (inout JSONParser) throws -> T) throws -> [T] {
         guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
         i += 1
-        var items: [JSON] = []
+        var items: [T] = []
         skipSpace()
-        if peek() == UInt8(ascii: "]") { i += 1; return .array(items) }
+        if peek() == close { i += 1; return items }
         while true {
             skipSpace()
-            items.append(try value(depth: depth))
+            items.append(try item(&self))
             skipSpace()
             switch peek() {
             case UInt8(ascii: ","): i += 1
-            case UInt8(ascii: "]"): i += 1; return .array(items)
-            default: throw fail("expected ',' or ']'")
+            case close: i += 1; return items
+            default: throw fail("expected ',' or '\(Character(Unicode.Scalar(close)))'")
             }
         }
     }

@@ -36,11 +36,4 @@ struct ByteReader {
         guard let s = String(validating: slice, as: UTF8.self) else { throw ModelFormatError.invalidString(at: start) }
         return s
     }
-
-    mutating func skip(to newOffset: Int, _ what: String) throws {
-        guard newOffset >= offset, newOffset <= bytes.count else {
-            throw ModelFormatError.truncated(at: offset, need: newOffset - offset, what: what)
-        }
-        offset = newOffset
-    }
 }

@@ -29,21 +29,8 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         }
     }
 
-    public var name: String {
-        switch self {
-        case .f32: return "F32"
-        case .f16: return "F16"
-        case .bf16: return "BF16"
-        case .q4_0: return "Q4_0"
-        case .q4_1: return "Q4_1"
-        case .q5_0: return "Q5_0"
-        case .q5_1: return "Q5_1"
-        case .q8_0: return "Q8_0"
-        case .q4_K: return "Q4_K"
-        case .q5_K: return "Q5_K"
-        case .q6_K: return "Q6_K"
-        }
-    }
+    /// "Q4_K", "BF16", …: the case name in upper case, as llama.cpp writes it.
+    public var name: String { String(describing: self).uppercased() }
 
     /// Bytes of one row of `n` elements (`n` a multiple of `blockSize`).
     public func rowBytes(_ n: Int) -> Int { n / blockSize * bytesPerBlock }

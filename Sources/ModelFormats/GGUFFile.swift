@@ -20,10 +20,7 @@ public final class GGUFFile: @unchecked Sendable {
     public let dataOffset: Int
 
     public convenience init(path: String) throws {
-        try self.init(file: MappedFile(path: path))
-    }
-
-    public convenience init(file: MappedFile) throws {
+        let file = try MappedFile(path: path)
         try self.init(bytes: file.bytes, storage: file)
     }
 
@@ -43,42 +40,63 @@ public final class GGUFFile: @unchecked Sendable {
         guard kvCount <= UInt64(r.remaining / 12) else { throw ModelFormatError.absurdCount(what: "metadata count", count: kvCount) }
         guard tensorCount <= UInt64(r.remaining / 24) else { throw ModelFormatError.absurdCount(what: "tensor count", count: tensorCount) }
 
+        (metadata, metadataKeys) = try Self.readMetadata(&r, count: Int(kvCount))
+        alignment = try Self.alignment(of: metadata)
+        let infos = try Self.readTensorInfos(&r, count: Int(tensorCount))
+        dataOffset = (r.offset + alignment - 1) / alignment * alignment
+        guard dataOffset <= bytes.count else {
+            throw ModelFormatError.truncated(at: r.offset, need: dataOffset - r.offset, what: "padding before tensor data")
+        }
+        (tensors, tensorNames) = try Self.placeTensors(infos, in: bytes, dataOffset: dataOffset, alignment: alignment)
+    }
+
+    /// The key/value pairs, and their keys in file order.
+    private static func readMetadata(_ r: inout ByteReader, count: Int) throws -> ([String: GGUFValue], [String]) {
         var metadata: [String: GGUFValue] = [:]
         var keys: [String] = []
-        for _ in 0 ..< Int(kvCount) {
+        for _ in 0 ..< count {
             let key = try r.readString("metadata key")
             let type = try r.read(UInt32.self, "value type of \(key)")
-            let value = try Self.readValue(&r, type: type, key: key, depth: 0)
+            let value = try readValue(&r, type: type, key: key, depth: 0)
             guard metadata.updateValue(value, forKey: key) == nil else { throw ModelFormatError.duplicateKey(key) }
             keys.append(key)
         }
-        var alignment = 32
-        if let a = metadata["general.alignment"] {
-            guard let v = a.int, v > 0, v & (v - 1) == 0, v <= 1 << 20 else {
-                throw ModelFormatError.badAlignment(UInt64(clamping: a.int ?? 0))
-            }
-            alignment = v
-        }
+        return (metadata, keys)
+    }
 
-        struct Info { let name: String; let dims: [UInt64]; let type: UInt32; let offset: UInt64 }
-        var infos: [Info] = []
-        infos.reserveCapacity(Int(tensorCount))
-        for _ in 0 ..< Int(tensorCount) {
+    /// `general.alignment` (a power of two up to 1 MiB), 32 when absent.
+    private static func alignment(of metadata: [String: GGUFValue]) throws -> Int {
+        guard let a = metadata["general.alignment"] else { return 32 }
+        guard let v = a.int, v > 0, v & (v - 1) == 0, v <= 1 << 20 else {
+            throw ModelFormatError.badAlignment(UInt64(clamping: a.int ?? 0))
+        }
+        return v
+    }
+
+    /// One entry of the tensor table as written, before any checks against the data.
+    private struct TensorInfo { let name: String; let dims: [UInt64]; let type: UInt32; let offset: UInt64 }
+
+    private static func readTensorInfos(_ r: inout ByteReader, count: Int) throws -> [TensorInfo] {
+        var infos: [TensorInfo] = []
+        infos.reserveCapacity(count)
+        for _ in 0 ..< count {
             let name = try r.readString("tensor name")
             let nDims = try r.read(UInt32.self, "dimension count of \(name)")
-            guard nDims >= 1, nDims <= UInt32(Self.maxDims) else { throw ModelFormatError.badDimensions(tensor: name, dims: []) }
+            guard nDims >= 1, nDims <= UInt32(maxDims) else { throw ModelFormatError.badDimensions(tensor: name, dims: []) }
             var dims: [UInt64] = []
             for _ in 0 ..< Int(nDims) { dims.append(try r.read(UInt64.self, "dimensions of \(name)")) }
             let type = try r.read(UInt32.self, "type of \(name)")
             let offset = try r.read(UInt64.self, "data offset of \(name)")
-            infos.append(Info(name: name, dims: dims, type: type, offset: offset))
+            infos.append(TensorInfo(name: name, dims: dims, type: type, offset: offset))
         }
-        let dataStart = (r.offset + alignment - 1) / alignment * alignment
-        guard dataStart <= bytes.count else {
-            throw ModelFormatError.truncated(at: r.offset, need: dataStart - r.offset, what: "padding before tensor data")
-        }
-        let available = UInt64(bytes.count - dataStart)
+        return infos
+    }
 
+    /// The tensors (and their names in file order), each checked to lie aligned inside the
+    /// tensor data that starts at `dataOffset`, no two sharing bytes.
+    private static func placeTensors(_ infos: [TensorInfo], in bytes: UnsafeRawBufferPointer, dataOffset: Int,
+                                     alignment: Int) throws -> ([String: GGUFTensor], [String]) {
+        let available = UInt64(bytes.count - dataOffset)
         var tensors: [String: GGUFTensor] = [:]
         var names: [String] = []
         for info in infos {
@@ -102,8 +120,8 @@ public final class GGUFFile: @unchecked Sendable {
             }
             guard let base = bytes.baseAddress else { throw ModelFormatError.truncated(at: 0, need: 1, what: "tensor data") }
             let t = GGUFTensor(name: info.name, type: type, shape: info.dims.map { Int($0) },
-                               fileOffset: dataStart + Int(info.offset), byteCount: Int(size),
-                               data: base + dataStart + Int(info.offset))
+                               fileOffset: dataOffset + Int(info.offset), byteCount: Int(size),
+                               data: base + dataOffset + Int(info.offset))
             guard tensors.updateValue(t, forKey: info.name) == nil else { throw ModelFormatError.duplicateTensor(info.name) }
             names.append(info.name)
         }
@@ -112,13 +130,7 @@ public final class GGUFFile: @unchecked Sendable {
         for (a, b) in zip(byOffset, byOffset.dropFirst()) where a.fileOffset + a.byteCount > b.fileOffset {
             throw ModelFormatError.overlappingTensors(a.name, b.name)
         }
-
-        self.metadata = metadata
-        self.metadataKeys = keys
-        self.alignment = alignment
-        self.dataOffset = dataStart
-        self.tensors = tensors
-        self.tensorNames = names
+        return (tensors, names)
     }
 
     /// The tensor called `name`, or `.missingTensor`.
@@ -129,22 +141,14 @@ public final class GGUFFile: @unchecked Sendable {
 
     // MARK: typed metadata access
 
-    public func int(_ key: String) throws -> Int {
-        guard let v = metadata[key] else { throw ModelFormatError.missingMetadata(key) }
-        guard let i = v.int else { throw ModelFormatError.wrongMetadataType(key: key, expected: "an integer") }
-        return i
-    }
+    public func int(_ key: String) throws -> Int { try value(key, \.int, "an integer") }
+    public func double(_ key: String) throws -> Double { try value(key, \.double, "a number") }
+    public func string(_ key: String) throws -> String { try value(key, \.string, "a string") }
 
-    public func double(_ key: String) throws -> Double {
+    private func value<T>(_ key: String, _ read: (GGUFValue) -> T?, _ expected: String) throws -> T {
         guard let v = metadata[key] else { throw ModelFormatError.missingMetadata(key) }
-        guard let d = v.double else { throw ModelFormatError.wrongMetadataType(key: key, expected: "a number") }
-        return d
-    }
-
-    public func string(_ key: String) throws -> String {
-        guard let v = metadata[key] else { throw ModelFormatError.missingMetadata(key) }
-        guard let s = v.string else { throw ModelFormatError.wrongMetadataType(key: key, expected: "a string") }
-        return s
+        guard let t = read(v) else { throw ModelFormatError.wrongMetadataType(key: key, expected: expected) }
+        return t
     }
 
     // MARK: value parsing

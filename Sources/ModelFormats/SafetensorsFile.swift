@@ -36,9 +36,7 @@ public final class SafetensorsFile: @unchecked Sendable {
         let bytes = file.bytes
         func bad(_ reason: String) -> ModelFormatError { .badSafetensors(file: path, reason: reason) }
         guard bytes.count >= 8, let base = bytes.baseAddress else { throw bad("shorter than its 8-byte header length") }
-        var length: UInt64 = 0
-        withUnsafeMutableBytes(of: &length) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: 8)) }
-        length = UInt64(littleEndian: length)
+        let length = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
         guard length >= 2, length <= UInt64(min(bytes.count - 8, Self.maxHeaderBytes)) else {
             throw bad("header length \(length) does not fit the file's \(bytes.count) bytes (or exceeds 100 MiB)")
         }
@@ -99,7 +97,8 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
         let (byteCount, overflow) = elements.multipliedReportingOverflow(by: size)
         guard !overflow, byteCount == offsets[1] - offsets[0] else {
-            throw bad("tensor '\(name)' spans \(offsets[1] - offsets[0]) bytes, but \(dtype) \(shape) needs \(overflow ? "too many" : "\(byteCount)")")
+            let needed = overflow ? "too many" : "\(byteCount)"
+            throw bad("tensor '\(name)' spans \(offsets[1] - offsets[0]) bytes, but \(dtype) \(shape) needs \(needed)")
         }
         guard offsets[1] <= dataSize else {
             throw ModelFormatError.tensorOutOfBounds(tensor: name, offset: UInt64(offsets[0]), size: UInt64(byteCount), available: UInt64(dataSize))

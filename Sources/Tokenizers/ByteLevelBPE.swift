@@ -69,9 +69,7 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     }
 
     static func makeByteMap() -> [Character] {
-        var printable = Set<Int>(33 ... 126)
-        printable.formUnion(161 ... 172)
-        printable.formUnion(174 ... 255)
+        let printable = Set(Array(33 ... 126) + Array(161 ... 172) + Array(174 ... 255))
         var next = 256
         return (0 ..< 256).map { b in
             if printable.contains(b) { return Character(Unicode.Scalar(UInt32(b))!) }

@@ -11,24 +11,19 @@ public struct HFTokenizerConfig: Sendable, Equatable {
     public var addEOSToken: Bool?
     public var chatTemplate: String?
 
-    public init(bosToken: String? = nil, eosToken: String? = nil, addBOSToken: Bool? = nil, addEOSToken: Bool? = nil,
-                chatTemplate: String? = nil) {
-        self.bosToken = bosToken
-        self.eosToken = eosToken
-        self.addBOSToken = addBOSToken
-        self.addEOSToken = addEOSToken
-        self.chatTemplate = chatTemplate
-    }
+    public init() {}
 
     public init(parsing data: Data) throws {
-        self = try TokenizerError.reading {
+        do {
             let root = try JSONField(parsing: data, name: "tokenizer_config.json")
             _ = try root.entries()  // an object
-            return HFTokenizerConfig(
-                bosToken: try Self.token(root["bos_token"]), eosToken: try Self.token(root["eos_token"]),
-                addBOSToken: root["add_bos_token"].isNull ? nil : try root["add_bos_token"].bool(default: false),
-                addEOSToken: root["add_eos_token"].isNull ? nil : try root["add_eos_token"].bool(default: false),
-                chatTemplate: try Self.template(root["chat_template"]))
+            bosToken = try Self.token(root["bos_token"])
+            eosToken = try Self.token(root["eos_token"])
+            addBOSToken = root["add_bos_token"].isNull ? nil : try root["add_bos_token"].bool(default: false)
+            addEOSToken = root["add_eos_token"].isNull ? nil : try root["add_eos_token"].bool(default: false)
+            chatTemplate = try Self.template(root["chat_template"])
+        } catch let error as JSONFieldError {
+            throw TokenizerError(error)
         }
     }
 

@@ -35,9 +35,9 @@ extension HFTokenizerJSON {
                 guard let scanner = PreTokenizer(regex: regex) else {
                     throw TokenizerError.unsupported(part: "pre_tokenizer", "Split pattern \(regex) (Tern knows GPT-2's, Llama 3's and Qwen2's)")
                 }
-                let behavior = try part["behavior"].string()
-                guard behavior == "Isolated", try !part["invert"].bool(default: false) else {
-                    throw TokenizerError.unsupported(part: "pre_tokenizer", "Split behavior \(behavior)\(try part["invert"].bool(default: false) ? " inverted" : "")")
+                let behavior = try part["behavior"].string(), inverted = try part["invert"].bool(default: false)
+                guard behavior == "Isolated", !inverted else {
+                    throw TokenizerError.unsupported(part: "pre_tokenizer", "Split behavior \(behavior)\(inverted ? " inverted" : "")")
                 }
                 steps.append(.split(scanner))
             case let other:

@@ -48,7 +48,9 @@ public struct HFTokenizerJSON: Sendable {
         var (tokens, types) = try Self.modelVocabulary(model["vocab"])
         let added = try Self.addedTokens(root["added_tokens"], into: &tokens, &types)
         func id(_ spelling: String, _ what: String) throws -> Int32 {
-            guard let i = tokens.firstIndex(where: { $0.utf8.elementsEqual(spelling.utf8) }) else { throw TokenizerError.malformed("\(what) '\(spelling)' is not in the vocabulary") }
+            guard let i = tokens.firstIndex(where: { $0.utf8.elementsEqual(spelling.utf8) }) else {
+                throw TokenizerError.malformed("\(what) '\(spelling)' is not in the vocabulary")
+            }
             return Int32(i)
         }
         let unknown = try model["unk_token"].value?.stringValue.map { try id($0, "model.unk_token") }

@@ -49,15 +49,8 @@ public struct IncrementalDetokenizer {
         // Check the partial sequence could still be valid (E0/ED/F0/F4 second-byte ranges).
         if continuation >= 1 {
             let second = b[i + 1]
-            let ok: Bool
-            switch lead {
-            case 0xE0: ok = second >= 0xA0
-            case 0xED: ok = second <= 0x9F
-            case 0xF0: ok = second >= 0x90
-            case 0xF4: ok = second <= 0x8F
-            default: ok = true
-            }
-            if !ok { return n }
+            if (lead == 0xE0 && second < 0xA0) || (lead == 0xED && second > 0x9F)
+                || (lead == 0xF0 && second < 0x90) || (lead == 0xF4 && second > 0x8F) { return n }
         }
         return i
     }

@@ -92,21 +92,21 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
             let lead = c == " " ? cls(pos + 1) : cls(pos)
             if lead.isLetter || lead.isNumber || lead.isOther {
                 if c == " " { pos += 1 }
-                while cls(pos).sameRun(as: lead) { pos += 1 }
+                while cls(pos) == lead { pos += 1 }
                 emit(start ..< pos)
                 continue
             }
             var ws = 0
             while cls(pos + ws).isWhitespace { ws += 1 }
-            if ws > 1 && pos + ws < end {       // \s+(?!\S): leave the last space for the next word
-                pos += ws - 1
-            } else if ws > 0 {                  // \s+
-                pos += ws
-            } else {
-                pos += 1
-            }
+            pos = whitespaceEnd(pos, ws, end)
             emit(start ..< pos)
         }
+    }
+
+    /// The end of `\s+(?!\S)|\s+` over the `ws` whitespace scalars at `pos` (past one
+    /// other scalar when `ws` is 0): a run followed by a word leaves its last space to it.
+    static func whitespaceEnd(_ pos: Int, _ ws: Int, _ end: Int) -> Int {
+        ws > 1 && pos + ws < end ? pos + ws - 1 : pos + max(ws, 1)
     }
 
     static func llama3(_ s: [Unicode.Scalar], _ range: Range<Int>, maxDigits: Int, _ emit: (Range<Int>) -> Void) {
@@ -147,15 +147,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
                 if isNewline(pos + ws) { lastNewline = pos + ws }
                 ws += 1
             }
-            if lastNewline >= 0 {                 // \s*[\r\n]+
-                pos = lastNewline + 1
-            } else if ws > 1 && pos + ws < end {  // \s+(?!\S)
-                pos += ws - 1
-            } else if ws > 0 {                    // \s+
-                pos += ws
-            } else {
-                pos += 1
-            }
+            pos = lastNewline >= 0 ? lastNewline + 1 : whitespaceEnd(pos, ws, end)  // \s*[\r\n]+, else as GPT-2
             emit(start ..< pos)
         }
     }
@@ -170,8 +162,6 @@ enum CharClass: Equatable {
     var isWhitespace: Bool { self == .whitespace }
     /// [^\s\p{L}\p{N}]
     var isOther: Bool { self == .other }
-
-    func sameRun(as lead: CharClass) -> Bool { self == lead }
 
     static func of(_ c: Unicode.Scalar) -> CharClass {
         let v = c.value

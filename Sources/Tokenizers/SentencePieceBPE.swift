@@ -1,3 +1,5 @@
+import Foundation
+
 /// SentencePiece-style BPE (`tokenizer.ggml.model` = "llama"): spaces become "▁", the text
 /// starts as single characters, and the adjacent pair whose concatenation is the
 /// highest-scoring vocabulary piece is merged first (leftmost on ties). Characters left
@@ -73,7 +75,3 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         }
     }
 }
-
-#if canImport(Foundation)
-import Foundation
-#endif
