@@ -68,13 +68,13 @@ struct ExpressionParser {
 
     mutating func parseOr() throws -> TemplateExpr {
         var e = try parseAnd()
-        while accept(.name("or")) { e = .or(e, try parseAnd()) }
+        while accept(.name("or")) { e = .binary("or", e, try parseAnd()) }
         return e
     }
 
     mutating func parseAnd() throws -> TemplateExpr {
         var e = try parseNot()
-        while accept(.name("and")) { e = .and(e, try parseNot()) }
+        while accept(.name("and")) { e = .binary("and", e, try parseNot()) }
         return e
     }
 

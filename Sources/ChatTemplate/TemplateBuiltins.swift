@@ -122,7 +122,7 @@ enum TemplateBuiltins {
             let j = i < 0 ? a.count + i : i
             return j >= 0 && j < a.count ? a[j] : .undefined
         case (.string, .int): return subscriptValue(.array((try? base.iterated()) ?? []), key)
-        case (.object, .string(let k)), (.namespace, .string(let k)):
+        case (_, .string(let k)):  // as Jinja: an item, else an attribute (a method)
             let v = base[k]
             return v.isDefined ? v : (method(base, k) ?? .undefined)
         default: return .undefined

@@ -116,10 +116,7 @@ final class TemplateInterpreter {
         case .dict(let pairs):
             return .object(try pairs.map { k, v in (try eval(k).text, try eval(v)) })
         case .attribute(let base, let name):
-            let b = try eval(base)
-            let v = b[name]
-            if v.isDefined { return v }
-            return TemplateBuiltins.method(b, name) ?? .undefined
+            return TemplateBuiltins.subscriptValue(try eval(base), .string(name))
         case .index(let base, let key):
             return TemplateBuiltins.subscriptValue(try eval(base), try eval(key))
         case .slice(let base, let start, let stop, let step):
@@ -140,16 +137,13 @@ final class TemplateInterpreter {
             case .double(let d): return .double(-d)
             case let v: throw TemplateError.runtime("cannot negate \(v.typeName)")
             }
-        case .and(let a, let b):
-            let l = try eval(a)
-            return l.isTruthy ? try eval(b) : l
-        case .or(let a, let b):
-            let l = try eval(a)
-            return l.isTruthy ? l : try eval(b)
         case .conditional(let c, let then, let otherwise):
             return try eval(c).isTruthy ? try eval(then) : try otherwise.map(eval) ?? .undefined
         case .binary(let op, let a, let b):
-            return try TemplateBuiltins.binary(op, try eval(a), try eval(b))
+            let l = try eval(a)
+            if op == "and" { return l.isTruthy ? try eval(b) : l }
+            if op == "or" { return l.isTruthy ? l : try eval(b) }
+            return try TemplateBuiltins.binary(op, l, try eval(b))
         }
     }
 
