@@ -29,9 +29,7 @@ extension ChatTemplate {
             tmv.tm_mday = Int32(day)
             var t = timegm(&tmv)
             gmtime_r(&t, &tmv)
-            var buf = [Int8](repeating: 0, count: 256)
-            let n = strftime(&buf, buf.count, args.first?.text ?? "%Y-%m-%d", &tmv)
-            return .string(String(decoding: buf[0 ..< n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            return TemplateBuiltins.formatTime(args.first?.text ?? "%Y-%m-%d", &tmv)
         }
     }
 }

@@ -12,9 +12,8 @@ indirect enum TemplateExpr {
     case test(TemplateExpr, String, [TemplateExpr], negated: Bool)
     case not(TemplateExpr)
     case negate(TemplateExpr)
+    /// An operator, `and` and `or` included (they evaluate their right side only when needed).
     case binary(String, TemplateExpr, TemplateExpr)
-    case and(TemplateExpr, TemplateExpr)
-    case or(TemplateExpr, TemplateExpr)
     case conditional(TemplateExpr, then: TemplateExpr, else: TemplateExpr?)
 }
 

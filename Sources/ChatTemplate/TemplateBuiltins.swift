@@ -16,39 +16,50 @@ enum TemplateBuiltins {
             return fn { _, kwargs in .object(kwargs) }
         case "range":
             return fn { args, _ in
-                let ints = try args.map { v -> Int in guard case .int(let i) = v else { throw TemplateError.runtime("range() takes integers") }; return i }
-                let (start, stop, step) = ints.count == 1 ? (0, ints[0], 1) : (ints.first ?? 0, ints.count > 1 ? ints[1] : 0, ints.count > 2 ? ints[2] : 1)
+                let ints = try args.map { v -> Int in
+                    guard case .int(let i) = v else { throw TemplateError.runtime("range() takes integers") }
+                    return i
+                }
+                let (start, stop) = ints.count == 1 ? (0, ints[0]) : (ints.first ?? 0, ints.count > 1 ? ints[1] : 0)
+                let step = ints.count > 2 ? ints[2] : 1
                 guard step != 0, abs((stop - start) / step) <= 100_000 else { throw TemplateError.runtime("bad range()") }
                 return .array(stride(from: start, to: stop, by: step).map { .int($0) })
             }
         case "strftime_now":
             return fn { args, _ in
-                let format = args.first?.text ?? "%Y-%m-%d"
                 var t = time(nil)
                 var tmv = tm()
                 localtime_r(&t, &tmv)
-                var buf = [Int8](repeating: 0, count: 256)
-                let n = strftime(&buf, buf.count, format, &tmv)
-                return .string(String(decoding: buf[0 ..< n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                return formatTime(args.first?.text ?? "%Y-%m-%d", &tmv)
             }
         default: return .undefined
         }
     }
 
+    /// C's `strftime` of a broken-down time.
+    static func formatTime(_ format: String, _ time: inout tm) -> TemplateValue {
+        var buf = [Int8](repeating: 0, count: 256)
+        let n = strftime(&buf, buf.count, format, &time)
+        return .string(String(decoding: buf[0 ..< n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    /// String methods that are also filters and take no arguments.
+    static let caseChanges: [String: @Sendable (String) -> String] = [
+        "upper": { $0.uppercased() }, "lower": { $0.lowercased() }, "title": { title($0) }, "capitalize": { capitalize($0) },
+    ]
+    static let whitespace = Set(" \t\n\r\u{0B}\u{0C}".unicodeScalars)
+
     /// `value.name` when `name` is a method of strings or dicts (as a bound function).
     static func method(_ value: TemplateValue, _ name: String) -> TemplateValue? {
         switch value {
         case .string(let s):
+            if let change = caseChanges[name] { return fn { _, _ in .string(change(s)) } }
             switch name {
             case "strip", "lstrip", "rstrip":
                 return fn { args, _ in
-                    let chars = args.first.map { Set($0.text.unicodeScalars) } ?? Set(" \t\n\r\u{0B}\u{0C}".unicodeScalars)
+                    let chars = args.first.map { Set($0.text.unicodeScalars) } ?? whitespace
                     return .string(strip(s, chars, left: name != "rstrip", right: name != "lstrip"))
                 }
-            case "upper": return fn { _, _ in .string(s.uppercased()) }
-            case "lower": return fn { _, _ in .string(s.lowercased()) }
-            case "title": return fn { _, _ in .string(title(s)) }
-            case "capitalize": return fn { _, _ in .string(capitalize(s)) }
             case "startswith": return fn { args, _ in .bool(args.contains { s.hasPrefix($0.text) }) }
             case "endswith": return fn { args, _ in .bool(args.contains { s.hasSuffix($0.text) }) }
             case "replace": return fn { args, _ in
@@ -110,11 +121,8 @@ enum TemplateBuiltins {
         case (.array(let a), .int(let i)):
             let j = i < 0 ? a.count + i : i
             return j >= 0 && j < a.count ? a[j] : .undefined
-        case (.string(let s), .int(let i)):
-            let u = Array(s.unicodeScalars)
-            let j = i < 0 ? u.count + i : i
-            return j >= 0 && j < u.count ? .string(String(u[j])) : .undefined
-        case (.object, .string(let k)), (.namespace, .string(let k)):
+        case (.string, .int): return subscriptValue(.array((try? base.iterated()) ?? []), key)
+        case (_, .string(let k)):  // as Jinja: an item, else an attribute (a method)
             let v = base[k]
             return v.isDefined ? v : (method(base, k) ?? .undefined)
         default: return .undefined
@@ -152,46 +160,52 @@ enum TemplateBuiltins {
         case "==": return .bool(a.equals(b))
         case "!=": return .bool(!a.equals(b))
         case "~": return .string(a.text + b.text)
-        case "in":
-            switch b {
-            case .string(let s): return .bool(s.contains(a.text) || a.text.isEmpty)
-            case .array(let items): return .bool(items.contains { $0.equals(a) })
-            case .object, .namespace: return .bool(b[a.text].isDefined)
-            case .undefined: return .bool(false)
-            default: throw TemplateError.runtime("'in' needs a string, list or dict, not \(b.typeName)")
-            }
-        case "<", ">", "<=", ">=":
-            let r: Bool
-            if case .string(let x) = a, case .string(let y) = b {
-                r = op == "<" ? x < y : op == ">" ? x > y : op == "<=" ? x <= y : x >= y
-            } else if let x = a.numeric, let y = b.numeric {
-                r = op == "<" ? x < y : op == ">" ? x > y : op == "<=" ? x <= y : x >= y
-            } else {
-                throw TemplateError.runtime("cannot compare \(a.typeName) with \(b.typeName)")
-            }
-            return .bool(r)
-        case "+":
-            switch (a, b) {
-            case (.string(let x), .string(let y)): return .string(x + y)
-            case (.array(let x), .array(let y)): return .array(x + y)
-            default: break
-            }
-        default: break
+        case "in": return .bool(try contains(b, a))
+        case "<", ">", "<=", ">=": return .bool(try compare(op, a, b))
+        default:
+            if op == "+", case .string(let x) = a, case .string(let y) = b { return .string(x + y) }
+            if op == "+", case .array(let x) = a, case .array(let y) = b { return .array(x + y) }
+            return try arithmetic(op, a, b)
         }
-        // Arithmetic: ints stay ints except for '/', bools count as ints.
+    }
+
+    /// Python's `item in container`.
+    static func contains(_ container: TemplateValue, _ item: TemplateValue) throws -> Bool {
+        switch container {
+        case .string(let s): return s.contains(item.text) || item.text.isEmpty
+        case .array(let items): return items.contains { $0.equals(item) }
+        case .object, .namespace: return container[item.text].isDefined
+        case .undefined: return false
+        default: throw TemplateError.runtime("'in' needs a string, list or dict, not \(container.typeName)")
+        }
+    }
+
+    /// `<`, `>`, `<=`, `>=` between two strings or two numbers.
+    static func compare(_ op: String, _ a: TemplateValue, _ b: TemplateValue) throws -> Bool {
+        func holds<T: Comparable>(_ x: T, _ y: T) -> Bool { op == "<" ? x < y : op == ">" ? x > y : op == "<=" ? x <= y : x >= y }
+        if case .string(let x) = a, case .string(let y) = b { return holds(x, y) }
+        guard let x = a.numeric, let y = b.numeric else { throw TemplateError.runtime("cannot compare \(a.typeName) with \(b.typeName)") }
+        return holds(x, y)
+    }
+
+    /// Arithmetic: ints stay ints except for '/', bools count as ints; a string times an int repeats it.
+    private static func arithmetic(_ op: String, _ a: TemplateValue, _ b: TemplateValue) throws -> TemplateValue {
         func asInt(_ v: TemplateValue) -> Int? {
             switch v { case .int(let i): return i; case .bool(let x): return x ? 1 : 0; default: return nil }
         }
+        if ["/", "//", "%"].contains(op), a.numeric != nil, b.numeric == 0 { throw TemplateError.runtime("division by zero") }
         if let x = asInt(a), let y = asInt(b), op != "/" {
             switch op {
             case "+": return .int(x &+ y)
             case "-": return .int(x &- y)
             case "*": return .int(x &* y)
             case "//", "%":
-                guard y != 0 else { throw TemplateError.runtime("division by zero") }
                 let q = Int((Double(x) / Double(y)).rounded(.down))
                 return .int(op == "//" ? q : x - q * y)
-            case "**": return .int(Int(pow(Double(x), Double(y))))
+            case "**":
+                let p = pow(Double(x), Double(y))
+                guard p.magnitude < 9e18 else { throw TemplateError.runtime("integer overflow in \(x) ** \(y)") }
+                return .int(Int(p))
             default: break
             }
         }
@@ -201,11 +215,9 @@ enum TemplateBuiltins {
             case "+": return .double(x + y)
             case "-": return .double(x - y)
             case "*": return .double(x * y)
-            case "/":
-                guard y != 0 else { throw TemplateError.runtime("division by zero") }
-                return .double(x / y)
-            case "//": guard y != 0 else { throw TemplateError.runtime("division by zero") }; return .double((x / y).rounded(.down))
-            case "%": guard y != 0 else { throw TemplateError.runtime("division by zero") }; return .double(x - (x / y).rounded(.down) * y)
+            case "/": return .double(x / y)
+            case "//": return .double((x / y).rounded(.down))
+            case "%": return .double(x - (x / y).rounded(.down) * y)
             case "**": return .double(pow(x, y))
             default: break
             }
@@ -213,30 +225,28 @@ enum TemplateBuiltins {
         throw TemplateError.runtime("unsupported operand types for \(op): \(a.typeName) and \(b.typeName)")
     }
 
+    /// Tests of a value's type, by the `typeName`s each accepts.
+    private static let typeTests: [String: Set<String>] = [
+        "none": ["none"], "string": ["string"], "number": ["int", "float"], "integer": ["int"], "float": ["float"], "boolean": ["bool"],
+        "mapping": ["dict", "namespace"], "sequence": ["list", "string", "dict"], "iterable": ["list", "string", "dict"], "callable": ["function"],
+    ]
+
     static func test(_ name: String, _ v: TemplateValue, _ args: [TemplateValue]) throws -> Bool {
+        if let types = typeTests[name] { return types.contains(v.typeName) }
+        let arg = args.first ?? .undefined
         switch name {
         case "defined": return v.isDefined
         case "undefined": return !v.isDefined
-        case "none": if case .none = v { return true } else { return false }
-        case "string": if case .string = v { return true } else { return false }
-        case "number": switch v { case .int, .double: return true; default: return false }
-        case "integer": if case .int = v { return true } else { return false }
-        case "float": if case .double = v { return true } else { return false }
-        case "boolean": if case .bool = v { return true } else { return false }
-        case "true": if case .bool(true) = v { return true } else { return false }
-        case "false": if case .bool(false) = v { return true } else { return false }
-        case "mapping": switch v { case .object, .namespace: return true; default: return false }
-        case "sequence", "iterable": switch v { case .array, .string, .object: return true; default: return false }
-        case "callable": if case .function = v { return true } else { return false }
+        case "true", "false": return v.typeName == "bool" && v.isTruthy == (name == "true")
         case "odd", "even":
             guard case .int(let i) = v else { throw TemplateError.runtime("\(name) needs an integer") }
             return (i % 2 != 0) == (name == "odd")
         case "divisibleby":
-            guard case .int(let i) = v, case .int(let d)? = args.first, d != 0 else { throw TemplateError.runtime("divisibleby needs integers") }
+            guard case .int(let i) = v, case .int(let d) = arg, d != 0 else { throw TemplateError.runtime("divisibleby needs integers") }
             return i % d == 0
-        case "equalto", "eq", "sameas", "==": return v.equals(args.first ?? .undefined)
-        case "ne", "!=": return !v.equals(args.first ?? .undefined)
-        case "in": return try binary("in", v, args.first ?? .undefined).isTruthy
+        case "equalto", "eq", "sameas", "==": return v.equals(arg)
+        case "ne", "!=": return !v.equals(arg)
+        case "in": return try contains(arg, v)
         case "lower": return v.text == v.text.lowercased()
         case "upper": return v.text == v.text.uppercased()
         default: throw TemplateError.runtime("unknown test '\(name)'")

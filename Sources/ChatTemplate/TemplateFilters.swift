@@ -2,31 +2,58 @@ import Foundation
 
 /// The `|filter`s chat templates use.
 extension TemplateBuiltins {
+    /// A filter's arguments, each by position or keyword.
+    struct FilterArguments {
+        let positional: [TemplateValue]
+        let keyword: [(String, TemplateValue)]
+
+        subscript(_ i: Int, _ key: String) -> TemplateValue? { i < positional.count ? positional[i] : keyword.first { $0.0 == key }?.1 }
+
+        func int(_ i: Int, _ key: String) -> Int? { if case .int(let n)? = self[i, key] { return n } else { return nil } }
+    }
+
+    /// markupsafe's escaping, in order (`&` first).
+    private static let htmlEscapes = [("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\"", "&#34;"), ("'", "&#39;")]
+
     static func filter(_ name: String, _ v: TemplateValue, _ args: [TemplateValue], _ kwargs: [(String, TemplateValue)]) throws -> TemplateValue {
-        func arg(_ i: Int, _ key: String) -> TemplateValue? {
-            i < args.count ? args[i] : kwargs.first { $0.0 == key }?.1
-        }
+        let a = FilterArguments(positional: args, keyword: kwargs)
+        if let change = caseChanges[name] { return .string(change(v.text)) }
+        if let result = try sequenceFilter(name, v, a) ?? numberFilter(name, v, a) { return result }
         switch name {
-        case "trim": return .string(strip(v.text, Set(" \t\n\r\u{0B}\u{0C}".unicodeScalars), left: true, right: true))
-        case "upper": return .string(v.text.uppercased())
-        case "lower": return .string(v.text.lowercased())
-        case "title": return .string(title(v.text))
-        case "capitalize": return .string(capitalize(v.text))
+        case "trim": return .string(strip(v.text, whitespace, left: true, right: true))
         case "string": return .string(v.text)
         case "safe": return v
-        case "e", "escape":  // markupsafe's escaping
-            let escaped = v.text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&#34;")
-                .replacingOccurrences(of: "'", with: "&#39;")
-            return .string(escaped)
+        case "e", "escape": return .string(htmlEscapes.reduce(v.text) { $0.replacingOccurrences(of: $1.0, with: $1.1) })
         case "length", "count":
             switch v {
-            case .string(let s): return .int(s.unicodeScalars.count)
-            case .array(let a): return .int(a.count)
-            case .object(let o): return .int(o.count)
-            case .undefined: return .int(0)
+            case .string, .array, .object, .undefined: return .int(try v.iterated().count)
             default: throw TemplateError.runtime("\(v.typeName) has no length")
             }
+        case "default", "d":
+            let fallback = a[0, "default_value"] ?? .string("")
+            let boolean = a[1, "boolean"]?.isTruthy ?? false
+            return (boolean ? v.isTruthy : v.isDefined) ? v : fallback
+        case "replace":
+            guard args.count >= 2 else { throw TemplateError.runtime("replace needs two arguments") }
+            return .string(v.text.replacingOccurrences(of: args[0].text, with: args[1].text))
+        case "tojson":
+            var out = ""
+            try json(v, indent: a.int(0, "indent"), level: 0, into: &out)
+            return .string(out)
+        case "indent":
+            let pad = String(repeating: " ", count: max(0, a.int(0, "width") ?? 4))
+            let first = a[1, "first"]?.isTruthy ?? false
+            let lines = v.text.components(separatedBy: "\n").enumerated()
+            return .string(lines.map { i, l in (i == 0 && !first) || l.isEmpty ? l : pad + l }.joined(separator: "\n"))
+        default:
+            throw TemplateError.runtime("unknown filter '\(name)'")
+        }
+    }
+
+    /// The filters over a list's items (nil for another name).
+    private static func sequenceFilter(_ name: String, _ v: TemplateValue, _ a: FilterArguments) throws -> TemplateValue? {
+        let args = a.positional
+        switch name {
         case "first": return try v.iterated().first ?? .undefined
         case "last": return try v.iterated().last ?? .undefined
         case "list": return .array(try v.iterated())
@@ -34,124 +61,93 @@ extension TemplateBuiltins {
             if case .string(let s) = v { return .string(String(s.reversed())) }
             return .array(try v.iterated().reversed())
         case "join":
-            let sep = arg(0, "d")?.text ?? ""
-            if let attr = arg(1, "attribute") { return .string(try v.iterated().map { $0[attr.text].text }.joined(separator: sep)) }
+            let sep = a[0, "d"]?.text ?? ""
+            if let attr = a[1, "attribute"] { return .string(try v.iterated().map { $0[attr.text].text }.joined(separator: sep)) }
             return .string(try v.iterated().map(\.text).joined(separator: sep))
-        case "default", "d":
-            let fallback = arg(0, "default_value") ?? .string("")
-            let boolean = arg(1, "boolean")?.isTruthy ?? false
-            return (boolean ? v.isTruthy : v.isDefined) ? v : fallback
-        case "replace":
-            guard args.count >= 2 else { throw TemplateError.runtime("replace needs two arguments") }
-            return .string(v.text.replacingOccurrences(of: args[0].text, with: args[1].text))
-        case "int":
-            switch v {
-            case .int: return v
-            case .double(let d): return .int(Int(d))
-            case .bool(let b): return .int(b ? 1 : 0)
-            case .string(let s): return .int(Int(s.trimmingCharacters(in: .whitespaces)) ?? 0)
-            default: return .int(0)
-            }
-        case "float":
-            if let n = v.numeric { return .double(n) }
-            return .double(Double(v.text.trimmingCharacters(in: .whitespaces)) ?? 0)
-        case "abs":
-            switch v { case .int(let i): return .int(abs(i)); case .double(let d): return .double(abs(d)); default: throw TemplateError.runtime("abs needs a number") }
         case "items":
             guard case .object(let o) = v else { throw TemplateError.runtime("items needs a dict") }
             return .array(o.map { .array([.string($0.0), $0.1]) })
-        case "tojson":
-            let indent: Int? = { if case .int(let n)? = arg(0, "indent") { return n } else { return nil } }()
-            var out = ""
-            try json(v, indent: indent, level: 0, into: &out)
-            return .string(out)
         case "map":
-            if let attr = kwargs.first(where: { $0.0 == "attribute" })?.1 { return .array(try v.iterated().map { $0[attr.text] }) }
+            if let attr = a.keyword.first(where: { $0.0 == "attribute" })?.1 { return .array(try v.iterated().map { $0[attr.text] }) }
             guard let f = args.first?.text else { throw TemplateError.runtime("map needs a filter name or attribute=") }
             return .array(try v.iterated().map { try filter(f, $0, Array(args.dropFirst()), []) })
-        case "select", "reject":
-            let keep = name == "select"
+        case "select", "reject", "selectattr", "rejectattr":
+            // `select(test, args…)` tests each item, `selectattr(attribute, test, args…)` each item's attribute.
+            let byAttribute = name.hasSuffix("attr")
+            guard !byAttribute || !args.isEmpty else { throw TemplateError.runtime("\(name) needs an attribute") }
+            let rest = byAttribute ? args.dropFirst() : args[...]
+            let keep = name.hasPrefix("select")
             return .array(try v.iterated().filter { item in
-                let r = try args.first.map { try test($0.text, item, Array(args.dropFirst())) } ?? item.isTruthy
-                return r == keep
-            })
-        case "selectattr", "rejectattr":
-            guard let attr = args.first?.text else { throw TemplateError.runtime("\(name) needs an attribute") }
-            let keep = name == "selectattr"
-            return .array(try v.iterated().filter { item in
-                let value = item[attr]
-                let r = args.count > 1 ? try test(args[1].text, value, Array(args.dropFirst(2))) : value.isTruthy
-                return r == keep
+                let value = byAttribute ? item[args[0].text] : item
+                return try (rest.first.map { try test($0.text, value, Array(rest.dropFirst())) } ?? value.isTruthy) == keep
             })
         case "unique":
             var seen: [TemplateValue] = []
             for x in try v.iterated() where !seen.contains(where: { $0.equals(x) }) { seen.append(x) }
             return .array(seen)
-        case "indent":
-            let width: Int = { if case .int(let n)? = arg(0, "width") { return n } else { return 4 } }()
-            let pad = String(repeating: " ", count: max(0, width))
-            let lines = v.text.components(separatedBy: "\n")
-            let first = arg(1, "first")?.isTruthy ?? false
-            return .string(lines.enumerated().map { i, l in (i == 0 && !first) || l.isEmpty ? l : pad + l }.joined(separator: "\n"))
-        case "round":
-            let digits: Int = { if case .int(let n)? = arg(0, "precision") { return n } else { return 0 } }()
-            let scale = pow(10.0, Double(digits))
+        default: return nil
+        }
+    }
+
+    /// The filters that make numbers (nil for another name).
+    private static func numberFilter(_ name: String, _ v: TemplateValue, _ a: FilterArguments) throws -> TemplateValue? {
+        switch (name, v) {
+        case ("int", .int): return v
+        case ("int", .double(let d)):
+            guard let n = Int(exactly: d.rounded(.towardZero)) else { throw TemplateError.runtime("cannot convert \(d) to an integer") }
+            return .int(n)
+        case ("int", .bool(let b)): return .int(b ? 1 : 0)
+        case ("int", .string(let s)): return .int(Int(s.trimmingCharacters(in: .whitespaces)) ?? 0)
+        case ("int", _): return .int(0)
+        case ("float", _): return .double(v.numeric ?? Double(v.text.trimmingCharacters(in: .whitespaces)) ?? 0)
+        case ("abs", .int(let i)): return .int(abs(i))
+        case ("abs", .double(let d)): return .double(abs(d))
+        case ("abs", _): throw TemplateError.runtime("abs needs a number")
+        case ("round", _):
+            let scale = pow(10.0, Double(a.int(0, "precision") ?? 0))
             return .double(((v.numeric ?? 0) * scale).rounded(.toNearestOrEven) / scale)
-        default:
-            throw TemplateError.runtime("unknown filter '\(name)'")
+        default: return nil
         }
     }
 
     /// Python's `json.dumps(v, ensure_ascii=False, indent=indent)`, as Hugging Face's `tojson`.
     static func json(_ v: TemplateValue, indent: Int?, level: Int, into out: inout String) throws {
-        let newline = indent.map { "\n" + String(repeating: " ", count: $0 * (level + 1)) }
-        let closing = indent.map { "\n" + String(repeating: " ", count: $0 * level) } ?? ""
-        let separator = indent == nil ? ", " : ","
         switch v {
         case .undefined, .none: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d): out += d.isFinite ? TemplateValue.pythonFloat(d) : (d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity")
         case .string(let s): jsonString(s, into: &out)
-        case .array(let items):
-            guard !items.isEmpty else { out += "[]"; return }
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += separator }
-                out += newline ?? ""
-                try json(item, indent: indent, level: level + 1, into: &out)
-            }
-            out += closing + "]"
-        case .object(let fields):
-            guard !fields.isEmpty else { out += "{}"; return }
-            out += "{"
-            for (i, (k, value)) in fields.enumerated() {
-                if i > 0 { out += separator }
-                out += newline ?? ""
-                jsonString(k, into: &out)
-                out += ": "
-                try json(value, indent: indent, level: level + 1, into: &out)
-            }
-            out += closing + "}"
+        case .array(let items): try jsonContainer("[", items.map { (nil, $0) }, "]", indent: indent, level: level, into: &out)
+        case .object(let fields): try jsonContainer("{", fields.map { ($0.0, $0.1) }, "}", indent: indent, level: level, into: &out)
         case .namespace, .function: throw TemplateError.runtime("cannot serialize \(v.typeName) to JSON")
         }
     }
 
-    static func jsonString(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+    /// A JSON array (entries without keys) or object, one entry a line when indented.
+    private static func jsonContainer(_ open: String, _ entries: [(String?, TemplateValue)], _ close: String, indent: Int?, level: Int,
+                                      into out: inout String) throws {
+        guard !entries.isEmpty else { out += open + close; return }
+        out += open
+        for (i, (key, value)) in entries.enumerated() {
+            if i > 0 { out += indent == nil ? ", " : "," }
+            if let indent { out += "\n" + String(repeating: " ", count: indent * (level + 1)) }
+            if let key {
+                jsonString(key, into: &out)
+                out += ": "
             }
+            try json(value, indent: indent, level: level + 1, into: &out)
         }
-        out += "\""
+        if let indent { out += "\n" + String(repeating: " ", count: indent * level) }
+        out += close
+    }
+
+    /// The escapes of `json.dumps` (other control characters become `\u00XX`).
+    private static let jsonEscapes: [Unicode.Scalar: String] = [
+        "\"": "\\\"", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\u{08}": "\\b", "\u{0C}": "\\f",
+    ]
+
+    static func jsonString(_ s: String, into out: inout String) {
+        out += "\"" + TemplateValue.escaped(s, jsonEscapes, controls: true) + "\""
     }
 }

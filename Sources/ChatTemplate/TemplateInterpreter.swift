@@ -31,30 +31,21 @@ final class TemplateInterpreter {
             case .text(let t): output += t
             case .output(let e): output += try eval(e).text
             case .conditional(let branches, let otherwise):
-                var taken = false
-                for (condition, body) in branches where try eval(condition).isTruthy {
-                    try run(body)
-                    taken = true
-                    break
-                }
-                if !taken { try run(otherwise) }
+                try run(try branches.first { try eval($0.0).isTruthy }?.1 ?? otherwise)
             case .loop(let targets, let iterable, let filter, let body, let otherwise):
                 try loop(targets, try eval(iterable), filter, body, otherwise)
             case .set(let name, let attribute, let value):
                 let v = try eval(value)
                 if let attribute {
-                    guard case .namespace(let ns) = lookup(name) else { throw TemplateError.runtime("cannot set an attribute of \(name): it is not a namespace") }
+                    guard case .namespace(let ns) = lookup(name) else {
+                        throw TemplateError.runtime("cannot set an attribute of \(name): it is not a namespace")
+                    }
                     if let i = ns.fields.firstIndex(where: { $0.0 == attribute }) { ns.fields[i].1 = v } else { ns.fields.append((attribute, v)) }
                 } else {
                     assign(name, v)
                 }
             case .setBlock(let name, let body):
-                let saved = output
-                output = ""
-                try run(body)
-                let captured = output
-                output = saved
-                assign(name, .string(captured))
+                assign(name, .string(try captured(body)))
             case .macro(let name, let parameters, let body):
                 assign(name, macro(parameters, body))
             case .breakLoop: throw Flow.breakLoop
@@ -102,15 +93,19 @@ final class TemplateInterpreter {
                 else { scope[name] = .undefined }
             }
             guard scopes.count < 200 else { throw TemplateError.runtime("macro recursion too deep") }
-            let saved = output
-            output = ""
             scopes.append(scope)
             defer { scopes.removeLast() }
-            try run(body)
-            let result = output
-            output = saved
-            return .string(result)
+            return .string(try captured(body))
         })
+    }
+
+    /// What `body` writes, kept out of the output.
+    private func captured(_ body: [TemplateNode]) throws -> String {
+        let saved = output
+        output = ""
+        try run(body)
+        defer { output = saved }
+        return output
     }
 
     func eval(_ e: TemplateExpr) throws -> TemplateValue {
@@ -121,10 +116,7 @@ final class TemplateInterpreter {
         case .dict(let pairs):
             return .object(try pairs.map { k, v in (try eval(k).text, try eval(v)) })
         case .attribute(let base, let name):
-            let b = try eval(base)
-            let v = b[name]
-            if v.isDefined { return v }
-            return TemplateBuiltins.method(b, name) ?? .undefined
+            return TemplateBuiltins.subscriptValue(try eval(base), .string(name))
         case .index(let base, let key):
             return TemplateBuiltins.subscriptValue(try eval(base), try eval(key))
         case .slice(let base, let start, let stop, let step):
@@ -145,16 +137,13 @@ final class TemplateInterpreter {
             case .double(let d): return .double(-d)
             case let v: throw TemplateError.runtime("cannot negate \(v.typeName)")
             }
-        case .and(let a, let b):
-            let l = try eval(a)
-            return l.isTruthy ? try eval(b) : l
-        case .or(let a, let b):
-            let l = try eval(a)
-            return l.isTruthy ? l : try eval(b)
         case .conditional(let c, let then, let otherwise):
             return try eval(c).isTruthy ? try eval(then) : try otherwise.map(eval) ?? .undefined
         case .binary(let op, let a, let b):
-            return try TemplateBuiltins.binary(op, try eval(a), try eval(b))
+            let l = try eval(a)
+            if op == "and" { return l.isTruthy ? try eval(b) : l }
+            if op == "or" { return l.isTruthy ? l : try eval(b) }
+            return try TemplateBuiltins.binary(op, l, try eval(b))
         }
     }
 

@@ -18,59 +18,53 @@ enum TemplateSegment {
 }
 
 struct TemplateLexer {
+    /// The bytes of tag delimiters (named: a brace inside a literal would read as a block).
+    private static let openBrace: UInt8 = 0x7B, closeBrace: UInt8 = 0x7D, percent = UInt8(ascii: "%"), hash = UInt8(ascii: "#")
+    /// What follows a backslash in a string literal, and the byte it stands for.
+    private static let escapes: [UInt8: UInt8] = [
+        UInt8(ascii: "n"): 10, UInt8(ascii: "t"): 9, UInt8(ascii: "r"): 13, UInt8(ascii: "\\"): 92, UInt8(ascii: "'"): 39, UInt8(ascii: "\""): 34,
+    ]
+
     private let s: [UInt8]
     private var i = 0
-    private var line = 1
-    let trimBlocks: Bool
-    let lstripBlocks: Bool
 
-    init(_ source: String, trimBlocks: Bool = true, lstripBlocks: Bool = true) {
-        s = Array(source.utf8)
-        self.trimBlocks = trimBlocks
-        self.lstripBlocks = lstripBlocks
-    }
+    init(_ source: String) { s = Array(source.utf8) }
 
     static func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 10 || b == 13 }
+    static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+    static func isNameByte(_ b: UInt8) -> Bool { b == UInt8(ascii: "_") || (b | 0x20 >= 97 && b | 0x20 <= 122) || isDigit(b) }
 
     mutating func segments() throws -> [TemplateSegment] {
         var out: [TemplateSegment] = []
         var text: [UInt8] = []
         var afterTag = 0  // where the current text began in the source
+        var line = 1, counted = 0  // the line of byte `counted`
         while i < s.count {
-            guard s[i] == UInt8(ascii: "{"), i + 1 < s.count,
-                  s[i + 1] == UInt8(ascii: "{") || s[i + 1] == UInt8(ascii: "%") || s[i + 1] == UInt8(ascii: "#") else {
-                if s[i] == 10 { line += 1 }
+            guard s[i] == Self.openBrace, i + 1 < s.count, [Self.openBrace, Self.percent, Self.hash].contains(s[i + 1]) else {
                 text.append(s[i])
                 i += 1
                 continue
             }
             let kind = s[i + 1]
-            let startLine = line
+            line += s[counted ..< i].lazy.filter { $0 == 10 }.count
+            counted = i
             i += 2
-            var modifier: UInt8 = 0
-            if i < s.count, s[i] == UInt8(ascii: "-") || s[i] == UInt8(ascii: "+") { modifier = s[i]; i += 1 }
-            if modifier == UInt8(ascii: "-") {
-                while let last = text.last, Self.isSpace(last) { text.removeLast() }
-            } else if lstripBlocks && kind != UInt8(ascii: "{") && modifier != UInt8(ascii: "+") {
-                var j = text.count
-                while j > 0, text[j - 1] == 32 || text[j - 1] == 9 { j -= 1 }
-                if j == 0 ? afterTag == 0 || s[afterTag - 1] == 10 : text[j - 1] == 10 { text.removeSubrange(j...) }
-            }
+            stripBefore(tag: kind, &text, afterTag: afterTag)
             if !text.isEmpty { out.append(.text(String(decoding: text, as: UTF8.self))); text = [] }
-            let rightStrip: Bool
-            if kind == UInt8(ascii: "#") {
+            var rightStrip = false
+            if kind == Self.hash {
                 rightStrip = try skipComment()
             } else {
-                let closer = kind == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "%")
-                let (tokens, strip) = try tokens(until: closer)
-                rightStrip = strip
-                if kind == UInt8(ascii: "{") { out.append(.output(tokens, line: startLine)) } else { out.append(.statement(tokens, line: startLine)) }
-                if kind == UInt8(ascii: "%"), tokens == [.name("raw")] { try rawBlock(into: &text) }
+                let tokens: [TemplateToken]
+                (tokens, rightStrip) = try self.tokens(until: kind == Self.openBrace ? Self.closeBrace : Self.percent)
+                out.append(kind == Self.openBrace ? .output(tokens, line: line) : .statement(tokens, line: line))
+                if kind == Self.percent, tokens == [.name("raw")] { try rawBlock(into: &text) }
             }
+            // `-` strips all whitespace after the tag; otherwise `trim_blocks` drops the newline after a block or comment.
             if rightStrip {
-                while i < s.count, Self.isSpace(s[i]) { if s[i] == 10 { line += 1 }; i += 1 }
-            } else if trimBlocks && kind != UInt8(ascii: "{") {
-                if i < s.count, s[i] == 10 { i += 1; line += 1 } else if i + 1 < s.count, s[i] == 13, s[i + 1] == 10 { i += 2; line += 1 }
+                while i < s.count, Self.isSpace(s[i]) { i += 1 }
+            } else if kind != Self.openBrace {
+                if i < s.count, s[i] == 10 { i += 1 } else if i + 1 < s.count, s[i] == 13, s[i + 1] == 10 { i += 2 }
             }
             afterTag = i
         }
@@ -78,28 +72,46 @@ struct TemplateLexer {
         return out
     }
 
+    /// Whitespace control before a tag (at its optional `-` or `+`): `-` strips all whitespace;
+    /// otherwise `lstrip_blocks` strips the spaces and tabs before a block or comment on its own line.
+    private mutating func stripBefore(tag kind: UInt8, _ text: inout [UInt8], afterTag: Int) {
+        var modifier: UInt8 = 0
+        if i < s.count, s[i] == UInt8(ascii: "-") || s[i] == UInt8(ascii: "+") { modifier = s[i]; i += 1 }
+        if modifier == UInt8(ascii: "-") {
+            while let last = text.last, Self.isSpace(last) { text.removeLast() }
+        } else if kind != Self.openBrace && modifier != UInt8(ascii: "+") {
+            var j = text.count
+            while j > 0, text[j - 1] == 32 || text[j - 1] == 9 { j -= 1 }
+            if j == 0 ? afterTag == 0 || s[afterTag - 1] == 10 : text[j - 1] == 10 { text.removeSubrange(j...) }
+        }
+    }
+
+    /// A syntax error at byte `i`, with its line number.
+    private func error(_ message: String) -> TemplateError {
+        .syntax(message, line: s[..<min(i, s.count)].lazy.filter { $0 == 10 }.count + 1)
+    }
+
     private mutating func skipComment() throws -> Bool {
         while i + 1 < s.count {
-            if s[i] == UInt8(ascii: "#"), s[i + 1] == UInt8(ascii: "}") {
+            if s[i] == Self.hash, s[i + 1] == Self.closeBrace {
                 let strip = s[i - 1] == UInt8(ascii: "-")
                 i += 2
                 return strip
             }
-            if s[i] == 10 { line += 1 }
             i += 1
         }
-        throw TemplateError.syntax("unterminated comment", line: line)
+        throw error("unterminated comment")
     }
 
     /// `{% raw %}…{% endraw %}`: the content is literal text.
     private mutating func rawBlock(into text: inout [UInt8]) throws {
         let start = i
         while i + 1 < s.count {
-            if s[i] == UInt8(ascii: "{"), s[i + 1] == UInt8(ascii: "%") {
+            if s[i] == Self.openBrace, s[i + 1] == Self.percent {
                 let save = i
                 i += 2
                 if i < s.count, s[i] == UInt8(ascii: "-") { i += 1 }
-                if let (t, _) = try? tokens(until: UInt8(ascii: "%")), t == [.name("endraw")] {
+                if let (t, _) = try? tokens(until: Self.percent), t == [.name("endraw")] {
                     text.append(contentsOf: s[start ..< save])
                     return
                 }
@@ -107,44 +119,32 @@ struct TemplateLexer {
             }
             i += 1
         }
-        throw TemplateError.syntax("unterminated raw block", line: line)
+        throw error("unterminated raw block")
     }
 
     /// Tokens up to the closing `}}` or `%}`; returns them and whether the closer had `-`.
     private mutating func tokens(until closer: UInt8) throws -> ([TemplateToken], Bool) {
         var out: [TemplateToken] = []
         while true {
-            while i < s.count, Self.isSpace(s[i]) { if s[i] == 10 { line += 1 }; i += 1 }
-            guard i < s.count else { throw TemplateError.syntax("unterminated tag", line: line) }
+            while i < s.count, Self.isSpace(s[i]) { i += 1 }
+            guard i < s.count else { throw error("unterminated tag") }
             let c = s[i]
             // Closers, with optional whitespace-control marks.
-            if (c == UInt8(ascii: "-") || c == UInt8(ascii: "+")), i + 2 < s.count, s[i + 1] == closer, s[i + 2] == UInt8(ascii: "}") {
+            if (c == UInt8(ascii: "-") || c == UInt8(ascii: "+")), i + 2 < s.count, s[i + 1] == closer, s[i + 2] == Self.closeBrace {
                 i += 3
                 return (out, c == UInt8(ascii: "-"))
             }
-            if c == closer, i + 1 < s.count, s[i + 1] == UInt8(ascii: "}") {
+            if c == closer, i + 1 < s.count, s[i + 1] == Self.closeBrace {
                 i += 2
                 return (out, false)
             }
             if c == UInt8(ascii: "'") || c == UInt8(ascii: "\"") {
                 out.append(.string(try stringLiteral(quote: c)))
-            } else if c >= 48 && c <= 57 {
+            } else if Self.isDigit(c) {
+                out.append(try number())
+            } else if Self.isNameByte(c) {
                 let start = i
-                while i < s.count, (s[i] >= 48 && s[i] <= 57) || s[i] == UInt8(ascii: "_") { i += 1 }
-                var isFloat = false
-                if i + 1 < s.count, s[i] == UInt8(ascii: "."), s[i + 1] >= 48 && s[i + 1] <= 57 {
-                    isFloat = true
-                    i += 1
-                    while i < s.count, s[i] >= 48 && s[i] <= 57 { i += 1 }
-                }
-                let text = String(decoding: s[start ..< i], as: UTF8.self).replacingOccurrences(of: "_", with: "")
-                if isFloat { out.append(.double(Double(text) ?? 0)) } else {
-                    guard let v = Int(text) else { throw TemplateError.syntax("number too large", line: line) }
-                    out.append(.int(v))
-                }
-            } else if c == UInt8(ascii: "_") || (c | 0x20 >= 97 && c | 0x20 <= 122) {
-                let start = i
-                while i < s.count, s[i] == UInt8(ascii: "_") || (s[i] | 0x20 >= 97 && s[i] | 0x20 <= 122) || (s[i] >= 48 && s[i] <= 57) { i += 1 }
+                while i < s.count, Self.isNameByte(s[i]) { i += 1 }
                 out.append(.name(String(decoding: s[start ..< i], as: UTF8.self)))
             } else {
                 let two = i + 1 < s.count ? String(decoding: s[i ... i + 1], as: UTF8.self) : ""
@@ -155,10 +155,26 @@ struct TemplateLexer {
                     out.append(.op(String(UnicodeScalar(c))))
                     i += 1
                 } else {
-                    throw TemplateError.syntax("unexpected character '\(String(UnicodeScalar(c)))'", line: line)
+                    throw error("unexpected character '\(String(UnicodeScalar(c)))'")
                 }
             }
         }
+    }
+
+    /// An integer or float literal (`_` separates digits).
+    private mutating func number() throws -> TemplateToken {
+        let start = i
+        while i < s.count, Self.isDigit(s[i]) || s[i] == UInt8(ascii: "_") { i += 1 }
+        var isFloat = false
+        if i + 1 < s.count, s[i] == UInt8(ascii: "."), Self.isDigit(s[i + 1]) {
+            isFloat = true
+            i += 1
+            while i < s.count, Self.isDigit(s[i]) { i += 1 }
+        }
+        let text = String(decoding: s[start ..< i], as: UTF8.self).replacingOccurrences(of: "_", with: "")
+        if isFloat { return .double(Double(text) ?? 0) }
+        guard let v = Int(text) else { throw error("number too large") }
+        return .int(v)
     }
 
     private mutating func stringLiteral(quote: UInt8) throws -> String {
@@ -169,23 +185,13 @@ struct TemplateLexer {
             if c == quote { i += 1; return String(decoding: out, as: UTF8.self) }
             if c == UInt8(ascii: "\\"), i + 1 < s.count {
                 i += 1
-                switch s[i] {
-                case UInt8(ascii: "n"): out.append(10)
-                case UInt8(ascii: "t"): out.append(9)
-                case UInt8(ascii: "r"): out.append(13)
-                case UInt8(ascii: "\\"): out.append(92)
-                case UInt8(ascii: "'"): out.append(39)
-                case UInt8(ascii: "\""): out.append(34)
-                case 10: line += 1
-                default: out.append(92); out.append(s[i])
-                }
+                if let e = Self.escapes[s[i]] { out.append(e) } else if s[i] != 10 { out.append(contentsOf: [92, s[i]]) }
                 i += 1
                 continue
             }
-            if c == 10 { line += 1 }
             out.append(c)
             i += 1
         }
-        throw TemplateError.syntax("unterminated string", line: line)
+        throw error("unterminated string")
     }
 }

@@ -25,9 +25,7 @@ public indirect enum TemplateValue: Sendable {
     var isTruthy: Bool {
         switch self {
         case .undefined, .none: return false
-        case .bool(let b): return b
-        case .int(let i): return i != 0
-        case .double(let d): return d != 0
+        case .bool, .int, .double: return numeric != 0
         case .string(let s): return !s.isEmpty
         case .array(let a): return !a.isEmpty
         case .object(let o): return !o.isEmpty
@@ -55,23 +53,28 @@ public indirect enum TemplateValue: Sendable {
         case .int(let i): return String(i)
         case .double(let d): return TemplateValue.pythonFloat(d)
         case .string(let s):
-            let q = s.contains("'") && !s.contains("\"") ? "\"" : "'"
-            var out = q
-            for c in s.unicodeScalars {
-                switch c {
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default: out += c == Unicode.Scalar(q) ? "\\" + q : String(c)
-                }
-            }
-            return out + q
+            let q: Unicode.Scalar = s.contains("'") && !s.contains("\"") ? "\"" : "'"
+            return "\(q)" + TemplateValue.escaped(s, ["\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", q: "\\\(q)"]) + "\(q)"
         case .array(let a): return "[" + a.map(\.repr).joined(separator: ", ") + "]"
         case .object(let o): return "{" + o.map { "'\($0.0)': \($0.1.repr)" }.joined(separator: ", ") + "}"
         case .namespace: return "<Namespace>"
         case .function: return "<function>"
         }
+    }
+
+    /// `s` with the scalars `escapes` names replaced, and when `controls`, the other control characters as `\u00XX`.
+    static func escaped(_ s: String, _ escapes: [Unicode.Scalar: String], controls: Bool = false) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            if let e = escapes[u] {
+                out += e
+            } else if controls && u.value < 0x20 {
+                out += String(format: "\\u%04x", u.value)
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out
     }
 
     static func pythonFloat(_ d: Double) -> String {
