@@ -75,7 +75,7 @@ public final class ModelRunner {
     private func sample(_ output: SchedulerOutput, logits: FloatBuffer, rows: Rows, into result: inout RunnerOutput) {
         let vocab = model.config.vocabularySize
         let forks = output.scheduled.filter { $0.sample?.logitsFrom != nil }.count
-        let copies = FloatBuffer(count: max(1, forks) * vocab)  // (forks, vocab)
+        let copies = FloatBuffer(count: forks * vocab, zeroed: false)  // (forks, vocab), each row copied below
         var jobs: [(item: ScheduledRequest, spec: SampleSpec, row: UnsafeMutablePointer<Float>)] = []
         var copied = 0
         for item in output.scheduled {
