@@ -1,8 +1,8 @@
 /// Limits a parser enforces on what one client may send.
 public struct HTTPLimits: Sendable {
-    public var maxHeaderBytes = 16 * 1024
-    public var maxHeaderCount = 100
-    public var maxBodyBytes = 8 * 1024 * 1024
+    public var maxHeaderBytes: Int
+    public var maxHeaderCount: Int
+    public var maxBodyBytes: Int
 
     public init(maxHeaderBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, maxBodyBytes: Int = 8 * 1024 * 1024) {
         self.maxHeaderBytes = maxHeaderBytes
@@ -54,10 +54,8 @@ public struct HTTPParser {
         buffer.append(contentsOf: bytes)
     }
 
-    /// Bytes received and not yet part of a returned request.
-    public var bufferedByteCount: Int { buffer.count - start }
     /// True between requests with nothing buffered: the connection may be closed cleanly.
-    public var isIdle: Bool { if case .head = state { return bufferedByteCount == 0 } else { return false } }
+    public var isIdle: Bool { if case .head = state { return buffer.count == start } else { return false } }
 
     public mutating func next() -> HTTPParseResult {
         while true {
@@ -91,11 +89,9 @@ public struct HTTPParser {
 
     /// The head up to its blank line, parsed into the state that reads the body; nil to go on.
     private mutating func readHead() -> HTTPParseResult? {
-        guard let end = findBlankLine() else {
-            if buffer.count - start > limits.maxHeaderBytes { return fail(.headersTooLarge(limit: limits.maxHeaderBytes)) }
-            return .needMore
-        }
-        if end - start > limits.maxHeaderBytes { return fail(.headersTooLarge(limit: limits.maxHeaderBytes)) }
+        let end = findBlankLine()
+        if (end ?? buffer.count) - start > limits.maxHeaderBytes { return fail(.headersTooLarge(limit: limits.maxHeaderBytes)) }
+        guard let end else { return .needMore }
         let head = Array(buffer[start ..< end])
         start = end + 4
         scanned = start
@@ -156,42 +152,25 @@ public struct HTTPParser {
 
     /// Index of the "\r\n\r\n" that ends the head, searching only bytes not searched before.
     private mutating func findBlankLine() -> Int? {
-        var i = max(start, scanned - 3)
-        while i + 3 < buffer.count {
-            if buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 { return i }
-            i += 1
-        }
-        scanned = buffer.count
-        return nil
+        let from = max(start, scanned - 3)
+        let end = (from ..< max(from, buffer.count - 3)).first { isCRLF(at: $0) && isCRLF(at: $0 + 2) }
+        if end == nil { scanned = buffer.count }
+        return end
     }
 
-    private func findCRLF(from: Int) -> Int? {
-        var i = from
-        while i + 1 < buffer.count {
-            if buffer[i] == 13 && buffer[i + 1] == 10 { return i }
-            i += 1
-        }
-        return nil
-    }
+    private func findCRLF(from: Int) -> Int? { (from ..< max(from, buffer.count - 1)).first { isCRLF(at: $0) } }
+
+    private func isCRLF(at i: Int) -> Bool { buffer[i] == 13 && buffer[i + 1] == 10 }
 
     private func parseChunkSize(_ line: ArraySlice<UInt8>) -> Int? {
         var size = 0, digits = 0
         for b in line {
             if b == UInt8(ascii: ";") { break }
-            guard let v = hexValue(b), digits < 15 else { return digits > 0 && (b == 32 || b == 9) ? size : nil }
+            guard let v = Character(Unicode.Scalar(b)).hexDigitValue, digits < 15 else { return digits > 0 && (b == 32 || b == 9) ? size : nil }
             size = size * 16 + v
             digits += 1
         }
         return digits > 0 ? size : nil
-    }
-
-    private func hexValue(_ b: UInt8) -> Int? {
-        switch b {
-        case 48 ... 57: return Int(b) - 48
-        case 65 ... 70: return Int(b) - 55
-        case 97 ... 102: return Int(b) - 87
-        default: return nil
-        }
     }
 
     private func parseHead(_ head: [UInt8]) -> Result<State, HTTPParseError> {
@@ -241,12 +220,10 @@ public struct HTTPParser {
         let parts = line.split(separator: 32, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(isTokenChar),
               !parts[1].isEmpty, parts[1].allSatisfy({ $0 > 32 && $0 < 127 }),
-              parts[1].first == UInt8(ascii: "/") || parts[1].elementsEqual("*".utf8) || parts[1].starts(with: "http".utf8),
-              parts[2].count == 8, parts[2].starts(with: "HTTP/".utf8) else { return nil }
-        let version = parts[2]
-        guard version.dropFirst(5).first.map({ $0 >= 48 && $0 <= 57 }) == true,
-              version.dropFirst(6).first == UInt8(ascii: "."),
-              version.dropFirst(7).first.map({ $0 >= 48 && $0 <= 57 }) == true else { return nil }
+              parts[1].first == UInt8(ascii: "/") || parts[1].elementsEqual("*".utf8) || parts[1].starts(with: "http".utf8) else { return nil }
+        let version = Array(parts[2])  // "HTTP/" digit "." digit
+        guard version.count == 8, version.starts(with: "HTTP/".utf8), (48 ... 57).contains(version[5]), version[6] == UInt8(ascii: "."),
+              (48 ... 57).contains(version[7]) else { return nil }
         return (String(decoding: parts[0], as: UTF8.self), String(decoding: parts[1], as: UTF8.self),
                 String(decoding: version, as: UTF8.self))
     }

@@ -19,10 +19,7 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 
     /// The target without its query string.
-    public var path: String {
-        if let q = target.firstIndex(of: "?") { return String(target[..<q]) }
-        return target
-    }
+    public var path: String { String(target.prefix { $0 != "?" }) }
 
     /// The first value of a header field, matched case-insensitively.
     public func header(_ name: String) -> String? {

@@ -39,8 +39,7 @@ public final class HTTPResponder: @unchecked Sendable {
         finished = true
         var response = response
         response.headers += extraHeaders
-        let bytes = response.serialized(close: mustClose)
-        do { try Socket.write(fd, bytes); bytesSent += response.body.count } catch { mustClose = true }
+        do { try Socket.write(fd, response.serialized(close: mustClose)); bytesSent += response.body.count } catch { mustClose = true }
     }
 
     /// Sends the head of a streamed response; the body follows with `write` and ends with `finish`.

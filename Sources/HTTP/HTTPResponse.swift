@@ -32,27 +32,13 @@ public struct HTTPResponse: Sendable {
         return Array((head + framing + "\r\n").utf8)
     }
 
-    public static func reason(_ status: Int) -> String {
-        switch status {
-        case 100: return "Continue"
-        case 200: return "OK"
-        case 204: return "No Content"
-        case 400: return "Bad Request"
-        case 401: return "Unauthorized"
-        case 404: return "Not Found"
-        case 405: return "Method Not Allowed"
-        case 408: return "Request Timeout"
-        case 411: return "Length Required"
-        case 413: return "Payload Too Large"
-        case 415: return "Unsupported Media Type"
-        case 417: return "Expectation Failed"
-        case 429: return "Too Many Requests"
-        case 431: return "Request Header Fields Too Large"
-        case 500: return "Internal Server Error"
-        case 501: return "Not Implemented"
-        case 503: return "Service Unavailable"
-        case 505: return "HTTP Version Not Supported"
-        default: return "Status"
-        }
-    }
+    /// The reason phrase of the status line.
+    public static func reason(_ status: Int) -> String { reasons[status] ?? "Status" }
+
+    private static let reasons = [
+        100: "Continue", 200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+        405: "Method Not Allowed", 408: "Request Timeout", 411: "Length Required", 413: "Payload Too Large",
+        415: "Unsupported Media Type", 417: "Expectation Failed", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
+        500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
+    ]
 }

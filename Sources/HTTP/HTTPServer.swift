@@ -139,10 +139,7 @@ public final class HTTPServer: @unchecked Sendable {
             if isStopping && parser.isIdle { return }
             if !parser.isIdle && requestStarted == nil { requestStarted = Date() }
             let idleSince = Date()
-            var readable = false
-            while !readable {
-                readable = Socket.waitReadable(fd, ms: 200)
-                if readable { break }
+            while !Socket.waitReadable(fd, ms: 200) {
                 if isStopping && parser.isIdle { return }
                 if let started = requestStarted, Date().timeIntervalSince(started) > config.requestTimeout {
                     try? Socket.write(fd, router.errorResponse(408, "request not received in time").serialized(close: true))

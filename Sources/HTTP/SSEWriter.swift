@@ -5,9 +5,8 @@ public struct SSEWriter {
 
     public init(responder: HTTPResponder) { self.responder = responder }
 
-    public func open(extraHeaders: [(name: String, value: String)] = []) throws {
-        try responder.startStream(status: 200, headers: [("Content-Type", "text/event-stream"),
-                                                         ("Cache-Control", "no-cache")] + extraHeaders)
+    public func open() throws {
+        try responder.startStream(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")])
     }
 
     /// One event; `payload` must not contain a newline (compact JSON never does).
