@@ -28,9 +28,8 @@ struct ByteReader {
     /// A GGUF string: u64 length, then that many UTF-8 bytes (not NUL-terminated).
     mutating func readString(_ what: String) throws -> String {
         let start = offset
-        let len = try read(UInt64.self, what)
-        guard len <= UInt64(remaining) else { throw ModelFormatError.truncated(at: offset, need: Int(clamping: len), what: what) }
-        let n = Int(len)
+        let n = Int(clamping: try read(UInt64.self, what))
+        try need(n, what)
         let slice = UnsafeRawBufferPointer(rebasing: bytes[offset ..< offset + n])
         offset += n
         guard let s = String(validating: slice, as: UTF8.self) else { throw ModelFormatError.invalidString(at: start) }

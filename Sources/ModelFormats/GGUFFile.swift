@@ -83,8 +83,7 @@ public final class GGUFFile: @unchecked Sendable {
             let name = try r.readString("tensor name")
             let nDims = try r.read(UInt32.self, "dimension count of \(name)")
             guard nDims >= 1, nDims <= UInt32(maxDims) else { throw ModelFormatError.badDimensions(tensor: name, dims: []) }
-            var dims: [UInt64] = []
-            for _ in 0 ..< Int(nDims) { dims.append(try r.read(UInt64.self, "dimensions of \(name)")) }
+            let dims = try (0 ..< Int(nDims)).map { _ in try r.read(UInt64.self, "dimensions of \(name)") }
             let type = try r.read(UInt32.self, "type of \(name)")
             let offset = try r.read(UInt64.self, "data offset of \(name)")
             infos.append(TensorInfo(name: name, dims: dims, type: type, offset: offset))
@@ -125,11 +124,7 @@ public final class GGUFFile: @unchecked Sendable {
             guard tensors.updateValue(t, forKey: info.name) == nil else { throw ModelFormatError.duplicateTensor(info.name) }
             names.append(info.name)
         }
-        // No two tensors may share bytes.
-        let byOffset = tensors.values.filter { $0.byteCount > 0 }.sorted { $0.fileOffset < $1.fileOffset }
-        for (a, b) in zip(byOffset, byOffset.dropFirst()) where a.fileOffset + a.byteCount > b.fileOffset {
-            throw ModelFormatError.overlappingTensors(a.name, b.name)
-        }
+        try ModelFormatError.checkNoOverlap(tensors.values.map { ($0.fileOffset, $0.fileOffset + $0.byteCount, $0.name) })
         return (tensors, names)
     }
 
@@ -142,7 +137,6 @@ public final class GGUFFile: @unchecked Sendable {
     // MARK: typed metadata access
 
     public func int(_ key: String) throws -> Int { try value(key, \.int, "an integer") }
-    public func double(_ key: String) throws -> Double { try value(key, \.double, "a number") }
     public func string(_ key: String) throws -> String { try value(key, \.string, "a string") }
 
     private func value<T>(_ key: String, _ read: (GGUFValue) -> T?, _ expected: String) throws -> T {

@@ -6,28 +6,13 @@ public indirect enum GGUFValue: Sendable, Equatable {
     case array(GGUFArray)
 
     /// Any integer value that fits in `Int`.
-    public var int: Int? {
-        switch self {
-        case .uint8(let v): return Int(v)
-        case .int8(let v): return Int(v)
-        case .uint16(let v): return Int(v)
-        case .int16(let v): return Int(v)
-        case .uint32(let v): return Int(v)
-        case .int32(let v): return Int(v)
-        case .uint64(let v): return Int(exactly: v)
-        case .int64(let v): return Int(v)
-        default: return nil
-        }
-    }
+    public var int: Int? { (payload as? any BinaryInteger).flatMap { Int(exactly: $0) } }
 
     /// Any numeric value as a Double.
-    public var double: Double? {
-        switch self {
-        case .float32(let v): return Double(v)
-        case .float64(let v): return v
-        default: return int.map(Double.init)
-        }
-    }
+    public var double: Double? { (payload as? any BinaryFloatingPoint).map { Double($0) } ?? int.map(Double.init) }
+
+    /// The case's associated value (metadata is read a few times at load, never per token).
+    private var payload: Any? { Mirror(reflecting: self).children.first?.value }
 
     public var bool: Bool? { if case .bool(let v) = self { return v }; return nil }
     public var string: String? { if case .string(let v) = self { return v }; return nil }
@@ -40,23 +25,8 @@ public indirect enum GGUFArray: Sendable, Equatable {
     case uint64([UInt64]), int64([Int64]), float32([Float]), float64([Double]), bool([Bool]), string([String])
     case array([GGUFArray])
 
-    public var count: Int {
-        switch self {
-        case .uint8(let a): return a.count
-        case .int8(let a): return a.count
-        case .uint16(let a): return a.count
-        case .int16(let a): return a.count
-        case .uint32(let a): return a.count
-        case .int32(let a): return a.count
-        case .uint64(let a): return a.count
-        case .int64(let a): return a.count
-        case .float32(let a): return a.count
-        case .float64(let a): return a.count
-        case .bool(let a): return a.count
-        case .string(let a): return a.count
-        case .array(let a): return a.count
-        }
-    }
+    /// Elements in the array (every case holds one Swift array).
+    public var count: Int { (Mirror(reflecting: self).children.first?.value as? any Collection)?.count ?? 0 }
 
     public var strings: [String]? { if case .string(let a) = self { return a }; return nil }
 
@@ -70,9 +40,7 @@ public indirect enum GGUFArray: Sendable, Equatable {
         case .uint32(let a): return a.map(Int.init)
         case .int32(let a): return a.map(Int.init)
         case .int64(let a): return a.map(Int.init)
-        case .uint64(let a):
-            let r = a.compactMap { Int(exactly: $0) }
-            return r.count == a.count ? r : nil
+        case .uint64(let a): return a.allSatisfy { $0 <= Int.max } ? a.map { Int($0) } : nil
         default: return nil
         }
     }

@@ -31,6 +31,12 @@ public enum ModelFormatError: Error, Equatable, CustomStringConvertible {
     case badCheckpoint(folder: String, reason: String)
     case unsupportedDType(tensor: String, dtype: String)
 
+    /// Throws `.overlappingTensors` if two of the byte ranges share a byte (empty ranges share none).
+    static func checkNoOverlap(_ ranges: [(begin: Int, end: Int, name: String)]) throws {
+        let sorted = ranges.filter { $0.end > $0.begin }.sorted { ($0.begin, $0.end) < ($1.begin, $1.end) }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where b.begin < a.end { throw overlappingTensors(a.name, b.name) }
+    }
+
     public var description: String {
         switch self {
         case .cannotOpen(let path, let reason): return "cannot open model file \(path): \(reason)"

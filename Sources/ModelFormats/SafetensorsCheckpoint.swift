@@ -58,10 +58,7 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
         var owner: [String: Int] = [:]
         for (i, file) in files.enumerated() {
             for name in file.tensors.keys {
-                if let j = owner[name] {
-                    throw bad("tensor '\(name)' is in both \(files[j].path) and \(file.path)")
-                }
-                owner[name] = i
+                if let j = owner.updateValue(i, forKey: name) { throw bad("tensor '\(name)' is in both \(files[j].path) and \(file.path)") }
             }
         }
         self.owner = owner

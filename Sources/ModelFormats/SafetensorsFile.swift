@@ -66,10 +66,7 @@ public final class SafetensorsFile: @unchecked Sendable {
             ranges.append((e.begin, e.begin + e.byteCount, name))
             tensors[name] = Tensor(name: name, dtype: e.dtype, shape: e.shape, data: base + headerEnd + e.begin, byteCount: e.byteCount)
         }
-        ranges.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
-        for (a, b) in zip(ranges, ranges.dropFirst()) where b.begin < a.end && a.end > a.begin && b.end > b.begin {
-            throw ModelFormatError.overlappingTensors(a.name, b.name)
-        }
+        try ModelFormatError.checkNoOverlap(ranges)
         self.tensors = tensors
         self.metadata = metadata
     }
