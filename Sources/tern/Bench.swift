@@ -11,26 +11,18 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
-    @Option(name: [.customShort("p"), .long], help: "Prompt lengths to test (comma-separated).")
-    var promptTokens: String = "512"
-
-    @Option(name: [.customShort("n"), .long], help: "Generation lengths to test (comma-separated).")
-    var genTokens: String = "128"
-
-    @Option(name: [.customShort("r"), .long], help: "Repetitions of each test.")
-    var repetitions: Int = 3
-
-    @Option(name: .long, help: "Serving benchmark through the engine: concurrency levels (comma-separated), e.g. 1,4,16,32.")
-    var concurrency: String?
+    @Option(name: [.customShort("p"), .long], help: "Prompt lengths to test (comma-separated).") var promptTokens: String = "512"
+    @Option(name: [.customShort("n"), .long], help: "Generation lengths to test (comma-separated).") var genTokens: String = "128"
+    @Option(name: [.customShort("r"), .long], help: "Repetitions of each test.") var repetitions: Int = 3
+    @Option(help: "Serving benchmark through the engine: concurrency levels (comma-separated), e.g. 1,4,16,32.") var concurrency: String?
 
     mutating func run() throws {
         let loaded = try options.load()
         if let concurrency {
-            let levels = concurrency.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
             print("| clients | requests | wall s | aggregate tok/s | TTFT p50 | TTFT p95 | ITL p50 | preemptions |")
             print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
             let bench = EngineBench(loaded: loaded, promptTokens: Int(promptTokens) ?? 100, genTokens: Int(genTokens) ?? 128)
-            for c in levels { print(try bench.run(concurrency: c)) }
+            for c in positiveInts(concurrency) { print(try bench.run(concurrency: c)) }
         } else {
             try kernels(loaded)
         }
@@ -40,8 +32,8 @@ struct Bench: ParsableCommand {
     /// llama-bench's ppN (one forward over N prompt tokens) and tgN (N single-token forwards).
     private func kernels(_ loaded: LoadedModel) throws {
         let model = loaded.model
-        let pps = promptTokens.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
-        let tgs = genTokens.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        let pps = positiveInts(promptTokens)
+        let tgs = positiveInts(genTokens)
         let maxLen = (pps + tgs).max() ?? 1
         let cache = model.makeCache(numBlocks: (maxLen + 15) / 16, blockSize: 16)
         let table = (0 ..< Int32(cache.numBlocks)).map { $0 }
@@ -82,19 +74,19 @@ struct Bench: ParsableCommand {
     /// The model as llama-bench names it: architecture, size and type labels, MiB, millions of parameters.
     private func label(_ loaded: LoadedModel) -> (name: String, sizeMiB: Double, params: Double) {
         let arch = loaded.model.config.architecture
+        let name: String, sizes: [(bytes: Int, elements: Int)]
         switch loaded.source {
         case .gguf(let file):
-            return ("\(arch) \(sizeLabel(file)) \(typeLabel(file))", Double(file.tensors.values.reduce(0) { $0 + $1.byteCount }) / 1048576,
-                    Double(file.tensors.values.reduce(0) { $0 + $1.elementCount }) / 1e6)
+            name = "\(arch) \(file.metadata["general.size_label"]?.string ?? "?") \(typeLabel(file))"
+            sizes = file.tensors.values.map { ($0.byteCount, $0.elementCount) }
         case .checkpoint(let checkpoint):
             let tensors = checkpoint.files.flatMap(\.tensors.values)
-            return ("\(arch) safetensors \(Set(tensors.map(\.dtype)).sorted().joined(separator: "/"))",
-                    Double(tensors.reduce(0) { $0 + $1.byteCount }) / 1048576, Double(tensors.reduce(0) { $0 + $1.elementCount }) / 1e6)
+            name = "\(arch) safetensors \(Set(tensors.map(\.dtype)).sorted().joined(separator: "/"))"
+            sizes = tensors.map { ($0.byteCount, $0.elementCount) }
         }
+        return (name, Double(sizes.reduce(0) { $0 + $1.bytes }) / 1048576, Double(sizes.reduce(0) { $0 + $1.elements }) / 1e6)
     }
 }
-
-func sizeLabel(_ f: GGUFFile) -> String { f.metadata["general.size_label"]?.string ?? "?" }
 
 /// The file's quantization mix as llama.cpp names it (`general.file_type`), else the type
 /// holding the most bytes.
@@ -107,6 +99,9 @@ func typeLabel(_ f: GGUFFile) -> String {
     for t in f.tensors.values where t.shape.count == 2 { counts[t.type.name, default: 0] += t.byteCount }
     return counts.max { $0.value < $1.value }?.key ?? "?"
 }
+
+/// The positive integers of a comma-separated list (others are skipped).
+func positiveInts(_ list: String) -> [Int] { list.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 } }
 
 /// Peak resident set size of this process so far.
 func peakRSSBytes() -> Int {

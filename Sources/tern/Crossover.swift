@@ -12,35 +12,28 @@ struct Crossover: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
-    @Option(name: .long, help: "Batch rows to test (comma-separated).")
-    var rows: String = "1,2,4,6,8,12,16,24,32,64"
-
-    @Option(name: [.customShort("r"), .long], help: "Repetitions (the fastest is kept).")
-    var repetitions: Int = 3
-
-    @Option(name: .long, help: "Only weights of these types (comma-separated, e.g. Q5_0,Q8_0).")
-    var types: String?
+    @Option(help: "Batch rows to test (comma-separated).") var rows: String = "1,2,4,6,8,12,16,24,32,64"
+    @Option(name: [.customShort("r"), .long], help: "Repetitions (the fastest is kept).") var repetitions: Int = 3
+    @Option(help: "Only weights of these types (comma-separated, e.g. Q5_0,Q8_0).") var types: String?
 
     mutating func run() throws {
         let loaded = try options.load()
-        let pool = loaded.pool
         guard case .gguf(let file) = loaded.source else { throw ValidationError("crossover measures a GGUF model's weights") }
         let only = types.map { Set($0.split(separator: ",").map { $0.uppercased() }) }
         let weights = file.matrices(prefix: "blk.").filter { w in
             only.map { $0.contains(GGMLType(rawValue: UInt32(w.type))?.name.uppercased() ?? "") } ?? true
         }
-        let ms = rows.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        let ms = positiveInts(rows)
         let maxCols = weights.map(\.cols).max() ?? 1, maxRows = weights.map(\.rows).max() ?? 1
         let x = FloatBuffer(count: (ms.max() ?? 1) * maxCols)   // (m, cols)
         let y = FloatBuffer(count: (ms.max() ?? 1) * maxRows)   // (m, rows)
         for i in 0 ..< x.count { x[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
         print("| rows | GEMV ms | GEMM ms | faster |")
         print("| ---: | ---: | ---: | --- |")
-        let mm = Matmul(pool: pool)
+        let mm = Matmul(pool: loaded.pool)
         mm.prepare(weights)
         for m in ms {
-            var times: [MatmulPath: Double] = [:]
-            for path in [MatmulPath.gemv, .gemm] {
+            let times = [MatmulPath.gemv, .gemm].map { path in
                 mm.path = path
                 var best = Double.infinity
                 for _ in 0 ... repetitions {
@@ -48,10 +41,9 @@ struct Crossover: ParsableCommand {
                     for w in weights { mm.apply(w, x: x.pointer, m: m, y: y.pointer) }
                     best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
                 }
-                times[path] = best
+                return best
             }
-            let (v, g) = (times[.gemv]!, times[.gemm]!)
-            print(String(format: "| %d | %.2f | %.2f | %@ |", m, v, g, v <= g ? "GEMV" : "GEMM"))
+            print(String(format: "| %d | %.2f | %.2f | %@ |", m, times[0], times[1], times[0] <= times[1] ? "GEMV" : "GEMM"))
         }
     }
 }

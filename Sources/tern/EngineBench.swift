@@ -15,9 +15,8 @@ struct EngineBench {
     func run(concurrency c: Int) throws -> String {
         let perRequest = promptTokens + genTokens
         let numBlocks = c * ((perRequest + blockSize - 1) / blockSize + 1) + 16
-        let config = SchedulerConfig(maxNumSeqs: max(c, 1), maxNumBatchedTokens: 2048, maxModelLen: perRequest + 16,
-                                     blockSize: blockSize, numBlocks: numBlocks, enablePrefixCaching: true)
-        let engine = loaded.makeEngine(config)
+        let engine = loaded.makeEngine(SchedulerConfig(maxNumSeqs: max(c, 1), maxNumBatchedTokens: 2048, maxModelLen: perRequest + 16,
+                                                       blockSize: blockSize, numBlocks: numBlocks, enablePrefixCaching: true))
         defer { engine.shutdown() }
         let total = max(4, 2 * c)
         var rng = RandomSource(seed: 42)

@@ -6,16 +6,12 @@ import Loader
 
 /// Options shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A GGUF file, a Hugging Face checkpoint folder (config.json, safetensors, tokenizer.json), or a hub repo ORG/NAME[:QUANT] (pulled into the Hugging Face cache when missing; see `tern pull`).")
+    @Option(help: "A GGUF file, a Hugging Face checkpoint folder (config.json, safetensors, tokenizer.json), or a hub repo ORG/NAME[:QUANT] (pulled into the Hugging Face cache when missing; see `tern pull`).")
     var model: String
 
-    @Option(name: [.customShort("t"), .long], help: "Compute threads (default: all cores).")
-    var threads: Int?
-
-    @Option(name: .long, help: "Matmul path: auto, gemv or gemm (for experiments).")
-    var matmulPath: String = "auto"
-
-    @Option(name: .long, help: "With --matmul-path auto, batches of at least this many rows use GEMM (default: measured at load).")
+    @Option(name: [.customShort("t"), .long], help: "Compute threads (default: all cores).") var threads: Int?
+    @Option(help: "Matmul path: auto, gemv or gemm (for experiments).") var matmulPath: String = "auto"
+    @Option(help: "With --matmul-path auto, batches of at least this many rows use GEMM (default: measured at load).")
     var gemmMinRows: Int?
 
     /// The model through the loader; its notes go to standard error, a hub error is one line.

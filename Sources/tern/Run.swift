@@ -10,29 +10,14 @@ struct Run: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
-    @Option(name: .long, help: "The prompt (control-token spellings such as <|im_start|> are parsed).")
-    var prompt: String
-
-    @Option(name: .long, help: "Most tokens to generate.")
-    var maxTokens: Int = 128
-
-    @Option(name: .long, help: "Sampling temperature; 0 is greedy.")
-    var temperature: Float = 0.8
-
-    @Option(name: .long, help: "Keep the k most likely tokens (0: off).")
-    var topK: Int = 40
-
-    @Option(name: .long, help: "Nucleus sampling mass (1: off).")
-    var topP: Float = 0.95
-
-    @Option(name: .long, help: "Drop tokens below this fraction of the top probability (0: off).")
-    var minP: Float = 0.05
-
-    @Option(name: .long, help: "Random seed (default: random).")
-    var seed: UInt64?
-
-    @Flag(name: .long, help: "Print timings and peak memory to stderr.")
-    var verbose = false
+    @Option(help: "The prompt (control-token spellings such as <|im_start|> are parsed).") var prompt: String
+    @Option(help: "Most tokens to generate.") var maxTokens: Int = 128
+    @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0.8
+    @Option(help: "Keep the k most likely tokens (0: off).") var topK: Int = 40
+    @Option(help: "Nucleus sampling mass (1: off).") var topP: Float = 0.95
+    @Option(help: "Drop tokens below this fraction of the top probability (0: off).") var minP: Float = 0.05
+    @Option(help: "Random seed (default: random).") var seed: UInt64?
+    @Flag(help: "Print timings and peak memory to stderr.") var verbose = false
 
     func validate() throws {
         guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive") }

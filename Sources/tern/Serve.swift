@@ -31,13 +31,12 @@ struct Serve: ParsableCommand {
         var s = ServeSettings()
         if let config { try s.load(file: config) }
         try s.loadEnvironment()
-        let flags: [(String, String?)] = [
-            ("host", host), ("port", port.map(String.init)), ("api_key", apiKey), ("cors_origin", corsOrigin),
-            ("served_model_name", servedModelName), ("max_num_seqs", maxNumSeqs.map(String.init)),
-            ("max_num_batched_tokens", maxNumBatchedTokens.map(String.init)), ("max_model_len", maxModelLen.map(String.init)),
-            ("block_size", blockSize.map(String.init)), ("kv_cache_memory", kvCacheMemory), ("max_waiting", maxWaiting.map(String.init)),
+        let flags: [(String, (any CustomStringConvertible)?)] = [
+            ("host", host), ("port", port), ("api_key", apiKey), ("cors_origin", corsOrigin), ("served_model_name", servedModelName),
+            ("max_num_seqs", maxNumSeqs), ("max_num_batched_tokens", maxNumBatchedTokens), ("max_model_len", maxModelLen),
+            ("block_size", blockSize), ("kv_cache_memory", kvCacheMemory), ("max_waiting", maxWaiting),
         ]
-        for case let (key, value?) in flags { try s.set(key, value, source: "--" + key.replacingOccurrences(of: "_", with: "-")) }
+        for case let (key, value?) in flags { try s.set(key, value.description, source: "--" + key.replacingOccurrences(of: "_", with: "-")) }
         if noPrefixCaching { s.enablePrefixCaching = false }
         guard s.maxNumSeqs >= 1, s.blockSize >= 1, s.maxNumBatchedTokens >= 1 else {
             throw ValidationError("max_num_seqs, block_size and max_num_batched_tokens must be positive")
@@ -69,27 +68,24 @@ struct Serve: ParsableCommand {
         if let warning = sized.warning { log.warning("\(warning)") }
         let engine = loaded.makeEngine(sized.config)
         let name = try s.servedModelName ?? ModelReference(options.model).servedName(as: options.model)
-        let service = ModelService(modelName: name, engine: engine, tokenizer: loaded.tokenizer, template: loaded.template,
+        api.service = ModelService(modelName: name, engine: engine, tokenizer: loaded.tokenizer, template: loaded.template,
                                    maxWaiting: s.maxWaiting, samplingDefaults: loaded.samplingDefaults, endTokenIDs: loaded.endTokenIDs)
-        api.service = service
         let c = sized.config
         log.info("ready: model \(name), \(c.numBlocks) KV blocks of \(c.blockSize) tokens, max_model_len \(c.maxModelLen), max_num_seqs \(c.maxNumSeqs)\(loaded.template == nil ? ", no chat template" : "")")
 
         // Graceful shutdown: stop accepting, let requests finish until the deadline, abort the rest, exit 0.
         let stopped = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
+        let sources = [SIGTERM, SIGINT].map { sig in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { stopped.signal() }
             source.resume()
-            sources.append(source)
+            return source
         }
-        stopped.wait()
+        withExtendedLifetime(sources) { stopped.wait() }
         log.info("shutting down: waiting up to \(s.shutdownTimeout) s for requests in flight")
         server.stop(deadline: s.shutdownTimeout) { engine.abortAll() }
         engine.shutdown()
         log.info("stopped")
-        _ = sources
     }
 }
