@@ -82,17 +82,3 @@ enum Socket {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 }
-
-public enum HTTPServerError: Error, CustomStringConvertible {
-    case socket(String)
-    case peerClosed
-    case responseAlreadySent
-
-    public var description: String {
-        switch self {
-        case .socket(let s): return s
-        case .peerClosed: return "the client closed the connection"
-        case .responseAlreadySent: return "a response was already sent for this request"
-        }
-    }
-}
