@@ -31,7 +31,6 @@ public struct HubCache: Sendable {
 
     func storage(repo: String) -> URL { root.appendingPathComponent(HubCache.folderName(repo: repo)) }
     func blob(repo: String, etag: String) -> URL { storage(repo: repo).appendingPathComponent("blobs/\(etag)") }
-    func incomplete(repo: String, etag: String) -> URL { storage(repo: repo).appendingPathComponent("blobs/\(etag).incomplete") }
     func snapshot(repo: String, commit: String) -> URL { storage(repo: repo).appendingPathComponent("snapshots/\(commit)") }
     func snapshotFile(repo: String, commit: String, file: String) -> URL { snapshot(repo: repo, commit: commit).appendingPathComponent(file) }
     func refFile(repo: String, revision: String) -> URL { storage(repo: repo).appendingPathComponent("refs/\(revision)") }

@@ -57,10 +57,10 @@ public final class HubClient {
         return headers
     }
 
-    static func redirectTarget(_ response: HubTransfer.Response, from url: String) -> String? {
+    static func redirectTarget(_ response: HubTransfer.Response) -> String? {
         guard (300..<400).contains(response.status), response.status != 304,
               let location = response.headers["location"], !location.isEmpty,
-              let target = URL(string: location, relativeTo: URL(string: url))?.absoluteURL.absoluteString else { return nil }
+              let target = URL(string: location, relativeTo: URL(string: response.url))?.absoluteURL.absoluteString else { return nil }
         return target
     }
 
@@ -83,12 +83,12 @@ public final class HubClient {
 
     /// Sends `method` to `url`, following redirects (at most 10) while `follow(answer, target)`
     /// allows; `url` ends as where the returned answer came from. Only a 2xx body reaches `sink`.
-    func send(_ method: HubTransfer.Method, _ url: inout String, rangeFrom: Int64? = nil,
-              sink: ((Int, UnsafeRawBufferPointer) throws -> Void)? = nil,
+    func send(_ method: HubTransfer.Method, _ url: inout String, rangeFrom: Int64 = 0,
+              sink: HubTransfer.Sink? = nil,
               follow: (HubTransfer.Response, String) -> Bool = { _, _ in true }) throws -> HubTransfer.Response {
         for _ in 0..<10 {
             let response = try transfer.perform(method, url: url, headers: headers(for: url), rangeFrom: rangeFrom, sink: sink)
-            guard let target = HubClient.redirectTarget(response, from: url), follow(response, target) else { return response }
+            guard let target = HubClient.redirectTarget(response), follow(response, target) else { return response }
             url = target
         }
         throw HubError.badResponse(url: url, reason: "too many redirects")
@@ -100,15 +100,14 @@ public final class HubClient {
         var url = "\(settings.endpoint)/api/models/\(repo)/revision/\(HubClient.encode(revision, keepSlash: false))"
         return try withRetries("listing \(repo)", attempts: attempts) {
             var body = Data()
-            let response: HubTransfer.Response
-            do {
-                response = try send(.get, &url) { _, bytes in
-                    guard body.count + bytes.count <= 64 << 20 else { throw CancellationError() }
-                    body.append(contentsOf: bytes)
+            let response = try send(.get, &url) { response, bytes in
+                guard body.count + bytes.count <= 64 << 20 else {
+                    throw HubError.badResponse(url: response.url, reason: "listing larger than 64 MiB")
                 }
-            } catch is CancellationError { throw HubError.badResponse(url: url, reason: "listing larger than 64 MiB") }
+                body.append(contentsOf: bytes)
+            }
             guard (200..<300).contains(response.status) else {
-                throw failure(response, url: url, repo: repo, revision: revision, file: nil)
+                throw failure(response, repo: repo, revision: revision, file: nil)
             }
             guard let siblings = (try? JSONParser.parse(body))?["siblings"]?.arrayValue,
                   siblings.allSatisfy({ $0.objectValue != nil }) else {
@@ -125,9 +124,9 @@ public final class HubClient {
         var url = resolveURL(repo: repo, revision: revision, file: file)
         return try withRetries("resolving \(file)", attempts: attempts) {
             let response = try send(.head, &url, follow: { response, target in isHub(target) && response.headers["x-repo-commit"] == nil })
-            let target = HubClient.redirectTarget(response, from: url)
+            let target = HubClient.redirectTarget(response)
             guard (200..<400).contains(response.status) else {
-                throw failure(response, url: url, repo: repo, revision: revision, file: file)
+                throw failure(response, repo: repo, revision: revision, file: file)
             }
             guard let commit = response.headers["x-repo-commit"] else {
                 throw HubError.badResponse(url: url, reason: "no X-Repo-Commit header (is HF_ENDPOINT a hub?)")
@@ -146,7 +145,7 @@ public final class HubClient {
     }
 
     /// The error a non-success answer means, naming what is missing or what to do.
-    func failure(_ response: HubTransfer.Response, url: String, repo: String, revision: String, file: String?) -> HubError {
+    func failure(_ response: HubTransfer.Response, repo: String, revision: String, file: String?) -> HubError {
         let code = response.headers["x-error-code"] ?? ""
         let message = response.headers["x-error-message"]
             ?? String(decoding: response.errorBody.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -158,7 +157,7 @@ public final class HubClient {
             return .accessDenied(repo: repo, endpoint: settings.endpoint,
                                  gated: code == "GatedRepo" || message.lowercased().contains("gated"), hasToken: settings.token != nil)
         case (404, _): return .notFound(repo: repo, revision: revision, file: file, what: file == nil ? "repo" : "file")
-        default: return .http(status: response.status, url: url, message: message)
+        default: return .http(status: response.status, url: response.url, message: message)
         }
     }
 }

@@ -50,7 +50,7 @@ extension HubClient {
     func download(repo: String, file: String, meta: FileMetadata) throws {
         let cache = settings.cache
         let blob = cache.blob(repo: repo, etag: meta.etag)
-        let partial = cache.incomplete(repo: repo, etag: meta.etag)
+        let partial = blob.path + ".incomplete"
         try cache.createDirectory(blob.deletingLastPathComponent())
         let lockURL = cache.lockFile(repo: repo, etag: meta.etag)
         try cache.createDirectory(lockURL.deletingLastPathComponent())
@@ -61,18 +61,18 @@ extension HubClient {
         if FileManager.default.fileExists(atPath: blob.path) { return }  // another process finished it
 
         let digest = try withRetries("downloading \(file)") {
-            try fetch(url: meta.location, into: partial.path, repo: repo, file: file, size: meta.size, hashing: meta.sha256 != nil)
+            try fetch(url: meta.location, into: partial, repo: repo, file: file, size: meta.size, hashing: meta.sha256 != nil)
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? Int64) ?? -1
+        let size = (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int64) ?? -1
         if let expected = meta.size, size != expected {
-            unlink(partial.path)
+            unlink(partial)
             throw HubError.sizeMismatch(file: file, expected: expected, actual: size)
         }
         if let expected = meta.sha256, let digest, digest != expected {
-            unlink(partial.path)
+            unlink(partial)
             throw HubError.checksumMismatch(file: file, expected: expected, actual: digest)
         }
-        guard rename(partial.path, blob.path) == 0 else { throw HubError.system(path: blob.path, "cannot move the download into place: ") }
+        guard rename(partial, blob.path) == 0 else { throw HubError.system(path: blob.path, "cannot move the download into place: ") }
     }
 
     /// One attempt: GET from where the partial file ends, following every redirect (the
@@ -85,8 +85,8 @@ extension HubClient {
             var url = start
             let response: HubTransfer.Response
             do {
-                response = try send(.get, &url, rangeFrom: writer.start) { status, bytes in
-                    if status == 200 && writer.start > 0 { try writer.restart() }  // the server ignored Range: start over
+                response = try send(.get, &url, rangeFrom: writer.start) { response, bytes in
+                    if response.status == 200 && writer.start > 0 { try writer.restart() }  // the server ignored Range: start over
                     try writer.append(bytes)
                     self.bytesTransferred += Int64(bytes.count)
                     self.progress.advance(by: bytes.count)
@@ -98,7 +98,7 @@ extension HubClient {
             // 416 to a range that starts at the end: already whole; else our partial file is not a prefix of theirs.
             guard (200..<300).contains(response.status) || (response.status == 416 && writer.start == size) else {
                 if response.status == 416 { try? writer.restart() }
-                throw failure(response, url: url, repo: repo, revision: "", file: file)
+                throw failure(response, repo: repo, revision: "", file: file)
             }
         }
         let digest = try writer.digest()

@@ -8,31 +8,46 @@ public final class HubTransfer {
     public enum Method { case head, get }
 
     public struct Response {
-        public var status: Int
+        /// Where it came from.
+        public var url: String
+        public var status = 0
         /// Lower-cased names; a repeated header keeps its last value.
-        public var headers: [String: String]
+        public var headers: [String: String] = [:]
         /// The body of a non-2xx answer (at most 64 KiB), for error messages.
-        public var errorBody: Data
+        public var errorBody = Data()
     }
+
+    /// Takes each piece of a 2xx body as it arrives, with the answer so far.
+    public typealias Sink = (Response, UnsafeRawBufferPointer) throws -> Void
 
     private let handle: UnsafeMutableRawPointer
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-    let connectTimeout: Int
-    let stallTimeout: Int
     /// The request under way, shared with the callbacks: where a 2xx body goes, what has
     /// arrived so far (`status` from the last status line), what the sink threw.
-    private var sink: ((Int, UnsafeRawBufferPointer) throws -> Void)?
-    private var response = Response(status: 0, headers: [:], errorBody: Data())
+    private var sink: Sink?
+    private var response = Response(url: "")
     private var thrown: Error?
 
     /// `stallTimeout`: seconds without a single byte before the transfer counts as timed out.
+    /// The options every request shares are set here, once.
     public init(connectTimeout: Int = 15, stallTimeout: Int = 30) throws {
         guard HubTransfer.globalInit, let curl = curl_easy_init() else {
             throw HubError.transfer(code: -1, url: "", message: "libcurl could not be initialised")
         }
         handle = curl
-        self.connectTimeout = connectTimeout
-        self.stallTimeout = stallTimeout
+        let user = Unmanaged.passUnretained(self).toOpaque()
+        tern_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        tern_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        tern_curl_set_string(handle, CURLOPT_USERAGENT, "tern/0.1 (libcurl)")
+        tern_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        tern_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, connectTimeout)
+        tern_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+        tern_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, stallTimeout)
+        tern_curl_set_long(handle, CURLOPT_BUFFERSIZE, 512 * 1024)
+        tern_curl_set_callback(handle, CURLOPT_HEADERFUNCTION, HubTransfer.headerCallback)
+        tern_curl_set_pointer(handle, CURLOPT_HEADERDATA, user)
+        tern_curl_set_callback(handle, CURLOPT_WRITEFUNCTION, HubTransfer.writeCallback)
+        tern_curl_set_pointer(handle, CURLOPT_WRITEDATA, user)
     }
 
     deinit {
@@ -42,38 +57,21 @@ public final class HubTransfer {
 
     private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
-    /// Performs one request. For a 2xx answer to a GET, the body goes to `sink` (with the
-    /// status) as it arrives; a sink that throws aborts the transfer with that error.
-    public func perform(_ method: Method, url: String, headers: [String], rangeFrom: Int64? = nil,
-                 sink: ((Int, UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> Response {
+    /// Performs one request. For a 2xx answer to a GET, the body goes to `sink` as it
+    /// arrives; a sink that throws aborts the transfer with that error.
+    public func perform(_ method: Method, url: String, headers: [String], rangeFrom: Int64 = 0, sink: Sink? = nil) throws -> Response {
         self.sink = sink
-        response = Response(status: 0, headers: [:], errorBody: Data())
-        thrown = nil
         defer { self.sink = nil }
+        response = Response(url: url)
+        thrown = nil
+        errorBuffer[0] = 0
         var list: UnsafeMutablePointer<curl_slist>?
         for header in headers { list = curl_slist_append(list, header) }
         defer { curl_slist_free_all(list) }
-
-        curl_easy_reset(handle)
-        errorBuffer[0] = 0
-        let user = Unmanaged.passUnretained(self).toOpaque()
-        tern_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
         tern_curl_set_string(handle, CURLOPT_URL, url)
-        tern_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-        tern_curl_set_string(handle, CURLOPT_USERAGENT, "tern/0.1 (libcurl)")
-        tern_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
-        tern_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0)
-        tern_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, connectTimeout)
-        tern_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
-        tern_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, stallTimeout)
-        tern_curl_set_long(handle, CURLOPT_BUFFERSIZE, 512 * 1024)
-        tern_curl_set_long(handle, CURLOPT_NOBODY, method == .head ? 1 : 0)
-        if let rangeFrom, rangeFrom > 0 { tern_curl_set_string(handle, CURLOPT_RANGE, "\(rangeFrom)-") }
+        tern_curl_set_long(handle, CURLOPT_NOBODY, method == .head ? 1 : 0)  // 0 turns a HEAD back into a GET
+        tern_curl_set_string(handle, CURLOPT_RANGE, rangeFrom > 0 ? "\(rangeFrom)-" : nil)
         tern_curl_set_pointer(handle, CURLOPT_HTTPHEADER, list)
-        tern_curl_set_callback(handle, CURLOPT_HEADERFUNCTION, HubTransfer.headerCallback)
-        tern_curl_set_pointer(handle, CURLOPT_HEADERDATA, user)
-        tern_curl_set_callback(handle, CURLOPT_WRITEFUNCTION, HubTransfer.writeCallback)
-        tern_curl_set_pointer(handle, CURLOPT_WRITEDATA, user)
 
         let code = curl_easy_perform(handle)
         if let thrown { throw thrown }
@@ -110,7 +108,7 @@ public final class HubTransfer {
         let transfer = Unmanaged<HubTransfer>.fromOpaque(user).takeUnretainedValue()
         let bytes = UnsafeRawBufferPointer(start: data, count: n)
         if (200..<300).contains(transfer.response.status), let sink = transfer.sink {
-            do { try sink(transfer.response.status, bytes) } catch {
+            do { try sink(transfer.response, bytes) } catch {
                 transfer.thrown = error
                 return 0  // aborts the transfer
             }
