@@ -29,8 +29,7 @@ extension HubClient {
         }
         // With a cached copy to fall back on, an unreachable hub is not worth waiting for.
         let attempts = (try? fromCache(nil)) != nil ? 1 : nil
-        let name: String
-        let meta: FileMetadata
+        let name: String, meta: FileMetadata
         do {
             name = try file ?? QuantSelector.pick(repo: repo, files: listFiles(repo: repo, revision: revision, attempts: attempts), quant: quant)
             meta = try metadata(repo: repo, revision: revision, file: name, attempts: attempts)
