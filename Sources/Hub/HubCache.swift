@@ -85,9 +85,9 @@ public struct HubCache: Sendable {
         let temporary = pointer.deletingLastPathComponent().appendingPathComponent(".\(pointer.lastPathComponent).\(getpid()).link")
         unlink(temporary.path)
         guard symlink(target, temporary.path) == 0, rename(temporary.path, pointer.path) == 0 else {
-            let message = String(cString: strerror(errno))
+            let error = HubError.system(path: pointer.path, "cannot link to the blob: ")
             unlink(temporary.path)
-            throw HubError.io(path: pointer.path, message: "cannot link to the blob: \(message)")
+            throw error
         }
         return pointer
     }

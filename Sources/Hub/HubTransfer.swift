@@ -23,7 +23,7 @@ public final class HubTransfer {
     private let handle: UnsafeMutableRawPointer
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
     /// The request under way, shared with the callbacks: where a 2xx body goes, what has
-    /// arrived so far (`status` from the last status line), what the sink threw.
+    /// arrived so far, what the sink threw.
     private var sink: Sink?
     private var response = Response(url: "")
     private var thrown: Error?
@@ -90,10 +90,7 @@ public final class HubTransfer {
         let transfer = Unmanaged<HubTransfer>.fromOpaque(user).takeUnretainedValue()
         let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        if line.hasPrefix("HTTP/") {
-            // A new response (after a 100 Continue, say): its headers replace the last ones.
-            let fields = line.split(separator: " ")
-            transfer.response.status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
+        if line.hasPrefix("HTTP/") {  // a new response (after a 100 Continue, say): its headers replace the last ones
             transfer.response.headers = [:]
         } else if let colon = line.firstIndex(of: ":") {
             let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
@@ -107,6 +104,7 @@ public final class HubTransfer {
         guard let data, let user else { return n }
         let transfer = Unmanaged<HubTransfer>.fromOpaque(user).takeUnretainedValue()
         let bytes = UnsafeRawBufferPointer(start: data, count: n)
+        tern_curl_get_long(transfer.handle, CURLINFO_RESPONSE_CODE, &transfer.response.status)
         if (200..<300).contains(transfer.response.status), let sink = transfer.sink {
             do { try sink(transfer.response, bytes) } catch {
                 transfer.thrown = error
