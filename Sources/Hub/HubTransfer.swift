@@ -21,7 +21,7 @@ public final class HubTransfer {
     public typealias Sink = (Response, UnsafeRawBufferPointer) throws -> Void
 
     private let handle: UnsafeMutableRawPointer
-    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)  // [CURL_ERROR_SIZE + 1] chars
     /// The request under way, shared with the callbacks: where a 2xx body goes, what has
     /// arrived so far, what the sink threw.
     private var sink: Sink?
