@@ -13,14 +13,9 @@ static inline CURLcode tern_curl_set_string(CURL *curl, CURLoption option, const
 static inline CURLcode tern_curl_set_pointer(CURL *curl, CURLoption option, void *value) {
     return curl_easy_setopt(curl, option, value);
 }
-static inline CURLcode tern_curl_set_headers(CURL *curl, struct curl_slist *headers) {
-    return curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-}
-static inline CURLcode tern_curl_set_write_callback(CURL *curl, tern_curl_data_callback callback) {
-    return curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, callback);
-}
-static inline CURLcode tern_curl_set_header_callback(CURL *curl, tern_curl_data_callback callback) {
-    return curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, callback);
+// CURLOPT_WRITEFUNCTION or CURLOPT_HEADERFUNCTION.
+static inline CURLcode tern_curl_set_callback(CURL *curl, CURLoption option, tern_curl_data_callback callback) {
+    return curl_easy_setopt(curl, option, callback);
 }
 static inline CURLcode tern_curl_get_long(CURL *curl, CURLINFO info, long *value) {
     return curl_easy_getinfo(curl, info, value);

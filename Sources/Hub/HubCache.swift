@@ -31,7 +31,6 @@ public struct HubCache: Sendable {
 
     func storage(repo: String) -> URL { root.appendingPathComponent(HubCache.folderName(repo: repo)) }
     func blob(repo: String, etag: String) -> URL { storage(repo: repo).appendingPathComponent("blobs/\(etag)") }
-    func incomplete(repo: String, etag: String) -> URL { storage(repo: repo).appendingPathComponent("blobs/\(etag).incomplete") }
     func snapshot(repo: String, commit: String) -> URL { storage(repo: repo).appendingPathComponent("snapshots/\(commit)") }
     func snapshotFile(repo: String, commit: String, file: String) -> URL { snapshot(repo: repo, commit: commit).appendingPathComponent(file) }
     func refFile(repo: String, revision: String) -> URL { storage(repo: repo).appendingPathComponent("refs/\(revision)") }
@@ -86,9 +85,9 @@ public struct HubCache: Sendable {
         let temporary = pointer.deletingLastPathComponent().appendingPathComponent(".\(pointer.lastPathComponent).\(getpid()).link")
         unlink(temporary.path)
         guard symlink(target, temporary.path) == 0, rename(temporary.path, pointer.path) == 0 else {
-            let message = String(cString: strerror(errno))
+            let error = HubError.system(path: pointer.path, "cannot link to the blob: ")
             unlink(temporary.path)
-            throw HubError.io(path: pointer.path, message: "cannot link to the blob: \(message)")
+            throw error
         }
         return pointer
     }

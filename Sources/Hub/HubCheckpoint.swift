@@ -11,14 +11,10 @@ extension HubClient {
     public func pullModel(repo: String, quant: String? = nil, revision: String = "main") throws -> URL {
         try HubNames.validateRepo(repo)
         try HubNames.validateRevision(revision)
-        let files: [String]
-        if settings.offline {
-            files = settings.cache.cachedFiles(repo: repo, revision: revision)
-        } else {
-            do { files = try listFiles(repo: repo, revision: revision) } catch let error as HubError where error.isTransient {
-                files = settings.cache.cachedFiles(repo: repo, revision: revision)
-                if files.isEmpty { throw error }
-            }
+        // Offline, or when the hub cannot be reached, the cached snapshot's files stand in.
+        var files = settings.cache.cachedFiles(repo: repo, revision: revision)
+        if !settings.offline {
+            do { files = try listFiles(repo: repo, revision: revision) } catch let error as HubError where error.isTransient && !files.isEmpty {}
         }
         let isCheckpoint = files.contains("config.json") && files.contains { $0.hasSuffix(".safetensors") }
         if quant != nil || files.contains(where: { $0.lowercased().hasSuffix(".gguf") }) || !isCheckpoint {

@@ -57,10 +57,10 @@ public final class HubClient {
         return headers
     }
 
-    static func redirectTarget(_ response: HubTransfer.Response, from url: String) -> String? {
+    static func redirectTarget(_ response: HubTransfer.Response) -> String? {
         guard (300..<400).contains(response.status), response.status != 304,
               let location = response.headers["location"], !location.isEmpty,
-              let target = URL(string: location, relativeTo: URL(string: url))?.absoluteURL.absoluteString else { return nil }
+              let target = URL(string: location, relativeTo: URL(string: response.url))?.absoluteURL.absoluteString else { return nil }
         return target
     }
 
@@ -81,30 +81,40 @@ public final class HubClient {
         }
     }
 
+    /// Sends `method` to `url`, following redirects (at most 10) while `follow(answer, target)`
+    /// allows; `url` ends as where the returned answer came from. Only a 2xx body reaches `sink`.
+    func send(_ method: HubTransfer.Method, _ url: inout String, rangeFrom: Int64 = 0,
+              sink: HubTransfer.Sink? = nil,
+              follow: (HubTransfer.Response, String) -> Bool = { _, _ in true }) throws -> HubTransfer.Response {
+        for _ in 0..<10 {
+            let response = try transfer.perform(method, url: url, headers: headers(for: url), rangeFrom: rangeFrom, sink: sink)
+            guard let target = HubClient.redirectTarget(response), follow(response, target) else { return response }
+            url = target
+        }
+        throw HubError.badResponse(url: url, reason: "too many redirects")
+    }
+
     /// Lists the files of a repo at a revision: `GET {endpoint}/api/models/{repo}/revision/{revision}`.
     /// `attempts`: 1 when a cached copy can stand in, so an unreachable hub costs no backoff.
     public func listFiles(repo: String, revision: String, attempts: Int? = nil) throws -> [String] {
         var url = "\(settings.endpoint)/api/models/\(repo)/revision/\(HubClient.encode(revision, keepSlash: false))"
         return try withRetries("listing \(repo)", attempts: attempts) {
             var body = Data()
-            for _ in 0..<10 {
-                body.removeAll()
-                let response = try transfer.perform(.get, url: url, headers: headers(for: url)) { _, bytes in
-                    guard body.count + bytes.count <= 64 << 20 else { throw HubError.badResponse(url: url, reason: "listing larger than 64 MiB") }
-                    body.append(contentsOf: bytes)
+            let response = try send(.get, &url) { response, bytes in
+                guard body.count + bytes.count <= 64 << 20 else {
+                    throw HubError.badResponse(url: response.url, reason: "listing larger than 64 MiB")
                 }
-                if let next = HubClient.redirectTarget(response, from: url) { url = next; continue }
-                guard (200..<300).contains(response.status) else {
-                    throw failure(response, url: url, repo: repo, revision: revision, file: nil)
-                }
-                guard let siblings = (try? JSONParser.parse(body))?["siblings"]?.arrayValue,
-                      siblings.allSatisfy({ $0.objectValue != nil }) else {
-                    throw HubError.badResponse(url: url, reason: "no 'siblings' list in the answer")
-                }
-                // Names the server sends are checked like the user's: unsafe ones are dropped.
-                return siblings.compactMap { $0["rfilename"]?.stringValue }.filter { (try? HubNames.validateFile($0)) != nil }
+                body.append(contentsOf: bytes)
             }
-            throw HubError.badResponse(url: url, reason: "too many redirects")
+            guard (200..<300).contains(response.status) else {
+                throw failure(response, repo: repo, revision: revision, file: nil)
+            }
+            guard let siblings = (try? JSONParser.parse(body))?["siblings"]?.arrayValue,
+                  siblings.allSatisfy({ $0.objectValue != nil }) else {
+                throw HubError.badResponse(url: url, reason: "no 'siblings' list in the answer")
+            }
+            // Names the server sends are checked like the user's: unsafe ones are dropped.
+            return siblings.compactMap { $0["rfilename"]?.stringValue }.filter { (try? HubNames.validateFile($0)) != nil }
         }
     }
 
@@ -113,33 +123,29 @@ public final class HubClient {
     public func metadata(repo: String, revision: String, file: String, attempts: Int? = nil) throws -> FileMetadata {
         var url = resolveURL(repo: repo, revision: revision, file: file)
         return try withRetries("resolving \(file)", attempts: attempts) {
-            for _ in 0..<10 {
-                let response = try transfer.perform(.head, url: url, headers: headers(for: url))
-                let target = HubClient.redirectTarget(response, from: url)
-                if let target, isHub(target), response.headers["x-repo-commit"] == nil { url = target; continue }
-                guard (200..<400).contains(response.status) else {
-                    throw failure(response, url: url, repo: repo, revision: revision, file: file)
-                }
-                guard let commit = response.headers["x-repo-commit"] else {
-                    throw HubError.badResponse(url: url, reason: "no X-Repo-Commit header (is HF_ENDPOINT a hub?)")
-                }
-                guard let rawEtag = response.headers["x-linked-etag"] ?? response.headers["etag"] else {
-                    throw HubError.badResponse(url: url, reason: "no ETag header")
-                }
-                let etag = HubNames.normalizeEtag(rawEtag)
-                try HubNames.validateCommit(commit)
-                try HubNames.validateEtag(etag)
-                let sizeHeader = response.headers["x-linked-size"] ?? (target == nil ? response.headers["content-length"] : nil)
-                let isLFS = response.headers["x-linked-etag"] != nil && etag.count == 64 && etag.allSatisfy(\.isHexDigit)
-                return FileMetadata(commit: commit, etag: etag, size: sizeHeader.flatMap { Int64($0) },
-                                    location: target ?? url, sha256: isLFS ? etag.lowercased() : nil)
+            let response = try send(.head, &url, follow: { response, target in isHub(target) && response.headers["x-repo-commit"] == nil })
+            let target = HubClient.redirectTarget(response)
+            guard (200..<400).contains(response.status) else {
+                throw failure(response, repo: repo, revision: revision, file: file)
             }
-            throw HubError.badResponse(url: url, reason: "too many redirects")
+            guard let commit = response.headers["x-repo-commit"] else {
+                throw HubError.badResponse(url: url, reason: "no X-Repo-Commit header (is HF_ENDPOINT a hub?)")
+            }
+            guard let rawEtag = response.headers["x-linked-etag"] ?? response.headers["etag"] else {
+                throw HubError.badResponse(url: url, reason: "no ETag header")
+            }
+            let etag = HubNames.normalizeEtag(rawEtag)
+            try HubNames.validateCommit(commit)
+            try HubNames.validateEtag(etag)
+            let sizeHeader = response.headers["x-linked-size"] ?? (target == nil ? response.headers["content-length"] : nil)
+            let isLFS = response.headers["x-linked-etag"] != nil && etag.count == 64 && etag.allSatisfy(\.isHexDigit)
+            return FileMetadata(commit: commit, etag: etag, size: sizeHeader.flatMap { Int64($0) },
+                                location: target ?? url, sha256: isLFS ? etag.lowercased() : nil)
         }
     }
 
     /// The error a non-success answer means, naming what is missing or what to do.
-    func failure(_ response: HubTransfer.Response, url: String, repo: String, revision: String, file: String?) -> HubError {
+    func failure(_ response: HubTransfer.Response, repo: String, revision: String, file: String?) -> HubError {
         let code = response.headers["x-error-code"] ?? ""
         let message = response.headers["x-error-message"]
             ?? String(decoding: response.errorBody.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -151,7 +157,7 @@ public final class HubClient {
             return .accessDenied(repo: repo, endpoint: settings.endpoint,
                                  gated: code == "GatedRepo" || message.lowercased().contains("gated"), hasToken: settings.token != nil)
         case (404, _): return .notFound(repo: repo, revision: revision, file: file, what: file == nil ? "repo" : "file")
-        default: return .http(status: response.status, url: url, message: message)
+        default: return .http(status: response.status, url: response.url, message: message)
         }
     }
 }

@@ -25,6 +25,11 @@ public enum HubError: Error, Equatable, CustomStringConvertible {
     /// The local cache cannot be written.
     case io(path: String, message: String)
 
+    /// `.io` for a system call on `path` that failed: `context`, then what `errno` says.
+    static func system(path: String, _ context: String = "") -> HubError {
+        .io(path: path, message: context + String(cString: strerror(errno)))
+    }
+
     /// Worth retrying after a pause: transport failures, 5xx and 429.
     var isTransient: Bool {
         switch self {

@@ -59,17 +59,13 @@ public final class HubProgress: @unchecked Sendable {
     public func line(now: Date) -> String {
         let elapsed = max(now.timeIntervalSince(started), 1e-3)
         let rate = Double(bytes - startBytes) / elapsed
-        var parts = [name]
-        if let total, total > 0 {
-            let percent = Int(Double(bytes) * 100 / Double(total))
-            parts.append("\(percent)% \(HubProgress.format(bytes: bytes))/\(HubProgress.format(bytes: total))")
-            parts.append("\(HubProgress.format(bytes: Int64(rate)))/s")
-            if rate > 0 {
-                let eta = Int((Double(max(total - bytes, 0)) / rate).rounded())
-                parts.append(String(format: "ETA %d:%02d", eta / 60, eta % 60))
-            }
-        } else {
-            parts.append("\(HubProgress.format(bytes: bytes))  \(HubProgress.format(bytes: Int64(rate)))/s")
+        guard let total, total > 0 else { return "\(name)  \(HubProgress.format(bytes: bytes))  \(HubProgress.format(bytes: Int64(rate)))/s" }
+        let percent = Int(Double(bytes) * 100 / Double(total))
+        var parts = [name, "\(percent)% \(HubProgress.format(bytes: bytes))/\(HubProgress.format(bytes: total))"]
+        parts.append("\(HubProgress.format(bytes: Int64(rate)))/s")
+        if rate > 0 {
+            let eta = Int((Double(max(total - bytes, 0)) / rate).rounded())
+            parts.append(String(format: "ETA %d:%02d", eta / 60, eta % 60))
         }
         return parts.joined(separator: "  ")
     }

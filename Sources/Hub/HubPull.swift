@@ -29,8 +29,7 @@ extension HubClient {
         }
         // With a cached copy to fall back on, an unreachable hub is not worth waiting for.
         let attempts = (try? fromCache(nil)) != nil ? 1 : nil
-        let name: String
-        let meta: FileMetadata
+        let name: String, meta: FileMetadata
         do {
             name = try file ?? QuantSelector.pick(repo: repo, files: listFiles(repo: repo, revision: revision, attempts: attempts), quant: quant)
             meta = try metadata(repo: repo, revision: revision, file: name, attempts: attempts)
@@ -50,87 +49,59 @@ extension HubClient {
     func download(repo: String, file: String, meta: FileMetadata) throws {
         let cache = settings.cache
         let blob = cache.blob(repo: repo, etag: meta.etag)
-        let partial = cache.incomplete(repo: repo, etag: meta.etag)
+        let partial = blob.path + ".incomplete"
         try cache.createDirectory(blob.deletingLastPathComponent())
         let lockURL = cache.lockFile(repo: repo, etag: meta.etag)
         try cache.createDirectory(lockURL.deletingLastPathComponent())
         let lock = open(lockURL.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard lock >= 0 else { throw HubError.io(path: lockURL.path, message: String(cString: strerror(errno))) }
+        guard lock >= 0 else { throw HubError.system(path: lockURL.path) }
         defer { close(lock) }  // releases the flock
-        guard flock(lock, LOCK_EX) == 0 else { throw HubError.io(path: lockURL.path, message: String(cString: strerror(errno))) }
+        guard flock(lock, LOCK_EX) == 0 else { throw HubError.system(path: lockURL.path) }
         if FileManager.default.fileExists(atPath: blob.path) { return }  // another process finished it
 
         let digest = try withRetries("downloading \(file)") {
-            try fetch(url: meta.location, into: partial.path, repo: repo, file: file, size: meta.size, hashing: meta.sha256 != nil)
+            try fetch(url: meta.location, into: partial, repo: repo, file: file, size: meta.size, hashing: meta.sha256 != nil)
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? Int64) ?? -1
+        let size = (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int64) ?? -1
         if let expected = meta.size, size != expected {
-            unlink(partial.path)
+            unlink(partial)
             throw HubError.sizeMismatch(file: file, expected: expected, actual: size)
         }
         if let expected = meta.sha256, let digest, digest != expected {
-            unlink(partial.path)
+            unlink(partial)
             throw HubError.checksumMismatch(file: file, expected: expected, actual: digest)
         }
-        guard rename(partial.path, blob.path) == 0 else {
-            throw HubError.io(path: blob.path, message: "cannot move the download into place: \(String(cString: strerror(errno)))")
-        }
+        guard rename(partial, blob.path) == 0 else { throw HubError.system(path: blob.path, "cannot move the download into place: ") }
     }
 
     /// One attempt: GET from where the partial file ends, following every redirect (the
     /// token only to the hub), appending to the partial file. Returns the SHA-256 of the
     /// whole file when `hashing`.
     private func fetch(url start: String, into path: String, repo: String, file: String, size: Int64?, hashing: Bool) throws -> String? {
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw HubError.io(path: path, message: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var offset = Int64(lseek(fd, 0, SEEK_END))
-        if let size, offset > size {  // longer than the file: not ours
-            offset = 0
-            guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else { throw HubError.io(path: path, message: String(cString: strerror(errno))) }
-        }
-        let hasher = hashing ? try SHA256() : nil
-        if let hasher, offset > 0 { try hasher.update(file: path) }
-        let writer = BlobWriter(fd: fd, path: path, hasher: hasher)
-        progress.begin(file: file, total: size, resumedFrom: offset)
-        if let size, offset == size {
-            progress.end()
-            return try writer.digest()
-        }
-        var url = start
-        for _ in 0..<10 {
-            var first = true
+        let writer = try BlobWriter(path: path, size: size, hashing: hashing)
+        progress.begin(file: file, total: size, resumedFrom: writer.start)
+        if writer.start != size {  // else it is already whole
+            var url = start
             let response: HubTransfer.Response
             do {
-                response = try transfer.perform(.get, url: url, headers: headers(for: url), rangeFrom: offset) { status, bytes in
-                if first {
-                    first = false
-                    if status == 200 && offset > 0 {  // the server ignored Range: start over
-                        try writer.restart()
-                        offset = 0
-                    }
-                }
-                try writer.append(bytes)
-                self.bytesTransferred += Int64(bytes.count)
-                self.progress.advance(by: bytes.count)
+                response = try send(.get, &url, rangeFrom: writer.start) { response, bytes in
+                    if response.status == 200 && writer.start > 0 { try writer.restart() }  // the server ignored Range: start over
+                    try writer.append(bytes)
+                    self.bytesTransferred += Int64(bytes.count)
+                    self.progress.advance(by: bytes.count)
                 }
             } catch {
                 try? writer.flush()  // keep what arrived before the failure: the next attempt resumes after it
                 throw error
             }
-            try writer.flush()
-            if let next = HubClient.redirectTarget(response, from: url) { url = next; continue }
-            if response.status == 416, let size, offset == size {  // already whole
-                progress.end()
-                return try writer.digest()
+            // 416 to a range that starts at the end: already whole; else our partial file is not a prefix of theirs.
+            guard (200..<300).contains(response.status) || (response.status == 416 && writer.start == size) else {
+                if response.status == 416 { try? writer.restart() }
+                throw failure(response, repo: repo, revision: "", file: file)
             }
-            guard (200..<300).contains(response.status) else {
-                if response.status == 416 { ftruncate(fd, 0) }  // our partial file is not a prefix of theirs
-                throw failure(response, url: url, repo: repo, revision: "", file: file)
-            }
-            progress.end()
-            return try writer.digest()
         }
-        throw HubError.badResponse(url: url, reason: "too many redirects")
+        let digest = try writer.digest()
+        progress.end()
+        return digest
     }
 }

@@ -8,26 +8,46 @@ public final class HubTransfer {
     public enum Method { case head, get }
 
     public struct Response {
-        public var status: Int
+        /// Where it came from.
+        public var url: String
+        public var status = 0
         /// Lower-cased names; a repeated header keeps its last value.
-        public var headers: [String: String]
+        public var headers: [String: String] = [:]
         /// The body of a non-2xx answer (at most 64 KiB), for error messages.
-        public var errorBody: Data
+        public var errorBody = Data()
     }
 
+    /// Takes each piece of a 2xx body as it arrives, with the answer so far.
+    public typealias Sink = (Response, UnsafeRawBufferPointer) throws -> Void
+
     private let handle: UnsafeMutableRawPointer
-    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-    let connectTimeout: Int
-    let stallTimeout: Int
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)  // [CURL_ERROR_SIZE + 1] chars
+    /// The request under way, shared with the callbacks: where a 2xx body goes, what has
+    /// arrived so far, what the sink threw.
+    private var sink: Sink?
+    private var response = Response(url: "")
+    private var thrown: Error?
 
     /// `stallTimeout`: seconds without a single byte before the transfer counts as timed out.
+    /// The options every request shares are set here, once.
     public init(connectTimeout: Int = 15, stallTimeout: Int = 30) throws {
         guard HubTransfer.globalInit, let curl = curl_easy_init() else {
             throw HubError.transfer(code: -1, url: "", message: "libcurl could not be initialised")
         }
         handle = curl
-        self.connectTimeout = connectTimeout
-        self.stallTimeout = stallTimeout
+        let user = Unmanaged.passUnretained(self).toOpaque()
+        tern_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        tern_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        tern_curl_set_string(handle, CURLOPT_USERAGENT, "tern/0.1 (libcurl)")
+        tern_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        tern_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, connectTimeout)
+        tern_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+        tern_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, stallTimeout)
+        tern_curl_set_long(handle, CURLOPT_BUFFERSIZE, 512 * 1024)
+        tern_curl_set_callback(handle, CURLOPT_HEADERFUNCTION, HubTransfer.headerCallback)
+        tern_curl_set_pointer(handle, CURLOPT_HEADERDATA, user)
+        tern_curl_set_callback(handle, CURLOPT_WRITEFUNCTION, HubTransfer.writeCallback)
+        tern_curl_set_pointer(handle, CURLOPT_WRITEDATA, user)
     }
 
     deinit {
@@ -37,71 +57,44 @@ public final class HubTransfer {
 
     private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
-    /// Performs one request. For a 2xx answer to a GET, the body goes to `sink` (with the
-    /// status) as it arrives; a sink that throws aborts the transfer with that error.
-    public func perform(_ method: Method, url: String, headers: [String], rangeFrom: Int64? = nil,
-                 sink: ((Int, UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> Response {
-        let context = Context(sink: sink)
-        let unmanaged = Unmanaged.passRetained(context)
-        defer { unmanaged.release() }
+    /// Performs one request. For a 2xx answer to a GET, the body goes to `sink` as it
+    /// arrives; a sink that throws aborts the transfer with that error.
+    public func perform(_ method: Method, url: String, headers: [String], rangeFrom: Int64 = 0, sink: Sink? = nil) throws -> Response {
+        self.sink = sink
+        defer { self.sink = nil }
+        response = Response(url: url)
+        thrown = nil
+        errorBuffer[0] = 0
         var list: UnsafeMutablePointer<curl_slist>?
         for header in headers { list = curl_slist_append(list, header) }
         defer { curl_slist_free_all(list) }
-
-        curl_easy_reset(handle)
-        errorBuffer[0] = 0
-        _ = tern_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
-        _ = tern_curl_set_string(handle, CURLOPT_URL, url)
-        _ = tern_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-        _ = tern_curl_set_string(handle, CURLOPT_USERAGENT, "tern/0.1 (libcurl)")
-        _ = tern_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
-        _ = tern_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0)
-        _ = tern_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, connectTimeout)
-        _ = tern_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
-        _ = tern_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, stallTimeout)
-        _ = tern_curl_set_long(handle, CURLOPT_BUFFERSIZE, 512 * 1024)
-        _ = tern_curl_set_long(handle, CURLOPT_NOBODY, method == .head ? 1 : 0)
-        if let rangeFrom, rangeFrom > 0 { _ = tern_curl_set_string(handle, CURLOPT_RANGE, "\(rangeFrom)-") }
-        _ = tern_curl_set_headers(handle, list)
-        _ = tern_curl_set_header_callback(handle, HubTransfer.headerCallback)
-        _ = tern_curl_set_pointer(handle, CURLOPT_HEADERDATA, unmanaged.toOpaque())
-        _ = tern_curl_set_write_callback(handle, HubTransfer.writeCallback)
-        _ = tern_curl_set_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
+        tern_curl_set_string(handle, CURLOPT_URL, url)
+        tern_curl_set_long(handle, CURLOPT_NOBODY, method == .head ? 1 : 0)  // 0 turns a HEAD back into a GET
+        tern_curl_set_string(handle, CURLOPT_RANGE, rangeFrom > 0 ? "\(rangeFrom)-" : nil)
+        tern_curl_set_pointer(handle, CURLOPT_HTTPHEADER, list)
 
         let code = curl_easy_perform(handle)
-        if let thrown = context.thrown { throw thrown }
+        if let thrown { throw thrown }
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)
             throw HubError.transfer(code: Int(code.rawValue), url: url,
                                     message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
         }
-        _ = tern_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &context.response.status)
-        return context.response
-    }
-
-    /// What the callbacks share with `perform`.
-    private final class Context {
-        let sink: ((Int, UnsafeRawBufferPointer) throws -> Void)?
-        /// What has arrived so far (`status` from the last status line).
-        var response = Response(status: 0, headers: [:], errorBody: Data())
-        var thrown: Error?
-        init(sink: ((Int, UnsafeRawBufferPointer) throws -> Void)?) { self.sink = sink }
+        tern_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &response.status)
+        return response
     }
 
     private static let headerCallback: tern_curl_data_callback = { data, size, count, user in
         let n = size * count
         guard let data, let user else { return n }
-        let context = Unmanaged<Context>.fromOpaque(user).takeUnretainedValue()
+        let transfer = Unmanaged<HubTransfer>.fromOpaque(user).takeUnretainedValue()
         let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        if line.hasPrefix("HTTP/") {
-            // A new response (after a 100 Continue, say): its headers replace the last ones.
-            let fields = line.split(separator: " ")
-            context.response.status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
-            context.response.headers = [:]
+        if line.hasPrefix("HTTP/") {  // a new response (after a 100 Continue, say): its headers replace the last ones
+            transfer.response.headers = [:]
         } else if let colon = line.firstIndex(of: ":") {
             let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            context.response.headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            transfer.response.headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         return n
     }
@@ -109,15 +102,16 @@ public final class HubTransfer {
     private static let writeCallback: tern_curl_data_callback = { data, size, count, user in
         let n = size * count
         guard let data, let user else { return n }
-        let context = Unmanaged<Context>.fromOpaque(user).takeUnretainedValue()
+        let transfer = Unmanaged<HubTransfer>.fromOpaque(user).takeUnretainedValue()
         let bytes = UnsafeRawBufferPointer(start: data, count: n)
-        if (200..<300).contains(context.response.status), let sink = context.sink {
-            do { try sink(context.response.status, bytes) } catch {
-                context.thrown = error
+        tern_curl_get_long(transfer.handle, CURLINFO_RESPONSE_CODE, &transfer.response.status)
+        if (200..<300).contains(transfer.response.status), let sink = transfer.sink {
+            do { try sink(transfer.response, bytes) } catch {
+                transfer.thrown = error
                 return 0  // aborts the transfer
             }
-        } else if context.response.errorBody.count < 65536 {
-            context.response.errorBody.append(contentsOf: bytes.prefix(65536 - context.response.errorBody.count))
+        } else if transfer.response.errorBody.count < 65536 {
+            transfer.response.errorBody.append(contentsOf: bytes.prefix(65536 - transfer.response.errorBody.count))
         }
         return n
     }
