@@ -10,63 +10,26 @@ struct ChatRoute {
     let service: ModelService
 
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) throws {
-        let fields = try RequestFields(request.body)
-        try checkModel(fields, service)
-        let options = try GenerationOptions(fields, vocabularySize: service.tokenizer.vocabularySize, chat: true,
-                                            defaults: service.samplingDefaults)
-        let prompt = try ChatRoute.promptTokens(fields, service)
-        let maxTokens = options.maxTokens ?? max(1, service.maxModelLen - prompt.count)
-        try checkContext(promptTokens: prompt.count, maxTokens: maxTokens, service)
-        let id = "chatcmpl-" + randomHex()
-        let generation = Generation(service: service, options: options, prompts: [prompt], maxTokens: maxTokens, baseID: id)
-        var chunk = ChunkShape(id: id, object: "chat.completion.chunk", service: service, includeUsage: options.includeUsage)
+        let job = try GenerationJob(request, service, chat: true) { [try ChatRoute.promptTokens($0, service)] }
+        let wanted = job.options.logprobs != nil
+        try job.answer(responder, opening: [("delta", .object([("role", .string("assistant")), ("content", .string(""))])), ("logprobs", .null)],
+                       onDelta: { delta, c, send in
+            var lp = delta.logprobs.isEmpty ? JSON.null : logprobs(c, delta.logprobs)
+            if !delta.text.isEmpty {
+                try send([("delta", .object([("content", .string(delta.text))])), ("logprobs", lp)], nil)
+                lp = .null
+            }
+            if let reason = delta.finishReason { try send([("delta", .object([])), ("logprobs", lp)], reason) }
+        }, item: { c in
+            .object([("index", .int(c.index)), ("message", .object([("role", .string("assistant")), ("content", .string(c.text))])),
+                     ("logprobs", wanted ? logprobs(c, 0 ..< c.logprobs.count) : .null), ("finish_reason", .string(c.finishReason ?? "stop"))])
+        })
+    }
 
-        if options.stream {
-            let sse = SSEWriter(responder: responder)
-            try sse.open()
-            var sentFrom = Array(repeating: 0, count: options.n)
-            for c in 0 ..< options.n {
-                try sse.send(chunk.make(choice: c, body: [("delta", .object([("role", .string("assistant")), ("content", .string(""))])),
-                                                          ("logprobs", .null)], finish: nil))
-            }
-            sse.run {
-                let choices = try generation.run(onClientGone: responder.onPeerClosed) { delta, choices in
-                    let c = choices[delta.index]
-                    var lp = JSON.null
-                    if options.logprobs != nil, !delta.text.isEmpty || delta.finishReason != nil {
-                        let r = sentFrom[delta.index] ..< c.logprobs.count
-                        if !r.isEmpty {
-                            lp = .object([("content", LogprobsFormat.chatContent(ids: c.tokenIDs[r], logprobs: c.logprobs[r], tokenizer: service.tokenizer)),
-                                          ("refusal", .null)])
-                        }
-                        sentFrom[delta.index] = r.upperBound
-                    }
-                    if !delta.text.isEmpty {
-                        try sse.send(chunk.make(choice: delta.index, body: [("delta", .object([("content", .string(delta.text))])), ("logprobs", lp)], finish: nil))
-                        lp = .null
-                    }
-                    if let reason = delta.finishReason {
-                        try sse.send(chunk.make(choice: delta.index, body: [("delta", .object([])), ("logprobs", lp)], finish: reason))
-                    }
-                }
-                if options.includeUsage { try sse.send(chunk.usageChunk(usage([prompt], choices))) }
-            }
-            return
-        }
-
-        let choices = try generation.run(onClientGone: responder.onPeerClosed) { _, _ in }
-        let items: [JSON] = choices.map { c in
-            var lp = JSON.null
-            if options.logprobs != nil {
-                lp = .object([("content", LogprobsFormat.chatContent(ids: c.tokenIDs[0 ..< c.logprobs.count], logprobs: c.logprobs[...],
-                                                                     tokenizer: service.tokenizer)), ("refusal", .null)])
-            }
-            return .object([("index", .int(c.index)),
-                            ("message", .object([("role", .string("assistant")), ("content", .string(c.text))])),
-                            ("logprobs", lp), ("finish_reason", .string(c.finishReason ?? "stop"))])
-        }
-        chunk.includeUsage = false
-        responder.send(jsonResponse(chunk.complete(choices: items, usage: usage([prompt], choices), object: "chat.completion")))
+    /// Chat's `logprobs` object for the choice's tokens in `range`.
+    private func logprobs(_ c: Choice, _ range: Range<Int>) -> JSON {
+        .object([("content", LogprobsFormat.chatContent(ids: c.tokenIDs[range], logprobs: c.logprobs[range], tokenizer: service.tokenizer)),
+                 ("refusal", .null)])
     }
 
     /// The rendered and tokenized conversation (special-token spellings from the template
@@ -86,9 +49,8 @@ struct ChatRoute {
             throw APIError.invalid("'messages' must be a non-empty array", param: "messages")
         }
         let messages: [TemplateValue] = try list.enumerated().map { i, m in
-            let mf = RequestFields(object: m)
             guard case .object = m else { throw APIError.invalid("messages[\(i)] must be an object", param: "messages") }
-            guard let role = try? mf.string("role"), ["system", "user", "assistant", "tool", "developer"].contains(role) else {
+            guard let role = m["role"]?.stringValue, ["system", "user", "assistant", "tool", "developer"].contains(role) else {
                 throw APIError.invalid("messages[\(i)].role must be one of system, user, assistant, tool, developer", param: "messages")
             }
             let content: String
@@ -107,7 +69,7 @@ struct ChatRoute {
             default: throw APIError.invalid("messages[\(i)].content must be a string or an array of text parts", param: "messages")
             }
             var entry: [(String, TemplateValue)] = [("role", .string(role)), ("content", .string(content))]
-            if let name = try? mf.string("name") { entry.append(("name", .string(name))) }
+            if let name = m["name"]?.stringValue { entry.append(("name", .string(name))) }
             return .object(entry)
         }
         let addGenerationPrompt = try fields.bool("add_generation_prompt") ?? true

@@ -8,7 +8,7 @@ import Tokenizers
 struct Choice {
     let index: Int
     let sequence: SequenceID
-    let promptTokens: Int
+    let prompt: [Int32]
     var detokenizer: IncrementalDetokenizer
     var stopMatcher: StopMatcher
     var text = ""
@@ -17,15 +17,49 @@ struct Choice {
     var finishReason: String?
     /// Logprobs of the prompt's tokens (the first has none), when asked for with echo.
     var promptLogprobs: [TokenLogprobs?] = []
+    /// How many of `logprobs` the deltas have reported.
+    var logprobsReported = 0
+    /// When its last token arrived (nil before the first).
+    var lastTokenTime: Double?
+
+    /// The prompt's logprobs, nil for each token that has none.
+    var promptEntries: [TokenLogprobs?] { promptLogprobs.isEmpty ? Array(repeating: nil, count: prompt.count) : promptLogprobs }
+
+    /// Takes a sampled token: the text it makes safe to show, finished with "stop" when a stop string matched.
+    mutating func push(_ id: Int32, _ lp: TokenLogprobs?) -> ChoiceDelta {
+        tokenIDs.append(id)
+        if let lp { logprobs.append(lp) }
+        let out = stopMatcher.push(detokenizer.push(id))
+        text += out
+        return delta(out, finishReason: stopMatcher.stopped ? "stop" : nil)
+    }
+
+    /// At the finish: the text held back until now.
+    mutating func flush(_ reason: String) -> ChoiceDelta {
+        let tail = stopMatcher.push(detokenizer.finish()) + stopMatcher.flush()
+        text += tail
+        return delta(tail, finishReason: reason)
+    }
+
+    /// The delta of `text` (and `finishReason`); one with either reports the logprobs since the last such delta.
+    private mutating func delta(_ text: String, finishReason: String? = nil) -> ChoiceDelta {
+        var delta = ChoiceDelta(index: index, text: text, finishReason: finishReason)
+        if !text.isEmpty || finishReason != nil {
+            delta.logprobs = logprobsReported ..< logprobs.count
+            logprobsReported = logprobs.count
+        }
+        return delta
+    }
 }
 
 /// What a stream writer gets for each step of a choice.
 struct ChoiceDelta {
     var index: Int
     var text: String
-    /// Token indices (into the choice's tokenIDs/logprobs) this delta accounts for.
-    var tokens: Range<Int>
     var finishReason: String?
+    /// The choice's logprobs this delta reports: on a delta with text or a finish, those of
+    /// every token since the last such delta; else none.
+    var logprobs: Range<Int> = 0 ..< 0
 }
 
 /// The client went away; its engine requests were aborted.
@@ -48,15 +82,13 @@ struct Generation {
         let arrival: Double
         var choices: [Choice] = []
         var unfinished = 0
-        var firstToken: [Bool] = []
-        var lastTokenTime: [Double] = []
     }
 
     /// Runs every choice to its finish. `onClientGone` registers a callback the HTTP layer
     /// calls (from any thread) when the client hangs up; waiting for events then ends with
     /// `ClientGone` and the choices' engine requests are aborted.
     func run(onClientGone: (@escaping @Sendable () -> Void) -> Void,
-             onDelta: (ChoiceDelta, [Choice]) throws -> Void) throws -> [Choice] {
+             onDelta: (ChoiceDelta, Choice) throws -> Void) throws -> [Choice] {
         let count = prompts.count * options.n
         try service.admit(count)
         defer { service.release(count) }
@@ -85,33 +117,30 @@ struct Generation {
         let n = options.n
         var progress = Progress(arrival: Date().timeIntervalSince1970)
         for (p, prompt) in prompts.enumerated() {
-            let request = EngineRequest(requestID: "\(baseID)-\(p)", promptTokenIDs: prompt, sampling: options.sampling,
-                                        maxTokens: maxTokens, eosTokenIDs: service.tokenizer.eogTokenIDs.union(service.endTokenIDs),
+            var request = EngineRequest(requestID: "\(baseID)-\(p)", promptTokenIDs: prompt, sampling: options.sampling,
+                                        maxTokens: maxTokens, eosTokenIDs: service.eosTokenIDs,
                                         stopTokenIDs: options.stopTokenIDs, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs)
-            var withN = request
-            withN.n = n
-            withN.promptLogprobs = promptLogprobs
+            request.n = n
+            request.promptLogprobs = promptLogprobs
             for i in 0 ..< n {
-                progress.choices.append(Choice(index: p * n + i, sequence: SequenceID(request.requestID, i), promptTokens: prompt.count,
+                progress.choices.append(Choice(index: p * n + i, sequence: SequenceID(request.requestID, i), prompt: prompt,
                                                detokenizer: IncrementalDetokenizer(tokenizer: service.tokenizer),
                                                stopMatcher: StopMatcher(stops: options.stop)))
             }
             do {
-                try service.engine.submit(withN) { i, event in queue.push(p * n + i, event) }
+                try service.engine.submit(request) { i, event in queue.push(p * n + i, event) }
             } catch let e as EngineError {
                 for c in progress.choices.dropLast(n) { service.engine.abort(c.sequence) }
                 throw APIError.invalid(e.description)
             }
         }
         progress.unfinished = progress.choices.count
-        progress.firstToken = Array(repeating: true, count: progress.choices.count)
-        progress.lastTokenTime = Array(repeating: 0.0, count: progress.choices.count)
         return progress
     }
 
     /// Applies one engine event to an unfinished choice, reporting the delta it makes.
     private func apply(_ event: EngineEvent, choice index: Int, time: Double, _ progress: inout Progress,
-                       _ onDelta: (ChoiceDelta, [Choice]) throws -> Void) throws {
+                       _ onDelta: (ChoiceDelta, Choice) throws -> Void) throws {
         let n = options.n
         switch event {
         case .scheduled:
@@ -120,45 +149,34 @@ struct Generation {
             // Reported to a prompt's first sample; every sample of that prompt shows them.
             let p = index / n
             for c in p * n ..< (p + 1) * n {
-                if progress.choices[c].promptLogprobs.isEmpty {
-                    progress.choices[c].promptLogprobs = Array(repeating: nil, count: progress.choices[c].promptTokens)
-                }
-                for (j, e) in entries.enumerated() where first + j < progress.choices[c].promptTokens { progress.choices[c].promptLogprobs[first + j] = e }
+                progress.choices[c].promptLogprobs = progress.choices[c].promptEntries
+                for (j, e) in entries.enumerated() where first + j < progress.choices[c].prompt.count { progress.choices[c].promptLogprobs[first + j] = e }
             }
         case .token(let id, let lp):
-            if progress.firstToken[index] { service.metrics.observeTTFT(time - progress.arrival); progress.firstToken[index] = false }
-            else { service.metrics.observeITL(time - progress.lastTokenTime[index]) }
-            progress.lastTokenTime[index] = time
-            let start = progress.choices[index].tokenIDs.count
-            progress.choices[index].tokenIDs.append(id)
-            if let lp { progress.choices[index].logprobs.append(lp) }
-            let piece = progress.choices[index].detokenizer.push(id)
-            let out = progress.choices[index].stopMatcher.push(piece)
-            progress.choices[index].text += out
-            var delta = ChoiceDelta(index: index, text: out, tokens: start ..< start + 1)
-            if progress.choices[index].stopMatcher.stopped {
+            let last = progress.choices[index].lastTokenTime
+            if let last { service.metrics.observeITL(time - last) } else { service.metrics.observeTTFT(time - progress.arrival) }
+            progress.choices[index].lastTokenTime = time
+            let delta = progress.choices[index].push(id, lp)
+            if delta.finishReason != nil {
                 service.engine.abort(progress.choices[index].sequence)
-                delta.finishReason = "stop"
-                finish(&progress.choices[index], "stop", &progress.unfinished, progress.arrival)
+                finish(index, "stop", &progress)
             }
-            try onDelta(delta, progress.choices)
+            try onDelta(delta, progress.choices[index])
         case .finished(let finishReason, _, _):
-            let reason = finishReason.openAI
-            let c = progress.choices[index]
-            let tail = progress.choices[index].stopMatcher.push(progress.choices[index].detokenizer.finish()) + progress.choices[index].stopMatcher.flush()
-            progress.choices[index].text += tail
-            finish(&progress.choices[index], reason, &progress.unfinished, progress.arrival)
-            try onDelta(ChoiceDelta(index: index, text: tail, tokens: c.tokenIDs.count ..< c.tokenIDs.count, finishReason: reason), progress.choices)
+            // The engine's reasons are OpenAI's (with vLLM's "abort" for requests ended from outside).
+            let delta = progress.choices[index].flush(finishReason.rawValue)
+            finish(index, finishReason.rawValue, &progress)
+            try onDelta(delta, progress.choices[index])
         case .failed(let message):
-            for c in progress.choices where c.finishReason == nil { service.engine.abort(c.sequence) }
+            // `run` aborts the unfinished choices.
             throw APIError(status: 500, message: "generation failed: \(message)", type: "server_error")
         }
     }
 
-    private func finish(_ c: inout Choice, _ reason: String, _ unfinished: inout Int, _ arrival: Double) {
-        c.finishReason = reason
-        unfinished -= 1
+    private func finish(_ index: Int, _ reason: String, _ progress: inout Progress) {
+        progress.choices[index].finishReason = reason
+        progress.unfinished -= 1
         service.metrics.countFinished(reason)
-        service.metrics.observeE2E(Date().timeIntervalSince1970 - arrival)
+        service.metrics.observeE2E(Date().timeIntervalSince1970 - progress.arrival)
     }
 }
