@@ -11,7 +11,6 @@ struct ChatRoute {
 
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) throws {
         let job = try GenerationJob(request, service, chat: true) { [try ChatRoute.promptTokens($0, service)] }
-        let wanted = job.options.logprobs != nil
         try job.answer(responder, opening: [("delta", .object([("role", .string("assistant")), ("content", .string(""))])), ("logprobs", .null)],
                        onDelta: { delta, c, send in
             var lp = delta.logprobs.isEmpty ? JSON.null : logprobs(c, delta.logprobs)
@@ -21,8 +20,9 @@ struct ChatRoute {
             }
             if let reason = delta.finishReason { try send([("delta", .object([])), ("logprobs", lp)], reason) }
         }, item: { c in
-            .object([("index", .int(c.index)), ("message", .object([("role", .string("assistant")), ("content", .string(c.text))])),
-                     ("logprobs", wanted ? logprobs(c, 0 ..< c.logprobs.count) : .null), ("finish_reason", .string(c.finishReason ?? "stop"))])
+            let lp = job.options.logprobs != nil ? logprobs(c, 0 ..< c.logprobs.count) : .null
+            return .object([("index", .int(c.index)), ("message", .object([("role", .string("assistant")), ("content", .string(c.text))])),
+                            ("logprobs", lp), ("finish_reason", .string(c.finishReason ?? "stop"))])
         })
     }
 
@@ -35,13 +35,6 @@ struct ChatRoute {
     /// The rendered and tokenized conversation (special-token spellings from the template
     /// become tokens; nothing is added beyond what the template writes).
     static func promptTokens(_ fields: RequestFields, _ service: ModelService) throws -> [Int32] {
-        let text = try render(fields, service)
-        let ids = service.tokenizer.encode(text, addSpecial: false, parseSpecial: true)
-        guard !ids.isEmpty else { throw APIError.invalid("the rendered conversation is empty", param: "messages") }
-        return ids
-    }
-
-    static func render(_ fields: RequestFields, _ service: ModelService) throws -> String {
         guard let template = service.template else {
             throw APIError.invalid("this model has no chat template (tokenizer.chat_template); use /v1/completions", param: "messages")
         }
@@ -57,12 +50,12 @@ struct ChatRoute {
             switch m["content"] {
             case .string(let s)?: content = s
             case .array(let parts)?:
-                content = try parts.map { part -> String in
-                    guard case .object = part, part["type"]?.stringValue == "text", let t = part["text"]?.stringValue else {
-                        throw APIError.invalid("messages[\(i)].content parts must be {\"type\":\"text\",\"text\":…}; images and audio are not supported", param: "messages")
-                    }
-                    return t
-                }.joined(separator: "\n")
+                let texts = parts.compactMap { $0["type"]?.stringValue == "text" ? $0["text"]?.stringValue : nil }
+                guard texts.count == parts.count else {
+                    throw APIError.invalid("messages[\(i)].content parts must be {\"type\":\"text\",\"text\":…}; "
+                                           + "images and audio are not supported", param: "messages")
+                }
+                content = texts.joined(separator: "\n")
             case nil, .null?:
                 guard role == "assistant" else { throw APIError.invalid("messages[\(i)].content is required", param: "messages") }
                 content = ""
@@ -73,8 +66,9 @@ struct ChatRoute {
             return .object(entry)
         }
         let addGenerationPrompt = try fields.bool("add_generation_prompt") ?? true
+        let text: String
         do {
-            return try template.render([
+            text = try template.render([
                 "messages": .array(messages), "add_generation_prompt": .bool(addGenerationPrompt),
                 "bos_token": .string(service.bosToken), "eos_token": .string(service.eosToken),
             ])
@@ -82,5 +76,8 @@ struct ChatRoute {
             if case .raised(let message) = e { throw APIError.invalid("the chat template refused the conversation: \(message)", param: "messages") }
             throw APIError(status: 500, message: "the model's chat template failed: \(e)", type: "server_error")
         }
+        let ids = service.tokenizer.encode(text, addSpecial: false, parseSpecial: true)
+        guard !ids.isEmpty else { throw APIError.invalid("the rendered conversation is empty", param: "messages") }
+        return ids
     }
 }

@@ -9,6 +9,8 @@ struct Choice {
     let index: Int
     let sequence: SequenceID
     let prompt: [Int32]
+    /// When its request arrived (seconds since 1970).
+    let arrival: Double
     var detokenizer: IncrementalDetokenizer
     var stopMatcher: StopMatcher
     var text = ""
@@ -24,6 +26,12 @@ struct Choice {
 
     /// The prompt's logprobs, nil for each token that has none.
     var promptEntries: [TokenLogprobs?] { promptLogprobs.isEmpty ? Array(repeating: nil, count: prompt.count) : promptLogprobs }
+
+    /// Takes the logprobs of prompt tokens from position `first` on.
+    mutating func takePromptLogprobs(from first: Int, _ entries: [TokenLogprobs]) {
+        promptLogprobs = promptEntries
+        for (j, e) in entries.enumerated() where first + j < prompt.count { promptLogprobs[first + j] = e }
+    }
 
     /// Takes a sampled token: the text it makes safe to show, finished with "stop" when a stop string matched.
     mutating func push(_ id: Int32, _ lp: TokenLogprobs?) -> ChoiceDelta {
@@ -77,13 +85,6 @@ struct Generation {
     /// Alternatives per prompt token when prompt logprobs are wanted (echo with logprobs).
     var promptLogprobs: Int? = nil
 
-    /// The choices' progress while their events are applied.
-    private struct Progress {
-        let arrival: Double
-        var choices: [Choice] = []
-        var unfinished = 0
-    }
-
     /// Runs every choice to its finish. `onClientGone` registers a callback the HTTP layer
     /// calls (from any thread) when the client hangs up; waiting for events then ends with
     /// `ClientGone` and the choices' engine requests are aborted.
@@ -93,29 +94,30 @@ struct Generation {
         try service.admit(count)
         defer { service.release(count) }
         let queue = EventQueue()
-        var progress = try submit(to: queue)
+        var choices = try submit(to: queue)
         onClientGone { queue.pushClientGone() }
         do {
-            while progress.unfinished > 0 {
+            while choices.contains(where: { $0.finishReason == nil }) {
                 for (index, event, time) in try queue.popAll() {
-                    guard progress.choices[index].finishReason == nil else { continue }
-                    try apply(event, choice: index, time: time, &progress, onDelta)
+                    guard choices[index].finishReason == nil else { continue }
+                    try apply(event, choice: index, time: time, &choices, onDelta)
                 }
             }
         } catch {
             // The client left: noticed by the watcher, or by a write that failed first.
             // (Counted before the engine frees the requests, so an idle engine implies the count.)
             if error is ClientGone || error is HTTPServerError { service.metrics.countFinished("abort") }
-            for c in progress.choices where c.finishReason == nil { service.engine.abort(c.sequence) }
+            for c in choices where c.finishReason == nil { service.engine.abort(c.sequence) }
             throw error
         }
-        return progress.choices
+        return choices
     }
 
     /// One engine request per prompt, whose n samples share the prompt's KV blocks; their events go to `queue`.
-    private func submit(to queue: EventQueue) throws -> Progress {
+    private func submit(to queue: EventQueue) throws -> [Choice] {
         let n = options.n
-        var progress = Progress(arrival: Date().timeIntervalSince1970)
+        let arrival = Date().timeIntervalSince1970
+        var choices: [Choice] = []
         for (p, prompt) in prompts.enumerated() {
             var request = EngineRequest(requestID: "\(baseID)-\(p)", promptTokenIDs: prompt, sampling: options.sampling,
                                         maxTokens: maxTokens, eosTokenIDs: service.eosTokenIDs,
@@ -123,60 +125,53 @@ struct Generation {
             request.n = n
             request.promptLogprobs = promptLogprobs
             for i in 0 ..< n {
-                progress.choices.append(Choice(index: p * n + i, sequence: SequenceID(request.requestID, i), prompt: prompt,
-                                               detokenizer: IncrementalDetokenizer(tokenizer: service.tokenizer),
-                                               stopMatcher: StopMatcher(stops: options.stop)))
+                choices.append(Choice(index: p * n + i, sequence: SequenceID(request.requestID, i), prompt: prompt, arrival: arrival,
+                                      detokenizer: IncrementalDetokenizer(tokenizer: service.tokenizer),
+                                      stopMatcher: StopMatcher(stops: options.stop)))
             }
             do {
                 try service.engine.submit(request) { i, event in queue.push(p * n + i, event) }
             } catch let e as EngineError {
-                for c in progress.choices.dropLast(n) { service.engine.abort(c.sequence) }
+                for c in choices.dropLast(n) { service.engine.abort(c.sequence) }
                 throw APIError.invalid(e.description)
             }
         }
-        progress.unfinished = progress.choices.count
-        return progress
+        return choices
     }
 
     /// Applies one engine event to an unfinished choice, reporting the delta it makes.
-    private func apply(_ event: EngineEvent, choice index: Int, time: Double, _ progress: inout Progress,
+    private func apply(_ event: EngineEvent, choice index: Int, time: Double, _ choices: inout [Choice],
                        _ onDelta: (ChoiceDelta, Choice) throws -> Void) throws {
-        let n = options.n
         switch event {
         case .scheduled:
-            service.metrics.observeQueueTime(time - progress.arrival)
+            service.metrics.observeQueueTime(time - choices[index].arrival)
         case .promptLogprobs(let first, let entries):
             // Reported to a prompt's first sample; every sample of that prompt shows them.
-            let p = index / n
-            for c in p * n ..< (p + 1) * n {
-                progress.choices[c].promptLogprobs = progress.choices[c].promptEntries
-                for (j, e) in entries.enumerated() where first + j < progress.choices[c].prompt.count { progress.choices[c].promptLogprobs[first + j] = e }
-            }
+            let p = index / options.n
+            for c in p * options.n ..< (p + 1) * options.n { choices[c].takePromptLogprobs(from: first, entries) }
         case .token(let id, let lp):
-            let last = progress.choices[index].lastTokenTime
-            if let last { service.metrics.observeITL(time - last) } else { service.metrics.observeTTFT(time - progress.arrival) }
-            progress.choices[index].lastTokenTime = time
-            let delta = progress.choices[index].push(id, lp)
-            if delta.finishReason != nil {
-                service.engine.abort(progress.choices[index].sequence)
-                finish(index, "stop", &progress)
-            }
-            try onDelta(delta, progress.choices[index])
-        case .finished(let finishReason, _, _):
+            let last = choices[index].lastTokenTime
+            if let last { service.metrics.observeITL(time - last) } else { service.metrics.observeTTFT(time - choices[index].arrival) }
+            choices[index].lastTokenTime = time
+            let delta = choices[index].push(id, lp)
+            if delta.finishReason != nil { service.engine.abort(choices[index].sequence) }
+            try report(delta, &choices, onDelta)
+        case .finished(let reason, _, _):
             // The engine's reasons are OpenAI's (with vLLM's "abort" for requests ended from outside).
-            let delta = progress.choices[index].flush(finishReason.rawValue)
-            finish(index, finishReason.rawValue, &progress)
-            try onDelta(delta, progress.choices[index])
+            try report(choices[index].flush(reason.rawValue), &choices, onDelta)
         case .failed(let message):
             // `run` aborts the unfinished choices.
             throw APIError(status: 500, message: "generation failed: \(message)", type: "server_error")
         }
     }
 
-    private func finish(_ index: Int, _ reason: String, _ progress: inout Progress) {
-        progress.choices[index].finishReason = reason
-        progress.unfinished -= 1
-        service.metrics.countFinished(reason)
-        service.metrics.observeE2E(Date().timeIntervalSince1970 - progress.arrival)
+    /// Hands a delta to the route, its choice finished first when it brings a finish reason.
+    private func report(_ delta: ChoiceDelta, _ choices: inout [Choice], _ onDelta: (ChoiceDelta, Choice) throws -> Void) throws {
+        if let reason = delta.finishReason {
+            choices[delta.index].finishReason = reason
+            service.metrics.countFinished(reason)
+            service.metrics.observeE2E(Date().timeIntervalSince1970 - choices[delta.index].arrival)
+        }
+        try onDelta(delta, choices[delta.index])
     }
 }
