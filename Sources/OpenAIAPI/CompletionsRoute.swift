@@ -39,9 +39,11 @@ struct CompletionsRoute {
             }
             try send([("text", .string(delta.text)), ("logprobs", lp)], delta.finishReason)
         }, item: { c in
-            let prompt = echo ? c.prompt : [], entries = echo ? c.promptEntries : []
-            let ids = prompt + c.tokenIDs[0 ..< c.logprobs.count], all = entries + c.logprobs.map { $0 }
-            let lp = wanted ? legacy(ids[...], all[...], offset: 0).json : .null
+            var lp = JSON.null
+            if wanted {
+                let ids = (echo ? c.prompt : []) + c.tokenIDs[0 ..< c.logprobs.count], all = (echo ? c.promptEntries : []) + c.logprobs.map { $0 }
+                lp = legacy(ids[...], all[...], offset: 0).json
+            }
             return .object([("index", .int(c.index)), ("text", .string((echo ? echoes[c.index / n] : "") + c.text)), ("logprobs", lp),
                             ("finish_reason", .string(c.finishReason ?? "stop"))])
         })

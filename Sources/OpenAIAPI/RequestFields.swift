@@ -28,9 +28,7 @@ struct RequestFields {
         return t
     }
 
-    func bool(_ name: String) throws -> Bool? {
-        try typed(name, "a boolean") { if case .bool(let b) = $0 { b } else { nil } }
-    }
+    func bool(_ name: String) throws -> Bool? { try typed(name, "a boolean") { if case .bool(let b) = $0 { b } else { nil } } }
 
     func string(_ name: String) throws -> String? { try typed(name, "a string") { $0.stringValue } }
 
