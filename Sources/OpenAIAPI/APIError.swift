@@ -2,29 +2,20 @@ import HTTP
 import JSON
 
 /// An error in OpenAI's shape: `{"error":{"message","type","param","code"}}` with its status.
-public struct APIError: Error, CustomStringConvertible {
-    public var status: Int
-    public var message: String
-    public var type: String
-    public var param: String?
-    public var code: String?
-    public var retryAfter: Int?
+struct APIError: Error, CustomStringConvertible {
+    var status: Int
+    var message: String
+    var type: String
+    var param: String? = nil
+    var code: String? = nil
+    var retryAfter: Int? = nil
 
-    public init(status: Int, message: String, type: String, param: String? = nil, code: String? = nil, retryAfter: Int? = nil) {
-        self.status = status
-        self.message = message
-        self.type = type
-        self.param = param
-        self.code = code
-        self.retryAfter = retryAfter
-    }
-
-    public static func invalid(_ message: String, param: String? = nil, code: String? = nil) -> APIError {
+    static func invalid(_ message: String, param: String? = nil, code: String? = nil) -> APIError {
         APIError(status: 400, message: message, type: "invalid_request_error", param: param, code: code)
     }
 
     /// The error for a bare HTTP status (parse errors, unknown routes, server limits).
-    public static func http(_ status: Int, _ message: String) -> APIError {
+    static func http(_ status: Int, _ message: String) -> APIError {
         switch status {
         case 401: return APIError(status: 401, message: message, type: "authentication_error", code: "invalid_api_key")
         case 404: return APIError(status: 404, message: message, type: "invalid_request_error", code: "not_found")
@@ -35,16 +26,16 @@ public struct APIError: Error, CustomStringConvertible {
         }
     }
 
-    public var description: String { message }
+    var description: String { message }
 
-    public var json: JSON {
+    var json: JSON {
         .object([("error", .object([
             ("message", .string(message)), ("type", .string(type)),
             ("param", param.map { .string($0) } ?? .null), ("code", code.map { .string($0) } ?? .null),
         ]))])
     }
 
-    public var response: HTTPResponse {
+    var response: HTTPResponse {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if let retryAfter { headers.append(("Retry-After", String(retryAfter))) }
         if status == 401 { headers.append(("WWW-Authenticate", "Bearer")) }

@@ -11,16 +11,15 @@ final class EventQueue: @unchecked Sendable {
 
     func push(_ choice: Int, _ event: EngineEvent) {
         let now = Date().timeIntervalSince1970
-        condition.lock()
-        items.append((choice, event, now))
-        condition.signal()
-        condition.unlock()
+        signal { items.append((choice, event, now)) }
     }
 
     /// The client went away: the waiter stops waiting for events.
-    func pushClientGone() {
+    func pushClientGone() { signal { clientGone = true } }
+
+    private func signal(after change: () -> Void) {
         condition.lock()
-        clientGone = true
+        change()
         condition.signal()
         condition.unlock()
     }

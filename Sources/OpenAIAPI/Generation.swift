@@ -8,7 +8,9 @@ import Tokenizers
 struct Choice {
     let index: Int
     let sequence: SequenceID
-    let promptTokens: Int
+    let prompt: [Int32]
+    /// When its request arrived (seconds since 1970).
+    let arrival: Double
     var detokenizer: IncrementalDetokenizer
     var stopMatcher: StopMatcher
     var text = ""
@@ -17,15 +19,55 @@ struct Choice {
     var finishReason: String?
     /// Logprobs of the prompt's tokens (the first has none), when asked for with echo.
     var promptLogprobs: [TokenLogprobs?] = []
+    /// How many of `logprobs` the deltas have reported.
+    var logprobsReported = 0
+    /// When its last token arrived (nil before the first).
+    var lastTokenTime: Double?
+
+    /// The prompt's logprobs, nil for each token that has none.
+    var promptEntries: [TokenLogprobs?] { promptLogprobs.isEmpty ? Array(repeating: nil, count: prompt.count) : promptLogprobs }
+
+    /// Takes the logprobs of prompt tokens from position `first` on.
+    mutating func takePromptLogprobs(from first: Int, _ entries: [TokenLogprobs]) {
+        promptLogprobs = promptEntries
+        for (j, e) in entries.enumerated() where first + j < prompt.count { promptLogprobs[first + j] = e }
+    }
+
+    /// Takes a sampled token: the text it makes safe to show, finished with "stop" when a stop string matched.
+    mutating func push(_ id: Int32, _ lp: TokenLogprobs?) -> ChoiceDelta {
+        tokenIDs.append(id)
+        if let lp { logprobs.append(lp) }
+        let out = stopMatcher.push(detokenizer.push(id))
+        text += out
+        return delta(out, finishReason: stopMatcher.stopped ? "stop" : nil)
+    }
+
+    /// At the finish: the text held back until now.
+    mutating func flush(_ reason: String) -> ChoiceDelta {
+        let tail = stopMatcher.push(detokenizer.finish()) + stopMatcher.flush()
+        text += tail
+        return delta(tail, finishReason: reason)
+    }
+
+    /// The delta of `text` (and `finishReason`); one with either reports the logprobs since the last such delta.
+    private mutating func delta(_ text: String, finishReason: String? = nil) -> ChoiceDelta {
+        var delta = ChoiceDelta(index: index, text: text, finishReason: finishReason)
+        if !text.isEmpty || finishReason != nil {
+            delta.logprobs = logprobsReported ..< logprobs.count
+            logprobsReported = logprobs.count
+        }
+        return delta
+    }
 }
 
 /// What a stream writer gets for each step of a choice.
 struct ChoiceDelta {
     var index: Int
     var text: String
-    /// Token indices (into the choice's tokenIDs/logprobs) this delta accounts for.
-    var tokens: Range<Int>
     var finishReason: String?
+    /// The choice's logprobs this delta reports: on a delta with text or a finish, those of
+    /// every token since the last such delta; else none.
+    var logprobs: Range<Int> = 0 ..< 0
 }
 
 /// The client went away; its engine requests were aborted.
@@ -43,122 +85,93 @@ struct Generation {
     /// Alternatives per prompt token when prompt logprobs are wanted (echo with logprobs).
     var promptLogprobs: Int? = nil
 
-    /// The choices' progress while their events are applied.
-    private struct Progress {
-        let arrival: Double
-        var choices: [Choice] = []
-        var unfinished = 0
-        var firstToken: [Bool] = []
-        var lastTokenTime: [Double] = []
-    }
-
     /// Runs every choice to its finish. `onClientGone` registers a callback the HTTP layer
     /// calls (from any thread) when the client hangs up; waiting for events then ends with
     /// `ClientGone` and the choices' engine requests are aborted.
     func run(onClientGone: (@escaping @Sendable () -> Void) -> Void,
-             onDelta: (ChoiceDelta, [Choice]) throws -> Void) throws -> [Choice] {
+             onDelta: (ChoiceDelta, Choice) throws -> Void) throws -> [Choice] {
         let count = prompts.count * options.n
         try service.admit(count)
         defer { service.release(count) }
         let queue = EventQueue()
-        var progress = try submit(to: queue)
+        var choices = try submit(to: queue)
         onClientGone { queue.pushClientGone() }
         do {
-            while progress.unfinished > 0 {
+            while choices.contains(where: { $0.finishReason == nil }) {
                 for (index, event, time) in try queue.popAll() {
-                    guard progress.choices[index].finishReason == nil else { continue }
-                    try apply(event, choice: index, time: time, &progress, onDelta)
+                    guard choices[index].finishReason == nil else { continue }
+                    try apply(event, choice: index, time: time, &choices, onDelta)
                 }
             }
         } catch {
             // The client left: noticed by the watcher, or by a write that failed first.
             // (Counted before the engine frees the requests, so an idle engine implies the count.)
             if error is ClientGone || error is HTTPServerError { service.metrics.countFinished("abort") }
-            for c in progress.choices where c.finishReason == nil { service.engine.abort(c.sequence) }
+            for c in choices where c.finishReason == nil { service.engine.abort(c.sequence) }
             throw error
         }
-        return progress.choices
+        return choices
     }
 
     /// One engine request per prompt, whose n samples share the prompt's KV blocks; their events go to `queue`.
-    private func submit(to queue: EventQueue) throws -> Progress {
+    private func submit(to queue: EventQueue) throws -> [Choice] {
         let n = options.n
-        var progress = Progress(arrival: Date().timeIntervalSince1970)
+        let arrival = Date().timeIntervalSince1970
+        var choices: [Choice] = []
         for (p, prompt) in prompts.enumerated() {
-            let request = EngineRequest(requestID: "\(baseID)-\(p)", promptTokenIDs: prompt, sampling: options.sampling,
-                                        maxTokens: maxTokens, eosTokenIDs: service.tokenizer.eogTokenIDs.union(service.endTokenIDs),
+            var request = EngineRequest(requestID: "\(baseID)-\(p)", promptTokenIDs: prompt, sampling: options.sampling,
+                                        maxTokens: maxTokens, eosTokenIDs: service.eosTokenIDs,
                                         stopTokenIDs: options.stopTokenIDs, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs)
-            var withN = request
-            withN.n = n
-            withN.promptLogprobs = promptLogprobs
+            request.n = n
+            request.promptLogprobs = promptLogprobs
             for i in 0 ..< n {
-                progress.choices.append(Choice(index: p * n + i, sequence: SequenceID(request.requestID, i), promptTokens: prompt.count,
-                                               detokenizer: IncrementalDetokenizer(tokenizer: service.tokenizer),
-                                               stopMatcher: StopMatcher(stops: options.stop)))
+                choices.append(Choice(index: p * n + i, sequence: SequenceID(request.requestID, i), prompt: prompt, arrival: arrival,
+                                      detokenizer: IncrementalDetokenizer(tokenizer: service.tokenizer),
+                                      stopMatcher: StopMatcher(stops: options.stop)))
             }
             do {
-                try service.engine.submit(withN) { i, event in queue.push(p * n + i, event) }
+                try service.engine.submit(request) { i, event in queue.push(p * n + i, event) }
             } catch let e as EngineError {
-                for c in progress.choices.dropLast(n) { service.engine.abort(c.sequence) }
+                for c in choices.dropLast(n) { service.engine.abort(c.sequence) }
                 throw APIError.invalid(e.description)
             }
         }
-        progress.unfinished = progress.choices.count
-        progress.firstToken = Array(repeating: true, count: progress.choices.count)
-        progress.lastTokenTime = Array(repeating: 0.0, count: progress.choices.count)
-        return progress
+        return choices
     }
 
     /// Applies one engine event to an unfinished choice, reporting the delta it makes.
-    private func apply(_ event: EngineEvent, choice index: Int, time: Double, _ progress: inout Progress,
-                       _ onDelta: (ChoiceDelta, [Choice]) throws -> Void) throws {
-        let n = options.n
+    private func apply(_ event: EngineEvent, choice index: Int, time: Double, _ choices: inout [Choice],
+                       _ onDelta: (ChoiceDelta, Choice) throws -> Void) throws {
         switch event {
         case .scheduled:
-            service.metrics.observeQueueTime(time - progress.arrival)
+            service.metrics.observeQueueTime(time - choices[index].arrival)
         case .promptLogprobs(let first, let entries):
             // Reported to a prompt's first sample; every sample of that prompt shows them.
-            let p = index / n
-            for c in p * n ..< (p + 1) * n {
-                if progress.choices[c].promptLogprobs.isEmpty {
-                    progress.choices[c].promptLogprobs = Array(repeating: nil, count: progress.choices[c].promptTokens)
-                }
-                for (j, e) in entries.enumerated() where first + j < progress.choices[c].promptTokens { progress.choices[c].promptLogprobs[first + j] = e }
-            }
+            let p = index / options.n
+            for c in p * options.n ..< (p + 1) * options.n { choices[c].takePromptLogprobs(from: first, entries) }
         case .token(let id, let lp):
-            if progress.firstToken[index] { service.metrics.observeTTFT(time - progress.arrival); progress.firstToken[index] = false }
-            else { service.metrics.observeITL(time - progress.lastTokenTime[index]) }
-            progress.lastTokenTime[index] = time
-            let start = progress.choices[index].tokenIDs.count
-            progress.choices[index].tokenIDs.append(id)
-            if let lp { progress.choices[index].logprobs.append(lp) }
-            let piece = progress.choices[index].detokenizer.push(id)
-            let out = progress.choices[index].stopMatcher.push(piece)
-            progress.choices[index].text += out
-            var delta = ChoiceDelta(index: index, text: out, tokens: start ..< start + 1)
-            if progress.choices[index].stopMatcher.stopped {
-                service.engine.abort(progress.choices[index].sequence)
-                delta.finishReason = "stop"
-                finish(&progress.choices[index], "stop", &progress.unfinished, progress.arrival)
-            }
-            try onDelta(delta, progress.choices)
-        case .finished(let finishReason, _, _):
-            let reason = finishReason.openAI
-            let c = progress.choices[index]
-            let tail = progress.choices[index].stopMatcher.push(progress.choices[index].detokenizer.finish()) + progress.choices[index].stopMatcher.flush()
-            progress.choices[index].text += tail
-            finish(&progress.choices[index], reason, &progress.unfinished, progress.arrival)
-            try onDelta(ChoiceDelta(index: index, text: tail, tokens: c.tokenIDs.count ..< c.tokenIDs.count, finishReason: reason), progress.choices)
+            let last = choices[index].lastTokenTime
+            if let last { service.metrics.observeITL(time - last) } else { service.metrics.observeTTFT(time - choices[index].arrival) }
+            choices[index].lastTokenTime = time
+            let delta = choices[index].push(id, lp)
+            if delta.finishReason != nil { service.engine.abort(choices[index].sequence) }
+            try report(delta, &choices, onDelta)
+        case .finished(let reason, _, _):
+            // The engine's reasons are OpenAI's (with vLLM's "abort" for requests ended from outside).
+            try report(choices[index].flush(reason.rawValue), &choices, onDelta)
         case .failed(let message):
-            for c in progress.choices where c.finishReason == nil { service.engine.abort(c.sequence) }
+            // `run` aborts the unfinished choices.
             throw APIError(status: 500, message: "generation failed: \(message)", type: "server_error")
         }
     }
 
-    private func finish(_ c: inout Choice, _ reason: String, _ unfinished: inout Int, _ arrival: Double) {
-        c.finishReason = reason
-        unfinished -= 1
-        service.metrics.countFinished(reason)
-        service.metrics.observeE2E(Date().timeIntervalSince1970 - arrival)
+    /// Hands a delta to the route, its choice finished first when it brings a finish reason.
+    private func report(_ delta: ChoiceDelta, _ choices: inout [Choice], _ onDelta: (ChoiceDelta, Choice) throws -> Void) throws {
+        if let reason = delta.finishReason {
+            choices[delta.index].finishReason = reason
+            service.metrics.countFinished(reason)
+            service.metrics.observeE2E(Date().timeIntervalSince1970 - choices[delta.index].arrival)
+        }
+        try onDelta(delta, choices[delta.index])
     }
 }

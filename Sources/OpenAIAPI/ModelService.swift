@@ -17,18 +17,18 @@ public final class ModelService: @unchecked Sendable {
     public let maxWaiting: Int
     /// Sampling for the fields a request leaves out (a checkpoint's generation_config.json).
     public let samplingDefaults: SamplingParams
-    /// More tokens that end generation besides the tokenizer's (generation_config.json's eos_token_id).
-    public let endTokenIDs: Set<Int32>
+    /// Every token that ends generation: the tokenizer's and generation_config.json's eos_token_id.
+    public let eosTokenIDs: Set<Int32>
     public let created = Int(Date().timeIntervalSince1970)
     let metrics: Metrics
     private let lock = NSLock()
     private var inFlight = 0
 
     public init(modelName: String, engine: EngineCore, tokenizer: any Tokenizer, template: ChatTemplate?, maxWaiting: Int,
-                samplingDefaults: SamplingParams = SamplingParams(), endTokenIDs: Set<Int32> = []) {
+                samplingDefaults: SamplingParams = SamplingParams(), eosTokenIDs: Set<Int32>) {
         self.modelName = modelName
         self.samplingDefaults = samplingDefaults
-        self.endTokenIDs = endTokenIDs
+        self.eosTokenIDs = eosTokenIDs
         self.engine = engine
         self.tokenizer = tokenizer
         self.template = template

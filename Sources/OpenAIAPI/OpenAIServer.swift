@@ -62,11 +62,9 @@ public final class OpenAIServer: @unchecked Sendable {
         }
         router.add("GET", "/health") { [self] _, responder in
             setCORS(responder)
-            if service == nil {
-                responder.send(HTTPResponse(status: 503, contentType: "application/json", body: #"{"status":"loading"}"#, headers: [("Retry-After", "1")]))
-            } else {
-                responder.send(HTTPResponse(status: 200, contentType: "application/json", body: #"{"status":"ok"}"#))
-            }
+            let ready = service != nil
+            responder.send(HTTPResponse(status: ready ? 200 : 503, contentType: "application/json",
+                                        body: ready ? #"{"status":"ok"}"# : #"{"status":"loading"}"#, headers: ready ? [] : [("Retry-After", "1")]))
         }
         return router
     }
@@ -133,4 +131,8 @@ public final class OpenAIServer: @unchecked Sendable {
         }
         return .object([("prompt", .string(s.tokenizer.decode(ids.map { Int32($0) })))])
     }
+}
+
+func jsonResponse(_ value: JSON) -> HTTPResponse {
+    HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array(value.serialized.utf8))
 }

@@ -21,21 +21,19 @@ struct RequestFields {
         return v
     }
 
-    func bool(_ name: String) throws -> Bool? {
+    /// The field as `get` reads it, nil when absent; a 400 saying it must be `what` when `get` cannot.
+    private func typed<T>(_ name: String, _ what: String, _ get: (JSON) -> T?) throws -> T? {
         guard let v = self[name] else { return nil }
-        guard case .bool(let b) = v else { throw APIError.invalid("'\(name)' must be a boolean", param: name) }
-        return b
+        guard let t = get(v) else { throw APIError.invalid("'\(name)' must be \(what)", param: name) }
+        return t
     }
 
-    func string(_ name: String) throws -> String? {
-        guard let v = self[name] else { return nil }
-        guard case .string(let s) = v else { throw APIError.invalid("'\(name)' must be a string", param: name) }
-        return s
-    }
+    func bool(_ name: String) throws -> Bool? { try typed(name, "a boolean") { if case .bool(let b) = $0 { b } else { nil } } }
+
+    func string(_ name: String) throws -> String? { try typed(name, "a string") { $0.stringValue } }
 
     func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
-        guard let v = self[name] else { return nil }
-        guard let i = v.intValue else { throw APIError.invalid("'\(name)' must be an integer", param: name) }
+        guard let i = try typed(name, "an integer", { $0.intValue }) else { return nil }
         guard range.contains(i) else {
             throw APIError.invalid("'\(name)' must be between \(range.lowerBound) and \(range.upperBound); got \(i)", param: name)
         }
@@ -43,8 +41,7 @@ struct RequestFields {
     }
 
     func number(_ name: String, in range: ClosedRange<Double>, openLower: Bool = false) throws -> Double? {
-        guard let v = self[name] else { return nil }
-        guard let d = v.doubleValue else { throw APIError.invalid("'\(name)' must be a number", param: name) }
+        guard let d = try typed(name, "a number", { $0.doubleValue }) else { return nil }
         guard range.contains(d), !(openLower && d == range.lowerBound) else {
             let lower = openLower ? "(\(range.lowerBound)" : "[\(range.lowerBound)"
             throw APIError.invalid("'\(name)' must be in \(lower), \(range.upperBound)]; got \(d)", param: name)
@@ -54,26 +51,19 @@ struct RequestFields {
 
     /// A string or an array of strings (e.g. `stop`).
     func strings(_ name: String, maxCount: Int) throws -> [String]? {
-        guard let v = self[name] else { return nil }
-        let items: [String]
-        switch v {
-        case .string(let s): items = [s]
-        case .array(let a):
-            items = try a.map {
-                guard case .string(let s) = $0 else { throw APIError.invalid("'\(name)' must be a string or an array of strings", param: name) }
-                return s
-            }
-        default: throw APIError.invalid("'\(name)' must be a string or an array of strings", param: name)
+        let strings = { (v: JSON) -> [String]? in
+            if case .string(let s) = v { return [s] }
+            let items = v.arrayValue?.compactMap(\.stringValue)
+            return items?.count == v.arrayValue?.count ? items : nil
         }
+        guard let items = try typed(name, "a string or an array of strings", strings) else { return nil }
         guard items.count <= maxCount else { throw APIError.invalid("'\(name)' takes at most \(maxCount) entries", param: name) }
         guard items.allSatisfy({ !$0.isEmpty }) else { throw APIError.invalid("'\(name)' entries must not be empty", param: name) }
         return items
     }
 
     func ints(_ name: String, in range: ClosedRange<Int>) throws -> [Int]? {
-        guard let v = self[name] else { return nil }
-        guard case .array(let a) = v else { throw APIError.invalid("'\(name)' must be an array of integers", param: name) }
-        return try a.map { try RequestFields.integer($0, name: name, in: range) }
+        try typed(name, "an array of integers", { $0.arrayValue })?.map { try RequestFields.integer($0, name: name, in: range) }
     }
 
     static func integer(_ v: JSON, name: String, in range: ClosedRange<Int>) throws -> Int {

@@ -69,7 +69,7 @@ struct Serve: ParsableCommand {
         let engine = loaded.makeEngine(sized.config)
         let name = try s.servedModelName ?? ModelReference(options.model).servedName(as: options.model)
         api.service = ModelService(modelName: name, engine: engine, tokenizer: loaded.tokenizer, template: loaded.template,
-                                   maxWaiting: s.maxWaiting, samplingDefaults: loaded.samplingDefaults, endTokenIDs: loaded.endTokenIDs)
+                                   maxWaiting: s.maxWaiting, samplingDefaults: loaded.samplingDefaults, eosTokenIDs: loaded.eosTokenIDs)
         let c = sized.config
         log.info("ready: model \(name), \(c.numBlocks) KV blocks of \(c.blockSize) tokens, max_model_len \(c.maxModelLen), max_num_seqs \(c.maxNumSeqs)\(loaded.template == nil ? ", no chat template" : "")")
 
