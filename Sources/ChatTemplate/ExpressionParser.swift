@@ -66,16 +66,18 @@ struct ExpressionParser {
         return .conditional(condition, then: value, else: otherwise)
     }
 
-    mutating func parseOr() throws -> TemplateExpr {
-        var e = try parseAnd()
-        while accept(.name("or")) { e = .binary("or", e, try parseAnd()) }
+    /// `operand (op operand)*`, left-associative, for the operators or keywords in `ops`.
+    private mutating func leftAssociative(_ ops: Set<String>, _ operand: (inout Self) throws -> TemplateExpr) throws -> TemplateExpr {
+        var e = try operand(&self)
+        while let op = peek?.word, ops.contains(op) {
+            i += 1
+            e = .binary(op, e, try operand(&self))
+        }
         return e
     }
 
-    mutating func parseAnd() throws -> TemplateExpr {
-        var e = try parseNot()
-        while accept(.name("and")) { e = .binary("and", e, try parseNot()) }
-        return e
+    mutating func parseOr() throws -> TemplateExpr {
+        try leftAssociative(["or"]) { try $0.leftAssociative(["and"]) { try $0.parseNot() } }
     }
 
     mutating func parseNot() throws -> TemplateExpr {
@@ -113,23 +115,12 @@ struct ExpressionParser {
         }
     }
 
-    /// The left-associative binary operators, loosest first; `**` binds tighter (see `parsePower`).
-    private static let arithmeticLevels: [Set<String>] = [["+", "-"], ["~"], ["*", "/", "//", "%"]]
+    /// The arithmetic operators, loosest first (all left-associative, `**` too, as in Jinja).
+    private static let arithmeticLevels: [Set<String>] = [["+", "-"], ["~"], ["*", "/", "//", "%"], ["**"]]
 
     mutating func parseArithmetic(level: Int = 0) throws -> TemplateExpr {
-        guard level < Self.arithmeticLevels.count else { return try parsePower() }
-        var e = try parseArithmetic(level: level + 1)
-        while case .op(let op)? = peek, Self.arithmeticLevels[level].contains(op) {
-            i += 1
-            e = .binary(op, e, try parseArithmetic(level: level + 1))
-        }
-        return e
-    }
-
-    mutating func parsePower() throws -> TemplateExpr {
-        let e = try parseUnary()
-        if accept(.op("**")) { return .binary("**", e, try parseUnary()) }
-        return e
+        guard level < Self.arithmeticLevels.count else { return try parseUnary() }
+        return try leftAssociative(Self.arithmeticLevels[level]) { try $0.parseArithmetic(level: level + 1) }
     }
 
     mutating func parseUnary() throws -> TemplateExpr {

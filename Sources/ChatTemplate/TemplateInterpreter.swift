@@ -87,10 +87,7 @@ final class TemplateInterpreter {
         .function(TemplateValue.Function { [unowned self] args, kwargs in
             var scope: [String: TemplateValue] = [:]
             for (i, (name, fallback)) in parameters.enumerated() {
-                if i < args.count { scope[name] = args[i] }
-                else if let kw = kwargs.first(where: { $0.0 == name }) { scope[name] = kw.1 }
-                else if let fallback { scope[name] = try eval(fallback) }
-                else { scope[name] = .undefined }
+                scope[name] = try i < args.count ? args[i] : kwargs.first { $0.0 == name }?.1 ?? fallback.map(eval) ?? .undefined
             }
             guard scopes.count < 200 else { throw TemplateError.runtime("macro recursion too deep") }
             scopes.append(scope)
@@ -133,7 +130,7 @@ final class TemplateInterpreter {
         case .not(let x): return .bool(!(try eval(x).isTruthy))
         case .negate(let x):
             switch try eval(x) {
-            case .int(let i): return .int(-i)
+            case .int(let i) where i != .min: return .int(-i)
             case .double(let d): return .double(-d)
             case let v: throw TemplateError.runtime("cannot negate \(v.typeName)")
             }

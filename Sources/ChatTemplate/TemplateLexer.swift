@@ -5,6 +5,14 @@ enum TemplateToken: Equatable {
     case int(Int)
     case double(Double)
     case op(String)
+
+    /// An operator's or a name's text.
+    var word: String? {
+        switch self {
+        case .op(let w), .name(let w): return w
+        default: return nil
+        }
+    }
 }
 
 /// The template split into literal text and tags, with Jinja's whitespace control applied:
@@ -38,16 +46,13 @@ struct TemplateLexer {
         var out: [TemplateSegment] = []
         var text: [UInt8] = []
         var afterTag = 0  // where the current text began in the source
-        var line = 1, counted = 0  // the line of byte `counted`
         while i < s.count {
             guard s[i] == Self.openBrace, i + 1 < s.count, [Self.openBrace, Self.percent, Self.hash].contains(s[i + 1]) else {
                 text.append(s[i])
                 i += 1
                 continue
             }
-            let kind = s[i + 1]
-            line += s[counted ..< i].lazy.filter { $0 == 10 }.count
-            counted = i
+            let kind = s[i + 1], line = lineNumber()
             i += 2
             stripBefore(tag: kind, &text, afterTag: afterTag)
             if !text.isEmpty { out.append(.text(String(decoding: text, as: UTF8.self))); text = [] }
@@ -86,39 +91,32 @@ struct TemplateLexer {
         }
     }
 
-    /// A syntax error at byte `i`, with its line number.
-    private func error(_ message: String) -> TemplateError {
-        .syntax(message, line: s[..<min(i, s.count)].lazy.filter { $0 == 10 }.count + 1)
-    }
+    /// The line of byte `i`.
+    private func lineNumber() -> Int { s[..<min(i, s.count)].lazy.filter { $0 == 10 }.count + 1 }
 
+    /// A syntax error at byte `i`, with its line number.
+    private func error(_ message: String) -> TemplateError { .syntax(message, line: lineNumber()) }
+
+    /// Skips a comment through its `#}`; returns whether the closer had `-`.
     private mutating func skipComment() throws -> Bool {
-        while i + 1 < s.count {
-            if s[i] == Self.hash, s[i + 1] == Self.closeBrace {
-                let strip = s[i - 1] == UInt8(ascii: "-")
-                i += 2
-                return strip
-            }
-            i += 1
-        }
-        throw error("unterminated comment")
+        guard let end = s[i...].firstRange(of: [Self.hash, Self.closeBrace]) else { throw error("unterminated comment") }
+        i = end.upperBound
+        return s[end.lowerBound - 1] == UInt8(ascii: "-")
     }
 
     /// `{% raw %}…{% endraw %}`: the content is literal text.
     private mutating func rawBlock(into text: inout [UInt8]) throws {
         let start = i
-        while i + 1 < s.count {
-            if s[i] == Self.openBrace, s[i + 1] == Self.percent {
-                let save = i
-                i += 2
-                if i < s.count, s[i] == UInt8(ascii: "-") { i += 1 }
-                if let (t, _) = try? tokens(until: Self.percent), t == [.name("endraw")] {
-                    text.append(contentsOf: s[start ..< save])
-                    return
-                }
-                i = save
+        while let open = s[i...].firstRange(of: [Self.openBrace, Self.percent]) {
+            i = open.upperBound
+            if i < s.count, s[i] == UInt8(ascii: "-") { i += 1 }
+            if let (t, _) = try? tokens(until: Self.percent), t == [.name("endraw")] {
+                text.append(contentsOf: s[start ..< open.lowerBound])
+                return
             }
-            i += 1
+            i = open.upperBound
         }
+        i = s.count - 1
         throw error("unterminated raw block")
     }
 
