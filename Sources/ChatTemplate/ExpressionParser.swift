@@ -88,11 +88,9 @@ struct ExpressionParser {
     mutating func parseComparison() throws -> TemplateExpr {
         var e = try parseArithmetic()
         while true {
-            if case .op(let op)? = peek, ["==", "!=", "<", ">", "<=", ">="].contains(op) {
+            if let op = peek?.word, ["==", "!=", "<", ">", "<=", ">=", "in"].contains(op) {
                 i += 1
                 e = .binary(op, e, try parseArithmetic())
-            } else if accept(.name("in")) {
-                e = .binary("in", e, try parseArithmetic())
             } else if peek == .name("not"), next == .name("in") {
                 i += 2
                 e = .not(.binary("in", e, try parseArithmetic()))
@@ -145,7 +143,7 @@ struct ExpressionParser {
         while true {
             if accept(.op(".")) {
                 if case .int(let k)? = peek { i += 1; e = .index(e, .literal(.int(k))); continue }
-                e = .attribute(e, try name())
+                e = .index(e, .literal(.string(try name())))
             } else if accept(.op("[")) {
                 e = try subscripted(e)
             } else if accept(.op("(")) {
@@ -188,6 +186,10 @@ struct ExpressionParser {
         return args
     }
 
+    private static let constants: [String: TemplateValue] = [
+        "true": .bool(true), "True": .bool(true), "false": .bool(false), "False": .bool(false), "none": .none, "None": .none,
+    ]
+
     mutating func primary() throws -> TemplateExpr {
         guard let t = peek else { throw error("unexpected end of expression") }
         i += 1
@@ -197,10 +199,7 @@ struct ExpressionParser {
             return .literal(.string(s))
         case .int(let v): return .literal(.int(v))
         case .double(let v): return .literal(.double(v))
-        case .name("true"), .name("True"): return .literal(.bool(true))
-        case .name("false"), .name("False"): return .literal(.bool(false))
-        case .name("none"), .name("None"): return .literal(.none)
-        case .name(let n): return .name(n)
+        case .name(let n): return Self.constants[n].map { .literal($0) } ?? .name(n)
         case .op("("):
             if accept(.op(")")) { return .list([]) }
             let e = try parseExpression()

@@ -34,16 +34,13 @@ final class TemplateInterpreter {
                 try run(try branches.first { try eval($0.0).isTruthy }?.1 ?? otherwise)
             case .loop(let targets, let iterable, let filter, let body, let otherwise):
                 try loop(targets, try eval(iterable), filter, body, otherwise)
-            case .set(let name, let attribute, let value):
+            case .set(let name, nil, let value): assign(name, try eval(value))
+            case .set(let name, let attribute?, let value):
                 let v = try eval(value)
-                if let attribute {
-                    guard case .namespace(let ns) = lookup(name) else {
-                        throw TemplateError.runtime("cannot set an attribute of \(name): it is not a namespace")
-                    }
-                    if let i = ns.fields.firstIndex(where: { $0.0 == attribute }) { ns.fields[i].1 = v } else { ns.fields.append((attribute, v)) }
-                } else {
-                    assign(name, v)
+                guard case .namespace(let ns) = lookup(name) else {
+                    throw TemplateError.runtime("cannot set an attribute of \(name): it is not a namespace")
                 }
+                if let i = ns.fields.firstIndex(where: { $0.0 == attribute }) { ns.fields[i].1 = v } else { ns.fields.append((attribute, v)) }
             case .setBlock(let name, let body):
                 assign(name, .string(try captured(body)))
             case .macro(let name, let parameters, let body):
@@ -112,8 +109,6 @@ final class TemplateInterpreter {
         case .list(let items): return .array(try items.map(eval))
         case .dict(let pairs):
             return .object(try pairs.map { k, v in (try eval(k).text, try eval(v)) })
-        case .attribute(let base, let name):
-            return TemplateBuiltins.subscriptValue(try eval(base), .string(name))
         case .index(let base, let key):
             return TemplateBuiltins.subscriptValue(try eval(base), try eval(key))
         case .slice(let base, let start, let stop, let step):
@@ -147,7 +142,7 @@ final class TemplateInterpreter {
     private func describe(_ e: TemplateExpr) -> String {
         switch e {
         case .name(let n): return n
-        case .attribute(let b, let n): return describe(b) + "." + n
+        case .index(let b, .literal(.string(let n))): return describe(b) + "." + n
         default: return "expression"
         }
     }

@@ -33,6 +33,9 @@ struct TemplateLexer {
         UInt8(ascii: "n"): 10, UInt8(ascii: "t"): 9, UInt8(ascii: "r"): 13, UInt8(ascii: "\\"): 92, UInt8(ascii: "'"): 39, UInt8(ascii: "\""): 34,
     ]
 
+    /// The operators, the two-byte ones first.
+    private static let operators = ["==", "!=", "<=", ">=", "//", "**"] + "+-*/%~<>=()[]{},.:|".map(String.init)
+
     private let s: [UInt8]
     private var i = 0
 
@@ -127,14 +130,11 @@ struct TemplateLexer {
             while i < s.count, Self.isSpace(s[i]) { i += 1 }
             guard i < s.count else { throw error("unterminated tag") }
             let c = s[i]
-            // Closers, with optional whitespace-control marks.
-            if (c == UInt8(ascii: "-") || c == UInt8(ascii: "+")), i + 2 < s.count, s[i + 1] == closer, s[i + 2] == Self.closeBrace {
-                i += 3
+            // The closer, after an optional whitespace-control mark.
+            let mark = c == UInt8(ascii: "-") || c == UInt8(ascii: "+") ? 1 : 0
+            if i + mark + 1 < s.count, s[i + mark] == closer, s[i + mark + 1] == Self.closeBrace {
+                i += mark + 2
                 return (out, c == UInt8(ascii: "-"))
-            }
-            if c == closer, i + 1 < s.count, s[i + 1] == Self.closeBrace {
-                i += 2
-                return (out, false)
             }
             if c == UInt8(ascii: "'") || c == UInt8(ascii: "\"") {
                 out.append(.string(try stringLiteral(quote: c)))
@@ -145,16 +145,11 @@ struct TemplateLexer {
                 while i < s.count, Self.isNameByte(s[i]) { i += 1 }
                 out.append(.name(String(decoding: s[start ..< i], as: UTF8.self)))
             } else {
-                let two = i + 1 < s.count ? String(decoding: s[i ... i + 1], as: UTF8.self) : ""
-                if ["==", "!=", "<=", ">=", "//", "**"].contains(two) {
-                    out.append(.op(two))
-                    i += 2
-                } else if Array("+-*/%~<>=()[]{},.:|".utf8).contains(c) {
-                    out.append(.op(String(UnicodeScalar(c))))
-                    i += 1
-                } else {
+                guard let op = Self.operators.first(where: { s[i...].starts(with: $0.utf8) }) else {
                     throw error("unexpected character '\(String(UnicodeScalar(c)))'")
                 }
+                out.append(.op(op))
+                i += op.utf8.count
             }
         }
     }
