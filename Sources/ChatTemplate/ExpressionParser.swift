@@ -163,10 +163,8 @@ struct ExpressionParser {
             guard parts[parts.count - 1] == nil else { throw error("expected ']'") }
             parts[parts.count - 1] = try parseConditional()
         }
-        if parts.count == 1 {
-            guard let key = parts[0] else { throw error("empty subscript") }
-            return .index(base, key)
-        }
+        if parts.count == 1, let key = parts[0] { return .index(base, key) }
+        guard parts.count > 1 else { throw error("empty subscript") }
         guard parts.count <= 3 else { throw error("bad slice") }
         parts += [nil, nil]
         return .slice(base, parts[0], parts[1], parts[2])

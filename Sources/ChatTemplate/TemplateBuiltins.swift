@@ -8,12 +8,9 @@ enum TemplateBuiltins {
 
     static func global(_ name: String) -> TemplateValue {
         switch name {
-        case "raise_exception":
-            return fn { args, _ in throw TemplateError.raised(args.first?.text ?? "the template raised an exception") }
-        case "namespace":
-            return fn { _, kwargs in .namespace(TemplateValue.Namespace(kwargs)) }
-        case "dict":
-            return fn { _, kwargs in .object(kwargs) }
+        case "raise_exception": return fn { args, _ in throw TemplateError.raised(args.first?.text ?? "the template raised an exception") }
+        case "namespace": return fn { _, kwargs in .namespace(TemplateValue.Namespace(kwargs)) }
+        case "dict": return fn { _, kwargs in .object(kwargs) }
         case "range":
             return fn { args, _ in
                 let ints = try args.map { v -> Int in

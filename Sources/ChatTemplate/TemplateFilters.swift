@@ -26,10 +26,8 @@ extension TemplateBuiltins {
         case "safe": return v
         case "e", "escape": return .string(htmlEscapes.reduce(v.text) { $0.replacingOccurrences(of: $1.0, with: $1.1) })
         case "length", "count":
-            switch v {
-            case .string, .array, .object, .undefined: return .int(try v.iterated().count)
-            default: throw TemplateError.runtime("\(v.typeName) has no length")
-            }
+            guard ["string", "list", "dict", "undefined"].contains(v.typeName) else { throw TemplateError.runtime("\(v.typeName) has no length") }
+            return .int(try v.iterated().count)
         case "default", "d":
             let fallback = a[0, "default_value"] ?? .string("")
             let boolean = a[1, "boolean"]?.isTruthy ?? false
@@ -91,13 +89,10 @@ extension TemplateBuiltins {
     /// The filters that make numbers (nil for another name).
     private static func numberFilter(_ name: String, _ v: TemplateValue, _ a: FilterArguments) throws -> TemplateValue? {
         switch (name, v) {
-        case ("int", .int): return v
         case ("int", .double(let d)):
             guard let n = Int(exactly: d.rounded(.towardZero)) else { throw TemplateError.runtime("cannot convert \(d) to an integer") }
             return .int(n)
-        case ("int", .bool(let b)): return .int(b ? 1 : 0)
-        case ("int", .string(let s)): return .int(Int(s.trimmingCharacters(in: .whitespaces)) ?? 0)
-        case ("int", _): return .int(0)
+        case ("int", _): return .int(v.integer ?? Int(v.text.trimmingCharacters(in: .whitespaces)) ?? 0)
         case ("float", _): return .double(v.numeric ?? Double(v.text.trimmingCharacters(in: .whitespaces)) ?? 0)
         case ("abs", .int(let i)) where i != .min: return .int(abs(i))
         case ("abs", .double(let d)): return .double(abs(d))

@@ -65,8 +65,11 @@ struct TemplateLexer {
             } else {
                 let tokens: [TemplateToken]
                 (tokens, rightStrip) = try self.tokens(until: kind == Self.openBrace ? Self.closeBrace : Self.percent)
-                out.append(kind == Self.openBrace ? .output(tokens, line: line) : .statement(tokens, line: line))
-                if kind == Self.percent, tokens == [.name("raw")] { try rawBlock(into: &text) }
+                if kind == Self.percent, tokens == [.name("raw")] {
+                    try rawBlock(into: &text)
+                } else {
+                    out.append(kind == Self.openBrace ? .output(tokens, line: line) : .statement(tokens, line: line))
+                }
             }
             // `-` strips all whitespace after the tag; otherwise `trim_blocks` drops the newline after a block or comment.
             if rightStrip {
