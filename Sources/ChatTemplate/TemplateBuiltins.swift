@@ -76,10 +76,8 @@ enum TemplateBuiltins {
             case "startswith": return fn { args, _ in .bool(args.contains { s.hasPrefix($0.text) }) }
             case "endswith": return fn { args, _ in .bool(args.contains { s.hasSuffix($0.text) }) }
             case "split": return fn { args, _ in
-                if let sep = args.first, sep.isDefined, case .string(let d) = sep {
-                    return .array(s.components(separatedBy: d).map { .string($0) })
-                }
-                return .array(s.split(whereSeparator: { $0.isWhitespace }).map { .string(String($0)) })
+                guard case .string(let d)? = args.first else { return .array(s.split(whereSeparator: \.isWhitespace).map { .string(String($0)) }) }
+                return .array(s.components(separatedBy: d).map { .string($0) })
             }
             case "join": return fn { args, _ in .string(try (args.first ?? .array([])).iterated().map(\.text).joined(separator: s)) }
             case "count": return fn { args, _ in .int(s.components(separatedBy: args.first?.text ?? " ").count - 1) }

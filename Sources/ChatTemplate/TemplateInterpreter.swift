@@ -107,21 +107,17 @@ final class TemplateInterpreter {
         case .literal(let v): return v
         case .name(let n): return lookup(n)
         case .list(let items): return .array(try items.map(eval))
-        case .dict(let pairs):
-            return .object(try pairs.map { k, v in (try eval(k).text, try eval(v)) })
-        case .index(let base, let key):
-            return TemplateBuiltins.subscriptValue(try eval(base), try eval(key))
+        case .dict(let pairs): return .object(try pairs.map { k, v in (try eval(k).text, try eval(v)) })
+        case .index(let base, let key): return TemplateBuiltins.subscriptValue(try eval(base), try eval(key))
         case .slice(let base, let start, let stop, let step):
             return try TemplateBuiltins.slice(try eval(base), try start.map(eval), try stop.map(eval), try step.map(eval))
         case .call(let callee, let args, let kwargs):
-            let f = try eval(callee)
-            guard case .function(let fn) = f else { throw TemplateError.runtime("\(describe(callee)) is not callable") }
+            guard case .function(let fn) = try eval(callee) else { throw TemplateError.runtime("\(describe(callee)) is not callable") }
             return try fn.call(try args.map(eval), try kwargs.map { ($0.0, try eval($0.1)) })
         case .filter(let base, let name, let args, let kwargs):
             return try TemplateBuiltins.filter(name, try eval(base), try args.map(eval), try kwargs.map { ($0.0, try eval($0.1)) })
         case .test(let base, let name, let args, let negated):
-            let r = try TemplateBuiltins.test(name, try eval(base), try args.map(eval))
-            return .bool(r != negated)
+            return .bool(try TemplateBuiltins.test(name, try eval(base), try args.map(eval)) != negated)
         case .not(let x): return .bool(!(try eval(x).isTruthy))
         case .negate(let x):
             switch try eval(x) {
