@@ -4,11 +4,13 @@ import Foundation
 /// Face's settings (`trim_blocks`, `lstrip_blocks`): lexer → parser → tree → interpreter.
 public struct ChatTemplate: Sendable {
     private let nodes: [TemplateNode]
+    public let source: String
 
     public init(_ source: String) throws {
         var lexer = TemplateLexer(source)
         var parser = TemplateParser(try lexer.segments())
         nodes = try parser.parse()
+        self.source = source
     }
 
     /// Renders with the given variables (`messages`, `add_generation_prompt`, `bos_token`…).
