@@ -224,6 +224,7 @@ enum TemplateBuiltins {
     private static let typeTests: [String: Set<String>] = [
         "none": ["none"], "string": ["string"], "number": ["int", "float"], "integer": ["int"], "float": ["float"], "boolean": ["bool"],
         "mapping": ["dict", "namespace"], "sequence": ["list", "string", "dict"], "iterable": ["list", "string", "dict"], "callable": ["function"],
+        "undefined": ["undefined"],
     ]
 
     static func test(_ name: String, _ v: TemplateValue, _ args: [TemplateValue]) throws -> Bool {
@@ -231,7 +232,6 @@ enum TemplateBuiltins {
         let arg = args.first ?? .undefined
         switch name {
         case "defined": return v.isDefined
-        case "undefined": return !v.isDefined
         case "true", "false": return v.typeName == "bool" && v.isTruthy == (name == "true")
         case "odd", "even":
             guard let i = v.integer else { throw TemplateError.runtime("\(name) needs an integer") }
