@@ -49,13 +49,16 @@ struct TemplateLexer {
         var out: [TemplateSegment] = []
         var text: [UInt8] = []
         var afterTag = 0  // where the current text began in the source
+        var line = 1, counted = 0  // the line of byte `counted`
         while i < s.count {
             guard s[i] == Self.openBrace, i + 1 < s.count, [Self.openBrace, Self.percent, Self.hash].contains(s[i + 1]) else {
                 text.append(s[i])
                 i += 1
                 continue
             }
-            let kind = s[i + 1], line = lineNumber()
+            let kind = s[i + 1]
+            line += s[counted ..< i].lazy.filter { $0 == 10 }.count
+            counted = i
             i += 2
             stripBefore(tag: kind, &text, afterTag: afterTag)
             if !text.isEmpty { out.append(.text(String(decoding: text, as: UTF8.self))); text = [] }
@@ -97,11 +100,10 @@ struct TemplateLexer {
         }
     }
 
-    /// The line of byte `i`.
-    private func lineNumber() -> Int { s[..<min(i, s.count)].lazy.filter { $0 == 10 }.count + 1 }
-
     /// A syntax error at byte `i`, with its line number.
-    private func error(_ message: String) -> TemplateError { .syntax(message, line: lineNumber()) }
+    private func error(_ message: String) -> TemplateError {
+        .syntax(message, line: s[..<min(i, s.count)].lazy.filter { $0 == 10 }.count + 1)
+    }
 
     /// Skips a comment through its `#}`; returns whether the closer had `-`.
     private mutating func skipComment() throws -> Bool {
