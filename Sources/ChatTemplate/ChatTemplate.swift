@@ -1,3 +1,5 @@
+import Foundation
+
 /// A chat template (a Jinja subset), parsed once and rendered per request with Hugging
 /// Face's settings (`trim_blocks`, `lstrip_blocks`): lexer → parser → tree → interpreter.
 public struct ChatTemplate: Sendable {
@@ -22,18 +24,12 @@ extension TemplateNode: @unchecked Sendable {}
 extension ChatTemplate {
     /// A `strftime_now` that formats one fixed day instead of today (for reproducible renders).
     public static func fixedStrftime(year: Int, month: Int, day: Int) -> TemplateValue {
-        TemplateBuiltins.fn { args, _ in
-            var tmv = tm()
-            tmv.tm_year = Int32(year - 1900)
-            tmv.tm_mon = Int32(month - 1)
-            tmv.tm_mday = Int32(day)
-            var t = timegm(&tmv)
-            gmtime_r(&t, &tmv)
-            return TemplateBuiltins.formatTime(args.first?.text ?? "%Y-%m-%d", &tmv)
-        }
+        var date = tm()
+        date.tm_year = Int32(year - 1900)
+        date.tm_mon = Int32(month - 1)
+        date.tm_mday = Int32(day)
+        var t = timegm(&date)
+        gmtime_r(&t, &date)
+        return TemplateBuiltins.strftime { [date] in date }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -66,16 +66,18 @@ struct ExpressionParser {
         return .conditional(condition, then: value, else: otherwise)
     }
 
-    mutating func parseOr() throws -> TemplateExpr {
-        var e = try parseAnd()
-        while accept(.name("or")) { e = .binary("or", e, try parseAnd()) }
+    /// `operand (op operand)*`, left-associative, for the operators or keywords in `ops`.
+    private mutating func leftAssociative(_ ops: Set<String>, _ operand: (inout Self) throws -> TemplateExpr) throws -> TemplateExpr {
+        var e = try operand(&self)
+        while let op = peek?.word, ops.contains(op) {
+            i += 1
+            e = .binary(op, e, try operand(&self))
+        }
         return e
     }
 
-    mutating func parseAnd() throws -> TemplateExpr {
-        var e = try parseNot()
-        while accept(.name("and")) { e = .binary("and", e, try parseNot()) }
-        return e
+    mutating func parseOr() throws -> TemplateExpr {
+        try leftAssociative(["or"]) { try $0.leftAssociative(["and"]) { try $0.parseNot() } }
     }
 
     mutating func parseNot() throws -> TemplateExpr {
@@ -86,11 +88,9 @@ struct ExpressionParser {
     mutating func parseComparison() throws -> TemplateExpr {
         var e = try parseArithmetic()
         while true {
-            if case .op(let op)? = peek, ["==", "!=", "<", ">", "<=", ">="].contains(op) {
+            if let op = peek?.word, ["==", "!=", "<", ">", "<=", ">=", "in"].contains(op) {
                 i += 1
                 e = .binary(op, e, try parseArithmetic())
-            } else if accept(.name("in")) {
-                e = .binary("in", e, try parseArithmetic())
             } else if peek == .name("not"), next == .name("in") {
                 i += 2
                 e = .not(.binary("in", e, try parseArithmetic()))
@@ -113,23 +113,12 @@ struct ExpressionParser {
         }
     }
 
-    /// The left-associative binary operators, loosest first; `**` binds tighter (see `parsePower`).
-    private static let arithmeticLevels: [Set<String>] = [["+", "-"], ["~"], ["*", "/", "//", "%"]]
+    /// The arithmetic operators, loosest first (all left-associative, `**` too, as in Jinja).
+    private static let arithmeticLevels: [Set<String>] = [["+", "-"], ["~"], ["*", "/", "//", "%"], ["**"]]
 
     mutating func parseArithmetic(level: Int = 0) throws -> TemplateExpr {
-        guard level < Self.arithmeticLevels.count else { return try parsePower() }
-        var e = try parseArithmetic(level: level + 1)
-        while case .op(let op)? = peek, Self.arithmeticLevels[level].contains(op) {
-            i += 1
-            e = .binary(op, e, try parseArithmetic(level: level + 1))
-        }
-        return e
-    }
-
-    mutating func parsePower() throws -> TemplateExpr {
-        let e = try parseUnary()
-        if accept(.op("**")) { return .binary("**", e, try parseUnary()) }
-        return e
+        guard level < Self.arithmeticLevels.count else { return try parseUnary() }
+        return try leftAssociative(Self.arithmeticLevels[level]) { try $0.parseArithmetic(level: level + 1) }
     }
 
     mutating func parseUnary() throws -> TemplateExpr {
@@ -154,7 +143,7 @@ struct ExpressionParser {
         while true {
             if accept(.op(".")) {
                 if case .int(let k)? = peek { i += 1; e = .index(e, .literal(.int(k))); continue }
-                e = .attribute(e, try name())
+                e = .index(e, .literal(.string(try name())))
             } else if accept(.op("[")) {
                 e = try subscripted(e)
             } else if accept(.op("(")) {
@@ -174,10 +163,8 @@ struct ExpressionParser {
             guard parts[parts.count - 1] == nil else { throw error("expected ']'") }
             parts[parts.count - 1] = try parseConditional()
         }
-        if parts.count == 1 {
-            guard let key = parts[0] else { throw error("empty subscript") }
-            return .index(base, key)
-        }
+        if parts.count == 1, let key = parts[0] { return .index(base, key) }
+        guard parts.count > 1 else { throw error("empty subscript") }
         guard parts.count <= 3 else { throw error("bad slice") }
         parts += [nil, nil]
         return .slice(base, parts[0], parts[1], parts[2])
@@ -197,6 +184,10 @@ struct ExpressionParser {
         return args
     }
 
+    private static let constants: [String: TemplateValue] = [
+        "true": .bool(true), "True": .bool(true), "false": .bool(false), "False": .bool(false), "none": .none, "None": .none,
+    ]
+
     mutating func primary() throws -> TemplateExpr {
         guard let t = peek else { throw error("unexpected end of expression") }
         i += 1
@@ -206,10 +197,7 @@ struct ExpressionParser {
             return .literal(.string(s))
         case .int(let v): return .literal(.int(v))
         case .double(let v): return .literal(.double(v))
-        case .name("true"), .name("True"): return .literal(.bool(true))
-        case .name("false"), .name("False"): return .literal(.bool(false))
-        case .name("none"), .name("None"): return .literal(.none)
-        case .name(let n): return .name(n)
+        case .name(let n): return Self.constants[n].map { .literal($0) } ?? .name(n)
         case .op("("):
             if accept(.op(")")) { return .list([]) }
             let e = try parseExpression()

@@ -4,7 +4,7 @@ indirect enum TemplateExpr {
     case name(String)
     case list([TemplateExpr])
     case dict([(TemplateExpr, TemplateExpr)])
-    case attribute(TemplateExpr, String)
+    /// `base[key]`, and `base.name` (as `base["name"]`).
     case index(TemplateExpr, TemplateExpr)
     case slice(TemplateExpr, TemplateExpr?, TemplateExpr?, TemplateExpr?)
     case call(TemplateExpr, [TemplateExpr], [(String, TemplateExpr)])

@@ -9,7 +9,8 @@ extension TemplateBuiltins {
 
         subscript(_ i: Int, _ key: String) -> TemplateValue? { i < positional.count ? positional[i] : keyword.first { $0.0 == key }?.1 }
 
-        func int(_ i: Int, _ key: String) -> Int? { if case .int(let n)? = self[i, key] { return n } else { return nil } }
+        /// An indentation width, at most 1,000 (Python makes a negative one empty).
+        func width(_ i: Int, _ key: String) -> Int? { self[i, key]?.integer.map { min(max($0, 0), 1_000) } }
     }
 
     /// markupsafe's escaping, in order (`&` first).
@@ -25,10 +26,8 @@ extension TemplateBuiltins {
         case "safe": return v
         case "e", "escape": return .string(htmlEscapes.reduce(v.text) { $0.replacingOccurrences(of: $1.0, with: $1.1) })
         case "length", "count":
-            switch v {
-            case .string, .array, .object, .undefined: return .int(try v.iterated().count)
-            default: throw TemplateError.runtime("\(v.typeName) has no length")
-            }
+            guard ["string", "list", "dict", "undefined"].contains(v.typeName) else { throw TemplateError.runtime("\(v.typeName) has no length") }
+            return .int(try v.iterated().count)
         case "default", "d":
             let fallback = a[0, "default_value"] ?? .string("")
             let boolean = a[1, "boolean"]?.isTruthy ?? false
@@ -37,11 +36,9 @@ extension TemplateBuiltins {
             guard args.count >= 2 else { throw TemplateError.runtime("replace needs two arguments") }
             return .string(v.text.replacingOccurrences(of: args[0].text, with: args[1].text))
         case "tojson":
-            var out = ""
-            try json(v, indent: a.int(0, "indent"), level: 0, into: &out)
-            return .string(out)
+            return .string(try json(v, indent: a.width(0, "indent")))
         case "indent":
-            let pad = String(repeating: " ", count: max(0, a.int(0, "width") ?? 4))
+            let pad = String(repeating: " ", count: a.width(0, "width") ?? 4)
             let first = a[1, "first"]?.isTruthy ?? false
             let lines = v.text.components(separatedBy: "\n").enumerated()
             return .string(lines.map { i, l in (i == 0 && !first) || l.isEmpty ? l : pad + l }.joined(separator: "\n"))
@@ -92,54 +89,43 @@ extension TemplateBuiltins {
     /// The filters that make numbers (nil for another name).
     private static func numberFilter(_ name: String, _ v: TemplateValue, _ a: FilterArguments) throws -> TemplateValue? {
         switch (name, v) {
-        case ("int", .int): return v
         case ("int", .double(let d)):
             guard let n = Int(exactly: d.rounded(.towardZero)) else { throw TemplateError.runtime("cannot convert \(d) to an integer") }
             return .int(n)
-        case ("int", .bool(let b)): return .int(b ? 1 : 0)
-        case ("int", .string(let s)): return .int(Int(s.trimmingCharacters(in: .whitespaces)) ?? 0)
-        case ("int", _): return .int(0)
+        case ("int", _): return .int(v.integer ?? Int(v.text.trimmingCharacters(in: .whitespaces)) ?? 0)
         case ("float", _): return .double(v.numeric ?? Double(v.text.trimmingCharacters(in: .whitespaces)) ?? 0)
-        case ("abs", .int(let i)): return .int(abs(i))
+        case ("abs", .int(let i)) where i != .min: return .int(abs(i))
         case ("abs", .double(let d)): return .double(abs(d))
         case ("abs", _): throw TemplateError.runtime("abs needs a number")
         case ("round", _):
-            let scale = pow(10.0, Double(a.int(0, "precision") ?? 0))
+            let scale = pow(10.0, Double(a[0, "precision"]?.integer ?? 0))
             return .double(((v.numeric ?? 0) * scale).rounded(.toNearestOrEven) / scale)
         default: return nil
         }
     }
 
     /// Python's `json.dumps(v, ensure_ascii=False, indent=indent)`, as Hugging Face's `tojson`.
-    static func json(_ v: TemplateValue, indent: Int?, level: Int, into out: inout String) throws {
+    static func json(_ v: TemplateValue, indent: Int?, level: Int = 0) throws -> String {
         switch v {
-        case .undefined, .none: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d): out += d.isFinite ? TemplateValue.pythonFloat(d) : (d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity")
-        case .string(let s): jsonString(s, into: &out)
-        case .array(let items): try jsonContainer("[", items.map { (nil, $0) }, "]", indent: indent, level: level, into: &out)
-        case .object(let fields): try jsonContainer("{", fields.map { ($0.0, $0.1) }, "}", indent: indent, level: level, into: &out)
+        case .undefined, .none: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double(let d): return d.isFinite ? TemplateValue.pythonFloat(d) : (d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity")
+        case .string(let s): return jsonString(s)
+        case .array(let items): return jsonContainer("[", try items.map { try json($0, indent: indent, level: level + 1) }, "]", indent, level)
+        case .object(let fields):
+            let entries = try fields.map { jsonString($0.0) + ": " + (try json($0.1, indent: indent, level: level + 1)) }
+            return jsonContainer("{", entries, "}", indent, level)
         case .namespace, .function: throw TemplateError.runtime("cannot serialize \(v.typeName) to JSON")
         }
     }
 
-    /// A JSON array (entries without keys) or object, one entry a line when indented.
-    private static func jsonContainer(_ open: String, _ entries: [(String?, TemplateValue)], _ close: String, indent: Int?, level: Int,
-                                      into out: inout String) throws {
-        guard !entries.isEmpty else { out += open + close; return }
-        out += open
-        for (i, (key, value)) in entries.enumerated() {
-            if i > 0 { out += indent == nil ? ", " : "," }
-            if let indent { out += "\n" + String(repeating: " ", count: indent * (level + 1)) }
-            if let key {
-                jsonString(key, into: &out)
-                out += ": "
-            }
-            try json(value, indent: indent, level: level + 1, into: &out)
-        }
-        if let indent { out += "\n" + String(repeating: " ", count: indent * level) }
-        out += close
+    /// A JSON array or object of its serialized entries, one entry a line when indented.
+    private static func jsonContainer(_ open: String, _ entries: [String], _ close: String, _ indent: Int?, _ level: Int) -> String {
+        guard !entries.isEmpty else { return open + close }
+        guard let indent else { return open + entries.joined(separator: ", ") + close }
+        let pad = "\n" + String(repeating: " ", count: indent * (level + 1))
+        return open + pad + entries.joined(separator: "," + pad) + "\n" + String(repeating: " ", count: indent * level) + close
     }
 
     /// The escapes of `json.dumps` (other control characters become `\u00XX`).
@@ -147,7 +133,5 @@ extension TemplateBuiltins {
         "\"": "\\\"", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\u{08}": "\\b", "\u{0C}": "\\f",
     ]
 
-    static func jsonString(_ s: String, into out: inout String) {
-        out += "\"" + TemplateValue.escaped(s, jsonEscapes, controls: true) + "\""
-    }
+    static func jsonString(_ s: String) -> String { "\"" + TemplateValue.escaped(s, jsonEscapes, controls: true) + "\"" }
 }

@@ -34,16 +34,13 @@ final class TemplateInterpreter {
                 try run(try branches.first { try eval($0.0).isTruthy }?.1 ?? otherwise)
             case .loop(let targets, let iterable, let filter, let body, let otherwise):
                 try loop(targets, try eval(iterable), filter, body, otherwise)
-            case .set(let name, let attribute, let value):
+            case .set(let name, nil, let value): assign(name, try eval(value))
+            case .set(let name, let attribute?, let value):
                 let v = try eval(value)
-                if let attribute {
-                    guard case .namespace(let ns) = lookup(name) else {
-                        throw TemplateError.runtime("cannot set an attribute of \(name): it is not a namespace")
-                    }
-                    if let i = ns.fields.firstIndex(where: { $0.0 == attribute }) { ns.fields[i].1 = v } else { ns.fields.append((attribute, v)) }
-                } else {
-                    assign(name, v)
+                guard case .namespace(let ns) = lookup(name) else {
+                    throw TemplateError.runtime("cannot set an attribute of \(name): it is not a namespace")
                 }
+                if let i = ns.fields.firstIndex(where: { $0.0 == attribute }) { ns.fields[i].1 = v } else { ns.fields.append((attribute, v)) }
             case .setBlock(let name, let body):
                 assign(name, .string(try captured(body)))
             case .macro(let name, let parameters, let body):
@@ -87,10 +84,7 @@ final class TemplateInterpreter {
         .function(TemplateValue.Function { [unowned self] args, kwargs in
             var scope: [String: TemplateValue] = [:]
             for (i, (name, fallback)) in parameters.enumerated() {
-                if i < args.count { scope[name] = args[i] }
-                else if let kw = kwargs.first(where: { $0.0 == name }) { scope[name] = kw.1 }
-                else if let fallback { scope[name] = try eval(fallback) }
-                else { scope[name] = .undefined }
+                scope[name] = try i < args.count ? args[i] : kwargs.first { $0.0 == name }?.1 ?? fallback.map(eval) ?? .undefined
             }
             guard scopes.count < 200 else { throw TemplateError.runtime("macro recursion too deep") }
             scopes.append(scope)
@@ -113,27 +107,21 @@ final class TemplateInterpreter {
         case .literal(let v): return v
         case .name(let n): return lookup(n)
         case .list(let items): return .array(try items.map(eval))
-        case .dict(let pairs):
-            return .object(try pairs.map { k, v in (try eval(k).text, try eval(v)) })
-        case .attribute(let base, let name):
-            return TemplateBuiltins.subscriptValue(try eval(base), .string(name))
-        case .index(let base, let key):
-            return TemplateBuiltins.subscriptValue(try eval(base), try eval(key))
+        case .dict(let pairs): return .object(try pairs.map { k, v in (try eval(k).text, try eval(v)) })
+        case .index(let base, let key): return TemplateBuiltins.subscriptValue(try eval(base), try eval(key))
         case .slice(let base, let start, let stop, let step):
             return try TemplateBuiltins.slice(try eval(base), try start.map(eval), try stop.map(eval), try step.map(eval))
         case .call(let callee, let args, let kwargs):
-            let f = try eval(callee)
-            guard case .function(let fn) = f else { throw TemplateError.runtime("\(describe(callee)) is not callable") }
+            guard case .function(let fn) = try eval(callee) else { throw TemplateError.runtime("\(describe(callee)) is not callable") }
             return try fn.call(try args.map(eval), try kwargs.map { ($0.0, try eval($0.1)) })
         case .filter(let base, let name, let args, let kwargs):
             return try TemplateBuiltins.filter(name, try eval(base), try args.map(eval), try kwargs.map { ($0.0, try eval($0.1)) })
         case .test(let base, let name, let args, let negated):
-            let r = try TemplateBuiltins.test(name, try eval(base), try args.map(eval))
-            return .bool(r != negated)
+            return .bool(try TemplateBuiltins.test(name, try eval(base), try args.map(eval)) != negated)
         case .not(let x): return .bool(!(try eval(x).isTruthy))
         case .negate(let x):
             switch try eval(x) {
-            case .int(let i): return .int(-i)
+            case .int(let i) where i != .min: return .int(-i)
             case .double(let d): return .double(-d)
             case let v: throw TemplateError.runtime("cannot negate \(v.typeName)")
             }
@@ -150,7 +138,7 @@ final class TemplateInterpreter {
     private func describe(_ e: TemplateExpr) -> String {
         switch e {
         case .name(let n): return n
-        case .attribute(let b, let n): return describe(b) + "." + n
+        case .index(let b, .literal(.string(let n))): return describe(b) + "." + n
         default: return "expression"
         }
     }

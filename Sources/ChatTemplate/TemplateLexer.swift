@@ -5,6 +5,14 @@ enum TemplateToken: Equatable {
     case int(Int)
     case double(Double)
     case op(String)
+
+    /// An operator's or a name's text.
+    var word: String? {
+        switch self {
+        case .op(let w), .name(let w): return w
+        default: return nil
+        }
+    }
 }
 
 /// The template split into literal text and tags, with Jinja's whitespace control applied:
@@ -24,6 +32,9 @@ struct TemplateLexer {
     private static let escapes: [UInt8: UInt8] = [
         UInt8(ascii: "n"): 10, UInt8(ascii: "t"): 9, UInt8(ascii: "r"): 13, UInt8(ascii: "\\"): 92, UInt8(ascii: "'"): 39, UInt8(ascii: "\""): 34,
     ]
+
+    /// The operators, the two-byte ones first.
+    private static let operators = ["==", "!=", "<=", ">=", "//", "**"] + "+-*/%~<>=()[]{},.:|".map(String.init)
 
     private let s: [UInt8]
     private var i = 0
@@ -57,8 +68,11 @@ struct TemplateLexer {
             } else {
                 let tokens: [TemplateToken]
                 (tokens, rightStrip) = try self.tokens(until: kind == Self.openBrace ? Self.closeBrace : Self.percent)
-                out.append(kind == Self.openBrace ? .output(tokens, line: line) : .statement(tokens, line: line))
-                if kind == Self.percent, tokens == [.name("raw")] { try rawBlock(into: &text) }
+                if kind == Self.percent, tokens == [.name("raw")] {
+                    try rawBlock(into: &text)
+                } else {
+                    out.append(kind == Self.openBrace ? .output(tokens, line: line) : .statement(tokens, line: line))
+                }
             }
             // `-` strips all whitespace after the tag; otherwise `trim_blocks` drops the newline after a block or comment.
             if rightStrip {
@@ -91,34 +105,26 @@ struct TemplateLexer {
         .syntax(message, line: s[..<min(i, s.count)].lazy.filter { $0 == 10 }.count + 1)
     }
 
+    /// Skips a comment through its `#}`; returns whether the closer had `-`.
     private mutating func skipComment() throws -> Bool {
-        while i + 1 < s.count {
-            if s[i] == Self.hash, s[i + 1] == Self.closeBrace {
-                let strip = s[i - 1] == UInt8(ascii: "-")
-                i += 2
-                return strip
-            }
-            i += 1
-        }
-        throw error("unterminated comment")
+        guard let end = s[i...].firstRange(of: [Self.hash, Self.closeBrace]) else { throw error("unterminated comment") }
+        i = end.upperBound
+        return s[end.lowerBound - 1] == UInt8(ascii: "-")
     }
 
     /// `{% raw %}…{% endraw %}`: the content is literal text.
     private mutating func rawBlock(into text: inout [UInt8]) throws {
         let start = i
-        while i + 1 < s.count {
-            if s[i] == Self.openBrace, s[i + 1] == Self.percent {
-                let save = i
-                i += 2
-                if i < s.count, s[i] == UInt8(ascii: "-") { i += 1 }
-                if let (t, _) = try? tokens(until: Self.percent), t == [.name("endraw")] {
-                    text.append(contentsOf: s[start ..< save])
-                    return
-                }
-                i = save
+        while let open = s[i...].firstRange(of: [Self.openBrace, Self.percent]) {
+            i = open.upperBound
+            if i < s.count, s[i] == UInt8(ascii: "-") { i += 1 }
+            if let (t, _) = try? tokens(until: Self.percent), t == [.name("endraw")] {
+                text.append(contentsOf: s[start ..< open.lowerBound])
+                return
             }
-            i += 1
+            i = open.upperBound
         }
+        i = s.count - 1
         throw error("unterminated raw block")
     }
 
@@ -129,14 +135,11 @@ struct TemplateLexer {
             while i < s.count, Self.isSpace(s[i]) { i += 1 }
             guard i < s.count else { throw error("unterminated tag") }
             let c = s[i]
-            // Closers, with optional whitespace-control marks.
-            if (c == UInt8(ascii: "-") || c == UInt8(ascii: "+")), i + 2 < s.count, s[i + 1] == closer, s[i + 2] == Self.closeBrace {
-                i += 3
+            // The closer, after an optional whitespace-control mark.
+            let mark = c == UInt8(ascii: "-") || c == UInt8(ascii: "+") ? 1 : 0
+            if i + mark + 1 < s.count, s[i + mark] == closer, s[i + mark + 1] == Self.closeBrace {
+                i += mark + 2
                 return (out, c == UInt8(ascii: "-"))
-            }
-            if c == closer, i + 1 < s.count, s[i + 1] == Self.closeBrace {
-                i += 2
-                return (out, false)
             }
             if c == UInt8(ascii: "'") || c == UInt8(ascii: "\"") {
                 out.append(.string(try stringLiteral(quote: c)))
@@ -147,16 +150,11 @@ struct TemplateLexer {
                 while i < s.count, Self.isNameByte(s[i]) { i += 1 }
                 out.append(.name(String(decoding: s[start ..< i], as: UTF8.self)))
             } else {
-                let two = i + 1 < s.count ? String(decoding: s[i ... i + 1], as: UTF8.self) : ""
-                if ["==", "!=", "<=", ">=", "//", "**"].contains(two) {
-                    out.append(.op(two))
-                    i += 2
-                } else if Array("+-*/%~<>=()[]{},.:|".utf8).contains(c) {
-                    out.append(.op(String(UnicodeScalar(c))))
-                    i += 1
-                } else {
+                guard let op = Self.operators.first(where: { s[i...].starts(with: $0.utf8) }) else {
                     throw error("unexpected character '\(String(UnicodeScalar(c)))'")
                 }
+                out.append(.op(op))
+                i += op.utf8.count
             }
         }
     }

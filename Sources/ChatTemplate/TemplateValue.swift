@@ -113,13 +113,18 @@ public indirect enum TemplateValue: Sendable {
         }
     }
 
-    var numeric: Double? {
+    /// An int's or a bool's integer (Python's bools are ints).
+    var integer: Int? {
         switch self {
+        case .int(let i): return i
         case .bool(let b): return b ? 1 : 0
-        case .int(let i): return Double(i)
-        case .double(let d): return d
         default: return nil
         }
+    }
+
+    var numeric: Double? {
+        if case .double(let d) = self { return d }
+        return integer.map(Double.init)
     }
 
     subscript(key: String) -> TemplateValue {

@@ -61,4 +61,31 @@ final class ChatTemplateGoldenTests: XCTestCase {
         XCTAssertEqual(try template.render(["x": .string("<a href=\"#\">'&'</a>")]),
                        "&lt;a href=&#34;#&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;|&lt;a href=&#34;#&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;|<a href=\"#\">'&'</a>")
     }
+
+    static func render(_ source: String) throws -> String { try ChatTemplate(source).render([:]) }
+
+    func testExpressionsRenderAsJinja() throws {
+        XCTAssertEqual(try Self.render("{{ 'hello'[1:3] }} {{ 'hello'[::-1] }} {{ [1, 2, 3].1 }} {{ none is none }} {{ True and 2 }} {#- c -#} "
+                                       + "{{ '12'|int + ' 3 '|int }} {{ [1, 2]|length }} {{ 1 not in [2] }} {{ 3 is not odd }}"),
+                       "el olleh 2 True 215 2 True False")
+        XCTAssertEqual(try Self.render("{% raw %}{{ x }}{% endraw %}{% for k, v in {'a': 1}.items() %}{{ k }}={{ v }}{% endfor %}"
+                                       + "{{ 'a-b'.replace('-', '+').upper() }}"), "{{ x }}a=1A+B")
+        // Python's floor division and modulo, `**` left-associative as in Jinja, a negative tojson indent as no indent.
+        XCTAssertEqual(try Self.render("{{ -7 // 2 }} {{ -7 % 2 }} {{ 7 % -2 }} {{ 7.5 // 2 }} {{ 2 ** 3 ** 2 }}"), "-4 1 -1 3.0 64")
+        XCTAssertEqual(try Self.render("{{ {'a': [1]} | tojson(indent=-1) }}"), "{\n\"a\": [\n1\n]\n}")
+    }
+
+    /// Template input must never trap the process (it used to, in range(), divisibleby, //, %, negation and abs).
+    func testExtremeIntegersGiveResultsOrTemplateErrorsNotCrashes() throws {
+        let min = "(-9223372036854775807 - 1)", max = "9223372036854775807"
+        XCTAssertEqual(try Self.render("{{ range(\(max) - 2, \(max)) | list }} {{ range(5, \(min), \(min)) | list }}"),
+                       "[9223372036854775805, 9223372036854775806] [5, -9223372036854775803]")
+        XCTAssertEqual(try Self.render("{{ \(min) is divisibleby(-1) }} {{ [1, 2, 3][1::\(max)] }} {{ \(max) // 1 }}"), "True [2] \(max)")
+        for source in ["{{ range(\(min), \(max)) }}", "{{ range(\(max), \(min), -1) }}", "{{ range(1, 2, 0) }}",
+                       "{{ \(min) // -1 }}", "{{ \(min) % -1 }}", "{{ -\(min) }}", "{{ \(min) | abs }}"] {
+            XCTAssertThrowsError(try Self.render(source), source) { error in
+                guard case TemplateError.runtime = error else { return XCTFail("\(source): \(error)") }
+            }
+        }
+    }
 }
