@@ -27,11 +27,9 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     public convenience init(vocabulary: Vocabulary, merges: [String], preTokenizer: PreTokenizer) throws {
         let pairs = try merges.enumerated().map { i, m in
             // The separator is the first space after the first character.
-            let scalars = Array(m.unicodeScalars)
-            guard let sep = scalars.indices.dropFirst().first(where: { scalars[$0] == " " }) else {
-                throw TokenizerError.malformed("merge \(i) '\(m)' has no separator")
-            }
-            return (String(String.UnicodeScalarView(scalars[..<sep])), String(String.UnicodeScalarView(scalars[(sep + 1)...])))
+            let scalars = m.unicodeScalars
+            guard let sep = scalars.dropFirst().firstIndex(of: " ") else { throw TokenizerError.malformed("merge \(i) '\(m)' has no separator") }
+            return (String(scalars[..<sep]), String(scalars[scalars.index(after: sep)...]))
         }
         self.init(vocabulary: vocabulary, merges: pairs, splitter: SpecialTokenSplitter(vocabulary: vocabulary),
                   pipeline: PreTokenizerPipeline(steps: [.split(preTokenizer)]), options: Options())
@@ -78,14 +76,7 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         }
     }
 
-    public var vocabularySize: Int { vocabulary.tokens.count }
-    public var bosTokenID: Int32? { vocabulary.bos }
-    public var eosTokenID: Int32? { vocabulary.eos }
-    public var addBOS: Bool { vocabulary.addBOS }
-    public var eogTokenIDs: Set<Int32> { vocabulary.endOfGeneration }
-    public func tokenText(_ id: Int32) -> String? { id >= 0 && Int(id) < vocabulary.tokens.count ? vocabulary.tokens[Int(id)] : nil }
     public func tokenBytes(_ id: Int32) -> [UInt8] { id >= 0 && Int(id) < pieces.count ? pieces[Int(id)] : [] }
-    public func isControl(_ id: Int32) -> Bool { vocabulary.isControl(id) }
 
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
         var out: [Int32] = []

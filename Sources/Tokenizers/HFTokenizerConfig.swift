@@ -14,16 +14,14 @@ public struct HFTokenizerConfig: Sendable, Equatable {
     public init() {}
 
     public init(parsing data: Data) throws {
-        do {
-            let root = try JSONField(parsing: data, name: "tokenizer_config.json")
+        let root = try TokenizerError.reading { try JSONField(parsing: data, name: "tokenizer_config.json") }
+        try TokenizerError.reading {
             _ = try root.entries()  // an object
             bosToken = try Self.token(root["bos_token"])
             eosToken = try Self.token(root["eos_token"])
             addBOSToken = root["add_bos_token"].isNull ? nil : try root["add_bos_token"].bool(default: false)
             addEOSToken = root["add_eos_token"].isNull ? nil : try root["add_eos_token"].bool(default: false)
             chatTemplate = try Self.template(root["chat_template"])
-        } catch let error as JSONFieldError {
-            throw TokenizerError(error)
         }
     }
 

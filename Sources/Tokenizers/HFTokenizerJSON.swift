@@ -6,25 +6,9 @@ import JSON
 /// Python `tokenizers` package does; parts Tern does not implement are typed errors.
 public struct HFTokenizerJSON: Sendable {
     public let tokenizer: ByteLevelBPE
-    public private(set) var config: HFTokenizerConfig
+    public internal(set) var config: HFTokenizerConfig
     /// The Jinja chat template (tokenizer_config.json, else chat_template.jinja).
     public var chatTemplate: String? { config.chatTemplate }
-
-    /// Reads `tokenizer.json` and the optional `tokenizer_config.json` of a model folder; a
-    /// `chat_template.jinja` beside them (newer checkpoints) is the chat template when the
-    /// config has none.
-    public static func load(folder: String) throws -> HFTokenizerJSON {
-        let dir = URL(fileURLWithPath: folder)
-        let json = dir.appendingPathComponent("tokenizer.json")
-        guard let data = try? Data(contentsOf: json) else { throw TokenizerError.missing(json.path) }
-        let config = try? Data(contentsOf: dir.appendingPathComponent("tokenizer_config.json"))
-        var loaded = try HFTokenizerJSON(tokenizerJSON: data, tokenizerConfig: config)
-        if loaded.config.chatTemplate == nil,
-           let template = try? String(contentsOf: dir.appendingPathComponent("chat_template.jinja"), encoding: .utf8) {
-            loaded.config.chatTemplate = template
-        }
-        return loaded
-    }
 
     public init(tokenizerJSON: Data, tokenizerConfig: Data? = nil) throws {
         self = try TokenizerError.reading {
@@ -74,12 +58,10 @@ public struct HFTokenizerJSON: Sendable {
             normalizedTokens: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: entries(normalized: true)),
             steps: try Self.preTokenizer(root["pre_tokenizer"]))
         try Self.checkDecoder(root["decoder"])
-        var options = ByteLevelBPE.Options()
-        options.checkCharacters = true
-        options.byteLevelDecoder = true
-        options.ignoreMerges = try model["ignore_merges"].bool(default: false)
-        options.byteFallback = try model["byte_fallback"].bool(default: false)
-        options.fuseUnknown = try model["fuse_unk"].bool(default: false)
+        let options = ByteLevelBPE.Options(
+            ignoreMerges: try model["ignore_merges"].bool(default: false), checkCharacters: true,
+            byteFallback: try model["byte_fallback"].bool(default: false), fuseUnknown: try model["fuse_unk"].bool(default: false),
+            byteLevelDecoder: true)
         tokenizer = ByteLevelBPE(
             vocabulary: vocabulary, merges: try Self.merges(model["merges"], vocabulary: vocabulary),
             splitter: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: entries(normalized: false)),

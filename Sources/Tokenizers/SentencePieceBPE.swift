@@ -29,14 +29,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         }
     }
 
-    public var vocabularySize: Int { vocabulary.tokens.count }
-    public var bosTokenID: Int32? { vocabulary.bos }
-    public var eosTokenID: Int32? { vocabulary.eos }
-    public var addBOS: Bool { vocabulary.addBOS }
-    public var eogTokenIDs: Set<Int32> { vocabulary.endOfGeneration }
-    public func tokenText(_ id: Int32) -> String? { id >= 0 && Int(id) < vocabulary.tokens.count ? vocabulary.tokens[Int(id)] : nil }
     public func tokenBytes(_ id: Int32) -> [UInt8] { id >= 0 && Int(id) < pieces.count ? pieces[Int(id)] : [] }
-    public func isControl(_ id: Int32) -> Bool { vocabulary.isControl(id) }
 
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
         var out: [Int32] = []
