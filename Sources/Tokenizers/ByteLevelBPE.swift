@@ -14,8 +14,12 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     let pipeline: PreTokenizerPipeline
     let options: Options
     let ranks: [MergePair: Int]
-    /// byte → its printable stand-in, and back
-    static let byteToChar: [Character] = makeByteMap()
+    /// byte → its printable stand-in, and back: printable bytes stand for themselves, the
+    /// others for U+0100, U+0101, … in byte order (GPT-2's `bytes_to_unicode`)
+    static let byteToChar: [Character] = {
+        let unprintable = (0 ..< 256).filter { !(33 ... 126 ~= $0 || 161 ... 172 ~= $0 || 174 ... 255 ~= $0) }
+        return (0 ..< 256).map { b in Character(Unicode.Scalar(UInt32(unprintable.firstIndex(of: b).map { 256 + $0 } ?? b))!) }
+    }()
     /// byte → UTF-8 of its stand-in
     static let byteToUTF8: [[UInt8]] = byteToChar.map { Array(String($0).utf8) }
     static let charToByte: [Character: UInt8] = Dictionary(uniqueKeysWithValues: byteToChar.enumerated().map { ($1, UInt8($0)) })
@@ -63,16 +67,6 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
                 for ch in t { if let b = Self.charToByte[ch] { out.append(b) } else { out += Array(String(ch).utf8) } }
                 return out
             }
-        }
-    }
-
-    static func makeByteMap() -> [Character] {
-        let printable = Set(Array(33 ... 126) + Array(161 ... 172) + Array(174 ... 255))
-        var next = 256
-        return (0 ..< 256).map { b in
-            if printable.contains(b) { return Character(Unicode.Scalar(UInt32(b))!) }
-            defer { next += 1 }
-            return Character(Unicode.Scalar(UInt32(next))!)
         }
     }
 

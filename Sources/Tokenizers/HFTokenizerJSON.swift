@@ -30,7 +30,8 @@ public struct HFTokenizerJSON: Sendable {
         }
 
         var (tokens, types) = try Self.modelVocabulary(model["vocab"])
-        let added = try Self.addedTokens(root["added_tokens"], into: &tokens, &types)
+        let normalizations = try Self.normalizer(root["normalizer"])
+        let added = try Self.addedTokens(root["added_tokens"], normalizations: normalizations, into: &tokens, &types)
         func id(_ spelling: String, _ what: String) throws -> Int32 {
             guard let i = tokens.firstIndex(where: { $0.utf8.elementsEqual(spelling.utf8) }) else {
                 throw TokenizerError.malformed("\(what) '\(spelling)' is not in the vocabulary")
@@ -46,16 +47,9 @@ public struct HFTokenizerJSON: Sendable {
             unknown: unknown, addBOS: config.addBOSToken ?? (template.prefix != nil),
             addEOS: config.addEOSToken ?? (template.suffix != nil), addSpacePrefix: false, endOfGenerationIsControl: false)
 
-        let normalizations = try Self.normalizer(root["normalizer"])
-        func entries(normalized: Bool) -> [SpecialTokenSplitter.Entry] {
-            added.filter { $0.normalized == normalized }.map { t in
-                let content = normalized ? normalizations.reduce(t.content) { $1.apply($0) } : t.content
-                return .init(id: t.id, bytes: Array(content.utf8), lstrip: t.lstrip, rstrip: t.rstrip, singleWord: t.singleWord)
-            }
-        }
         let pipeline = PreTokenizerPipeline(
             normalizations: normalizations,
-            normalizedTokens: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: entries(normalized: true)),
+            normalizedTokens: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: added.normalized),
             steps: try Self.preTokenizer(root["pre_tokenizer"]))
         try Self.checkDecoder(root["decoder"])
         let options = ByteLevelBPE.Options(
@@ -64,7 +58,7 @@ public struct HFTokenizerJSON: Sendable {
             byteLevelDecoder: true)
         tokenizer = ByteLevelBPE(
             vocabulary: vocabulary, merges: try Self.merges(model["merges"], vocabulary: vocabulary),
-            splitter: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: entries(normalized: false)),
+            splitter: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: added.raw),
             pipeline: pipeline, options: options)
     }
 
@@ -87,33 +81,32 @@ public struct HFTokenizerJSON: Sendable {
         return (byID.map { $0 ?? "" }, byID.map { $0 == nil ? .unused : .normal })
     }
 
-    /// One `added_tokens` entry.
-    struct AddedToken {
-        var id: Int32, content: String, special: Bool, normalized: Bool, lstrip: Bool, rstrip: Bool, singleWord: Bool
-    }
-
     /// Reads `added_tokens` and writes them into the vocabulary table: special ones as
-    /// control tokens, the others as user-defined.
-    static func addedTokens(_ node: JSONField, into tokens: inout [String], _ types: inout [Vocabulary.TokenType]) throws -> [AddedToken] {
-        guard !node.isNull else { return [] }
-        return try node.array().map { t in
-            let special = try t["special"].bool(default: false)
-            let token = AddedToken(id: try t["id"].id(), content: try t["content"].string(), special: special,
-                                   normalized: try t["normalized"].bool(default: !special), lstrip: try t["lstrip"].bool(default: false),
-                                   rstrip: try t["rstrip"].bool(default: false), singleWord: try t["single_word"].bool(default: false))
-            guard !token.content.isEmpty else { throw TokenizerError.malformed("\(t.path).content is empty") }
-            let i = Int(token.id)
+    /// control tokens, the others as user-defined. Returns them as the splitter looks for
+    /// them: those matched on normalized text (spelled normalized), and the others.
+    static func addedTokens(_ node: JSONField, normalizations: [PreTokenizerPipeline.Normalization],
+                            into tokens: inout [String], _ types: inout [Vocabulary.TokenType])
+        throws -> (normalized: [SpecialTokenSplitter.Entry], raw: [SpecialTokenSplitter.Entry]) {
+        var out: (normalized: [SpecialTokenSplitter.Entry], raw: [SpecialTokenSplitter.Entry]) = ([], [])
+        for t in node.isNull ? [] : try node.array() {
+            let id = try t["id"].id(), content = try t["content"].string(), special = try t["special"].bool(default: false)
+            guard !content.isEmpty else { throw TokenizerError.malformed("\(t.path).content is empty") }
+            let i = Int(id)
             if i >= tokens.count {
                 tokens += [String](repeating: "", count: i + 1 - tokens.count)
                 types += [Vocabulary.TokenType](repeating: .unused, count: i + 1 - types.count)
             }
-            if types[i] != .unused && tokens[i] != token.content {
-                throw TokenizerError.malformed("\(t.path) '\(token.content)' has the id of '\(tokens[i])'")
-            }
-            tokens[i] = token.content
+            if types[i] != .unused && tokens[i] != content { throw TokenizerError.malformed("\(t.path) '\(content)' has the id of '\(tokens[i])'") }
+            tokens[i] = content
             types[i] = special ? .control : .userDefined
-            return token
+            let normalized = try t["normalized"].bool(default: !special)
+            let entry = SpecialTokenSplitter.Entry(
+                id: id, bytes: Array((normalized ? normalizations.reduce(content) { $1.apply($0) } : content).utf8),
+                lstrip: try t["lstrip"].bool(default: false), rstrip: try t["rstrip"].bool(default: false),
+                singleWord: try t["single_word"].bool(default: false))
+            if normalized { out.normalized.append(entry) } else { out.raw.append(entry) }
         }
+        return out
     }
 
     /// `model.merges`: "left right" strings (exactly one space; "#version" lines skipped) or

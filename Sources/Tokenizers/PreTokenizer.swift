@@ -43,11 +43,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     public func split(_ text: String) -> [String] {
         let scalars = Array(text.unicodeScalars)
         var words: [String] = []
-        func emit(_ r: Range<Int>) {
-            var s = String.UnicodeScalarView()
-            s.append(contentsOf: scalars[r])
-            words.append(String(s))
-        }
+        func emit(_ r: Range<Int>) { words.append(String(String.UnicodeScalarView(scalars[r]))) }
         switch self {
         case .gpt2: Self.gpt2(scalars, 0 ..< scalars.count, emit)
         case .smollm:
