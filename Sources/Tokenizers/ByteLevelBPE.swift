@@ -46,13 +46,8 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         self.splitter = splitter
         self.pipeline = pipeline
         self.options = options
-        var ranks: [MergePair: Int] = [:]
-        ranks.reserveCapacity(merges.count)
-        for (i, m) in merges.enumerated() {
-            let pair = MergePair(left: Array(m.0.utf8), right: Array(m.1.utf8))
-            if ranks[pair] == nil { ranks[pair] = i }
-        }
-        self.ranks = ranks
+        ranks = Dictionary(merges.enumerated().lazy.map { (MergePair(left: Array($1.0.utf8), right: Array($1.1.utf8)), $0) },
+                           uniquingKeysWith: { first, _ in first })
         pieces = vocabulary.tokens.enumerated().map { i, t in
             if options.byteLevelDecoder {
                 let bytes = t.unicodeScalars.map { Self.charToByte[Character($0)] }

@@ -27,9 +27,7 @@ public struct HFTokenizerConfig: Sendable, Equatable {
 
     /// A token is a string or an AddedToken object (`{"content": "<s>", …}`).
     static func token(_ node: JSONField) throws -> String? {
-        if node.isNull { return nil }
-        if case .string(let s)? = node.value { return s }
-        return try node["content"].string()
+        node.isNull ? nil : try node.value?.stringValue ?? node["content"].string()
     }
 
     /// A template is a string, or a list of named ones of which "default" (else the first) is used.

@@ -1,38 +1,3 @@
-/// A binary min-heap: the BPE merge queues pop the best pair first.
-struct MinHeap<Element: Comparable> {
-    private var items: [Element] = []
-
-    mutating func push(_ e: Element) {
-        items.append(e)
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard items[i] < items[p] else { break }
-            items.swapAt(i, p)
-            i = p
-        }
-    }
-
-    mutating func pop() -> Element? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count && items[l] < items[m] { m = l }
-                if r < items.count && items[r] < items[m] { m = r }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
-    }
-}
-
 /// Symbols of a word being merged, as a doubly linked list over an array.
 struct SymbolList {
     /// (symbols) the spelling of each; empty once merged into its left neighbour
@@ -84,5 +49,40 @@ struct SymbolList {
         var i = text.isEmpty ? -1 : 0
         while i >= 0 { out.append(text[i]); i = next[i] }
         return out
+    }
+}
+
+/// A binary min-heap: the BPE merge queues pop the best pair first.
+private struct MinHeap<Element: Comparable> {
+    private var items: [Element] = []
+
+    mutating func push(_ e: Element) {
+        items.append(e)
+        var i = items.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            guard items[i] < items[p] else { break }
+            items.swapAt(i, p)
+            i = p
+        }
+    }
+
+    mutating func pop() -> Element? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count && items[l] < items[m] { m = l }
+                if r < items.count && items[r] < items[m] { m = r }
+                if m == i { break }
+                items.swapAt(i, m)
+                i = m
+            }
+        }
+        return top
     }
 }
