@@ -42,9 +42,8 @@ public enum JSON: Equatable, Sendable {
 
     /// The integers of an array, or nil unless it is an array of nothing but integers.
     public var intArrayValue: [Int]? {
-        guard case .array(let items) = self else { return nil }
-        let ints = items.compactMap(\.intValue)
-        return ints.count == items.count ? ints : nil
+        let ints = arrayValue?.compactMap(\.intValue)
+        return ints?.count == arrayValue?.count ? ints : nil
     }
 }
 

@@ -130,6 +130,10 @@ public struct JSONParser {
             if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { i += 1 }
             guard digits() > 0 else { throw fail("digits expected in the exponent") }
         }
+        if i - intStart == intDigits, intDigits <= 18 {  // an integer of up to 18 digits: read in place, it cannot overflow
+            let magnitude = UnsafeBufferPointer(rebasing: bytes[intStart ..< i]).reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            return .integer(start < intStart ? -magnitude : magnitude)
+        }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start ..< i]), as: UTF8.self)
         if let n = Int(text) { return .integer(n) }  // no fraction or exponent, within Int's range
         guard let d = Double(text), d.isFinite else { throw Failure(offset: start, reason: "number out of range") }

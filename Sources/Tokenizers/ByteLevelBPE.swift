@@ -92,13 +92,9 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         var symbols = SymbolList(options.checkCharacters ? checkedCharacters(mapped) : mapped)
         symbols.mergeAll { left, right in ranks[MergePair(left: left, right: right)].map(Double.init) }
         for s in symbols.survivors {
-            if let id = vocabulary.tokenToID[s] {
-                out.append(id)
-            } else {
-                for ch in String(decoding: s, as: UTF8.self).unicodeScalars {
-                    if let id = vocabulary.tokenToID[Array(String(ch).utf8)] { out.append(id) }
-                }
-            }
+            if let id = vocabulary.tokenToID[s] { out.append(id); continue }
+            // Not in the vocabulary: those of its characters that are.
+            out += String(decoding: s, as: UTF8.self).unicodeScalars.compactMap { vocabulary.tokenToID[Array(String($0).utf8)] }
         }
     }
 }

@@ -58,13 +58,9 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         // Highest-scoring vocabulary piece first.
         symbols.mergeAll { left, right in vocabulary.tokenToID[left + right].map { -Double(vocabulary.scores[Int($0)]) } }
         for s in symbols.survivors {
-            if let id = vocabulary.tokenToID[s] {
-                out.append(id)
-            } else {
-                for b in s {
-                    if let id = byteTokens[Int(b)] { out.append(id) } else if let unk = vocabulary.unknown { out.append(unk) }
-                }
-            }
+            if let id = vocabulary.tokenToID[s] { out.append(id); continue }
+            // Not in the vocabulary: its bytes' tokens, else the unknown token for each.
+            out += s.compactMap { byteTokens[Int($0)] ?? vocabulary.unknown }
         }
     }
 }
