@@ -46,8 +46,9 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         self.splitter = splitter
         self.pipeline = pipeline
         self.options = options
-        ranks = Dictionary(merges.enumerated().lazy.map { (MergePair(left: Array($1.0.utf8), right: Array($1.1.utf8)), $0) },
-                           uniquingKeysWith: { first, _ in first })
+        var ranks = [MergePair: Int](minimumCapacity: merges.count)
+        for i in merges.indices.reversed() { ranks[MergePair(left: Array(merges[i].0.utf8), right: Array(merges[i].1.utf8))] = i }
+        self.ranks = ranks
         pieces = vocabulary.tokens.enumerated().map { i, t in
             if options.byteLevelDecoder {
                 let bytes = t.unicodeScalars.map { Self.charToByte[Character($0)] }

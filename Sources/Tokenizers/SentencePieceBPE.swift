@@ -17,10 +17,8 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         byteTokens = (0 ..< 256).map { vocabulary.tokenToID[Array(String(format: "<0x%02X>", $0).utf8)] }
         pieces = vocabulary.tokens.enumerated().map { i, t in
             switch vocabulary.types[i] {
-            case .byte:
-                // "<0xNN>"
-                let hex = t.dropFirst(3).prefix(2)
-                return UInt8(hex, radix: 16).map { [$0] } ?? Array(t.utf8)
+            case .byte:  // "<0xNN>"
+                return UInt8(t.dropFirst(3).prefix(2), radix: 16).map { [$0] } ?? Array(t.utf8)
             case .normal:
                 return Array(t.replacingOccurrences(of: "\u{2581}", with: " ").utf8)
             default:
