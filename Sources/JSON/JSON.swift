@@ -31,6 +31,7 @@ public enum JSON: Equatable, Sendable {
     /// A Float written with its own shortest digits (-0.35778722, not -0.35778722167015076).
     public static func float(_ v: Float) -> JSON { .number(.double(v.isFinite ? Double("\(v)") ?? Double(v) : -9999)) }
 
+    public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
     public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
     /// A number as a Double (integers beyond ±2^53 rounded).
     public var doubleValue: Double? { if case .number(let n) = self { return n.double } else { return nil } }
@@ -41,9 +42,8 @@ public enum JSON: Equatable, Sendable {
 
     /// The integers of an array, or nil unless it is an array of nothing but integers.
     public var intArrayValue: [Int]? {
-        guard case .array(let items) = self else { return nil }
-        let ints = items.compactMap(\.intValue)
-        return ints.count == items.count ? ints : nil
+        let ints = arrayValue?.compactMap(\.intValue)
+        return ints?.count == arrayValue?.count ? ints : nil
     }
 }
 

@@ -51,45 +51,30 @@ public struct JSONField: Sendable {
 
     public subscript(key: String) -> JSONField { JSONField(value?[key], parent: path, step: .key(key)) }
 
-    private func wrong(_ expected: String) -> JSONFieldError {
-        isNull ? .missing(path) : .wrongType(path, expected: expected)
+    /// The value as `extract` reads it, else `.missing` or `.wrongType` naming `expected`.
+    private func read<T>(_ expected: String, _ extract: (JSON) -> T?) throws -> T {
+        guard let v = value.flatMap(extract) else { throw isNull ? .missing(path) : JSONFieldError.wrongType(path, expected: expected) }
+        return v
     }
 
     /// An object's entries in order, each with the path `object["key"]`.
     public func entries() throws -> [(key: String, value: JSONField)] {
-        guard case .object(let fields)? = value else { throw wrong("an object") }
         let base = path
-        return fields.map { ($0.0, JSONField($0.1, parent: base, step: .entry($0.0))) }
+        return try read("an object") { $0.objectValue }.map { ($0.0, JSONField($0.1, parent: base, step: .entry($0.0))) }
     }
 
     public func array() throws -> [JSONField] {
-        guard case .array(let items)? = value else { throw wrong("an array") }
         let base = path
-        return items.enumerated().map { JSONField($1, parent: base, step: .index($0)) }
+        return try read("an array") { $0.arrayValue }.enumerated().map { JSONField($1, parent: base, step: .index($0)) }
     }
 
-    public func string() throws -> String {
-        guard case .string(let s)? = value else { throw wrong("a string") }
-        return s
-    }
-
+    public func string() throws -> String { try read("a string") { $0.stringValue } }
     /// An integer held exactly (see `JSONNumber.int`).
-    public func int() throws -> Int {
-        guard let n = value?.intValue else { throw wrong("an integer") }
-        return n
-    }
-
-    public func double() throws -> Double {
-        guard let d = value?.doubleValue else { throw wrong("a number") }
-        return d
-    }
+    public func int() throws -> Int { try read("an integer") { $0.intValue } }
+    public func double() throws -> Double { try read("a number") { $0.doubleValue } }
 
     /// The boolean, or `absent` when the field is missing or null.
-    public func bool(default absent: Bool) throws -> Bool {
-        if isNull { return absent }
-        guard case .bool(let b)? = value else { throw wrong("a boolean") }
-        return b
-    }
+    public func bool(default absent: Bool) throws -> Bool { isNull ? absent : try read("a boolean") { $0.boolValue } }
 
     /// The integer, or nil when the field is missing or null.
     public func optionalInt() throws -> Int? { isNull ? nil : try int() }

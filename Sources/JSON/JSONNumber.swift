@@ -5,9 +5,6 @@ public enum JSONNumber: Equatable, Sendable, CustomStringConvertible {
     case integer(Int)
     case double(Double)
 
-    /// 2^53: every integer up to this size is exact in a Double.
-    static let exactDoubleLimit = 9_007_199_254_740_992.0
-
     public var double: Double {
         switch self {
         case .integer(let i): return Double(i)
@@ -20,7 +17,7 @@ public enum JSONNumber: Equatable, Sendable, CustomStringConvertible {
     public var int: Int? {
         switch self {
         case .integer(let i): return i
-        case .double(let d): return d == d.rounded() && abs(d) <= Self.exactDoubleLimit ? Int(d) : nil
+        case .double(let d): return d == d.rounded() && abs(d) <= 0x1p53 ? Int(d) : nil
         }
     }
 

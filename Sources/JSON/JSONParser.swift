@@ -33,11 +33,6 @@ public struct JSONParser {
         }
     }
 
-    private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
-        self.bytes = bytes
-        self.maxDepth = maxDepth
-    }
-
     private static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
 
     /// A failure at the current byte; at the end of the input it says so instead of `reason`.
@@ -70,12 +65,10 @@ public struct JSONParser {
     }
 
     private mutating func literal(_ word: StaticString, _ v: JSON) throws -> JSON {
-        let n = word.utf8CodeUnitCount
-        for k in 0 ..< n where i + k >= bytes.count || bytes[i + k] != word.utf8Start[k] {
-            i += k
-            throw fail("unexpected character")
+        for k in 0 ..< word.utf8CodeUnitCount {
+            guard peek() == word.utf8Start[k] else { throw fail("unexpected character") }
+            i += 1
         }
-        i += n
         return v
     }
 
@@ -123,31 +116,26 @@ public struct JSONParser {
 
     private mutating func number() throws -> JSONNumber {
         let start = i
-        let negative = peek() == UInt8(ascii: "-")
-        if negative { i += 1 }
+        if peek() == UInt8(ascii: "-") { i += 1 }
         let intStart = i
         let intDigits = digits()
         guard intDigits > 0 else { throw fail("digits expected") }
         guard bytes[intStart] != 0x30 || intDigits == 1 else { throw Failure(offset: intStart, reason: "leading zero in a number") }
-        var integral = true
         if peek() == UInt8(ascii: ".") {
             i += 1
-            integral = false
             guard digits() > 0 else { throw fail("digits expected after '.'") }
         }
         if peek() | 0x20 == UInt8(ascii: "e") {
             i += 1
-            integral = false
             if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { i += 1 }
             guard digits() > 0 else { throw fail("digits expected in the exponent") }
         }
-        if integral, intDigits <= 19 {  // 19 digits never overflow a UInt64
-            var magnitude: UInt64 = 0
-            for k in intStart ..< intStart + intDigits { magnitude = magnitude * 10 + UInt64(bytes[k] - 0x30) }
-            if magnitude <= UInt64(Int.max) { return .integer(negative ? -Int(magnitude) : Int(magnitude)) }
-            if negative, magnitude == UInt64(Int.max) + 1 { return .integer(Int.min) }
+        if i - intStart == intDigits, intDigits <= 18 {  // an integer of up to 18 digits: read in place, it cannot overflow
+            let magnitude = UnsafeBufferPointer(rebasing: bytes[intStart ..< i]).reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            return .integer(start < intStart ? -magnitude : magnitude)
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start ..< i]), as: UTF8.self)
+        if let n = Int(text) { return .integer(n) }  // no fraction or exponent, within Int's range
         guard let d = Double(text), d.isFinite else { throw Failure(offset: start, reason: "number out of range") }
         return .double(d)
     }
@@ -230,13 +218,8 @@ public struct JSONParser {
     private mutating func hex4() throws -> UInt32 {
         var v: UInt32 = 0
         for _ in 0 ..< 4 {
-            let b = peek()
-            switch b {
-            case 0x30 ... 0x39: v = v << 4 | UInt32(b - 0x30)
-            case 0x41 ... 0x46: v = v << 4 | UInt32(b - 0x37)
-            case 0x61 ... 0x66: v = v << 4 | UInt32(b - 0x57)
-            default: throw fail("bad \\u escape")
-            }
+            guard let digit = Character(Unicode.Scalar(peek())).hexDigitValue else { throw fail("bad \\u escape") }
+            v = v << 4 | UInt32(digit)
             i += 1
         }
         return v

@@ -17,8 +17,6 @@ extension ByteLevelBPE {
         /// of its stand-ins when all its characters are stand-ins, else its own UTF-8
         /// (llama.cpp: added tokens stay text, other tokens map character by character).
         public var byteLevelDecoder = false
-
-        public init() {}
     }
 
     /// The starting symbols of Hugging Face's BPE (`BPE::merge_word`): characters in the

@@ -14,8 +14,12 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     let pipeline: PreTokenizerPipeline
     let options: Options
     let ranks: [MergePair: Int]
-    /// byte → its printable stand-in, and back
-    static let byteToChar: [Character] = makeByteMap()
+    /// byte → its printable stand-in, and back: printable bytes stand for themselves, the
+    /// others for U+0100, U+0101, … in byte order (GPT-2's `bytes_to_unicode`)
+    static let byteToChar: [Character] = {
+        let unprintable = (0 ..< 256).filter { !(33 ... 126 ~= $0 || 161 ... 172 ~= $0 || 174 ... 255 ~= $0) }
+        return (0 ..< 256).map { b in Character(Unicode.Scalar(UInt32(unprintable.firstIndex(of: b).map { 256 + $0 } ?? b))!) }
+    }()
     /// byte → UTF-8 of its stand-in
     static let byteToUTF8: [[UInt8]] = byteToChar.map { Array(String($0).utf8) }
     static let charToByte: [Character: UInt8] = Dictionary(uniqueKeysWithValues: byteToChar.enumerated().map { ($1, UInt8($0)) })
@@ -27,11 +31,9 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     public convenience init(vocabulary: Vocabulary, merges: [String], preTokenizer: PreTokenizer) throws {
         let pairs = try merges.enumerated().map { i, m in
             // The separator is the first space after the first character.
-            let scalars = Array(m.unicodeScalars)
-            guard let sep = scalars.indices.dropFirst().first(where: { scalars[$0] == " " }) else {
-                throw TokenizerError.malformed("merge \(i) '\(m)' has no separator")
-            }
-            return (String(String.UnicodeScalarView(scalars[..<sep])), String(String.UnicodeScalarView(scalars[(sep + 1)...])))
+            let scalars = m.unicodeScalars
+            guard let sep = scalars.dropFirst().firstIndex(of: " ") else { throw TokenizerError.malformed("merge \(i) '\(m)' has no separator") }
+            return (String(scalars[..<sep]), String(scalars[scalars.index(after: sep)...]))
         }
         self.init(vocabulary: vocabulary, merges: pairs, splitter: SpecialTokenSplitter(vocabulary: vocabulary),
                   pipeline: PreTokenizerPipeline(steps: [.split(preTokenizer)]), options: Options())
@@ -44,12 +46,8 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         self.splitter = splitter
         self.pipeline = pipeline
         self.options = options
-        var ranks: [MergePair: Int] = [:]
-        ranks.reserveCapacity(merges.count)
-        for (i, m) in merges.enumerated() {
-            let pair = MergePair(left: Array(m.0.utf8), right: Array(m.1.utf8))
-            if ranks[pair] == nil { ranks[pair] = i }
-        }
+        var ranks = [MergePair: Int](minimumCapacity: merges.count)
+        for i in merges.indices.reversed() { ranks[MergePair(left: Array(merges[i].0.utf8), right: Array(merges[i].1.utf8))] = i }
         self.ranks = ranks
         pieces = vocabulary.tokens.enumerated().map { i, t in
             if options.byteLevelDecoder {
@@ -68,24 +66,7 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         }
     }
 
-    static func makeByteMap() -> [Character] {
-        let printable = Set(Array(33 ... 126) + Array(161 ... 172) + Array(174 ... 255))
-        var next = 256
-        return (0 ..< 256).map { b in
-            if printable.contains(b) { return Character(Unicode.Scalar(UInt32(b))!) }
-            defer { next += 1 }
-            return Character(Unicode.Scalar(UInt32(next))!)
-        }
-    }
-
-    public var vocabularySize: Int { vocabulary.tokens.count }
-    public var bosTokenID: Int32? { vocabulary.bos }
-    public var eosTokenID: Int32? { vocabulary.eos }
-    public var addBOS: Bool { vocabulary.addBOS }
-    public var eogTokenIDs: Set<Int32> { vocabulary.endOfGeneration }
-    public func tokenText(_ id: Int32) -> String? { id >= 0 && Int(id) < vocabulary.tokens.count ? vocabulary.tokens[Int(id)] : nil }
     public func tokenBytes(_ id: Int32) -> [UInt8] { id >= 0 && Int(id) < pieces.count ? pieces[Int(id)] : [] }
-    public func isControl(_ id: Int32) -> Bool { vocabulary.isControl(id) }
 
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
         var out: [Int32] = []
@@ -112,13 +93,9 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         var symbols = SymbolList(options.checkCharacters ? checkedCharacters(mapped) : mapped)
         symbols.mergeAll { left, right in ranks[MergePair(left: left, right: right)].map(Double.init) }
         for s in symbols.survivors {
-            if let id = vocabulary.tokenToID[s] {
-                out.append(id)
-            } else {
-                for ch in String(decoding: s, as: UTF8.self).unicodeScalars {
-                    if let id = vocabulary.tokenToID[Array(String(ch).utf8)] { out.append(id) }
-                }
-            }
+            if let id = vocabulary.tokenToID[s] { out.append(id); continue }
+            // Not in the vocabulary: those of its characters that are.
+            out += String(decoding: s, as: UTF8.self).unicodeScalars.compactMap { vocabulary.tokenToID[Array(String($0).utf8)] }
         }
     }
 }

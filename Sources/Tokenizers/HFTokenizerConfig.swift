@@ -14,24 +14,20 @@ public struct HFTokenizerConfig: Sendable, Equatable {
     public init() {}
 
     public init(parsing data: Data) throws {
-        do {
-            let root = try JSONField(parsing: data, name: "tokenizer_config.json")
+        let root = try TokenizerError.reading { try JSONField(parsing: data, name: "tokenizer_config.json") }
+        try TokenizerError.reading {
             _ = try root.entries()  // an object
             bosToken = try Self.token(root["bos_token"])
             eosToken = try Self.token(root["eos_token"])
             addBOSToken = root["add_bos_token"].isNull ? nil : try root["add_bos_token"].bool(default: false)
             addEOSToken = root["add_eos_token"].isNull ? nil : try root["add_eos_token"].bool(default: false)
             chatTemplate = try Self.template(root["chat_template"])
-        } catch let error as JSONFieldError {
-            throw TokenizerError(error)
         }
     }
 
     /// A token is a string or an AddedToken object (`{"content": "<s>", …}`).
     static func token(_ node: JSONField) throws -> String? {
-        if node.isNull { return nil }
-        if case .string(let s)? = node.value { return s }
-        return try node["content"].string()
+        node.isNull ? nil : try node.value?.stringValue ?? node["content"].string()
     }
 
     /// A template is a string, or a list of named ones of which "default" (else the first) is used.

@@ -61,13 +61,9 @@ extension HFTokenizerJSON {
         if node.isNull { return (nil, nil) }
         switch try node.type() {
         case "ByteLevel": return (nil, nil)
-        case "Sequence":
-            var out: (prefix: Int32?, suffix: Int32?) = (nil, nil)
-            for p in try node["processors"].array() {
-                let r = try postProcessor(p)
-                out = (r.prefix ?? out.prefix, r.suffix ?? out.suffix)
-            }
-            return out
+        case "Sequence":  // a later processor's tokens win
+            return try node["processors"].array().map(postProcessor)
+                .reduce((prefix: nil, suffix: nil)) { ($1.prefix ?? $0.prefix, $1.suffix ?? $0.suffix) }
         case "TemplateProcessing":
             let items = try node["single"].array()
             guard let sequence = items.firstIndex(where: { !$0["Sequence"].isNull }) else {

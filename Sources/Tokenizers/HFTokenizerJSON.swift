@@ -6,25 +6,9 @@ import JSON
 /// Python `tokenizers` package does; parts Tern does not implement are typed errors.
 public struct HFTokenizerJSON: Sendable {
     public let tokenizer: ByteLevelBPE
-    public private(set) var config: HFTokenizerConfig
+    public internal(set) var config: HFTokenizerConfig
     /// The Jinja chat template (tokenizer_config.json, else chat_template.jinja).
     public var chatTemplate: String? { config.chatTemplate }
-
-    /// Reads `tokenizer.json` and the optional `tokenizer_config.json` of a model folder; a
-    /// `chat_template.jinja` beside them (newer checkpoints) is the chat template when the
-    /// config has none.
-    public static func load(folder: String) throws -> HFTokenizerJSON {
-        let dir = URL(fileURLWithPath: folder)
-        let json = dir.appendingPathComponent("tokenizer.json")
-        guard let data = try? Data(contentsOf: json) else { throw TokenizerError.missing(json.path) }
-        let config = try? Data(contentsOf: dir.appendingPathComponent("tokenizer_config.json"))
-        var loaded = try HFTokenizerJSON(tokenizerJSON: data, tokenizerConfig: config)
-        if loaded.config.chatTemplate == nil,
-           let template = try? String(contentsOf: dir.appendingPathComponent("chat_template.jinja"), encoding: .utf8) {
-            loaded.config.chatTemplate = template
-        }
-        return loaded
-    }
 
     public init(tokenizerJSON: Data, tokenizerConfig: Data? = nil) throws {
         self = try TokenizerError.reading {
@@ -46,7 +30,8 @@ public struct HFTokenizerJSON: Sendable {
         }
 
         var (tokens, types) = try Self.modelVocabulary(model["vocab"])
-        let added = try Self.addedTokens(root["added_tokens"], into: &tokens, &types)
+        let normalizations = try Self.normalizer(root["normalizer"])
+        let added = try Self.addedTokens(root["added_tokens"], normalizations: normalizations, into: &tokens, &types)
         func id(_ spelling: String, _ what: String) throws -> Int32 {
             guard let i = tokens.firstIndex(where: { $0.utf8.elementsEqual(spelling.utf8) }) else {
                 throw TokenizerError.malformed("\(what) '\(spelling)' is not in the vocabulary")
@@ -62,27 +47,18 @@ public struct HFTokenizerJSON: Sendable {
             unknown: unknown, addBOS: config.addBOSToken ?? (template.prefix != nil),
             addEOS: config.addEOSToken ?? (template.suffix != nil), addSpacePrefix: false, endOfGenerationIsControl: false)
 
-        let normalizations = try Self.normalizer(root["normalizer"])
-        func entries(normalized: Bool) -> [SpecialTokenSplitter.Entry] {
-            added.filter { $0.normalized == normalized }.map { t in
-                let content = normalized ? normalizations.reduce(t.content) { $1.apply($0) } : t.content
-                return .init(id: t.id, bytes: Array(content.utf8), lstrip: t.lstrip, rstrip: t.rstrip, singleWord: t.singleWord)
-            }
-        }
         let pipeline = PreTokenizerPipeline(
             normalizations: normalizations,
-            normalizedTokens: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: entries(normalized: true)),
+            normalizedTokens: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: added.normalized),
             steps: try Self.preTokenizer(root["pre_tokenizer"]))
         try Self.checkDecoder(root["decoder"])
-        var options = ByteLevelBPE.Options()
-        options.checkCharacters = true
-        options.byteLevelDecoder = true
-        options.ignoreMerges = try model["ignore_merges"].bool(default: false)
-        options.byteFallback = try model["byte_fallback"].bool(default: false)
-        options.fuseUnknown = try model["fuse_unk"].bool(default: false)
+        let options = ByteLevelBPE.Options(
+            ignoreMerges: try model["ignore_merges"].bool(default: false), checkCharacters: true,
+            byteFallback: try model["byte_fallback"].bool(default: false), fuseUnknown: try model["fuse_unk"].bool(default: false),
+            byteLevelDecoder: true)
         tokenizer = ByteLevelBPE(
             vocabulary: vocabulary, merges: try Self.merges(model["merges"], vocabulary: vocabulary),
-            splitter: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: entries(normalized: false)),
+            splitter: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: added.raw),
             pipeline: pipeline, options: options)
     }
 
@@ -105,33 +81,32 @@ public struct HFTokenizerJSON: Sendable {
         return (byID.map { $0 ?? "" }, byID.map { $0 == nil ? .unused : .normal })
     }
 
-    /// One `added_tokens` entry.
-    struct AddedToken {
-        var id: Int32, content: String, special: Bool, normalized: Bool, lstrip: Bool, rstrip: Bool, singleWord: Bool
-    }
-
     /// Reads `added_tokens` and writes them into the vocabulary table: special ones as
-    /// control tokens, the others as user-defined.
-    static func addedTokens(_ node: JSONField, into tokens: inout [String], _ types: inout [Vocabulary.TokenType]) throws -> [AddedToken] {
-        guard !node.isNull else { return [] }
-        return try node.array().map { t in
-            let special = try t["special"].bool(default: false)
-            let token = AddedToken(id: try t["id"].id(), content: try t["content"].string(), special: special,
-                                   normalized: try t["normalized"].bool(default: !special), lstrip: try t["lstrip"].bool(default: false),
-                                   rstrip: try t["rstrip"].bool(default: false), singleWord: try t["single_word"].bool(default: false))
-            guard !token.content.isEmpty else { throw TokenizerError.malformed("\(t.path).content is empty") }
-            let i = Int(token.id)
+    /// control tokens, the others as user-defined. Returns them as the splitter looks for
+    /// them: those matched on normalized text (spelled normalized), and the others.
+    static func addedTokens(_ node: JSONField, normalizations: [PreTokenizerPipeline.Normalization],
+                            into tokens: inout [String], _ types: inout [Vocabulary.TokenType])
+        throws -> (normalized: [SpecialTokenSplitter.Entry], raw: [SpecialTokenSplitter.Entry]) {
+        var out: (normalized: [SpecialTokenSplitter.Entry], raw: [SpecialTokenSplitter.Entry]) = ([], [])
+        for t in node.isNull ? [] : try node.array() {
+            let id = try t["id"].id(), content = try t["content"].string(), special = try t["special"].bool(default: false)
+            guard !content.isEmpty else { throw TokenizerError.malformed("\(t.path).content is empty") }
+            let i = Int(id)
             if i >= tokens.count {
                 tokens += [String](repeating: "", count: i + 1 - tokens.count)
                 types += [Vocabulary.TokenType](repeating: .unused, count: i + 1 - types.count)
             }
-            if types[i] != .unused && tokens[i] != token.content {
-                throw TokenizerError.malformed("\(t.path) '\(token.content)' has the id of '\(tokens[i])'")
-            }
-            tokens[i] = token.content
+            if types[i] != .unused && tokens[i] != content { throw TokenizerError.malformed("\(t.path) '\(content)' has the id of '\(tokens[i])'") }
+            tokens[i] = content
             types[i] = special ? .control : .userDefined
-            return token
+            let normalized = try t["normalized"].bool(default: !special)
+            let entry = SpecialTokenSplitter.Entry(
+                id: id, bytes: Array((normalized ? normalizations.reduce(content) { $1.apply($0) } : content).utf8),
+                lstrip: try t["lstrip"].bool(default: false), rstrip: try t["rstrip"].bool(default: false),
+                singleWord: try t["single_word"].bool(default: false))
+            if normalized { out.normalized.append(entry) } else { out.raw.append(entry) }
         }
+        return out
     }
 
     /// `model.merges`: "left right" strings (exactly one space; "#version" lines skipped) or

@@ -43,16 +43,12 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     public func split(_ text: String) -> [String] {
         let scalars = Array(text.unicodeScalars)
         var words: [String] = []
-        func emit(_ r: Range<Int>) {
-            var s = String.UnicodeScalarView()
-            s.append(contentsOf: scalars[r])
-            words.append(String(s))
-        }
+        func emit(_ r: Range<Int>) { words.append(String(String.UnicodeScalarView(scalars[r]))) }
         switch self {
         case .gpt2: Self.gpt2(scalars, 0 ..< scalars.count, emit)
         case .smollm:
             var start = 0
-            for i in scalars.indices where CharClass.of(scalars[i]).isNumber {
+            for i in scalars.indices where CharClass.of(scalars[i]) == .number {
                 if i > start { Self.gpt2(scalars, start ..< i, emit) }
                 emit(i ..< i + 1)
                 start = i + 1
@@ -90,14 +86,14 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
             if n > 0 { emit(pos ..< pos + n); pos += n; continue }
             // An optional leading space belongs to the letter/number/symbol run after it.
             let lead = c == " " ? cls(pos + 1) : cls(pos)
-            if lead.isLetter || lead.isNumber || lead.isOther {
+            if lead == .letter || lead == .number || lead == .other {
                 if c == " " { pos += 1 }
                 while cls(pos) == lead { pos += 1 }
                 emit(start ..< pos)
                 continue
             }
             var ws = 0
-            while cls(pos + ws).isWhitespace { ws += 1 }
+            while cls(pos + ws) == .whitespace { ws += 1 }
             pos = whitespaceEnd(pos, ws, end)
             emit(start ..< pos)
         }
@@ -120,30 +116,30 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
             if n > 0 { emit(pos ..< pos + n); pos += n; continue }
             let c = cls(pos)
             // [^\r\n\p{L}\p{N}]?\p{L}+
-            if c.isLetter || (!isNewline(pos) && !c.isNumber && cls(pos + 1).isLetter) {
+            if c == .letter || (!isNewline(pos) && c != .number && cls(pos + 1) == .letter) {
                 pos += 1
-                while cls(pos).isLetter { pos += 1 }
+                while cls(pos) == .letter { pos += 1 }
                 emit(start ..< pos)
                 continue
             }
             // \p{N}{1,maxDigits}
-            if c.isNumber {
-                while pos < end && pos - start < maxDigits && cls(pos).isNumber { pos += 1 }
+            if c == .number {
+                while pos < end && pos - start < maxDigits && cls(pos) == .number { pos += 1 }
                 emit(start ..< pos)
                 continue
             }
             // ' ?[^\s\p{L}\p{N}]+[\r\n]*'
             let lead = s[pos] == " " ? cls(pos + 1) : c
-            if lead.isOther {
+            if lead == .other {
                 if s[pos] == " " { pos += 1 }
-                while cls(pos).isOther { pos += 1 }
+                while cls(pos) == .other { pos += 1 }
                 while isNewline(pos) { pos += 1 }
                 emit(start ..< pos)
                 continue
             }
             var ws = 0
             var lastNewline = -1
-            while cls(pos + ws).isWhitespace {
+            while cls(pos + ws) == .whitespace {
                 if isNewline(pos + ws) { lastNewline = pos + ws }
                 ws += 1
             }
@@ -155,13 +151,8 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
 
 /// The character classes the pre-tokenizer patterns use: \p{L}, \p{N}, \s, and the rest.
 enum CharClass: Equatable {
+    /// `other`: [^\s\p{L}\p{N}]; `outOfRange`: past the end of the text
     case letter, number, whitespace, other, outOfRange
-
-    var isLetter: Bool { self == .letter }
-    var isNumber: Bool { self == .number }
-    var isWhitespace: Bool { self == .whitespace }
-    /// [^\s\p{L}\p{N}]
-    var isOther: Bool { self == .other }
 
     static func of(_ c: Unicode.Scalar) -> CharClass {
         let v = c.value

@@ -44,14 +44,10 @@ public struct PreTokenizerPipeline: Sendable {
         var text = String(decoding: fragment, as: UTF8.self)
         for n in normalizations { text = n.apply(text) }
         guard let normalizedTokens else { return preTokenize(text).map { .text(Array($0.utf8)) } }
-        var out: [Fragment] = []
-        for f in normalizedTokens.split(Array(text.utf8), parseSpecial: parseSpecial) {
-            switch f {
-            case .token: out.append(f)
-            case .text(let bytes): out += preTokenize(String(decoding: bytes, as: UTF8.self)).map { .text(Array($0.utf8)) }
-            }
+        return normalizedTokens.split(Array(text.utf8), parseSpecial: parseSpecial).flatMap { f -> [Fragment] in
+            guard case .text(let bytes) = f else { return [f] }
+            return preTokenize(String(decoding: bytes, as: UTF8.self)).map { .text(Array($0.utf8)) }
         }
-        return out
     }
 
     func preTokenize(_ text: String) -> [String] {

@@ -17,10 +17,8 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         byteTokens = (0 ..< 256).map { vocabulary.tokenToID[Array(String(format: "<0x%02X>", $0).utf8)] }
         pieces = vocabulary.tokens.enumerated().map { i, t in
             switch vocabulary.types[i] {
-            case .byte:
-                // "<0xNN>"
-                let hex = t.dropFirst(3).prefix(2)
-                return UInt8(hex, radix: 16).map { [$0] } ?? Array(t.utf8)
+            case .byte:  // "<0xNN>"
+                return UInt8(t.dropFirst(3).prefix(2), radix: 16).map { [$0] } ?? Array(t.utf8)
             case .normal:
                 return Array(t.replacingOccurrences(of: "\u{2581}", with: " ").utf8)
             default:
@@ -29,14 +27,7 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         }
     }
 
-    public var vocabularySize: Int { vocabulary.tokens.count }
-    public var bosTokenID: Int32? { vocabulary.bos }
-    public var eosTokenID: Int32? { vocabulary.eos }
-    public var addBOS: Bool { vocabulary.addBOS }
-    public var eogTokenIDs: Set<Int32> { vocabulary.endOfGeneration }
-    public func tokenText(_ id: Int32) -> String? { id >= 0 && Int(id) < vocabulary.tokens.count ? vocabulary.tokens[Int(id)] : nil }
     public func tokenBytes(_ id: Int32) -> [UInt8] { id >= 0 && Int(id) < pieces.count ? pieces[Int(id)] : [] }
-    public func isControl(_ id: Int32) -> Bool { vocabulary.isControl(id) }
 
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
         var out: [Int32] = []
@@ -65,13 +56,9 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
         // Highest-scoring vocabulary piece first.
         symbols.mergeAll { left, right in vocabulary.tokenToID[left + right].map { -Double(vocabulary.scores[Int($0)]) } }
         for s in symbols.survivors {
-            if let id = vocabulary.tokenToID[s] {
-                out.append(id)
-            } else {
-                for b in s {
-                    if let id = byteTokens[Int(b)] { out.append(id) } else if let unk = vocabulary.unknown { out.append(unk) }
-                }
-            }
+            if let id = vocabulary.tokenToID[s] { out.append(id); continue }
+            // Not in the vocabulary: its bytes' tokens, else the unknown token for each.
+            out += s.compactMap { byteTokens[Int($0)] ?? vocabulary.unknown }
         }
     }
 }

@@ -26,7 +26,7 @@ struct SpecialTokenSplitter {
     let matching: Matching
     /// longestFirst: in `vocabulary.specialIDs` order; leftmostLongest: longest first.
     private let entries: [Entry]
-    /// First byte → indices of `entries` that start with it (leftmostLongest).
+    /// First byte → indices of `entries` that start with it.
     private let byFirstByte: [[Int]]
 
     /// llama.cpp's splitting of the vocabulary's control, user-defined and unknown tokens.
@@ -40,9 +40,7 @@ struct SpecialTokenSplitter {
         self.matching = matching
         self.entries = matching == .longestFirst ? entries : entries.filter { !$0.bytes.isEmpty }.sorted { $0.bytes.count > $1.bytes.count }
         var index = [[Int]](repeating: [], count: 256)
-        if matching == .leftmostLongest {
-            for (i, e) in self.entries.enumerated() { index[Int(e.bytes[0])].append(i) }
-        }
+        for (i, e) in self.entries.enumerated() { if let b = e.bytes.first { index[Int(b)].append(i) } }
         byFirstByte = index
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import ModelFormats
 
 /// Builds the tokenizer a model file describes: a GGUF file's metadata, or a Hugging Face
@@ -20,7 +21,18 @@ public enum TokenizerFactory {
 
     /// `tokenizer.json` and the optional `tokenizer_config.json` of a Hugging Face model
     /// folder: `.tokenizer` encodes and decodes, `.chatTemplate` and `.config` carry the rest.
+    /// A `chat_template.jinja` beside them (newer checkpoints) is the chat template when the
+    /// config has none.
     public static func load(huggingFaceFolder folder: String) throws -> HFTokenizerJSON {
-        try HFTokenizerJSON.load(folder: folder)
+        let dir = URL(fileURLWithPath: folder)
+        let json = dir.appendingPathComponent("tokenizer.json")
+        guard let data = try? Data(contentsOf: json) else { throw TokenizerError.missing(json.path) }
+        let config = try? Data(contentsOf: dir.appendingPathComponent("tokenizer_config.json"))
+        var loaded = try HFTokenizerJSON(tokenizerJSON: data, tokenizerConfig: config)
+        if loaded.config.chatTemplate == nil,
+           let template = try? String(contentsOf: dir.appendingPathComponent("chat_template.jinja"), encoding: .utf8) {
+            loaded.config.chatTemplate = template
+        }
+        return loaded
     }
 }

@@ -36,9 +36,8 @@ public struct Vocabulary: Sendable {
         }
         self.types = types
         self.scores = scores
-        var map: [[UInt8]: Int32] = [:]
-        map.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() where map[Array(t.utf8)] == nil { map[Array(t.utf8)] = Int32(i) }
+        var map = [[UInt8]: Int32](minimumCapacity: tokens.count)
+        for i in tokens.indices.reversed() { map[Array(tokens[i].utf8)] = Int32(i) }  // of a spelling listed twice the first id counts
         tokenToID = map
         self.bos = bos
         self.eos = eos
