@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
@@ -22,8 +23,8 @@ let package = Package(
         .target(name: "JSON"),
         .target(name: "ModelFormats", dependencies: ["JSON"]),
         .target(name: "Models", dependencies: ["Kernels", "ModelFormats", "JSON"]),
-        .target(name: "Tokenizers", dependencies: ["ModelFormats", "JSON"]),
-        .target(name: "Engine", dependencies: ["Models", "Kernels"]),
+        .target(name: "Tokenizers", dependencies: ["ModelFormats", "JSON", .product(name: "HeapModule", package: "swift-collections")]),
+        .target(name: "Engine", dependencies: ["Models", "Kernels", .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "ChatTemplate"),
         .target(name: "HTTP"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl"),

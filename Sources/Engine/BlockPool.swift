@@ -54,9 +54,7 @@ public final class BlockPool {
     /// Takes `n` fresh blocks (evicting cached ones, oldest first), or nil if fewer are free.
     public func allocate(_ n: Int) -> [Int32]? {
         guard n <= numFreeBlocks else { return nil }
-        var out: [Int32] = []
-        out.reserveCapacity(n)
-        for _ in 0 ..< n {
+        return (0 ..< n).map { _ in
             let b = head
             unlink(b)
             if let h = hashOf[Int(b)] {
@@ -64,9 +62,8 @@ public final class BlockPool {
                 hashOf[Int(b)] = nil
             }
             refCount[Int(b)] = 1
-            out.append(b)
+            return b
         }
-        return out
     }
 
     /// Gives back blocks (in the order given: earlier ones are evicted earlier).
@@ -97,15 +94,11 @@ public final class BlockPool {
 
     /// The hashes of the full blocks of `tokens`.
     public func blockHashes(_ tokens: [Int32]) -> [UInt64] {
-        var hashes: [UInt64] = []
         var parent: UInt64 = 0
-        var start = 0
-        while start + blockSize <= tokens.count {
+        return stride(from: 0, through: tokens.count - blockSize, by: blockSize).map { start in
             parent = Self.hash(parent: parent, tokens: tokens[start ..< start + blockSize])
-            hashes.append(parent)
-            start += blockSize
+            return parent
         }
-        return hashes
     }
 
     /// Cached blocks for the longest prefix of `hashes`, each taken (ref-counted) for the caller.

@@ -1,3 +1,4 @@
+import HeapModule
 import Kernels
 
 /// Picks the next token from one row of logits: logit bias and penalties first, then either
@@ -99,35 +100,17 @@ public struct Sampler {
 
     /// The k ids with the largest logits (lowest id among equals), most likely first.
     static func best(_ k: Int, of ids: [Int32], _ logits: UnsafePointer<Float>) -> [Int32] {
-        // Min-heap on (logit, -id): its root is the worst of the k kept so far.
-        func worse(_ a: Int32, _ b: Int32) -> Bool {
-            logits[Int(a)] < logits[Int(b)] || (logits[Int(a)] == logits[Int(b)] && a > b)
+        // Ordered worst first: the heap's minimum is the worst of the k kept so far.
+        struct Ranked: Comparable {
+            let logit: Float, id: Int32
+            static func < (a: Ranked, b: Ranked) -> Bool { a.logit < b.logit || (a.logit == b.logit && a.id > b.id) }
         }
-        var heap: [Int32] = []
-        heap.reserveCapacity(k)
-        func siftDown(_ start: Int) {
-            var i = start
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < heap.count, worse(heap[l], heap[m]) { m = l }
-                if r < heap.count, worse(heap[r], heap[m]) { m = r }
-                if m == i { return }
-                heap.swapAt(i, m)
-                i = m
-            }
-        }
+        var heap = Heap<Ranked>()
         for id in ids {
-            if heap.count < k {
-                heap.append(id)
-                var i = heap.count - 1
-                while i > 0, worse(heap[i], heap[(i - 1) / 2]) { heap.swapAt(i, (i - 1) / 2); i = (i - 1) / 2 }
-            } else if worse(heap[0], id) {
-                heap[0] = id
-                siftDown(0)
-            }
+            let r = Ranked(logit: logits[Int(id)], id: id)
+            if heap.count < k { heap.insert(r) } else if let worst = heap.min, worst < r { heap.replaceMin(with: r) }
         }
-        return heap.sorted { worse($1, $0) }
+        return heap.unordered.sorted { $1 < $0 }.map(\.id)
     }
 
     /// The most likely items whose mass first reaches topP of `total`, most likely first.

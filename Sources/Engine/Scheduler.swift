@@ -73,17 +73,18 @@ public final class Scheduler {
         makeWritable(s, into: &out) && reserve(s, total: total)
     }
 
+    /// Gives back `s`'s blocks, which leaves it with no computed tokens.
     func release(_ s: RequestState) {
         // Reverse order: a prefix's first blocks are evicted last.
         pool.free(s.blockIDs.reversed())
         s.blockIDs = []
         s.numRegisteredBlocks = 0
+        s.numComputedTokens = 0
+        s.numCachedTokens = 0
     }
 
     private func preempt(_ s: RequestState, into out: inout SchedulerOutput) {
         release(s)
-        s.numComputedTokens = 0
-        s.numCachedTokens = 0
         s.status = .preempted
         s.numPreemptions += 1
         running.removeAll { $0 === s }
@@ -151,8 +152,6 @@ public final class Scheduler {
             guard reserve(s, total: s.numComputedTokens + n) else {
                 // Not enough blocks now: give back the cache hits and wait.
                 release(s)
-                s.numComputedTokens = 0
-                s.numCachedTokens = 0
                 break
             }
             waiting.removeFirst()

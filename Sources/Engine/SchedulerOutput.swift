@@ -7,9 +7,7 @@ public struct SampleSpec: Sendable {
     public var logitsFrom: SequenceID?
 
     public init(params: SamplingParams, logprobs: Int? = nil, logitsFrom: SequenceID? = nil) {
-        self.params = params
-        self.logprobs = logprobs
-        self.logitsFrom = logitsFrom
+        (self.params, self.logprobs, self.logitsFrom) = (params, logprobs, logitsFrom)
     }
     // Room for what later features add per row: an allowed-token mask (structured outputs),
     // several candidate tokens to verify (speculative decoding).
@@ -43,10 +41,7 @@ public struct ScheduledRequest: Sendable {
     public var newRequest: EngineRequest?
 
     public init(id: SequenceID, tokenIDs: [Int32], startPosition: Int, blockTable: [Int32]) {
-        self.id = id
-        self.tokenIDs = tokenIDs
-        self.startPosition = startPosition
-        self.blockTable = blockTable
+        (self.id, self.tokenIDs, self.startPosition, self.blockTable) = (id, tokenIDs, startPosition, blockTable)
     }
 
     public var needsSample: Bool { sample != nil }
@@ -75,9 +70,7 @@ public struct RowResult: Sendable {
     public var promptLogprobs: [TokenLogprobs] = []
 
     public init(tokens: [Int32] = [], logprobs: [TokenLogprobs] = [], promptLogprobs: [TokenLogprobs] = []) {
-        self.tokens = tokens
-        self.logprobs = logprobs
-        self.promptLogprobs = promptLogprobs
+        (self.tokens, self.logprobs, self.promptLogprobs) = (tokens, logprobs, promptLogprobs)
     }
 }
 
@@ -93,7 +86,6 @@ public struct SequenceEvent: Sendable, Equatable {
     public let event: EngineEvent
 
     public init(id: SequenceID, event: EngineEvent) {
-        self.id = id
-        self.event = event
+        (self.id, self.event) = (id, event)
     }
 }

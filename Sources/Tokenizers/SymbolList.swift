@@ -1,3 +1,5 @@
+import HeapModule
+
 /// Symbols of a word being merged, as a doubly linked list over an array.
 struct SymbolList {
     /// (symbols) the spelling of each; empty once merged into its left neighbour
@@ -27,14 +29,14 @@ struct SymbolList {
             let cost: Double, left: Int, length: Int
             static func < (a: Pair, b: Pair) -> Bool { (a.cost, a.left) < (b.cost, b.left) }
         }
-        var queue = MinHeap<Pair>()
+        var queue = Heap<Pair>()
         func consider(_ left: Int) {
             let right = next[left]
             guard left >= 0, right >= 0, let c = cost(text[left], text[right]) else { return }
-            queue.push(Pair(cost: c, left: left, length: text[left].count + text[right].count))
+            queue.insert(Pair(cost: c, left: left, length: text[left].count + text[right].count))
         }
         for i in text.indices.dropLast() { consider(i) }
-        while let p = queue.pop() {
+        while let p = queue.popMin() {
             let right = next[p.left]
             // Skip pairs made stale by an earlier merge.
             guard !text[p.left].isEmpty, right >= 0, text[p.left].count + text[right].count == p.length else { continue }
@@ -49,40 +51,5 @@ struct SymbolList {
         var i = text.isEmpty ? -1 : 0
         while i >= 0 { out.append(text[i]); i = next[i] }
         return out
-    }
-}
-
-/// A binary min-heap: the BPE merge queues pop the best pair first.
-private struct MinHeap<Element: Comparable> {
-    private var items: [Element] = []
-
-    mutating func push(_ e: Element) {
-        items.append(e)
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard items[i] < items[p] else { break }
-            items.swapAt(i, p)
-            i = p
-        }
-    }
-
-    mutating func pop() -> Element? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count && items[l] < items[m] { m = l }
-                if r < items.count && items[r] < items[m] { m = r }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
     }
 }
