@@ -67,6 +67,31 @@ static void pack_group(int type, const uint8_t *w, size_t row_bytes, int nb, int
     }
 }
 
+// Row i of the group at p back into the file's Q5_0 or Q8_0 blocks.
+static void unpack_group_row(int type, const uint8_t *p, int nb, int i, uint8_t *row) {
+    const uint16_t *d = (const uint16_t *)(p + (size_t)nb * 512);
+    for (int b = 0; b < nb; b++) {
+        int8_t v[32];
+        for (int j = 0; j < 8; j++)
+            for (int t = 0; t < 4; t++) v[4 * j + t] = (int8_t)(p[512 * b + 64 * j + 4 * i + t] - 128);
+        if (type == TERN_Q8_0) {
+            blk_q8_0 *q = (blk_q8_0 *)row + b;
+            q->d = d[16 * b + i];
+            memcpy(q->qs, v, 32);
+            continue;
+        }
+        blk_q5_0 *q = (blk_q5_0 *)row + b;
+        q->d = d[16 * b + i];
+        uint32_t qh = 0;
+        for (int j = 0; j < 16; j++) {
+            int lo = v[j] + 16, hi = v[j + 16] + 16;
+            q->qs[j] = (uint8_t)((lo & 0xF) | (hi & 0xF) << 4);
+            qh |= (uint32_t)(lo >> 4) << j | (uint32_t)(hi >> 4) << (j + 16);
+        }
+        memcpy(q->qh, &qh, 4);
+    }
+}
+
 static void pack_one(int type, const uint8_t *w, size_t row_bytes, int k, int n, uint8_t *p) {
     switch (type) {
     case TERN_Q4_1: tern_pack_group_q4_1(w, row_bytes, k / 32, n, p); break;
@@ -81,6 +106,21 @@ void tern_pack_rows(int type, const void *w, size_t row_bytes, int k, int rows, 
     for (int g = g0; g < g1 && 16 * g < rows; g++) {
         int n = rows - 16 * g < 16 ? rows - 16 * g : 16;
         pack_one(type, (const uint8_t *)w + (size_t)16 * g * row_bytes, row_bytes, k, n, (uint8_t *)dst + g * stride);
+    }
+}
+
+void tern_unpack_rows(int type, const void *packed, int k, int r0, int r1, void *dst, size_t row_bytes) {
+    int nb = k / block_elems(type);
+    size_t stride = group_bytes(type, nb);
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *p = (const uint8_t *)packed + (size_t)(r / 16) * stride;
+        uint8_t *row = (uint8_t *)dst + (size_t)(r - r0) * row_bytes;
+        switch (type) {
+        case TERN_Q4_1: tern_unpack_q4_1(p, nb, r % 16, row); break;
+        case TERN_Q4_K: tern_unpack_q4_K(p, nb, r % 16, row); break;
+        case TERN_Q6_K: tern_unpack_q6_K(p, nb, r % 16, row); break;
+        default: unpack_group_row(type, p, nb, r % 16, row);
+        }
     }
 }
 

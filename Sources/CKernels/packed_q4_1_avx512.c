@@ -22,6 +22,17 @@ void tern_pack_group_q4_1(const uint8_t *w, size_t row_bytes, int nb, int n, uin
     }
 }
 
+void tern_unpack_q4_1(const uint8_t *p, int nb, int i, uint8_t *row) {
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *qs = p + (size_t)b * Q4_1_GROUP_BLOCK;
+        const uint16_t *d = (const uint16_t *)(qs + 256);
+        blk_q4_1 *blk = (blk_q4_1 *)row + b;
+        blk->d = d[i];
+        blk->m = d[16 + i];
+        for (int t = 0; t < 4; t++) memcpy(blk->qs + 4 * t, qs + 64 * t + 4 * i, 4);
+    }
+}
+
 #if defined(__x86_64__)
 AVX512 static inline __attribute__((always_inline)) void q4_1_group_rows(const uint8_t *p, int nb, const act_q8_32 *const *x,
                                                                           int n, float *y, int ldy, uint16_t mask) {

@@ -34,6 +34,34 @@ void tern_pack_group_q4_K(const uint8_t *w, size_t row_bytes, int nb, int n, uin
     }
 }
 
+void tern_unpack_q4_K(const uint8_t *p, int nb, int i, uint8_t *row) {
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *qs = p + (size_t)b * Q4_K_GROUP_BLOCK, *sc = qs + 2048, *m = sc + 128;
+        const uint16_t *d = (const uint16_t *)(m + 128);
+        blk_q4_K *blk = (blk_q4_K *)row + b;
+        blk->d = d[i];
+        blk->dmin = d[16 + i];
+        // The 12-byte encoding kquant_scale_min reads: 6 bits of sub-blocks 0..3 in bytes 0..7,
+        // sub-blocks 4..7 as nibbles in bytes 8..11 plus the top two bits of bytes 0..7.
+        for (int j = 0; j < 4; j++) {
+            uint8_t s0 = sc[16 * j + i], s1 = sc[16 * (j + 4) + i], m0 = m[16 * j + i], m1 = m[16 * (j + 4) + i];
+            blk->scales[j] = (uint8_t)(s0 | (s1 >> 4) << 6);
+            blk->scales[j + 4] = (uint8_t)(m0 | (m1 >> 4) << 6);
+            blk->scales[j + 8] = (uint8_t)((s1 & 0xF) | (m1 & 0xF) << 4);
+        }
+        // Sub-blocks s (the file's low nibbles) and s + 1 (its high nibbles) share 32 bytes.
+        for (int s = 0; s < 8; s += 2) {
+            uint8_t *q = blk->qs + 16 * s;
+            for (int t = 0; t < 4; t++)
+                for (int e = 0; e < 4; e++) {
+                    uint8_t a = qs[256 * s + 64 * t + 4 * i + e], c = qs[256 * (s + 1) + 64 * t + 4 * i + e];
+                    q[4 * t + e] = (uint8_t)((a & 0xF) | (c & 0xF) << 4);
+                    q[16 + 4 * t + e] = (uint8_t)((a >> 4) | (c & 0xF0));
+                }
+        }
+    }
+}
+
 #if defined(__x86_64__)
 AVX512 static inline __attribute__((always_inline)) void q4_K_group_rows(const uint8_t *p, int nb, const act_q8_256 *const *x,
                                                                           int n, float *y, int ldy, uint16_t mask) {

@@ -127,13 +127,17 @@ tern_group_fn tern_i8_group_fn(int n);  // Q5_0 and Q8_0 (packed_avx512.c)
 // Packed Q4_1, Q4_K and Q6_K (layouts in packed_q4_1_avx512.c, …): bytes per group of 16 rows
 // and block (multiples of 64, so every block stays aligned), packing, kernels for n rows (1,
 // 2, 4, 8 or 16).
-enum { Q4_1_GROUP_BLOCK = 256 + 32 + 32, Q4_K_GROUP_BLOCK = 8 * 256 + 128 + 128 + 64, Q6_K_GROUP_BLOCK = 4096 + 256 + 64 };
+enum { Q4_1_GROUP_BLOCK = 256 + 32 + 32, Q4_K_GROUP_BLOCK = 8 * 256 + 128 + 128 + 64, Q6_K_GROUP_BLOCK = 2048 + 1024 + 256 + 64 };
 _Static_assert(Q4_1_GROUP_BLOCK % 64 == 0 && Q4_K_GROUP_BLOCK % 64 == 0 && Q6_K_GROUP_BLOCK % 64 == 0, "aligned blocks");
 void tern_pack_group_q4_1(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
+// Row i (< 16) of a packed group of nb blocks back into the file's blocks (the unpack of each type).
+void tern_unpack_q4_1(const uint8_t *p, int nb, int i, uint8_t *row);
 tern_group_fn tern_q4_1_group_fn(int n);
 void tern_pack_group_q4_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
+void tern_unpack_q4_K(const uint8_t *p, int nb, int i, uint8_t *row);
 tern_group_fn tern_q4_K_group_fn(int n);
 void tern_pack_group_q6_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
+void tern_unpack_q6_K(const uint8_t *p, int nb, int i, uint8_t *row);
 tern_group_fn tern_q6_K_group_fn(int n);
 // The kernels of a packed type for 1, 2, 4, 8 and 16 activation rows (constant counts, so
 // each copy keeps its accumulators in registers) from rows(p, nb, x, n, y, ldy, mask), and

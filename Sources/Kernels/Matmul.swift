@@ -30,10 +30,14 @@ public final class Matmul: @unchecked Sendable {
     private let roundedX = FloatBuffer(count: 1 << 16)  // (m, cols) activations as int8 blocks represent them
     private let deltas = FloatBuffer(count: 1 << 12)     // (m, cols / 32) offset corrections
     private let offsets: [FloatBuffer]                   // per thread: (panelRows, cols / 32) block minimums
+    private let unpacked: [ByteScratch]                  // per thread: (panelRows, rowBytes) a packed panel unpacked
     private let gatheredX = FloatBuffer(count: 1 << 12)  // (GEMV rows, cols) short segments' rows side by side
     private let gatheredY = FloatBuffer(count: 1 << 12)  // (GEMV rows, Σ rows of the matrices) their results
     /// The packed copies the AVX-512 kernels read, made by `prepare`.
     private let packedCopies = PackedWeights()
+    /// Called with each matrix `prepare` has packed: its original bytes are no longer read (the
+    /// loader releases their pages, so a packed model is resident once, not twice).
+    public var releaseOriginal: ((WeightMatrix) -> Void)?
 
     public init(pool: ComputePool, path: MatmulPath = .auto, gemmMinRows: Int = 32) {
         self.pool = pool
@@ -41,13 +45,25 @@ public final class Matmul: @unchecked Sendable {
         self.gemmMinRows = gemmMinRows
         panels = (0 ..< pool.threadCount).map { _ in FloatBuffer(count: 1 << 18) }
         offsets = (0 ..< pool.threadCount).map { _ in FloatBuffer(count: 1 << 14) }
+        unpacked = (0 ..< pool.threadCount).map { _ in ByteScratch() }
     }
 
     /// Makes the packed copies of `weights` now (at load) rather than in the first request
     /// that multiplies by them (about 0.9 s for Gemma 3 270M on 2 cores). Not concurrently
     /// with `apply`.
     public func prepare(_ weights: [WeightMatrix]) {
-        packedCopies.prepare(weights, pool: pool)
+        packedCopies.prepare(weights, pool: pool, release: releaseOriginal)
+    }
+
+    /// Rows [r0, r1) of `w` as floats, ((r1 - r0), cols): from the packed copy when there is
+    /// one (unpacked to the file's bytes first, so the values are the same either way).
+    public func dequantizeRows(_ w: WeightMatrix, _ r0: Int, _ r1: Int, into out: UnsafeMutablePointer<Float>) {
+        guard let packed = packedCopies.existing(w), r1 > r0 else { return w.dequantizeRows(r0, r1, into: out) }
+        withUnsafeTemporaryAllocation(byteCount: (r1 - r0) * w.rowBytes, alignment: 64) { bytes in
+            guard let rows = bytes.baseAddress else { return }  // (r1 - r0, rowBytes) the file's blocks
+            tern_unpack_rows(w.type, packed, Int32(w.cols), Int32(r0), Int32(r1), rows, w.rowBytes)
+            _ = tern_dequantize(w.type, rows, out, Int64((r1 - r0) * w.cols))
+        }
     }
 
     /// The split of m rows for a matrix of `type`: by `plan` on the auto path (or all rows one
@@ -208,15 +224,24 @@ public final class Matmul: @unchecked Sendable {
             }
         }
         let delta = UnsafePointer(deltas.pointer)
-        pool.run(tasks: threads) { [panels, offsets] t in
+        let packed = packedCopies.existing(w)
+        pool.run(tasks: threads) { [panels, offsets, unpacked] t in
             var p = t
             while p < nPanels {
                 let r0 = p * panelRows, r1 = min(w.rows, r0 + panelRows)
+                // The panel's rows in the file's layout: in place, or unpacked from the packed copy
+                // (whose original pages may be released).
+                var bytes = w.data + r0 * w.rowBytes
+                if let packed {
+                    let rows = unpacked[t].reserve((r1 - r0) * w.rowBytes)
+                    tern_unpack_rows(w.type, packed, Int32(w.cols), Int32(r0), Int32(r1), rows, w.rowBytes)
+                    bytes = UnsafeRawPointer(rows)
+                }
                 let b: UnsafePointer<Float>
                 if isF32 {
-                    b = (w.data + r0 * w.rowBytes).assumingMemoryBound(to: Float.self)
+                    b = bytes.assumingMemoryBound(to: Float.self)
                 } else {
-                    w.dequantizeRows(r0, r1, into: panels[t].pointer)
+                    _ = tern_dequantize(w.type, bytes, panels[t].pointer, Int64((r1 - r0) * w.cols))
                     b = UnsafePointer(panels[t].pointer)
                 }
                 for g in local {
@@ -227,7 +252,7 @@ public final class Matmul: @unchecked Sendable {
                     // y[:, r0..<r1] += delta (m, nb) · offsets (r1 - r0, nb)ᵀ
                     let nb = w.cols / 32
                     if offsets[t].count < (r1 - r0) * nb { offsets[t].resize((r1 - r0) * nb) }
-                    tern_extract_offsets(w.data, w.rowBytes, Int32(w.cols), Int32(r0), Int32(r1), offsets[t].pointer)
+                    tern_extract_offsets(bytes, w.rowBytes, Int32(w.cols), 0, Int32(r1 - r0), offsets[t].pointer)
                     for g in local {
                         BLAS.gemmABt(m: g.count, n: r1 - r0, k: nb, a: delta + g.lowerBound * nb, lda: nb, b: offsets[t].pointer, ldb: nb,
                                      c: y + g.lowerBound * ldy + r0, ldc: ldy, beta: 1)

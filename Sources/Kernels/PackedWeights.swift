@@ -31,11 +31,20 @@ final class PackedWeights: @unchecked Sendable {
         }
     }
 
-    /// Packs every packable matrix of `weights` not packed yet (not concurrently with `bytes`).
-    func prepare(_ weights: [WeightMatrix], pool: ComputePool) {
+    /// Packs every packable matrix of `weights` not packed yet (not concurrently with `bytes`),
+    /// handing the original's rows to `release` as they are packed (a few MB at a time, so
+    /// the original and its copy are never resident together).
+    func prepare(_ weights: [WeightMatrix], pool: ComputePool, release: ((WeightMatrix) -> Void)?) {
         for w in weights where tern_packs(w.type) != 0 && prepared[Key(w)] == nil {
-            prepared[Key(w)] = Self.pack(w, pool: pool)
+            prepared[Key(w)] = Self.pack(w, pool: pool, release: release)
         }
+    }
+
+    /// The packed copy of `w` if one has been made.
+    func existing(_ w: WeightMatrix) -> UnsafeRawPointer? {
+        let key = Key(w)
+        if let p = prepared[key] { return UnsafeRawPointer(p) }
+        return late.withLock { copies in copies[key].flatMap { UnsafeRawPointer(bitPattern: $0) } }
     }
 
     /// The packed bytes of `w` (a packable type), packed across `pool` now if `prepare` did not.
@@ -52,12 +61,18 @@ final class PackedWeights: @unchecked Sendable {
     }
 
     /// A new packed copy of `w`: tern_packed_bytes(type, rows, cols) bytes, 64-byte aligned.
-    private static func pack(_ w: WeightMatrix, pool: ComputePool) -> UnsafeMutableRawPointer {
+    private static func pack(_ w: WeightMatrix, pool: ComputePool, release: ((WeightMatrix) -> Void)? = nil) -> UnsafeMutableRawPointer {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: tern_packed_bytes(w.type, Int32(w.rows), Int32(w.cols)), alignment: 64)
         let groups = (w.rows + 15) / 16, at = UInt(bitPattern: buffer)
-        pool.parallelRanges(groups, minChunk: 64) { g in
-            tern_pack_rows(w.type, w.data, w.rowBytes, Int32(w.cols), Int32(w.rows), Int32(g.lowerBound), Int32(g.upperBound),
-                           UnsafeMutableRawPointer(bitPattern: at))
+        let step = max(64, (8 << 20) / max(1, 16 * w.rowBytes))  // groups per slice: about 8 MB of the original
+        for first in stride(from: 0, to: groups, by: step) {
+            let slice = first ..< min(groups, first + step)
+            pool.parallelRanges(slice.count, minChunk: 64) { g in
+                tern_pack_rows(w.type, w.data, w.rowBytes, Int32(w.cols), Int32(w.rows), Int32(first + g.lowerBound),
+                               Int32(first + g.upperBound), UnsafeMutableRawPointer(bitPattern: at))
+            }
+            let r0 = 16 * slice.lowerBound, r1 = min(w.rows, 16 * slice.upperBound)
+            release?(WeightMatrix(type: w.type, rows: r1 - r0, cols: w.cols, rowBytes: w.rowBytes, data: w.data + r0 * w.rowBytes))
         }
         return buffer
     }

@@ -19,7 +19,9 @@ public enum ModelLoader {
         let matmul = Matmul(pool: ComputePool(threadCount: options.threads ?? systemCoreCount()), path: options.matmulPath)
         let model: any LanguageModel, tokenizer: any Tokenizer, templateSource: String?, source: LoadedModel.Source
         var defaults = (sampling: SamplingParams(), endTokenIDs: Set<Int32>())
+        var notes: [String] = []
         if SafetensorsCheckpoint.isCheckpoint(location) {
+            prepareKernels(matmul, file: nil, options: options, notes: &notes)
             let checkpoint = try SafetensorsCheckpoint(folder: location)
             let hf = try TokenizerFactory.load(huggingFaceFolder: location)
             model = try ModelRegistry.load(checkpoint, matmul: matmul)
@@ -29,13 +31,14 @@ public enum ModelLoader {
             }
         } else {
             let file = try GGUFFile(path: location)
+            prepareKernels(matmul, file: file, options: options, notes: &notes)
+            // The model packs its weights as it loads; each original's pages leave memory then.
+            matmul.releaseOriginal = { w in file.release(w.data, count: w.rows * w.rowBytes) }
             model = try ModelRegistry.load(file, matmul: matmul)
             (tokenizer, templateSource, source) = (try TokenizerFactory.load(from: file), try? file.string("tokenizer.chat_template"), .gguf(file))
         }
-        var notes: [String] = []
         if case .checkpoint(let c) = source, c.generationConfig != nil { notes.append(GenerationDefaults.note(defaults.sampling)) }
         let template = chooseTemplate(templateSource, architecture: model.config.architecture, notes: &notes)
-        prepareKernels(matmul, source: source, options: options, notes: &notes)
         return LoadedModel(model: model, tokenizer: tokenizer, template: template, samplingDefaults: defaults.sampling,
                            endTokenIDs: defaults.endTokenIDs, source: source, matmul: matmul, notes: notes)
     }
@@ -58,11 +61,11 @@ public enum ModelLoader {
     }
 
     /// The GEMV/GEMM crossover per weight type: given, or measured on a GGUF file's first two
-    /// blocks' weights (standing for all of them). Models pack their weights themselves.
-    static func prepareKernels(_ matmul: Matmul, source: LoadedModel.Source, options: LoadOptions, notes: inout [String]) {
+    /// blocks' weights (standing for all of them), before the model packs its weights.
+    static func prepareKernels(_ matmul: Matmul, file: GGUFFile?, options: LoadOptions, notes: inout [String]) {
         if let rows = options.gemmMinRows {
             matmul.gemmMinRows = rows
-        } else if options.matmulPath == .auto, case .gguf(let file) = source {
+        } else if options.matmulPath == .auto, let file {
             let weights = file.matrices(prefix: "blk.0.") + file.matrices(prefix: "blk.1.")
             matmul.gemmMinRowsByType = Matmul.calibratePerType(pool: matmul.pool, weights: weights)
             let found = matmul.gemmMinRowsByType.sorted { $0.key < $1.key }.map { type, rows in

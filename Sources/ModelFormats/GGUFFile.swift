@@ -19,6 +19,12 @@ public final class GGUFFile: @unchecked Sendable {
     public let alignment: Int
     public let dataOffset: Int
 
+    /// Releases the resident pages of bytes the caller no longer reads (see `MappedFile.release`);
+    /// nothing for bytes a test's buffer owns.
+    public func release(_ start: UnsafeRawPointer, count: Int) {
+        (storage as? MappedFile)?.release(start, count: count)
+    }
+
     public convenience init(path: String) throws {
         let file = try MappedFile(path: path)
         try self.init(bytes: file.bytes, storage: file)

@@ -27,6 +27,17 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 
+    /// Drops the resident pages wholly inside [start, start + count) (bytes of this file that
+    /// a packed copy has replaced): resident memory shrinks by them, and a later read brings
+    /// them back from the file. Ranges outside the mapping are ignored.
+    public func release(_ start: UnsafeRawPointer, count: Int) {
+        guard let base = bytes.baseAddress, start >= base, start + count <= base + bytes.count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE))), from = (Int(bitPattern: start) + page - 1) / page * page
+        let to = (Int(bitPattern: start) + count) / page * page
+        guard to > from, let p = UnsafeMutableRawPointer(bitPattern: from) else { return }
+        _ = madvise(p, to - from, Int32(MADV_DONTNEED))
+    }
+
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }

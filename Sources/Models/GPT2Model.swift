@@ -66,7 +66,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
         let s = TransformerScratch(rows: n, config: c, gated: false)
 
         // x = token embedding + position embedding
-        s.embed(batch, embedding)
+        s.embed(batch, embedding, matmul: matmul)
         for seq in batch.sequences {
             for (i, row) in seq.tokenRange.enumerated() {
                 positions.dequantizeRow(seq.startPosition + i, into: s.xn.row(row, width: width))

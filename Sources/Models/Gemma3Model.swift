@@ -70,7 +70,7 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
         let localRope = Attention.ropeTables(batch, invFreq: localInvFreq, linearScale: 1)
 
         // x = embedding rows · √width
-        s.embed(batch, embedding)
+        s.embed(batch, embedding, matmul: matmul)
         let embedScale = Float(width).squareRoot()
         for i in 0 ..< n * width { s.x[i] *= embedScale }
         for (li, l) in layers.enumerated() {

@@ -63,7 +63,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         let rope = Attention.ropeTables(batch, invFreq: invFreq, linearScale: c.ropeLinearScale)
 
         // x = embedding rows of the tokens
-        s.embed(batch, embedding)
+        s.embed(batch, embedding, matmul: matmul)
         for (li, l) in layers.enumerated() {
             // xn = RMSNorm(x) · attn_norm
             l.attnNorm.apply(s.x, into: s.xn, rows: n)

@@ -25,8 +25,10 @@ struct TransformerScratch {
     }
 
     /// x[r] = row tokenIDs[r] of `embedding` (vocab, width).
-    func embed(_ batch: ForwardBatch, _ embedding: WeightMatrix) {
-        for (row, t) in batch.tokenIDs.enumerated() { embedding.dequantizeRow(Int(t), into: x.row(row, width: embedding.cols)) }
+    func embed(_ batch: ForwardBatch, _ embedding: WeightMatrix, matmul: Matmul) {
+        for (row, t) in batch.tokenIDs.enumerated() {
+            matmul.dequantizeRows(embedding, Int(t), Int(t) + 1, into: x.row(row, width: embedding.cols))
+        }
     }
 }
 

@@ -41,6 +41,49 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    /// Once `prepare` has packed a matrix and handed its original to `releaseOriginal`, nothing
+    /// reads the original again: both paths and `dequantizeRows` give the same bits with the
+    /// original's bytes overwritten (a released page would read back from the file; garbage
+    /// here makes any read visible).
+    func testPackedMatricesNeverReadTheirOriginals() throws {
+        try XCTSkipUnless(tern_packs(Int32(TERN_Q8_0)) != 0, "no AVX-512 VNNI on this CPU: nothing is packed")
+        let pool = ComputePool(threadCount: 2)
+        var rng = SystemRandomNumberGenerator()
+        let (rows, cols, m) = (40, 512, 6)
+        for layout in QuantDotTests.layouts where tern_packs(layout.type) != 0 {
+            var data = (0 ..< rows).flatMap { _ in
+                QuantDotTests.randomRow(bytes: layout.bytes, elems: layout.elems, f16At: layout.f16At, k: cols, rng: &rng)
+            }
+            let x = (0 ..< m * cols).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+            let rowBytes = cols / layout.elems * layout.bytes, original = data
+            data.withUnsafeMutableBytes { raw in
+                let w = WeightMatrix(type: layout.type, rows: rows, cols: cols, rowBytes: rowBytes, data: raw.baseAddress!)
+                var before: [[Float]] = []
+                for path in [MatmulPath.gemv, .gemm] {
+                    var y = [Float](repeating: 0, count: m * rows)
+                    Matmul(pool: pool, path: path).apply(w, x: x, m: m, y: &y)
+                    before.append(y)
+                }
+                var rowsBefore = [Float](repeating: 0, count: 3 * cols)
+                w.dequantizeRows(7, 10, into: &rowsBefore)
+                var released = 0
+                for (i, path) in [MatmulPath.gemv, .gemm].enumerated() {
+                    let mm = Matmul(pool: pool, path: path)
+                    mm.releaseOriginal = { _ in released += 1 }
+                    mm.prepare([w])
+                    raw.copyBytes(from: [UInt8](repeating: 0xFF, count: raw.count))  // NaN scales everywhere
+                    var y = [Float](repeating: 0, count: m * rows), r = [Float](repeating: 0, count: 3 * cols)
+                    mm.apply(w, x: x, m: m, y: &y)
+                    mm.dequantizeRows(w, 7, 10, into: &r)
+                    XCTAssertEqual(y, before[i], "type \(layout.type) \(path)")
+                    XCTAssertEqual(r, rowsBefore, "type \(layout.type) rows")
+                    raw.copyBytes(from: original)
+                }
+                XCTAssertEqual(released, 2)
+            }
+        }
+    }
+
     /// The two paths compute the same products (int8-rounded activations, half-precision
     /// block sums for Q4_1/Q5_1), so they agree far more closely than either does with fp32.
     func testPathsAgreeWithEachOther() {

@@ -44,6 +44,12 @@ final class PackedKernelTests: XCTestCase {
                 defer { packed.deallocate() }
                 tern_pack_rows(layout.type, w, rowBytes, Int32(k), Int32(rows), 0, 1, packed)  // two calls, as threads would
                 tern_pack_rows(layout.type, w, rowBytes, Int32(k), Int32(rows), 1, 3, packed)
+                // Unpacking gives back the file's bytes exactly, for any row range.
+                for (r0, r1) in [(0, rows), (5, 30), (36, 37)] {
+                    var back = [UInt8](repeating: 0xAA, count: (r1 - r0) * rowBytes)
+                    tern_unpack_rows(layout.type, packed, Int32(k), Int32(r0), Int32(r1), &back, rowBytes)
+                    XCTAssertEqual(back, Array(w[r0 * rowBytes ..< r1 * rowBytes]), "type \(layout.type) k \(k) rows \(r0)..<\(r1) unpacked")
+                }
                 let single: [[Float]] = (0 ..< nvec).map { v in
                     (0 ..< rows).map { r in
                         w.withUnsafeBytes { wr in act.withUnsafeBytes { tern_vec_dot(layout.type, Int32(k), wr.baseAddress! + r * rowBytes, $0.baseAddress! + v * actBytes) } }

@@ -73,6 +73,10 @@ size_t tern_packed_bytes(int type, int rows, int k);
 /// Packs the groups [g0, g1) of 16 rows (of `rows` in all) of a matrix into `dst`, the whole
 /// packed matrix; disjoint group ranges can be packed concurrently.
 void tern_pack_rows(int type, const void *w, size_t row_bytes, int k, int rows, int g0, int g1, void *dst);
+/// The inverse of tern_pack_rows: rows [r0, r1) of a packed matrix back in the file's block
+/// layout, byte for byte, `row_bytes` apart at dst (so the packed copy can stand in for the
+/// original, whose pages are then released).
+void tern_unpack_rows(int type, const void *packed, int k, int r0, int r1, void *dst, size_t row_bytes);
 /// tern_matmul_rows for a packed matrix: y[v * ldy + r] for r in [r0, r1) (r1 at most its rows).
 void tern_matmul_packed(int type, const void *packed, int k, int r0, int r1, const void *x, size_t x_stride, int nvec,
                         float *y, int ldy);
