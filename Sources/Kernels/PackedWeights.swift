@@ -1,5 +1,8 @@
 import CKernels
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The copies of Q4_1/Q5_0/Q8_0/Q4_K/Q6_K matrices that the AVX-512 VNNI kernels read,
 /// sixteen rows interleaved (layouts in packed_*_avx512.c), owned by one `Matmul` and
@@ -62,7 +65,13 @@ final class PackedWeights: @unchecked Sendable {
 
     /// A new packed copy of `w`: tern_packed_bytes(type, rows, cols) bytes, 64-byte aligned.
     private static func pack(_ w: WeightMatrix, pool: ComputePool, release: ((WeightMatrix) -> Void)? = nil) -> UnsafeMutableRawPointer {
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: tern_packed_bytes(w.type, Int32(w.rows), Int32(w.cols)), alignment: 64)
+        let bytes = tern_packed_bytes(w.type, Int32(w.rows), Int32(w.cols)), huge = 2 << 20
+        // Large copies on 2 MB pages where the kernel allows (THP "madvise" mode): decode streams
+        // them every token, and 4 KB pages stop the hardware prefetchers at every page.
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: bytes >= 2 * huge ? huge : 64)
+        #if canImport(Glibc)
+        if bytes >= 2 * huge { _ = madvise(buffer, bytes / huge * huge, MADV_HUGEPAGE) }
+        #endif
         let groups = (w.rows + 15) / 16, at = UInt(bitPattern: buffer)
         let step = max(64, (8 << 20) / max(1, 16 * w.rowBytes))  // groups per slice: about 8 MB of the original
         for first in stride(from: 0, to: groups, by: step) {
