@@ -23,7 +23,32 @@ AVX2 static void axpy_avx2(float *y, const float *x, float a, int n) {
         _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
     for (; i < n; i++) y[i] += a * x[i];
 }
+
+AVX2 static uint64_t read_bytes_avx2(const uint8_t *p, size_t n) {
+    __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
+    size_t i = 0;
+    for (; i + 128 <= n; i += 128) {
+        a = _mm256_xor_si256(a, _mm256_load_si256((const __m256i *)(p + i)));
+        b = _mm256_xor_si256(b, _mm256_load_si256((const __m256i *)(p + i + 32)));
+        c = _mm256_xor_si256(c, _mm256_load_si256((const __m256i *)(p + i + 64)));
+        d = _mm256_xor_si256(d, _mm256_load_si256((const __m256i *)(p + i + 96)));
+    }
+    __m256i x = _mm256_xor_si256(_mm256_xor_si256(a, b), _mm256_xor_si256(c, d));
+    uint64_t r = (uint64_t)_mm256_extract_epi64(x, 0) ^ (uint64_t)_mm256_extract_epi64(x, 1) ^
+                 (uint64_t)_mm256_extract_epi64(x, 2) ^ (uint64_t)_mm256_extract_epi64(x, 3);
+    for (; i < n; i++) r ^= p[i];
+    return r;
+}
 #endif
+
+uint64_t tern_read_bytes(const void *p, size_t n) {
+#if defined(__x86_64__)
+    if (tern_using_avx2() && ((uintptr_t)p & 31) == 0) return read_bytes_avx2(p, n);
+#endif
+    uint64_t r = 0;
+    for (size_t i = 0; i < n; i++) r ^= ((const uint8_t *)p)[i];
+    return r;
+}
 
 static float dot_f32_plain(const float *a, const float *b, int n) {
     float s[8] = {0};

@@ -42,3 +42,33 @@ extension Matmul {
         }
     }
 }
+
+extension Matmul {
+    /// Contiguous windows covering rows 0 ..< m, each at most `maxRows` long, that never cut
+    /// a group of rows that one GEMM call multiplies for any of the weight types `types` (such
+    /// a window is the group's length). Computing a layer window by window (to bound its
+    /// scratch) then gives every row the bits of one pass: GEMV computes each row alone, and a
+    /// GEMM group is still one call (sgemm's arithmetic can depend on its row count).
+    public func rowWindows(_ m: Int, plan: RowPlan, types: [Int32], maxRows: Int) -> [Range<Int>] {
+        let groups = types.flatMap { resolve(m, plan, type: $0).gemmGroups }
+        var windows: [Range<Int>] = [], start = 0
+        while start < m {
+            var end = min(m, start + max(1, maxRows))
+            if let g = groups.first(where: { $0.lowerBound < end && end < $0.upperBound }) {
+                end = g.lowerBound > start ? g.lowerBound : g.upperBound
+            }
+            windows.append(start ..< end)
+            start = end
+        }
+        return windows
+    }
+}
+
+extension Matmul.RowPlan {
+    /// The plan for rows `rows` of the batch alone, renumbered from 0 (segments cut to them).
+    public func window(_ rows: Range<Int>) -> Matmul.RowPlan {
+        let cut = segments.filter { $0.overlaps(rows) }.map { $0.clamped(to: rows) }
+        return Matmul.RowPlan(segments: cut.map { $0.lowerBound - rows.lowerBound ..< $0.upperBound - rows.lowerBound },
+                              gemmMinRows: gemmMinRows)
+    }
+}

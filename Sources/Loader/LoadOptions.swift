@@ -6,7 +6,7 @@ public struct LoadOptions: Sendable {
     public var threads: Int?
     /// `.auto` picks GEMV or GEMM by rows; the forced paths hold the arithmetic fixed.
     public var matmulPath: MatmulPath
-    /// With `.auto`, sequences of at least this many rows take GEMM (nil: measured at load).
+    /// With `.auto`, sequences of at least this many rows take GEMM (nil: the fixed crossover of each weight type, `Matmul.crossovers`).
     public var gemmMinRows: Int?
 
     public init(threads: Int? = nil, matmulPath: MatmulPath = .auto, gemmMinRows: Int? = nil) {

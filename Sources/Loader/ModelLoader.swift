@@ -20,8 +20,8 @@ public enum ModelLoader {
         let model: any LanguageModel, tokenizer: any Tokenizer, templateSource: String?, source: LoadedModel.Source
         var defaults = (sampling: SamplingParams(), endTokenIDs: Set<Int32>())
         var notes: [String] = []
+        prepareKernels(matmul, options: options)
         if SafetensorsCheckpoint.isCheckpoint(location) {
-            prepareKernels(matmul, file: nil, options: options, notes: &notes)
             let checkpoint = try SafetensorsCheckpoint(folder: location)
             let hf = try TokenizerFactory.load(huggingFaceFolder: location)
             model = try ModelRegistry.load(checkpoint, matmul: matmul)
@@ -31,7 +31,6 @@ public enum ModelLoader {
             }
         } else {
             let file = try GGUFFile(path: location)
-            prepareKernels(matmul, file: file, options: options, notes: &notes)
             // The model packs its weights as it loads; each original's pages leave memory then.
             matmul.releaseOriginal = { w in file.release(w.data, count: w.rows * w.rowBytes) }
             model = try ModelRegistry.load(file, matmul: matmul)
@@ -60,18 +59,12 @@ public enum ModelLoader {
         }
     }
 
-    /// The GEMV/GEMM crossover per weight type: given, or measured on a GGUF file's first two
-    /// blocks' weights (standing for all of them), before the model packs its weights.
-    static func prepareKernels(_ matmul: Matmul, file: GGUFFile?, options: LoadOptions, notes: inout [String]) {
+    /// The GEMV/GEMM crossover: given, or the fixed one of each weight type on this CPU.
+    static func prepareKernels(_ matmul: Matmul, options: LoadOptions) {
         if let rows = options.gemmMinRows {
             matmul.gemmMinRows = rows
-        } else if options.matmulPath == .auto, let file {
-            let weights = file.matrices(prefix: "blk.0.") + file.matrices(prefix: "blk.1.")
-            matmul.gemmMinRowsByType = Matmul.calibratePerType(pool: matmul.pool, weights: weights)
-            let found = matmul.gemmMinRowsByType.sorted { $0.key < $1.key }.map { type, rows in
-                "\(GGMLType(rawValue: UInt32(type))?.name ?? "type \(type)") \(rows == .max ? "never" : "from \(rows) rows")"
-            }
-            notes.append("matmul: GEMM \(found.joined(separator: ", ")) (measured; BLAS kernels \(BLAS.coreName))")
+        } else {
+            matmul.gemmMinRowsByType = Matmul.crossovers()
         }
     }
 }

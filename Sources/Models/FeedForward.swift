@@ -24,21 +24,33 @@ struct FeedForward {
 
     var weights: [WeightMatrix] { (gate.map { [$0] } ?? []) + [up, down] }
 
-    /// s.xn (n, width) = FFN(s.xn), through s.hidden (and s.up when gated).
+    /// s.xn (n, width) = FFN(s.xn), through s.hidden (and s.up when gated), in windows of about
+    /// `TransformerScratch.ffnWindow` rows (each row's arithmetic as in one pass: `Matmul.rowWindows`).
     func apply(_ s: TransformerScratch, rows n: Int, plan: Matmul.RowPlan, matmul: Matmul) {
+        let windows = matmul.rowWindows(n, plan: plan, types: weights.map(\.type), maxRows: TransformerScratch.ffnWindow)
+        let most = (windows.map(\.count).max() ?? 0) * up.rows
+        if s.hidden.count < most { s.hidden.resize(most) }
+        if let u = s.up, u.count < most { u.resize(most) }
+        for rows in windows {
+            apply(s, xn: s.xn.pointer + rows.lowerBound * up.cols, rows: rows.count, plan: plan.window(rows), matmul: matmul)
+        }
+    }
+
+    /// xn (n, width) = FFN(xn) for n rows that fit the hidden scratch.
+    private func apply(_ s: TransformerScratch, xn: UnsafeMutablePointer<Float>, rows n: Int, plan: Matmul.RowPlan, matmul: Matmul) {
         let ffn = up.rows, h = s.hidden.pointer
         if let gate, let upOut = s.up {
-            matmul.apply([gate, up], x: s.xn.pointer, m: n, ys: [h, upOut.pointer], plan: plan)
+            matmul.apply([gate, up], x: xn, m: n, ys: [h, upOut.pointer], plan: plan)
             let u = upOut.pointer, gelu = activation == .gelu
             matmul.pool.parallelRanges(n * ffn, minChunk: 4096, chunksPerThread: 1) { r in
                 let (g, u) = (h + r.lowerBound, u + r.lowerBound)
                 if gelu { Ops.geglu(g, up: u, n: r.count) } else { Ops.swiglu(g, up: u, n: r.count) }
             }
         } else {
-            matmul.apply(up, x: s.xn.pointer, m: n, y: h, plan: plan)
+            matmul.apply(up, x: xn, m: n, y: h, plan: plan)
             s.hidden.addToRows(upBias, rows: n, width: ffn)
             matmul.pool.parallelRanges(n * ffn, minChunk: 4096, chunksPerThread: 1) { r in Ops.gelu(h + r.lowerBound, n: r.count) }
         }
-        matmul.apply(down, x: h, m: n, y: s.xn.pointer, plan: plan)
+        matmul.apply(down, x: h, m: n, y: xn, plan: plan)
     }
 }

@@ -9,8 +9,13 @@ struct TransformerScratch {
     let k: FloatBuffer     // (rows, kvHeads * hd)
     let v: FloatBuffer     // (rows, kvHeads * hd)
     let att: FloatBuffer   // (rows, heads * hd) attention output
-    let hidden: FloatBuffer  // (rows, ffn) the feed-forward's hidden layer (its gate half when gated)
-    let up: FloatBuffer?     // (rows, ffn) a gated feed-forward's up half
+    let hidden: FloatBuffer  // (window rows, ffn) the feed-forward's hidden layer (its gate half when gated)
+    let up: FloatBuffer?     // (window rows, ffn) a gated feed-forward's up half
+
+    /// Rows the feed-forward computes at a time (more when one GEMM call needs more): its hidden
+    /// layer is the largest activation (2 × 128 × 8192 floats = 8 MiB for Llama-3.2-1B, rather
+    /// than 32 MiB for a 512-row prompt).
+    static let ffnWindow = 128
 
     init(rows n: Int, config c: ModelConfig, gated: Bool) {
         let qWidth = c.headCount * c.keyLength
@@ -20,8 +25,9 @@ struct TransformerScratch {
         k = FloatBuffer(count: n * c.kvWidth)
         v = FloatBuffer(count: n * c.kvWidth)
         att = FloatBuffer(count: n * qWidth)
-        hidden = FloatBuffer(count: n * c.feedForwardLength)
-        up = gated ? FloatBuffer(count: n * c.feedForwardLength) : nil
+        let ffnRows = min(n, Self.ffnWindow)
+        hidden = FloatBuffer(count: ffnRows * c.feedForwardLength)
+        up = gated ? FloatBuffer(count: ffnRows * c.feedForwardLength) : nil
     }
 
     /// x[r] = row tokenIDs[r] of `embedding` (vocab, width).

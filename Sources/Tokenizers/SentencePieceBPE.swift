@@ -9,13 +9,13 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
     let splitter: SpecialTokenSplitter
     /// byte → id of its `<0xNN>` token
     let byteTokens: [Int32?]
-    let pieces: [[UInt8]]
+    let pieces: ByteStrings
 
     public init(vocabulary: Vocabulary) {
         self.vocabulary = vocabulary
         splitter = SpecialTokenSplitter(vocabulary: vocabulary)
         byteTokens = (0 ..< 256).map { vocabulary.tokenToID[Array(String(format: "<0x%02X>", $0).utf8)] }
-        pieces = vocabulary.tokens.enumerated().map { i, t in
+        pieces = ByteStrings(vocabulary.tokens.enumerated().lazy.map { i, t -> [UInt8] in
             switch vocabulary.types[i] {
             case .byte:  // "<0xNN>"
                 return UInt8(t.dropFirst(3).prefix(2), radix: 16).map { [$0] } ?? Array(t.utf8)
@@ -24,10 +24,10 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
             default:
                 return Array(t.utf8)
             }
-        }
+        })
     }
 
-    public func tokenBytes(_ id: Int32) -> [UInt8] { id >= 0 && Int(id) < pieces.count ? pieces[Int(id)] : [] }
+    public func tokenBytes(_ id: Int32) -> [UInt8] { id >= 0 && Int(id) < pieces.count ? Array(pieces[Int(id)]) : [] }
 
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
         var out: [Int32] = []

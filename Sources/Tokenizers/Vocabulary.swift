@@ -12,7 +12,7 @@ public struct Vocabulary: Sendable {
     public let scores: [Float]
     /// Token spelling (UTF-8 bytes: Swift's String equality would merge canonically
     /// equivalent spellings such as "é" and "e\u{301}") → id.
-    public let tokenToID: [[UInt8]: Int32]
+    public let tokenToID: TokenIndex
     public var bos: Int32?
     public var eos: Int32?
     public var unknown: Int32?
@@ -36,9 +36,7 @@ public struct Vocabulary: Sendable {
         }
         self.types = types
         self.scores = scores
-        var map = [[UInt8]: Int32](minimumCapacity: tokens.count)
-        for i in tokens.indices.reversed() { map[Array(tokens[i].utf8)] = Int32(i) }  // of a spelling listed twice the first id counts
-        tokenToID = map
+        tokenToID = TokenIndex(tokens)
         self.bos = bos
         self.eos = eos
         self.unknown = unknown

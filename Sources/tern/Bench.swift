@@ -17,6 +17,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Serving benchmark through the engine: concurrency levels (comma-separated), e.g. 1,4,16,32.") var concurrency: String?
 
     mutating func run() throws {
+        // Measured before the model is loaded, so that its buffer adds nothing to the peak RSS.
+        let bandwidth = concurrency == nil ? ReadBandwidth.measure(pool: ComputePool(threadCount: options.threads ?? systemCoreCount())) : 0
         let loaded = try options.load()
         if let concurrency {
             print("| clients | requests | wall s | aggregate tok/s | TTFT p50 | TTFT p95 | ITL p50 | preemptions |")
@@ -24,13 +26,14 @@ struct Bench: ParsableCommand {
             let bench = EngineBench(loaded: loaded, promptTokens: Int(promptTokens) ?? 100, genTokens: Int(genTokens) ?? 128)
             for c in positiveInts(concurrency) { print(try bench.run(concurrency: c)) }
         } else {
-            try kernels(loaded)
+            try kernels(loaded, bandwidth: bandwidth)
         }
         print(String(format: "peak RSS: %.1f MiB", Double(peakRSSBytes()) / 1048576))
     }
 
-    /// llama-bench's ppN (one forward over N prompt tokens) and tgN (N single-token forwards).
-    private func kernels(_ loaded: LoadedModel) throws {
+    /// llama-bench's ppN (one forward over N prompt tokens) and tgN (N single-token forwards),
+    /// then decode's bytes per token and its share of the read bandwidth (bytes/s).
+    private func kernels(_ loaded: LoadedModel, bandwidth: Double) throws {
         let model = loaded.model
         let pps = positiveInts(promptTokens)
         let tgs = positiveInts(genTokens)
@@ -41,7 +44,9 @@ struct Bench: ParsableCommand {
         let (name, sizeMiB, params) = label(loaded)
         print("| model | size | params | backend | threads | test | t/s |")
         print("| --- | ---: | ---: | --- | ---: | ---: | ---: |")
-        func row(_ test: String, tokens n: Int, _ body: () throws -> Void) throws {
+        var decodeRates: [(n: Int, rate: Double)] = []
+        @discardableResult
+        func row(_ test: String, tokens n: Int, _ body: () throws -> Void) throws -> Double {
             try body()  // warm-up
             let rates = try (0 ..< repetitions).map { _ in
                 let t0 = DispatchTime.now().uptimeNanoseconds
@@ -52,6 +57,7 @@ struct Bench: ParsableCommand {
             let sd = rates.count > 1 ? (rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(rates.count - 1)).squareRoot() : 0
             print(String(format: "| %@ | %.2f MiB | %.2f M | %@ | %d | %@ | %.2f ± %.2f |",
                          name, sizeMiB, params, Ops.usingAVX2 ? "BLAS+AVX2" : "BLAS", loaded.pool.threadCount, test, mean, sd))
+            return mean
         }
         for n in pps {
             var batch = ForwardBatch()
@@ -59,7 +65,7 @@ struct Bench: ParsableCommand {
             try row("pp\(n)", tokens: n) { _ = try model.forward(batch, cache: cache) }
         }
         for n in tgs {
-            try row("tg\(n)", tokens: n) {
+            decodeRates.append((n, try row("tg\(n)", tokens: n) {
                 var token = tokens[0]
                 for pos in 0 ..< n {
                     var batch = ForwardBatch()
@@ -67,7 +73,28 @@ struct Bench: ParsableCommand {
                     let logits = try model.forward(batch, cache: cache)
                     token = Int32(pos % 2 == 0 ? 0 : 1) &+ Int32(truncatingIfNeeded: Int(logits[0].bitPattern % 1000))
                 }
-            }
+            }))
+        }
+        let weights = Double(decodeWeightBytes(loaded)), kvPerPosition = Double(cache.totalBytes / (cache.numBlocks * cache.blockSize))
+        print(String(format: "memory read bandwidth: %.1f GB/s (%d threads)", bandwidth / 1e9, loaded.pool.threadCount))
+        for (n, rate) in decodeRates {
+            let bytes = weights + kvPerPosition * Double(n) / 2  // weights, and the KV of the average position
+            print(String(format: "tg%d: %.1f MB per token, %.1f GB/s = %.0f%% of the read bandwidth",
+                         n, bytes / 1e6, bytes * rate / 1e9, 100 * bytes * rate / bandwidth))
+        }
+    }
+
+    /// Bytes of weights one decode step reads: every tensor but an embedding table that has a
+    /// separate output head (only one row of it is read).
+    private func decodeWeightBytes(_ loaded: LoadedModel) -> Int {
+        switch loaded.source {
+        case .gguf(let file):
+            let untied = file.tensors["output.weight"] != nil
+            return file.tensors.values.filter { !(untied && $0.name == "token_embd.weight") }.reduce(0) { $0 + $1.byteCount }
+        case .checkpoint(let checkpoint):
+            let tensors = checkpoint.files.flatMap(\.tensors)
+            let untied = tensors.contains { $0.key == "lm_head.weight" }
+            return tensors.filter { !(untied && $0.key.hasSuffix("embed_tokens.weight")) }.reduce(0) { $0 + $1.value.byteCount }
         }
     }
 

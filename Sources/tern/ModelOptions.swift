@@ -11,7 +11,7 @@ struct ModelOptions: ParsableArguments {
 
     @Option(name: [.customShort("t"), .long], help: "Compute threads (default: all cores).") var threads: Int?
     @Option(help: "Matmul path: auto, gemv or gemm (for experiments).") var matmulPath: String = "auto"
-    @Option(help: "With --matmul-path auto, batches of at least this many rows use GEMM (default: measured at load).")
+    @Option(help: "With --matmul-path auto, batches of at least this many rows use GEMM (default: a fixed crossover per weight type and CPU).")
     var gemmMinRows: Int?
 
     /// The model through the loader; its notes go to standard error, a hub error is one line.

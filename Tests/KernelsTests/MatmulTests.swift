@@ -152,6 +152,18 @@ final class MatmulTests: XCTestCase {
         a.withUnsafeMutableBufferPointer { pa in
             b.withUnsafeMutableBufferPointer { pb in mm.apply([w, w2], x: x, m: m, ys: [pa.baseAddress!, pb.baseAddress!], plan: plan) }
         }
+        // Window by window (as the feed-forward computes its rows), every row as in one pass.
+        let width = Int.random(in: 1 ... m, using: &rng)
+        var windowed = [Float](repeating: .nan, count: m * rows)
+        for r in mm.rowWindows(m, plan: plan, types: [w.type], maxRows: width) {
+            x.withUnsafeBufferPointer { px in
+                windowed.withUnsafeMutableBufferPointer { py in
+                    mm.apply(w, x: px.baseAddress! + r.lowerBound * cols, m: r.count, y: py.baseAddress! + r.lowerBound * rows,
+                             plan: plan.window(r))
+                }
+            }
+        }
+        XCTAssertEqual(windowed, one, "\(what) in windows of \(width) rows, segments \(segments)")
         for s in segments {
             var alone = [Float](repeating: 0, count: s.count * rows), alone2 = alone
             x.withUnsafeBufferPointer {

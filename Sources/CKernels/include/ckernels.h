@@ -110,6 +110,9 @@ int tern_exp_candidates(const float *x, int n, float max, float inv_t, float flo
 double tern_sum_exp(const float *x, int n, float max);
 /// y += a * x
 void tern_axpy(float *y, const float *x, float a, int n);
+/// Reads n bytes (32-byte aligned for the vector loop) and returns their XOR: a memory
+/// read-bandwidth probe the compiler cannot drop.
+uint64_t tern_read_bytes(const void *p, size_t n);
 /// dot product of two float vectors.
 float tern_dot_f32(const float *a, const float *b, int n);
 
