@@ -172,7 +172,7 @@ tern_dot4_fn tern_dot4_avx2(int type) {
     switch (type) {
     case TERN_Q4_1: return dot4_q4_1;
     case TERN_Q8_0: return dot4_q8_0;
-    default: return 0;
+    default: return tern_dot4_lowbit_avx2(type);
     }
 }
 #else

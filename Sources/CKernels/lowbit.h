@@ -43,7 +43,8 @@ static inline int iq4_xs_scale(const blk_iq4_xs *b, int ib) {
 }
 
 // Scalar and AVX2 entry points of the low-bit types (lowbit.c, lowbit_avx2.c): the same
-// contracts as tern_dequantize, tern_dot_scalar and tern_dot_avx2 for these four types.
+// contracts as tern_dequantize, tern_dot_scalar, tern_dot_avx2 and tern_dot4_avx2 for these four types.
 int tern_dequantize_lowbit(int type, const void *src, float *dst, int64_t n);
 tern_dot_fn tern_dot_lowbit_scalar(int type);
 tern_dot_fn tern_dot_lowbit_avx2(int type);
+tern_dot4_fn tern_dot4_lowbit_avx2(int type);

@@ -16,28 +16,53 @@ AVX2 static float dot_iq4_nl(int k, const void *vw, const void *vx) {
     return hsum_ps(acc);
 }
 
-// IQ4_XS against Q8_256: per sub-block of 32, Σ grid·a times its scale, summed as integers
-// over the 256 elements (|sum| < 2^27).
-AVX2 static float dot_iq4_xs(int k, const void *vw, const void *vx) {
-    const blk_iq4_xs *w = vw; const act_q8_256 *x = vx;
-    const __m256i table = iq4_table();
-    __m256 acc = _mm256_setzero_ps();
-    for (int i = 0; i < k / 256; i++) {
-        __m256i sumi = _mm256_setzero_si256();
-        for (int ib = 0; ib < 8; ib++) {
-            __m256i q = iq4_bytes(w[i].qs + 16 * ib, table);
-            __m256i a = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * ib));
-            __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, _mm256_set1_epi16((short)iq4_xs_scale(&w[i], ib))));
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[i].d) * x[i].d), _mm256_cvtepi32_ps(sumi), acc);
-    }
-    return hsum_ps(acc);
-}
-
 // The 16-bit scales of groups g (lanes 0..7) and g + 1 (lanes 8..15), for one 32-element row
 // whose two halves belong to consecutive groups of 16.
 AVX2 static inline __m256i group_scales(int lo, int hi) { return _mm256_set_m128i(_mm_set1_epi16((short)hi), _mm_set1_epi16((short)lo)); }
+
+// IQ4_XS against Q8_256, n activation rows (1 or 4) against one weight row, one accumulator
+// per row (the weight unpacked once for all rows; a row's result is the same alone or not).
+// 32 bytes of nibbles hold sub-blocks 2c and 2c + 1 (16 bytes each): their low nibbles are both
+// sub-blocks' first 16 elements, lane by lane, the high nibbles their last 16; the activation
+// halves are paired to match. Per sub-block, Σ grid·a times its scale, summed as integers over
+// the 256 elements (|sum| < 2^27).
+AVX2 static inline __attribute__((always_inline)) void rows_iq4_xs(int k, const blk_iq4_xs *w, const void *const *vx, int n,
+                                                                   float *out) {
+    const __m256i table = iq4_table(), m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc[4];
+    for (int r = 0; r < n; r++) acc[r] = _mm256_setzero_ps();
+    for (int i = 0; i < k / 256; i++) {
+        __m256i sc[4], lo[4], hi[4];
+        for (int c = 0; c < 4; c++) {
+            sc[c] = group_scales(iq4_xs_scale(&w[i], 2 * c), iq4_xs_scale(&w[i], 2 * c + 1));
+            __m256i q = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * c));
+            lo[c] = _mm256_shuffle_epi8(table, _mm256_and_si256(q, m4));
+            hi[c] = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
+        }
+        float d = f16(w[i].d);
+        for (int r = 0; r < n; r++) {
+            const act_q8_256 *x = (const act_q8_256 *)vx[r] + i;
+            __m256i sumi = _mm256_setzero_si256();
+            for (int c = 0; c < 4; c++) {
+                __m256i a0 = _mm256_loadu_si256((const __m256i *)(x->qs + 64 * c));
+                __m256i a1 = _mm256_loadu_si256((const __m256i *)(x->qs + 64 * c + 32));
+                __m256i plo = _mm256_maddubs_epi16(_mm256_sign_epi8(lo[c], lo[c]), _mm256_sign_epi8(_mm256_permute2x128_si256(a0, a1, 0x20), lo[c]));
+                __m256i phi = _mm256_maddubs_epi16(_mm256_sign_epi8(hi[c], hi[c]), _mm256_sign_epi8(_mm256_permute2x128_si256(a0, a1, 0x31), hi[c]));
+                sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(_mm256_madd_epi16(plo, sc[c]), _mm256_madd_epi16(phi, sc[c])));
+            }
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * x->d), _mm256_cvtepi32_ps(sumi), acc[r]);
+        }
+    }
+    for (int r = 0; r < n; r++) out[r] = hsum_ps(acc[r]);
+}
+
+AVX2 static float dot_iq4_xs(int k, const void *w, const void *x) {
+    float y;
+    rows_iq4_xs(k, w, &x, 1, &y);
+    return y;
+}
+
+AVX2 static void dot4_iq4_xs(int k, const void *w, const void *const *x, float *out) { rows_iq4_xs(k, w, x, 4, out); }
 
 // Q2_K against Q8_256: rows of 32 two-bit values (element 128h + 32s + l from bits 2s of
 // qs[32h + l]) times their group scales; the minimums from the activation's 16-element sums.
@@ -102,6 +127,9 @@ tern_dot_fn tern_dot_lowbit_avx2(int type) {
     default: return 0;
     }
 }
+
+tern_dot4_fn tern_dot4_lowbit_avx2(int type) { return type == TERN_IQ4_XS ? dot4_iq4_xs : 0; }
 #else
 tern_dot_fn tern_dot_lowbit_avx2(int type) { (void)type; return 0; }
+tern_dot4_fn tern_dot4_lowbit_avx2(int type) { (void)type; return 0; }
 #endif
