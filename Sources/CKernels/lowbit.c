@@ -118,11 +118,5 @@ static float dot_iq4_xs(int k, const void *vw, const void *vx) {
 }
 
 tern_dot_fn tern_dot_lowbit_scalar(int type) {
-    switch (type) {
-    case TERN_Q2_K: return dot_q2_K;
-    case TERN_Q3_K: return dot_q3_K;
-    case TERN_IQ4_NL: return dot_iq4_nl;
-    case TERN_IQ4_XS: return dot_iq4_xs;
-    default: return 0;
-    }
+    switch (type) { LOWBIT_DOT_CASES; default: return 0; }
 }

@@ -46,5 +46,11 @@ static inline int iq4_xs_scale(const blk_iq4_xs *b, int ib) {
 // contracts as tern_dequantize, tern_dot_scalar, tern_dot_avx2 and tern_dot4_avx2 for these four types.
 int tern_dequantize_lowbit(int type, const void *src, float *dst, int64_t n);
 tern_dot_fn tern_dot_lowbit_scalar(int type);
+// Their switch cases, each file having a dot_<type> of all four.
+#define LOWBIT_DOT_CASES                                                                                           \
+    case TERN_Q2_K: return dot_q2_K;                                                                               \
+    case TERN_Q3_K: return dot_q3_K;                                                                               \
+    case TERN_IQ4_NL: return dot_iq4_nl;                                                                           \
+    case TERN_IQ4_XS: return dot_iq4_xs
 tern_dot_fn tern_dot_lowbit_avx2(int type);
 tern_dot4_fn tern_dot4_lowbit_avx2(int type);
