@@ -37,6 +37,21 @@ static inline int q3_K_scale(const uint8_t *s, int g) {
     return (low | high << 4) - 32;
 }
 
+// All 16 scales of a Q3_K block at once (q3_K_scale of g = 0..15), eight bytes at a time.
+static inline void q3_K_scales(const uint8_t *s, int8_t out[16]) {
+    uint64_t x, lo, hi;
+    uint32_t a;
+    memcpy(&x, s, 8);
+    memcpy(&a, s + 8, 4);
+    const uint64_t m4 = 0x0F0F0F0F0F0F0F0Full, m2 = 0x03030303u;
+    lo = (x & m4) | ((uint64_t)((a >> 2) & m2) << 32 | (a & m2)) << 4;          // groups 0..7
+    hi = ((x >> 4) & m4) | ((uint64_t)((a >> 6) & m2) << 32 | ((a >> 4) & m2)) << 4;  // groups 8..15
+    for (int g = 0; g < 8; g++) {
+        out[g] = (int8_t)((int)((lo >> (8 * g)) & 0xFF) - 32);
+        out[g + 8] = (int8_t)((int)((hi >> (8 * g)) & 0xFF) - 32);
+    }
+}
+
 // The scale (-32..31) of sub-block ib (0..7) of an IQ4_XS block.
 static inline int iq4_xs_scale(const blk_iq4_xs *b, int ib) {
     return (((b->scales_l[ib / 2] >> (4 * (ib % 2))) & 0xF) | ((b->scales_h >> (2 * ib)) & 3) << 4) - 32;

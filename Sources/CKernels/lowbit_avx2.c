@@ -98,8 +98,8 @@ AVX2 static float dot_q3_K(int k, const void *vw, const void *vx) {
     const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
     __m256 acc = _mm256_setzero_ps();
     for (int i = 0; i < k / 256; i++) {
-        int sc[16];
-        for (int g = 0; g < 16; g++) sc[g] = q3_K_scale(w[i].scales, g);
+        int8_t sc[16];
+        q3_K_scales(w[i].scales, sc);
         __m256i hm = _mm256_loadu_si256((const __m256i *)w[i].hmask), sumi = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * h));
