@@ -4,17 +4,34 @@
 #include "avx2.h"
 
 #if defined(__x86_64__)
-// IQ4_NL against Q8_32: Σ over blocks of dw·dx·Σ grid·a.
-AVX2 static float dot_iq4_nl(int k, const void *vw, const void *vx) {
-    const blk_iq4_nl *w = vw; const act_q8_32 *x = vx;
+// dot_<type> (one activation row) and dot4_<type> (four) from rows_<type>(k, w, x, n, out).
+#define ROWS_DOTS(type)                                                                                            \
+    AVX2 static float dot_##type(int k, const void *w, const void *x) {                                            \
+        float y;                                                                                                   \
+        rows_##type(k, w, &x, 1, &y);                                                                              \
+        return y;                                                                                                  \
+    }                                                                                                              \
+    AVX2 static void dot4_##type(int k, const void *w, const void *const *x, float *out) { rows_##type(k, w, x, 4, out); }
+
+// IQ4_NL against Q8_32, n activation rows (1 or 4) against one weight row: Σ over blocks of
+// dw·dx·Σ grid·a, each block's grid values looked up once for all rows.
+AVX2 static inline __attribute__((always_inline)) void rows_iq4_nl(int k, const blk_iq4_nl *w, const void *const *vx, int n,
+                                                                   float *out) {
     const __m256i table = iq4_table();
-    __m256 acc = _mm256_setzero_ps();
+    __m256 acc[4];
+    for (int r = 0; r < n; r++) acc[r] = _mm256_setzero_ps();
     for (int i = 0; i < k / 32; i++) {
-        __m256i p = dot_ss(iq4_bytes(w[i].qs, table), _mm256_loadu_si256((const __m256i *)x[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[i].d) * x[i].d), _mm256_cvtepi32_ps(p), acc);
+        __m256i q = iq4_bytes(w[i].qs, table), aq = _mm256_sign_epi8(q, q);
+        float d = f16(w[i].d);
+        for (int r = 0; r < n; r++) {
+            const act_q8_32 *x = (const act_q8_32 *)vx[r] + i;
+            __m256i p = dot_us(aq, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)x->qs), q));
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * x->d), _mm256_cvtepi32_ps(p), acc[r]);
+        }
     }
-    return hsum_ps(acc);
+    for (int r = 0; r < n; r++) out[r] = hsum_ps(acc[r]);
 }
+ROWS_DOTS(iq4_nl)
 
 // The 16-bit scales of groups g (lanes 0..7) and g + 1 (lanes 8..15), for one 32-element row
 // whose two halves belong to consecutive groups of 16.
@@ -55,14 +72,7 @@ AVX2 static inline __attribute__((always_inline)) void rows_iq4_xs(int k, const 
     }
     for (int r = 0; r < n; r++) out[r] = hsum_ps(acc[r]);
 }
-
-AVX2 static float dot_iq4_xs(int k, const void *w, const void *x) {
-    float y;
-    rows_iq4_xs(k, w, &x, 1, &y);
-    return y;
-}
-
-AVX2 static void dot4_iq4_xs(int k, const void *w, const void *const *x, float *out) { rows_iq4_xs(k, w, x, 4, out); }
+ROWS_DOTS(iq4_xs)
 
 // Q2_K against Q8_256: rows of 32 two-bit values (element 128h + 32s + l from bits 2s of
 // qs[32h + l]) times their group scales; the minimums from the activation's 16-element sums.
@@ -122,7 +132,7 @@ tern_dot_fn tern_dot_lowbit_avx2(int type) {
     switch (type) { LOWBIT_DOT_CASES; default: return 0; }
 }
 
-tern_dot4_fn tern_dot4_lowbit_avx2(int type) { return type == TERN_IQ4_XS ? dot4_iq4_xs : 0; }
+tern_dot4_fn tern_dot4_lowbit_avx2(int type) { return type == TERN_IQ4_XS ? dot4_iq4_xs : type == TERN_IQ4_NL ? dot4_iq4_nl : 0; }
 #else
 tern_dot_fn tern_dot_lowbit_avx2(int type) { (void)type; return 0; }
 tern_dot4_fn tern_dot4_lowbit_avx2(int type) { (void)type; return 0; }
