@@ -5,31 +5,41 @@ import ModelFormats
 /// layout; `ModelRegistry` picks the layout by the architecture the config names. A missing
 /// or mistyped value is an error naming it.
 enum HFModelConfig {
-    /// Llama-style keys (`hidden_size`, `num_attention_heads`, …: Llama, Qwen2).
+    /// Llama-style keys (`hidden_size`, `num_attention_heads`, …: Llama, Mistral, Qwen2, Qwen3,
+    /// Phi-3), with `rope_scaling` (see `RopeScaling`) and `partial_rotary_factor` (Phi-4-mini).
     @Sendable static func llama(_ json: JSON, architecture: String) throws -> ModelConfig {
         try reading(json) { f in
             let width = try f["hidden_size"].int(), heads = try f["num_attention_heads"].int()
             guard heads > 0 else { throw ModelError.badHyperparameter("num_attention_heads must be positive") }
             let headDim = try f["head_dim"].optionalInt() ?? width / heads
-            var scale = 1.0
-            let scaling = f["rope_scaling"]
-            if !scaling.isNull {
-                let type = scaling["rope_type"].value?.stringValue ?? scaling["type"].value?.stringValue ?? "?"
-                guard type == "linear", let factor = scaling["factor"].value?.doubleValue, factor > 0 else {
-                    throw ModelError.badHyperparameter("rope_scaling '\(type)' (Tern supports linear)")
-                }
-                scale = factor
-            }
+            let rotary = try f["partial_rotary_factor"].double(default: 1)
             // Hugging Face keeps Q/K in the rotate-half layout: NeoX rotation, no permutation.
-            return ModelConfig(architecture: architecture, vocabularySize: try f["vocab_size"].int(), embeddingLength: width,
-                               blockCount: try f["num_hidden_layers"].int(), headCount: heads,
-                               headCountKV: try f["num_key_value_heads"].optionalInt() ?? heads,
-                               keyLength: headDim, valueLength: headDim, feedForwardLength: try f["intermediate_size"].int(),
-                               contextLength: try f["max_position_embeddings"].optionalInt() ?? 2048,
-                               normEpsilon: Float(try f["rms_norm_eps"].double(default: 1e-6)),
-                               ropeBase: try f["rope_theta"].double(default: 10_000),
-                               ropeDimensionCount: headDim, ropeLinearScale: scale, ropeNeox: true)
+            var c = ModelConfig(architecture: architecture, vocabularySize: try f["vocab_size"].int(), embeddingLength: width,
+                                blockCount: try f["num_hidden_layers"].int(), headCount: heads,
+                                headCountKV: try f["num_key_value_heads"].optionalInt() ?? heads,
+                                keyLength: headDim, valueLength: headDim, feedForwardLength: try f["intermediate_size"].int(),
+                                contextLength: try f["max_position_embeddings"].optionalInt() ?? 2048,
+                                normEpsilon: Float(try f["rms_norm_eps"].double(default: 1e-6)),
+                                ropeBase: try f["rope_theta"].double(default: 10_000),
+                                ropeDimensionCount: Int(Double(headDim) * rotary), ropeLinearScale: 1, ropeNeox: true)
+            try RopeScaling.apply(f["rope_scaling"], config: f, to: &c)
+            return c
         }
+    }
+
+    /// Llama's keys; a Mistral checkpoint (run as `llama`) adds its sliding window when
+    /// `sliding_window` is set (null from v0.2 on).
+    @Sendable static func llamaOrMistral(_ json: JSON) throws -> ModelConfig {
+        var c = try llama(json, architecture: "llama")
+        let names = [json["model_type"]?.stringValue, json["architectures"]?.arrayValue?.first?.stringValue]
+        guard names.contains("mistral") || names.contains("MistralForCausalLM") else { return c }
+        do {
+            c.slidingWindow = try JSONField(json, name: "config.json")["sliding_window"].optionalInt()
+        } catch let error as JSONFieldError {
+            throw ModelError.badHyperparameter("\(error)")
+        }
+        if let window = c.slidingWindow, window <= 0 { throw ModelError.badHyperparameter("sliding_window \(window)") }
+        return c
     }
 
     /// GPT-2's keys (`n_embd`, `n_head`, …).

@@ -24,8 +24,8 @@ final class ModelRegistryTests: XCTestCase {
     func testUnknownGGUFArchitectureIsNamedWithTheSupportedOnes() throws {
         let file = try GGUFFile(path: ggufNaming("mamba"))
         XCTAssertThrowsError(try ModelRegistry.load(file, matmul: Matmul(pool: TestModels.pool))) { error in
-            XCTAssertEqual(error as? ModelError, .unsupportedArchitecture("mamba", supported: ["gemma3", "gpt2", "llama", "qwen2"]))
-            XCTAssertEqual("\(error)", "unsupported architecture 'mamba'; supported: gemma3, gpt2, llama, qwen2")
+            XCTAssertEqual(error as? ModelError, .unsupportedArchitecture("mamba", supported: ["gemma3", "gpt2", "llama", "phi3", "qwen2", "qwen3"]))
+            XCTAssertEqual("\(error)", "unsupported architecture 'mamba'; supported: gemma3, gpt2, llama, phi3, qwen2, qwen3")
         }
     }
 
@@ -34,8 +34,12 @@ final class ModelRegistryTests: XCTestCase {
         XCTAssertEqual(try family(["architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2"]), "qwen2")
         XCTAssertEqual(try family(["model_type": "gpt2"]), "gpt2")
         XCTAssertEqual(try family(["architectures": ["LlamaForCausalLM"]]), "llama")
+        XCTAssertEqual(try family(["architectures": ["MistralForCausalLM"], "model_type": "mistral"]), "llama")
+        XCTAssertEqual(try family(["architectures": ["Qwen3ForCausalLM"]]), "qwen3")
+        XCTAssertEqual(try family(["architectures": ["Phi3ForCausalLM"], "model_type": "phi3"]), "phi3")
         XCTAssertThrowsError(try family(["architectures": ["MambaForCausalLM"], "model_type": "mamba"])) { error in
-            XCTAssertEqual("\(error)", "unsupported architecture 'MambaForCausalLM'; supported: GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM")
+            XCTAssertEqual("\(error)", "unsupported architecture 'MambaForCausalLM'; supported: GPT2LMHeadModel, LlamaForCausalLM, "
+                           + "MistralForCausalLM, Phi3ForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM")
         }
         XCTAssertThrowsError(try family([:]))
     }
@@ -62,6 +66,55 @@ final class ModelRegistryTests: XCTestCase {
                                     "num_hidden_layers": 2, "vocab_size": 10, "rope_scaling": ["rope_type": "yarn", "factor": 4]]] {
             XCTAssertThrowsError(try ModelRegistry.config(hfConfig: bad), bad.serialized)
         }
+    }
+
+    /// Mistral 7B's config.json: Llama's keys, with the sliding window when set (v0.1) and
+    /// without when null (v0.2/v0.3); Qwen2's `sliding_window` (off by `use_sliding_window`) is not read.
+    func testMistralConfigsRunAsLlama() throws {
+        var json: JSON = [
+            "architectures": ["MistralForCausalLM"], "model_type": "mistral", "hidden_size": 4096, "intermediate_size": 14336,
+            "num_attention_heads": 32, "num_key_value_heads": 8, "num_hidden_layers": 32, "rms_norm_eps": 1e-5,
+            "rope_theta": 1_000_000.0, "vocab_size": 32768, "max_position_embeddings": 32768, "sliding_window": .null,
+        ]
+        let v3 = try ModelRegistry.config(hfConfig: json)
+        XCTAssertEqual(v3.architecture, "llama")
+        XCTAssertEqual(v3.keyLength, 128)
+        XCTAssertNil(v3.slidingWindow)
+        json = setting(json, "sliding_window", 4096)
+        XCTAssertEqual(try ModelRegistry.config(hfConfig: json).slidingWindow, 4096)
+        XCTAssertThrowsError(try ModelRegistry.config(hfConfig: setting(json, "sliding_window", 0)))
+        json = setting(setting(json, "architectures", ["Qwen2ForCausalLM"]), "model_type", "qwen2")
+        XCTAssertNil(try ModelRegistry.config(hfConfig: json).slidingWindow)
+    }
+
+    /// `json` with `key` set to `value`.
+    func setting(_ json: JSON, _ key: String, _ value: JSON) -> JSON {
+        var entries = json.objectValue ?? []
+        entries.removeAll { $0.0 == key }
+        return .object(entries + [(key, value)])
+    }
+
+    /// Phi-3's LongRoPE from config.json: long factors when the context exceeds the original
+    /// one (with the attention factor), short ones when it does not; partial rotary dimensions.
+    func testPhi3LongRoPEChoice() throws {
+        let url = TestModels.fixtures.appendingPathComponent("tiny-phi3/config.json")
+        let json = try JSONParser.parse(Data(contentsOf: url))
+        let scaling = try XCTUnwrap(json["rope_scaling"])
+        let long = try XCTUnwrap(scaling["long_factor"]?.arrayValue).compactMap { $0.doubleValue.map(Float.init) }
+        let short = try XCTUnwrap(scaling["short_factor"]?.arrayValue).compactMap { $0.doubleValue.map(Float.init) }
+        let c = try ModelRegistry.config(hfConfig: json)
+        XCTAssertEqual(c.ropeDimensionCount, 12)  // 16 × partial_rotary_factor 0.75
+        XCTAssertEqual(c.ropeFreqFactors, long)
+        XCTAssertEqual(c.ropeAttentionFactor, Float((1 + log(4.0) / log(32.0)).squareRoot()), accuracy: 1e-6)
+        let atOriginal = try ModelRegistry.config(hfConfig: setting(json, "max_position_embeddings", 32))
+        XCTAssertEqual(atOriginal.ropeFreqFactors, short)
+        XCTAssertEqual(atOriginal.ropeAttentionFactor, 1)
+        // The GGUF conversion picks the same way, from its factor tensors.
+        let gguf = try ModelRegistry.load(GGUFFile(path: TestModels.fixtures.appendingPathComponent("tiny-phi3/model.gguf").path),
+                                          matmul: Matmul(pool: TestModels.pool)).config
+        XCTAssertEqual(gguf.ropeFreqFactors, long)
+        XCTAssertEqual(gguf.ropeDimensionCount, 12)
+        XCTAssertEqual(gguf.ropeAttentionFactor, c.ropeAttentionFactor, accuracy: 1e-6)
     }
 
     /// Gemma 3's entry carries the template the chat-template golden tests render.

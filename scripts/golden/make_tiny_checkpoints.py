@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Tiny random Hugging Face checkpoints and tokenizer goldens (committed under Tests/Fixtures).
 
-Writes two model folders shaped like real Hugging Face checkpoints, with random weights:
+Writes model folders shaped like real Hugging Face checkpoints, with random weights:
   Tests/Fixtures/tiny-gpt2   GPT2LMHeadModel, F32, one model.safetensors, tied LM head
   Tests/Fixtures/tiny-qwen2  Qwen2ForCausalLM, BF16, sharded in two files + model.safetensors.index.json
+  Tests/Fixtures/tiny-llama  LlamaForCausalLM, F16, one file, one KV head, tied LM head
+  Tests/Fixtures/tiny-qwen3  Qwen3ForCausalLM, BF16, Q/K norms, head_dim apart from hidden/heads, tied LM head
+  Tests/Fixtures/tiny-phi3   Phi3ForCausalLM (Phi-4-mini style), BF16, fused qkv and gate/up, partial rotary,
+                             LongRoPE, tied LM head, the "gpt-4o" pre-tokenizer
 each with config.json, generation_config.json, tokenizer.json (trained here with the `tokenizers`
 library), tokenizer_config.json, and two goldens:
   reference.json  logits of every position for two token sequences, from the plain NumPy forward
@@ -45,6 +49,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 FIX = os.path.join(ROOT, "Tests", "Fixtures")
 GPT2_REGEX = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
 QWEN2_REGEX = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+# Phi-4-mini's (o200k, llama.cpp "gpt-4o"): case-aware words with trailing contractions, up to 3 digits
+GPT4O_REGEX = (r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+               r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+               r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 LLAMA3_REGEX = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 
 
@@ -180,7 +188,8 @@ def rope(x, theta):
 
 def qwen2_forward(w, cfg, ids):
     """Qwen2: RMSNorm, q/k/v with biases, RoPE (NeoX) with rope_theta, GQA, SwiGLU, untied head.
-    Llama is the same without the biases (and here with the head tied to the embedding)."""
+    Llama is the same without the biases (and here with the head tied to the embedding); Qwen3
+    without the biases, with RMSNorm on each query and key head before RoPE and head_dim set apart."""
     T, H, KV, eps = len(ids), cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
     x = w["model.embed_tokens.weight"][ids]                           # (T, hidden)
     for i in range(cfg["num_hidden_layers"]):
@@ -188,11 +197,62 @@ def qwen2_forward(w, cfg, ids):
         a = rms_norm(x, p("input_layernorm.weight"), eps)
         bias = lambda n: w.get(f"model.layers.{i}.self_attn.{n}_proj.bias", 0)
         heads = lambda n, count: (a @ p(f"self_attn.{n}_proj.weight").T + bias(n)).reshape(T, count, -1).transpose(1, 0, 2)
-        q, k, v = rope(heads("q", H), cfg["rope_theta"]), rope(heads("k", KV), cfg["rope_theta"]), heads("v", KV)
+        q, k, v = heads("q", H), heads("k", KV), heads("v", KV)                     # (heads, T, head_dim)
+        if f"model.layers.{i}.self_attn.q_norm.weight" in w:                         # Qwen3: RMSNorm per head
+            q, k = rms_norm(q, p("self_attn.q_norm.weight"), eps), rms_norm(k, p("self_attn.k_norm.weight"), eps)
+        q, k = rope(q, cfg["rope_theta"]), rope(k, cfg["rope_theta"])
         k, v = np.repeat(k, H // KV, axis=0), np.repeat(v, H // KV, axis=0)   # query head h reads KV head h // (H / KV)
         x = x + causal_attention(q, k, v) @ p("self_attn.o_proj.weight").T
         m = rms_norm(x, p("post_attention_layernorm.weight"), eps)
         g, u = m @ p("mlp.gate_proj.weight").T, m @ p("mlp.up_proj.weight").T
+        x = x + (g / (1 + np.exp(-g)) * u) @ p("mlp.down_proj.weight").T
+    x = rms_norm(x, w["model.norm.weight"], eps)
+    return x @ w.get("lm_head.weight", w["model.embed_tokens.weight"]).T   # (T, vocab)
+
+
+def longrope(cfg):
+    """Phi-3's LongRoPE as Tern (and llama.cpp) apply it: the long factors when the context served
+    (max_position_embeddings) exceeds original_max_position_embeddings, else the short ones; the
+    attention factor sqrt(1 + ln(scale) / ln(original)) multiplies the rotated dimensions."""
+    rs, ctx, orig = cfg["rope_scaling"], cfg["max_position_embeddings"], cfg["original_max_position_embeddings"]
+    scale = ctx / orig
+    mscale = np.sqrt(1 + np.log(scale) / np.log(orig)) if scale > 1 else 1.0
+    return np.asarray(rs["long_factor"] if ctx > orig else rs["short_factor"]), mscale
+
+
+def partial_rope(x, theta, rot, factors, mscale):
+    """NeoX rotation of each head's first `rot` dims (the rest pass through), angles divided by the
+    per-frequency `factors`, rotated dims times `mscale`. x: (heads, T, hd)"""
+    T = x.shape[1]
+    inv_freq = theta ** (-np.arange(0, rot, 2) / rot) / factors       # (rot/2,)
+    ang = np.arange(T)[:, None] * inv_freq[None, :]                   # (T, rot/2)
+    cos, sin = np.cos(np.concatenate([ang, ang], -1)) * mscale, np.sin(np.concatenate([ang, ang], -1)) * mscale
+    xr, xp = x[..., :rot], x[..., rot:]
+    x1, x2 = xr[..., : rot // 2], xr[..., rot // 2:]
+    return np.concatenate([xr * cos + np.concatenate([-x2, x1], -1) * sin, xp], -1)
+
+
+def phi3_forward(w, cfg, ids):
+    """Phi-3 / Phi-4-mini: RMSNorm, fused qkv_proj (q, k, v rows stacked), partial NeoX RoPE with
+    LongRoPE factors and attention factor, GQA, fused gate_up_proj (gate half first) into SwiGLU."""
+    T, H, KV, eps = len(ids), cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
+    E, F = cfg["hidden_size"], cfg["intermediate_size"]
+    hd = E // H
+    rot = int(hd * cfg.get("partial_rotary_factor", 1.0))
+    factors, mscale = longrope(cfg)
+    x = w["model.embed_tokens.weight"][ids]                           # (T, hidden)
+    for i in range(cfg["num_hidden_layers"]):
+        p = lambda n: w[f"model.layers.{i}.{n}"]
+        a = rms_norm(x, p("input_layernorm.weight"), eps)
+        qkv = a @ p("self_attn.qkv_proj.weight").T                     # (T, (H + 2 KV) hd)
+        heads = lambda m, count: m.reshape(T, count, hd).transpose(1, 0, 2)
+        q, k, v = heads(qkv[:, :H * hd], H), heads(qkv[:, H * hd:(H + KV) * hd], KV), heads(qkv[:, (H + KV) * hd:], KV)
+        q, k = (partial_rope(t, cfg["rope_theta"], rot, factors, mscale) for t in (q, k))
+        k, v = np.repeat(k, H // KV, axis=0), np.repeat(v, H // KV, axis=0)
+        x = x + causal_attention(q, k, v) @ p("self_attn.o_proj.weight").T
+        m = rms_norm(x, p("post_attention_layernorm.weight"), eps)
+        gu = m @ p("mlp.gate_up_proj.weight").T                         # (T, 2 F)
+        g, u = gu[:, :F], gu[:, F:]
         x = x + (g / (1 + np.exp(-g)) * u) @ p("mlp.down_proj.weight").T
     x = rms_norm(x, w["model.norm.weight"], eps)
     return x @ w.get("lm_head.weight", w["model.embed_tokens.weight"]).T   # (T, vocab)
@@ -297,7 +357,43 @@ def llama_weights(folder, cfg):
     return {n: a.astype(np.float32) for n, a in stored.items()}
 
 
-WEIGHTS = {"tiny-gpt2": gpt2_weights, "tiny-qwen2": qwen2_weights, "tiny-llama": llama_weights}
+def bf16_file(folder, shapes, seed):
+    """Random weights stored BF16 in one model.safetensors; returns the float32 values it holds."""
+    stored = {n: bf16(a) for n, a in random_weights(shapes, seed).items()}
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("BF16", bits) for n, (bits, _) in stored.items()})
+    return {n: values for n, (_, values) in stored.items()}
+
+
+def qwen3_weights(folder, cfg):
+    """Qwen3: BF16, one file, no biases, q_norm/k_norm over head_dim (here twice hidden/heads), head tied."""
+    E, F, hd, vocab = cfg["hidden_size"], cfg["intermediate_size"], cfg["head_dim"], cfg["vocab_size"]
+    q, kv = hd * cfg["num_attention_heads"], hd * cfg["num_key_value_heads"]
+    shapes = {"model.embed_tokens.weight": (vocab, E), "model.norm.weight": (E,)}
+    for i in range(cfg["num_hidden_layers"]):
+        shapes.update({f"model.layers.{i}.{n}": s for n, s in {
+            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,), "self_attn.q_proj.weight": (q, E),
+            "self_attn.k_proj.weight": (kv, E), "self_attn.v_proj.weight": (kv, E), "self_attn.o_proj.weight": (E, q),
+            "self_attn.q_norm.weight": (hd,), "self_attn.k_norm.weight": (hd,),
+            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}.items()})
+    return bf16_file(folder, shapes, seed=7)
+
+
+def phi3_weights(folder, cfg):
+    """Phi-3: BF16, one file, fused qkv_proj and gate_up_proj, no biases, head tied (as Phi-4-mini)."""
+    E, F, vocab = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    kv = E // cfg["num_attention_heads"] * cfg["num_key_value_heads"]
+    shapes = {"model.embed_tokens.weight": (vocab, E), "model.norm.weight": (E,)}
+    for i in range(cfg["num_hidden_layers"]):
+        shapes.update({f"model.layers.{i}.{n}": s for n, s in {
+            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,),
+            "self_attn.qkv_proj.weight": (E + 2 * kv, E), "self_attn.o_proj.weight": (E, E),
+            "mlp.gate_up_proj.weight": (2 * F, E), "mlp.down_proj.weight": (E, F)}.items()})
+    return bf16_file(folder, shapes, seed=11)
+
+
+WEIGHTS = {"tiny-gpt2": gpt2_weights, "tiny-qwen2": qwen2_weights, "tiny-llama": llama_weights,
+           "tiny-qwen3": qwen3_weights, "tiny-phi3": phi3_weights}
 
 
 # ---------------------------------------------------------------- tiny GPT-2
@@ -374,6 +470,65 @@ def make_llama(texts):
         "model_max_length": cfg["max_position_embeddings"], "tokenizer_class": "PreTrainedTokenizerFast"})
     reference(qwen2_forward, w, cfg, tok, ["The lighthouse keeper counted the ships.", "A river, 3 bridges and 12 boats."],
               folder, "F16")
+    return folder
+
+
+# ---------------------------------------------------------------- tiny Qwen3
+def make_qwen3(texts, corpus):
+    """Qwen3 from safetensors and GGUF: BF16, head_dim 32 with hidden 64 and 4 heads, Q/K norms, tied head."""
+    folder = os.path.join(FIX, "tiny-qwen3")
+    tok = train(qwen2_pre_tokenizer(), 600, texts, normalizer=normalizers.NFC())
+    tok.add_special_tokens([AddedToken(t, special=True) for t in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]])
+    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in ["<think>", "</think>", "<tool_call>", "</tool_call>"]])
+    eot, im_end = tok.token_to_id("<|endoftext|>"), tok.token_to_id("<|im_end|>")
+    cfg = {"architectures": ["Qwen3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": eot,
+           "eos_token_id": im_end, "head_dim": 32, "hidden_act": "silu", "hidden_size": 64, "initializer_range": 0.02,
+           "intermediate_size": 96, "max_position_embeddings": 128, "max_window_layers": 2, "model_type": "qwen3",
+           "num_attention_heads": 4, "num_hidden_layers": 2, "num_key_value_heads": 2, "rms_norm_eps": 1e-6,
+           "rope_scaling": None, "rope_theta": 1000000.0, "sliding_window": None, "tie_word_embeddings": True,
+           "torch_dtype": "bfloat16", "use_cache": True, "use_sliding_window": False, "vocab_size": tok.get_vocab_size()}
+    w = qwen3_weights(folder, cfg)
+    write_folder(folder, tok, cfg, {"bos_token_id": eot, "eos_token_id": [im_end, eot]}, {
+        "add_bos_token": False, "bos_token": None, "chat_template": read("chat-templates/qwen3.jinja"),
+        "eos_token": "<|im_end|>", "model_max_length": cfg["max_position_embeddings"], "pad_token": "<|endoftext|>",
+        "tokenizer_class": "Qwen2Tokenizer", "unk_token": None})
+    reference(qwen2_forward, w, cfg, tok, ["<|im_start|>user\nWhy is the sky blue?<|im_end|>\n",
+                                           "The 7 ferries left at 10:45, all full."], folder, "BF16")
+    dump(os.path.join(folder, "tokens.json"), {"tokenizers": tokenizers.__version__, "add_special": False, **golden_ids(tok, corpus)})
+    return folder
+
+
+# ---------------------------------------------------------------- tiny Phi-3 (Phi-4-mini style)
+def make_phi3(texts, corpus):
+    """Phi-3 from safetensors and GGUF, shaped like Phi-4-mini: BF16, fused qkv and gate/up, GQA,
+    partial rotary (0.75), LongRoPE (long factors: the context 128 exceeds the original 32), tied
+    head, and Phi-4-mini's "gpt-4o" pre-tokenizer."""
+    folder = os.path.join(FIX, "tiny-phi3")
+    tok = train(pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(GPT4O_REGEX), behavior="isolated", invert=False),
+                                         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), 600, texts)
+    tok.add_special_tokens([AddedToken(t, special=True) for t in
+                            ["<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|tool|>", "<|/tool|>"]])
+    eot, end = tok.token_to_id("<|endoftext|>"), tok.token_to_id("<|end|>")
+    rng = np.random.default_rng(13)
+    rot = int(64 // 4 * 0.75)
+    cfg = {"architectures": ["Phi3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": eot,
+           "embd_pdrop": 0.0, "eos_token_id": eot, "full_attn_mod": 1, "hidden_act": "silu", "hidden_size": 64,
+           "initializer_range": 0.02, "intermediate_size": 96, "interpolate_factor": 1, "lm_head_bias": False,
+           "max_position_embeddings": 128, "mlp_bias": False, "model_type": "phi3", "num_attention_heads": 4,
+           "num_hidden_layers": 2, "num_key_value_heads": 2, "original_max_position_embeddings": 32,
+           "pad_token_id": eot, "partial_rotary_factor": 0.75, "resid_pdrop": 0.0, "rms_norm_eps": 1e-5,
+           "rope_scaling": {"long_factor": [round(float(v), 4) for v in 1 + 3 * rng.random(rot // 2)],
+                            "short_factor": [round(float(v), 4) for v in 1 + 0.5 * rng.random(rot // 2)], "type": "longrope"},
+           "rope_theta": 10000.0, "sliding_window": 262144, "tie_word_embeddings": True, "torch_dtype": "bfloat16",
+           "use_cache": True, "vocab_size": tok.get_vocab_size()}
+    w = phi3_weights(folder, cfg)
+    write_folder(folder, tok, cfg, {"bos_token_id": eot, "eos_token_id": [eot, end], "pad_token_id": eot}, {
+        "add_bos_token": False, "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
+        "model_max_length": cfg["max_position_embeddings"], "pad_token": "<|endoftext|>", "tokenizer_class": "GPT2Tokenizer",
+        "unk_token": "<|endoftext|>"})
+    reference(phi3_forward, w, cfg, tok, ["<|user|>What's the tide at 6am?<|end|><|assistant|>",
+                                          "Ships don't sail; THE harbor'S CLOSED 1234567."], folder, "BF16")
+    dump(os.path.join(folder, "tokens.json"), {"tokenizers": tokenizers.__version__, "add_special": False, **golden_ids(tok, corpus)})
     return folder
 
 
@@ -458,12 +613,21 @@ def variants(texts, corpus):
          {"tokenizers": tokenizers.__version__, "strings": strings, "variants": out})
 
 
-def main():
+def main(only=()):
+    """Every fixture, or with `--only tiny-qwen3 ...` just those folders (the others untouched)."""
     corpus = json.loads(read("tokenizer-corpus.json"))
     texts = read("eval-text.txt").split("\n") + corpus
-    for folder in [make_gpt2(texts, corpus), make_qwen2(texts, corpus), make_llama(texts)]:
+    makers = {"tiny-gpt2": lambda: make_gpt2(texts, corpus), "tiny-qwen2": lambda: make_qwen2(texts, corpus),
+              "tiny-llama": lambda: make_llama(texts), "tiny-qwen3": lambda: make_qwen3(texts, corpus),
+              "tiny-phi3": lambda: make_phi3(texts, corpus)}
+    for name, make in makers.items():
+        if only and name not in only:
+            continue
+        folder = make()
         size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
         print(os.path.basename(folder), sorted(os.listdir(folder)), size, "bytes")
+    if only:
+        return
     variants(texts, corpus)
     print("hf-tokenizer-variants.json", os.path.getsize(os.path.join(FIX, "hf-tokenizer-variants.json")), "bytes")
 
@@ -503,4 +667,7 @@ def weights_only():
 
 if __name__ == "__main__":
     import sys
-    {"--weights-only": weights_only, "--greedy": greedy_tiny_llama}.get(sys.argv[1] if sys.argv[1:] else "", main)()
+    if sys.argv[1:2] == ["--only"]:
+        main(sys.argv[2:])
+    else:
+        {"--weights-only": weights_only, "--greedy": greedy_tiny_llama}.get(sys.argv[1] if sys.argv[1:] else "", main)()
