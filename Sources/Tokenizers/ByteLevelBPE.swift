@@ -27,8 +27,9 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     let pieces: [[UInt8]]
 
     /// A GGUF model's tokenizer: merges spelled "left right", llama.cpp's special-token
-    /// splitting and one pre-tokenizer scanner.
-    public convenience init(vocabulary: Vocabulary, merges: [String], preTokenizer: PreTokenizer) throws {
+    /// splitting and one pre-tokenizer scanner; `ignoreMerges` as llama.cpp sets it per
+    /// pre-tokenizer (`PreTokenizer.ignoresMerges`).
+    public convenience init(vocabulary: Vocabulary, merges: [String], preTokenizer: PreTokenizer, ignoreMerges: Bool = false) throws {
         let pairs = try merges.enumerated().map { i, m in
             // The separator is the first space after the first character.
             let scalars = m.unicodeScalars
@@ -36,7 +37,7 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
             return (String(scalars[..<sep]), String(scalars[scalars.index(after: sep)...]))
         }
         self.init(vocabulary: vocabulary, merges: pairs, splitter: SpecialTokenSplitter(vocabulary: vocabulary),
-                  pipeline: PreTokenizerPipeline(steps: [.split(preTokenizer)]), options: Options())
+                  pipeline: PreTokenizerPipeline(steps: [.split(preTokenizer)]), options: Options(ignoreMerges: ignoreMerges))
     }
 
     /// `merges` in rank order; of a pair listed twice the first rank counts.

@@ -10,8 +10,9 @@ public enum TokenizerFactory {
         switch model {
         case "gpt2":
             guard let merges = f.metadata["tokenizer.ggml.merges"]?.array?.strings else { throw TokenizerError.missing("tokenizer.ggml.merges") }
-            return try ByteLevelBPE(vocabulary: vocabulary, merges: merges,
-                                    preTokenizer: PreTokenizer.named(f.metadata["tokenizer.ggml.pre"]?.string))
+            let pre = f.metadata["tokenizer.ggml.pre"]?.string
+            return try ByteLevelBPE(vocabulary: vocabulary, merges: merges, preTokenizer: PreTokenizer.named(pre),
+                                    ignoreMerges: PreTokenizer.ignoresMerges(pre))
         case "llama":
             return SentencePieceBPE(vocabulary: vocabulary)
         default:

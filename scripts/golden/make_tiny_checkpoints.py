@@ -53,6 +53,9 @@ QWEN2_REGEX = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^
 GPT4O_REGEX = (r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
                r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
                r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+TEKKEN_REGEX = (r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+"
+                r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*"
+                r"|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 LLAMA3_REGEX = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 
 
@@ -609,12 +612,20 @@ def variants(texts, corpus):
                                        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), 300, texts,
               normalizer=normalizers.Sequence([normalizers.NFD(), normalizers.NFKD()]))
     add("nfd-gpt2-split", t, "NFD and NFKD; GPT-2's pattern as a Split")
+
+    t = train(pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(TEKKEN_REGEX), behavior="isolated", invert=False),
+                                       pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), 300, texts)
+    add("tekken-split", t, "Tekken's Split pattern (Mistral Nemo): case-split words, single digits, ignore_merges",
+        lambda j: j["model"].update(ignore_merges=True))
+    t = train(pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(GPT4O_REGEX), behavior="isolated", invert=False),
+                                       pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), 300, texts)
+    add("gpt4o-split", t, "GPT-4o's Split pattern (Phi-4-mini) on the probes: marks, NFD text, case changes")
     dump(os.path.join(FIX, "hf-tokenizer-variants.json"),
          {"tokenizers": tokenizers.__version__, "strings": strings, "variants": out})
 
 
 def main(only=()):
-    """Every fixture, or with `--only tiny-qwen3 ...` just those folders (the others untouched)."""
+    """Every fixture, or with `--only tiny-qwen3 ... [variants]` just those (the others untouched)."""
     corpus = json.loads(read("tokenizer-corpus.json"))
     texts = read("eval-text.txt").split("\n") + corpus
     makers = {"tiny-gpt2": lambda: make_gpt2(texts, corpus), "tiny-qwen2": lambda: make_qwen2(texts, corpus),
@@ -626,7 +637,7 @@ def main(only=()):
         folder = make()
         size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
         print(os.path.basename(folder), sorted(os.listdir(folder)), size, "bytes")
-    if only:
+    if only and "variants" not in only:
         return
     variants(texts, corpus)
     print("hf-tokenizer-variants.json", os.path.getsize(os.path.join(FIX, "hf-tokenizer-variants.json")), "bytes")
