@@ -42,6 +42,34 @@ enum HFModelConfig {
         return c
     }
 
+    /// SmolLM3: Llama's keys, with `no_rope_layers` (1: the layer rotates, 0: it does not), else
+    /// every `no_rope_layer_interval`-th layer (default 4) without RoPE.
+    @Sendable static func smollm3(_ json: JSON) throws -> ModelConfig {
+        var c = try llama(json, architecture: "smollm3")
+        let f = JSONField(json, name: "config.json")
+        do {
+            if !f["no_rope_layers"].isNull {
+                let flags = try f["no_rope_layers"].array().map { try $0.int() }
+                c.noRopeLayers = Set(flags.indices.filter { flags[$0] == 0 })
+            } else {
+                let interval = try f["no_rope_layer_interval"].optionalInt() ?? 4
+                guard interval > 0 else { throw ModelError.badHyperparameter("no_rope_layer_interval \(interval)") }
+                c.noRopeLayers = Set((0 ..< c.blockCount).filter { ($0 + 1) % interval == 0 })
+            }
+        } catch let error as JSONFieldError {
+            throw ModelError.badHyperparameter("\(error)")
+        }
+        return c
+    }
+
+    /// SmolLM3 from GGUF: llama.cpp's layout (interleaved rotation) with every fourth layer
+    /// without RoPE, as llama.cpp fixes it.
+    @Sendable static func smollm3GGUF(_ file: GGUFFile) throws -> ModelConfig {
+        var c = try ModelConfig.fromGGUF(file, ropeNeox: false)
+        c.noRopeLayers = Set((0 ..< c.blockCount).filter { ($0 + 1) % 4 == 0 })
+        return c
+    }
+
     /// GPT-2's keys (`n_embd`, `n_head`, …).
     @Sendable static func gpt2(_ json: JSON) throws -> ModelConfig {
         try reading(json) { f in

@@ -6,8 +6,9 @@ import ModelFormats
 /// throughout. Qwen2 adds biases to the query, key and value projections; Qwen3 RMS-norms
 /// each query and key head before RoPE; Phi-3 fuses Q/K/V and gate/up into single tensors
 /// (split into views on load), rotates part of each head (Phi-4-mini) and scales RoPE by
-/// LongRoPE's factors (see `RopeScaling`). `config.ropeNeox` picks the rotation: GGUF `llama`
-/// rotates interleaved pairs (llama.cpp permutes Q/K at conversion), `qwen2`, `qwen3`, `phi3`
+/// LongRoPE's factors (see `RopeScaling`); SmolLM3 leaves RoPE out of every fourth layer
+/// (`config.noRopeLayers`). `config.ropeNeox` picks the rotation: GGUF `llama`
+/// and `smollm3` rotate interleaved pairs (llama.cpp permutes Q/K at conversion), `qwen2`, `qwen3`, `phi3`
 /// and Hugging Face checkpoints rotate halves (NeoX).
 public final class LlamaModel: LanguageModel, @unchecked Sendable {
     struct Layer {
@@ -85,8 +86,8 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             l.kNorm?.apply(s.k, into: s.k, rows: n * c.headCountKV)
             // att = softmax(q kᵀ / √hd) v over each sequence's cached positions (after RoPE; within
             // the sliding window when the model has one)
-            attention.run(batch: batch, layer: li, cache: cache, matmul: matmul, q: s.q, k: s.k, v: s.v, out: s.att, rope: rope,
-                          window: c.slidingWindow)
+            attention.run(batch: batch, layer: li, cache: cache, matmul: matmul, q: s.q, k: s.k, v: s.v, out: s.att,
+                          rope: c.noRopeLayers.contains(li) ? nil : rope, window: c.slidingWindow)
             // x += att Woᵀ
             matmul.apply(l.wo, x: s.att.pointer, m: n, y: s.xn.pointer, plan: plan)
             Ops.add(s.x.pointer, s.xn.pointer, n: n * c.embeddingLength)

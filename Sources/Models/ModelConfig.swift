@@ -24,6 +24,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var ropeFreqFactors: [Float]? = nil
     /// LongRoPE's attention factor: multiplies the rotated dimensions of queries and keys (1 = none).
     public var ropeAttentionFactor: Float = 1
+    /// Layers whose attention takes no rotary embedding (SmolLM3's NoPE layers).
+    public var noRopeLayers: Set<Int> = []
 
     public var kvWidth: Int { headCountKV * keyLength }
 

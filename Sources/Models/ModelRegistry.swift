@@ -19,6 +19,9 @@ public enum ModelRegistry {
                      ggufConfig: { try ModelConfig.fromGGUF($0, ropeNeox: true) },
                      hfConfig: { try HFModelConfig.llama($0, architecture: "qwen3") },
                      hfTensorNames: HFTensorNames.llama, make: LlamaModel.init),
+        // SmolLM3: Llama without RoPE in every fourth layer.
+        Architecture(name: "smollm3", hfNames: ["SmolLM3ForCausalLM", "smollm3"], ggufConfig: HFModelConfig.smollm3GGUF,
+                     hfConfig: HFModelConfig.smollm3, hfTensorNames: HFTensorNames.llama, make: LlamaModel.init),
         Architecture(name: "phi3", hfNames: ["Phi3ForCausalLM", "phi3"], ggufConfig: RopeScaling.phi3,
                      hfConfig: { try HFModelConfig.llama($0, architecture: "phi3") },
                      hfTensorNames: HFTensorNames.phi3, make: LlamaModel.init),

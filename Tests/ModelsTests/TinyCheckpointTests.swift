@@ -5,7 +5,7 @@ import Models
 import Tokenizers
 import XCTest
 
-/// GPT-2, Qwen2, Llama, Qwen3 and Phi-3 against the NumPy reference forward pass of scripts/golden/
+/// GPT-2, Qwen2, Llama, Qwen3, Phi-3 and SmolLM3 against the NumPy reference forward pass of scripts/golden/
 /// make_tiny_checkpoints.py, on tiny random checkpoints (Tests/Fixtures/tiny-<model>): the
 /// logits of every position within 1e-4 of the largest reference logit, through each matmul
 /// path, from the safetensors folder and from its GGUF conversion (scripts/golden/make_tiny_gguf.py).
@@ -105,4 +105,7 @@ final class TinyCheckpointTests: XCTestCase {
     // Phi-3 shaped like Phi-4-mini: fused QKV and gate/up, partial rotary, LongRoPE, tied head.
     func testPhi3FromSafetensorsMatchesNumPy() throws { try checkSafetensors("tiny-phi3", architecture: "phi3") }
     func testPhi3FromGGUFMatchesNumPy() throws { try checkGGUF("tiny-phi3", architecture: "phi3") }
+    // SmolLM3: no RoPE in its fourth layer; the GGUF conversion's Q/K permuted to interleaved pairs.
+    func testSmolLM3FromSafetensorsMatchesNumPy() throws { try checkSafetensors("tiny-smollm3", architecture: "smollm3") }
+    func testSmolLM3FromGGUFMatchesNumPy() throws { try checkGGUF("tiny-smollm3", architecture: "smollm3") }
 }

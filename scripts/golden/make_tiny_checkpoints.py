@@ -8,6 +8,7 @@ Writes model folders shaped like real Hugging Face checkpoints, with random weig
   Tests/Fixtures/tiny-qwen3  Qwen3ForCausalLM, BF16, Q/K norms, head_dim apart from hidden/heads, tied LM head
   Tests/Fixtures/tiny-phi3   Phi3ForCausalLM (Phi-4-mini style), BF16, fused qkv and gate/up, partial rotary,
                              LongRoPE, tied LM head, the "gpt-4o" pre-tokenizer
+  Tests/Fixtures/tiny-smollm3  SmolLM3ForCausalLM, BF16, 4 layers, the last without RoPE, tied LM head
 each with config.json, generation_config.json, tokenizer.json (trained here with the `tokenizers`
 library), tokenizer_config.json, and two goldens:
   reference.json  logits of every position for two token sequences, from the plain NumPy forward
@@ -203,7 +204,8 @@ def qwen2_forward(w, cfg, ids):
         q, k, v = heads("q", H), heads("k", KV), heads("v", KV)                     # (heads, T, head_dim)
         if f"model.layers.{i}.self_attn.q_norm.weight" in w:                         # Qwen3: RMSNorm per head
             q, k = rms_norm(q, p("self_attn.q_norm.weight"), eps), rms_norm(k, p("self_attn.k_norm.weight"), eps)
-        q, k = rope(q, cfg["rope_theta"]), rope(k, cfg["rope_theta"])
+        if cfg.get("no_rope_layers", [1] * (i + 1))[i]:                           # SmolLM3: 0 = no RoPE here
+            q, k = rope(q, cfg["rope_theta"]), rope(k, cfg["rope_theta"])
         k, v = np.repeat(k, H // KV, axis=0), np.repeat(v, H // KV, axis=0)   # query head h reads KV head h // (H / KV)
         x = x + causal_attention(q, k, v) @ p("self_attn.o_proj.weight").T
         m = rms_norm(x, p("post_attention_layernorm.weight"), eps)
@@ -395,8 +397,21 @@ def phi3_weights(folder, cfg):
     return bf16_file(folder, shapes, seed=11)
 
 
+def smollm3_weights(folder, cfg):
+    """SmolLM3: Llama's tensors, BF16 in one file, head tied."""
+    E, F, vocab = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    kv = E // cfg["num_attention_heads"] * cfg["num_key_value_heads"]
+    shapes = {"model.embed_tokens.weight": (vocab, E), "model.norm.weight": (E,)}
+    for i in range(cfg["num_hidden_layers"]):
+        shapes.update({f"model.layers.{i}.{n}": s for n, s in {
+            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,), "self_attn.q_proj.weight": (E, E),
+            "self_attn.k_proj.weight": (kv, E), "self_attn.v_proj.weight": (kv, E), "self_attn.o_proj.weight": (E, E),
+            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}.items()})
+    return bf16_file(folder, shapes, seed=17)
+
+
 WEIGHTS = {"tiny-gpt2": gpt2_weights, "tiny-qwen2": qwen2_weights, "tiny-llama": llama_weights,
-           "tiny-qwen3": qwen3_weights, "tiny-phi3": phi3_weights}
+           "tiny-qwen3": qwen3_weights, "tiny-phi3": phi3_weights, "tiny-smollm3": smollm3_weights}
 
 
 # ---------------------------------------------------------------- tiny GPT-2
@@ -535,6 +550,29 @@ def make_phi3(texts, corpus):
     return folder
 
 
+# ---------------------------------------------------------------- tiny SmolLM3
+def make_smollm3(texts):
+    """SmolLM3 from safetensors and GGUF: Llama with RoPE left out of every fourth layer (4 layers)."""
+    folder = os.path.join(FIX, "tiny-smollm3")
+    tok = train(pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(LLAMA3_REGEX), behavior="isolated", invert=False),
+                                         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), 500, texts)
+    tok.add_special_tokens([AddedToken(t, special=True) for t in ["<|begin_of_text|>", "<|end_of_text|>", "<|im_start|>", "<|im_end|>"]])
+    bos, eos = tok.token_to_id("<|begin_of_text|>"), tok.token_to_id("<|im_end|>")
+    cfg = {"architectures": ["SmolLM3ForCausalLM"], "attention_bias": False, "bos_token_id": bos, "eos_token_id": eos,
+           "hidden_act": "silu", "hidden_size": 64, "intermediate_size": 128, "max_position_embeddings": 128,
+           "model_type": "smollm3", "no_rope_layer_interval": 4, "no_rope_layers": [1, 1, 1, 0],
+           "num_attention_heads": 4, "num_hidden_layers": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-6,
+           "rope_scaling": None, "rope_theta": 5000000.0, "tie_word_embeddings": True, "torch_dtype": "bfloat16",
+           "vocab_size": tok.get_vocab_size()}
+    w = smollm3_weights(folder, cfg)
+    write_folder(folder, tok, cfg, {"bos_token_id": bos, "eos_token_id": eos}, {
+        "add_bos_token": False, "bos_token": "<|begin_of_text|>", "chat_template": read("chat-templates/smollm3.jinja"),
+        "eos_token": "<|im_end|>", "model_max_length": cfg["max_position_embeddings"], "tokenizer_class": "PreTrainedTokenizerFast"})
+    reference(qwen2_forward, w, cfg, tok, ["<|im_start|>user\nName three rivers.<|im_end|>\n",
+                                           "Fourteen gulls and 3 terns sat on the old pier."], folder, "BF16")
+    return folder
+
+
 # ---------------------------------------------------------------- tokenizer.json variants
 PROBES = [
     "hello world", "lo world", "concatenate the cat, cat!", "a  <mask> b", "x[R]   y", "[R]", "  <mask>", "résumé",
@@ -630,7 +668,7 @@ def main(only=()):
     texts = read("eval-text.txt").split("\n") + corpus
     makers = {"tiny-gpt2": lambda: make_gpt2(texts, corpus), "tiny-qwen2": lambda: make_qwen2(texts, corpus),
               "tiny-llama": lambda: make_llama(texts), "tiny-qwen3": lambda: make_qwen3(texts, corpus),
-              "tiny-phi3": lambda: make_phi3(texts, corpus)}
+              "tiny-phi3": lambda: make_phi3(texts, corpus), "tiny-smollm3": lambda: make_smollm3(texts)}
     for name, make in makers.items():
         if only and name not in only:
             continue

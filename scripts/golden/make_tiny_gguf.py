@@ -121,6 +121,12 @@ def longrope(w, cfg, t):
 def qwen2(folder, arch="qwen2", pre="qwen2"):
     cfg, t, w = llama_like(folder, arch, pre)
     names = LLAMA_NAMES
+    if arch == "smollm3":  # a llama-rotation architecture: Q/K rows permuted to interleaved pairs, as llama.cpp's converter does
+        for i in range(cfg["num_hidden_layers"]):
+            for proj, heads in (("q_proj", cfg["num_attention_heads"]), ("k_proj", cfg["num_key_value_heads"])):
+                key = f"model.layers.{i}.self_attn.{proj}.weight"
+                m = t[key]
+                t[key] = m.reshape(heads, 2, m.shape[0] // heads // 2, *m.shape[1:]).swapaxes(1, 2).reshape(m.shape).copy()
     w.add_tensor("token_embd.weight", t["model.embed_tokens.weight"])
     for name in ("rope_factors_long.weight", "rope_factors_short.weight"):
         if name in t:
@@ -175,3 +181,4 @@ if __name__ == "__main__":
     gpt2(os.path.join(FIX, "tiny-gpt2"))
     qwen2(os.path.join(FIX, "tiny-qwen3"), "qwen3", "qwen2")
     qwen2(os.path.join(FIX, "tiny-phi3"), "phi3", "gpt-4o")
+    qwen2(os.path.join(FIX, "tiny-smollm3"), "smollm3", "llama-bpe")
