@@ -117,6 +117,26 @@ final class ModelRegistryTests: XCTestCase {
         XCTAssertEqual(gguf.ropeAttentionFactor, c.ropeAttentionFactor, accuracy: 1e-6)
     }
 
+    /// config.json rope_scaling read the way transformers computes it (rope-scaling.json, from
+    /// scripts/golden/make_rope_golden.py): Llama 3's frequency-dependent scaling, and LongRoPE
+    /// with partial rotary dimensions and its attention factor.
+    func testRopeScalingMatchesTransformersFormulas() throws {
+        let url = TestModels.fixtures.appendingPathComponent("rope-scaling.json")
+        let root = try JSONParser.parse(Data(contentsOf: url))
+        let cases = try XCTUnwrap(root["cases"]?.arrayValue)
+        XCTAssertEqual(cases.count, 2)
+        for c in cases {
+            let name = c["name"]?.stringValue ?? "?"
+            let config = try ModelRegistry.config(hfConfig: try XCTUnwrap(c["config"]))
+            let expected = try XCTUnwrap(c["inv_freq"]?.arrayValue).compactMap(\.doubleValue)
+            let got = Ops.ropeInverseFrequencies(ropeDim: config.ropeDimensionCount, base: config.ropeBase,
+                                                 freqFactors: config.ropeFreqFactors)
+            XCTAssertEqual(got.count, expected.count, name)
+            for (g, e) in zip(got, expected) { XCTAssertEqual(Double(g), e, accuracy: e * 1e-6, name) }
+            XCTAssertEqual(Double(config.ropeAttentionFactor), try XCTUnwrap(c["attention_factor"]?.doubleValue), accuracy: 1e-6, name)
+        }
+    }
+
     /// Gemma 3's entry carries the template the chat-template golden tests render.
     func testBuiltinGemmaTemplateIsTheTestedOne() throws {
         let fixture = try String(contentsOf: TestModels.fixtures.appendingPathComponent("chat-templates/gemma-3.jinja"), encoding: .utf8)
