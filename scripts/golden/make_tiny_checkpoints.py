@@ -346,17 +346,26 @@ def qwen2_weights(folder, cfg):
     return {n: values for n, (_, values) in stored.items()}
 
 
+def decoder_shapes(cfg, layer):
+    """Embedding, final norm, and per layer `layer(E, F, q, kv)` (hidden, ffn, query and key/value
+    widths) under model.layers.N, in that order (the order fixes the random draws)."""
+    E, F, H = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_attention_heads"]
+    hd = cfg.get("head_dim", E // H)
+    shapes = {"model.embed_tokens.weight": (cfg["vocab_size"], E), "model.norm.weight": (E,)}
+    for i in range(cfg["num_hidden_layers"]):
+        shapes.update({f"model.layers.{i}.{n}": s for n, s in layer(E, F, H * hd, hd * cfg["num_key_value_heads"]).items()})
+    return shapes
+
+
+def llama_layer(E, F, q, kv):
+    return {"input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,), "self_attn.q_proj.weight": (q, E),
+            "self_attn.k_proj.weight": (kv, E), "self_attn.v_proj.weight": (kv, E), "self_attn.o_proj.weight": (E, q),
+            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}
+
+
 def llama_weights(folder, cfg):
     """Llama: F16 in one model.safetensors, no biases, head tied; returns the float32 values it holds."""
-    E, F, vocab = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
-    kv = E // cfg["num_attention_heads"] * cfg["num_key_value_heads"]
-    shapes = {"model.embed_tokens.weight": (vocab, E), "model.norm.weight": (E,)}
-    for i in range(cfg["num_hidden_layers"]):
-        shapes.update({f"model.layers.{i}.{n}": s for n, s in {
-            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,), "self_attn.q_proj.weight": (E, E),
-            "self_attn.k_proj.weight": (kv, E), "self_attn.v_proj.weight": (kv, E), "self_attn.o_proj.weight": (E, E),
-            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}.items()})
-    stored = {n: a.astype(np.float16) for n, a in random_weights(shapes, seed=5).items()}
+    stored = {n: a.astype(np.float16) for n, a in random_weights(decoder_shapes(cfg, llama_layer), seed=5).items()}
     os.makedirs(folder, exist_ok=True)
     write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("F16", a) for n, a in stored.items()})
     return {n: a.astype(np.float32) for n, a in stored.items()}
@@ -372,42 +381,24 @@ def bf16_file(folder, shapes, seed):
 
 def qwen3_weights(folder, cfg):
     """Qwen3: BF16, one file, no biases, q_norm/k_norm over head_dim (here twice hidden/heads), head tied."""
-    E, F, hd, vocab = cfg["hidden_size"], cfg["intermediate_size"], cfg["head_dim"], cfg["vocab_size"]
-    q, kv = hd * cfg["num_attention_heads"], hd * cfg["num_key_value_heads"]
-    shapes = {"model.embed_tokens.weight": (vocab, E), "model.norm.weight": (E,)}
-    for i in range(cfg["num_hidden_layers"]):
-        shapes.update({f"model.layers.{i}.{n}": s for n, s in {
-            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,), "self_attn.q_proj.weight": (q, E),
-            "self_attn.k_proj.weight": (kv, E), "self_attn.v_proj.weight": (kv, E), "self_attn.o_proj.weight": (E, q),
-            "self_attn.q_norm.weight": (hd,), "self_attn.k_norm.weight": (hd,),
-            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}.items()})
-    return bf16_file(folder, shapes, seed=7)
+    hd = cfg["head_dim"]
+    def layer(E, F, q, kv):  # the norms after o_proj
+        items = list(llama_layer(E, F, q, kv).items())
+        return dict(items[:6] + [("self_attn.q_norm.weight", (hd,)), ("self_attn.k_norm.weight", (hd,))] + items[6:])
+    return bf16_file(folder, decoder_shapes(cfg, layer), seed=7)
 
 
 def phi3_weights(folder, cfg):
     """Phi-3: BF16, one file, fused qkv_proj and gate_up_proj, no biases, head tied (as Phi-4-mini)."""
-    E, F, vocab = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
-    kv = E // cfg["num_attention_heads"] * cfg["num_key_value_heads"]
-    shapes = {"model.embed_tokens.weight": (vocab, E), "model.norm.weight": (E,)}
-    for i in range(cfg["num_hidden_layers"]):
-        shapes.update({f"model.layers.{i}.{n}": s for n, s in {
-            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,),
-            "self_attn.qkv_proj.weight": (E + 2 * kv, E), "self_attn.o_proj.weight": (E, E),
-            "mlp.gate_up_proj.weight": (2 * F, E), "mlp.down_proj.weight": (E, F)}.items()})
-    return bf16_file(folder, shapes, seed=11)
+    layer = lambda E, F, q, kv: {
+        "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,), "self_attn.qkv_proj.weight": (q + 2 * kv, E),
+        "self_attn.o_proj.weight": (E, q), "mlp.gate_up_proj.weight": (2 * F, E), "mlp.down_proj.weight": (E, F)}
+    return bf16_file(folder, decoder_shapes(cfg, layer), seed=11)
 
 
 def smollm3_weights(folder, cfg):
     """SmolLM3: Llama's tensors, BF16 in one file, head tied."""
-    E, F, vocab = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
-    kv = E // cfg["num_attention_heads"] * cfg["num_key_value_heads"]
-    shapes = {"model.embed_tokens.weight": (vocab, E), "model.norm.weight": (E,)}
-    for i in range(cfg["num_hidden_layers"]):
-        shapes.update({f"model.layers.{i}.{n}": s for n, s in {
-            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,), "self_attn.q_proj.weight": (E, E),
-            "self_attn.k_proj.weight": (kv, E), "self_attn.v_proj.weight": (kv, E), "self_attn.o_proj.weight": (E, E),
-            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}.items()})
-    return bf16_file(folder, shapes, seed=17)
+    return bf16_file(folder, decoder_shapes(cfg, llama_layer), seed=17)
 
 
 WEIGHTS = {"tiny-gpt2": gpt2_weights, "tiny-qwen2": qwen2_weights, "tiny-llama": llama_weights,
@@ -432,18 +423,22 @@ def make_gpt2(texts, corpus):
         "add_bos_token": False, "add_prefix_space": False, "bos_token": "<|endoftext|>", "clean_up_tokenization_spaces": False,
         "eos_token": "<|endoftext|>", "model_max_length": cfg["n_positions"], "tokenizer_class": "GPT2Tokenizer",
         "unk_token": "<|endoftext|>"})
-    reference(gpt2_forward, w, cfg, tok, ["The harbor town sits at the mouth of a slow river.",
-                                          "x = 1<|endoftext|>Hello, world!"], folder, "F32")
-    dump(os.path.join(folder, "tokens.json"), {"tokenizers": tokenizers.__version__, "add_special": False, **golden_ids(tok, corpus)})
-    return folder
+    return goldens(folder, gpt2_forward, w, cfg, tok, corpus, ["The harbor town sits at the mouth of a slow river.",
+                                                               "x = 1<|endoftext|>Hello, world!"], "F32")
 
 
 # ---------------------------------------------------------------- tiny Qwen2
-def make_qwen2(texts, corpus):
-    folder = os.path.join(FIX, "tiny-qwen2")
+def chatml_tokenizer(texts, added):
+    """Qwen's: NFC, Qwen2's split, ChatML specials, then `added` as plain added tokens."""
     tok = train(qwen2_pre_tokenizer(), 600, texts, normalizer=normalizers.NFC())
     tok.add_special_tokens([AddedToken(t, special=True) for t in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]])
-    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in ["<tool_call>", "</tool_call>"]])
+    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in added])
+    return tok
+
+
+def make_qwen2(texts, corpus):
+    folder = os.path.join(FIX, "tiny-qwen2")
+    tok = chatml_tokenizer(texts, ["<tool_call>", "</tool_call>"])
     eot, im_end = tok.token_to_id("<|endoftext|>"), tok.token_to_id("<|im_end|>")
     vocab = (tok.get_vocab_size() + 63) // 64 * 64        # padded past the tokenizer, as Qwen2's checkpoints are
     cfg = {"architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": eot, "eos_token_id": eot,
@@ -463,10 +458,8 @@ def make_qwen2(texts, corpus):
         "clean_up_tokenization_spaces": False, "eos_token": "<|im_end|>", "errors": "replace",
         "model_max_length": cfg["max_position_embeddings"], "pad_token": "<|endoftext|>", "split_special_tokens": False,
         "tokenizer_class": "Qwen2Tokenizer", "unk_token": None}, indent=2)
-    reference(qwen2_forward, w, cfg, tok, ["<|im_start|>user\nHello there!<|im_end|>\n",
-                                           "Numbers like 3.14159 and 2,718 appear."], folder, "BF16")
-    dump(os.path.join(folder, "tokens.json"), {"tokenizers": tokenizers.__version__, "add_special": False, **golden_ids(tok, corpus)})
-    return folder
+    return goldens(folder, qwen2_forward, w, cfg, tok, corpus, ["<|im_start|>user\nHello there!<|im_end|>\n",
+                                                                "Numbers like 3.14159 and 2,718 appear."])
 
 
 # ---------------------------------------------------------------- tiny Llama
@@ -491,13 +484,18 @@ def make_llama(texts):
     return folder
 
 
+def goldens(folder, forward, w, cfg, tok, corpus, texts, dtype="BF16"):
+    """A folder's reference.json (logits of `texts`) and tokens.json (the corpus's ids)."""
+    reference(forward, w, cfg, tok, texts, folder, dtype)
+    dump(os.path.join(folder, "tokens.json"), {"tokenizers": tokenizers.__version__, "add_special": False, **golden_ids(tok, corpus)})
+    return folder
+
+
 # ---------------------------------------------------------------- tiny Qwen3
 def make_qwen3(texts, corpus):
     """Qwen3 from safetensors and GGUF: BF16, head_dim 32 with hidden 64 and 4 heads, Q/K norms, tied head."""
     folder = os.path.join(FIX, "tiny-qwen3")
-    tok = train(qwen2_pre_tokenizer(), 600, texts, normalizer=normalizers.NFC())
-    tok.add_special_tokens([AddedToken(t, special=True) for t in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]])
-    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in ["<think>", "</think>", "<tool_call>", "</tool_call>"]])
+    tok = chatml_tokenizer(texts, ["<think>", "</think>", "<tool_call>", "</tool_call>"])
     eot, im_end = tok.token_to_id("<|endoftext|>"), tok.token_to_id("<|im_end|>")
     cfg = {"architectures": ["Qwen3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": eot,
            "eos_token_id": im_end, "head_dim": 32, "hidden_act": "silu", "hidden_size": 64, "initializer_range": 0.02,
@@ -510,10 +508,8 @@ def make_qwen3(texts, corpus):
         "add_bos_token": False, "bos_token": None, "chat_template": read("chat-templates/qwen3.jinja"),
         "eos_token": "<|im_end|>", "model_max_length": cfg["max_position_embeddings"], "pad_token": "<|endoftext|>",
         "tokenizer_class": "Qwen2Tokenizer", "unk_token": None})
-    reference(qwen2_forward, w, cfg, tok, ["<|im_start|>user\nWhy is the sky blue?<|im_end|>\n",
-                                           "The 7 ferries left at 10:45, all full."], folder, "BF16")
-    dump(os.path.join(folder, "tokens.json"), {"tokenizers": tokenizers.__version__, "add_special": False, **golden_ids(tok, corpus)})
-    return folder
+    return goldens(folder, qwen2_forward, w, cfg, tok, corpus, ["<|im_start|>user\nWhy is the sky blue?<|im_end|>\n",
+                                                                "The 7 ferries left at 10:45, all full."])
 
 
 # ---------------------------------------------------------------- tiny Phi-3 (Phi-4-mini style)
@@ -544,10 +540,8 @@ def make_phi3(texts, corpus):
         "add_bos_token": False, "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
         "model_max_length": cfg["max_position_embeddings"], "pad_token": "<|endoftext|>", "tokenizer_class": "GPT2Tokenizer",
         "unk_token": "<|endoftext|>"})
-    reference(phi3_forward, w, cfg, tok, ["<|user|>What's the tide at 6am?<|end|><|assistant|>",
-                                          "Ships don't sail; THE harbor'S CLOSED 1234567."], folder, "BF16")
-    dump(os.path.join(folder, "tokens.json"), {"tokenizers": tokenizers.__version__, "add_special": False, **golden_ids(tok, corpus)})
-    return folder
+    return goldens(folder, phi3_forward, w, cfg, tok, corpus, ["<|user|>What's the tide at 6am?<|end|><|assistant|>",
+                                                               "Ships don't sail; THE harbor'S CLOSED 1234567."])
 
 
 # ---------------------------------------------------------------- tiny SmolLM3
