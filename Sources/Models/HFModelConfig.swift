@@ -6,13 +6,17 @@ import ModelFormats
 /// or mistyped value is an error naming it.
 enum HFModelConfig {
     /// Llama-style keys (`hidden_size`, `num_attention_heads`, …: Llama, Mistral, Qwen2, Qwen3,
-    /// Phi-3), with `rope_scaling` (see `RopeScaling`) and `partial_rotary_factor` (Phi-4-mini).
+    /// Phi-3), with `rope_scaling` or `rope_parameters` (see `RopeScaling`) and
+    /// `partial_rotary_factor` (Phi-4-mini).
     @Sendable static func llama(_ json: JSON, architecture: String) throws -> ModelConfig {
         try reading(json) { f in
             let width = try f["hidden_size"].int(), heads = try f["num_attention_heads"].int()
             guard heads > 0 else { throw ModelError.badHyperparameter("num_attention_heads must be positive") }
             let headDim = try f["head_dim"].optionalInt() ?? width / heads
             let rotary = try f["partial_rotary_factor"].double(default: 1)
+            // Newer configs (transformers 5) keep theta and scaling in `rope_parameters`.
+            let rope = f["rope_scaling"].isNull ? f["rope_parameters"] : f["rope_scaling"]
+            let theta = f["rope_theta"].isNull ? try f["rope_parameters"]["rope_theta"].double(default: 10_000) : try f["rope_theta"].double()
             // Hugging Face keeps Q/K in the rotate-half layout: NeoX rotation, no permutation.
             var c = ModelConfig(architecture: architecture, vocabularySize: try f["vocab_size"].int(), embeddingLength: width,
                                 blockCount: try f["num_hidden_layers"].int(), headCount: heads,
@@ -20,9 +24,9 @@ enum HFModelConfig {
                                 keyLength: headDim, valueLength: headDim, feedForwardLength: try f["intermediate_size"].int(),
                                 contextLength: try f["max_position_embeddings"].optionalInt() ?? 2048,
                                 normEpsilon: Float(try f["rms_norm_eps"].double(default: 1e-6)),
-                                ropeBase: try f["rope_theta"].double(default: 10_000),
+                                ropeBase: theta,
                                 ropeDimensionCount: Int(Double(headDim) * rotary), ropeLinearScale: 1, ropeNeox: true)
-            try RopeScaling.apply(f["rope_scaling"], config: f, to: &c)
+            try RopeScaling.apply(rope, config: f, to: &c)
             return c
         }
     }

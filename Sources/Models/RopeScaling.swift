@@ -44,7 +44,9 @@ enum RopeScaling {
     /// `original_max_position_embeddings` there).
     static func apply(_ scaling: JSONField, config: JSONField, to c: inout ModelConfig) throws {
         guard !scaling.isNull else { return }
-        let type = scaling["rope_type"].value?.stringValue ?? scaling["type"].value?.stringValue ?? "?"
+        // No type: plain RoPE (rope_parameters with only a theta), unless it names a factor.
+        let type = scaling["rope_type"].value?.stringValue ?? scaling["type"].value?.stringValue
+            ?? (scaling["factor"].isNull ? "default" : "?")
         switch type {
         case "default":
             return

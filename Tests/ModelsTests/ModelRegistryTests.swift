@@ -53,6 +53,13 @@ final class ModelRegistryTests: XCTestCase {
         XCTAssertEqual(qwen.headCountKV, 2)
         XCTAssertEqual(qwen.keyLength, 16)
         XCTAssertEqual(qwen.ropeBase, 1_000_000)
+        // transformers 5 writes theta (and any scaling) under rope_parameters.
+        let newer = try ModelRegistry.config(hfConfig: [
+            "architectures": ["Qwen3ForCausalLM"], "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
+            "num_hidden_layers": 2, "head_dim": 32, "vocab_size": 640, "rope_parameters": ["rope_type": "default", "rope_theta": 1_000_000.0],
+        ])
+        XCTAssertEqual(newer.ropeBase, 1_000_000)
+        XCTAssertEqual(newer.keyLength, 32)
         XCTAssertTrue(qwen.ropeNeox)
         let gpt2 = try ModelRegistry.config(hfConfig: ["model_type": "gpt2", "n_embd": 64, "n_head": 4, "n_layer": 2, "n_positions": 128,
                                              "vocab_size": 500, "layer_norm_epsilon": 1e-5])
