@@ -11,8 +11,10 @@ struct Attention {
     let neox: Bool
     let scale: Float
 
-    /// Per-row cos/sin tables for the batch's positions: (numTokens, ropeDim / 2) each.
-    static func ropeTables(_ batch: ForwardBatch, invFreq: [Float], linearScale: Double) -> (cos: FloatBuffer, sin: FloatBuffer) {
+    /// Per-row cos/sin tables for the batch's positions: (numTokens, ropeDim / 2) each, times
+    /// `magnitude` (LongRoPE's attention factor, scaling the rotated dimensions of q and k).
+    static func ropeTables(_ batch: ForwardBatch, invFreq: [Float], linearScale: Double,
+                           magnitude: Float = 1) -> (cos: FloatBuffer, sin: FloatBuffer) {
         let half = invFreq.count
         let cosT = FloatBuffer(count: batch.numTokens * half), sinT = FloatBuffer(count: batch.numTokens * half)
         for s in batch.sequences {
@@ -20,8 +22,8 @@ struct Attention {
                 let pos = Double(s.startPosition + i) / linearScale
                 for j in 0 ..< half {
                     let theta = pos * Double(invFreq[j])
-                    cosT[row * half + j] = Float(cos(theta))
-                    sinT[row * half + j] = Float(sin(theta))
+                    cosT[row * half + j] = Float(cos(theta)) * magnitude
+                    sinT[row * half + j] = Float(sin(theta)) * magnitude
                 }
             }
         }

@@ -12,11 +12,17 @@ struct FeedForward {
     let activation: Activation
 
     /// `ffn_gate` (gated) or `ffn_up.bias` (not gated), `ffn_up` and `ffn_down` of block
-    /// `prefix` (`blk.N.`).
+    /// `prefix` (`blk.N.`). A gated block without `ffn_gate` has both halves in `ffn_up`
+    /// (Phi-3: (2 ffn, width), the gate's rows first), presented as two views.
     init(_ source: WeightSource, prefix p: String, config c: ModelConfig, gated: Bool, activation: Activation) throws {
         let w = c.embeddingLength, ffn = c.feedForwardLength
-        gate = gated ? try source.matrix(p + "ffn_gate.weight", rows: ffn, cols: w) : nil
-        up = try source.matrix(p + "ffn_up.weight", rows: ffn, cols: w)
+        if gated && !source.hasTensor(p + "ffn_gate.weight") {
+            let fused = try source.matrix(p + "ffn_up.weight", rows: 2 * ffn, cols: w)  // (2 ffn, width)
+            (gate, up) = (fused.rows(0 ..< ffn), fused.rows(ffn ..< 2 * ffn))
+        } else {
+            gate = gated ? try source.matrix(p + "ffn_gate.weight", rows: ffn, cols: w) : nil
+            up = try source.matrix(p + "ffn_up.weight", rows: ffn, cols: w)
+        }
         upBias = gated ? nil : try source.vector(p + "ffn_up.bias", count: ffn)
         down = try source.matrix(p + "ffn_down.weight", rows: w, cols: ffn)
         self.activation = activation

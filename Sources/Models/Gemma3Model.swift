@@ -22,14 +22,23 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
     let globalInvFreq: [Float]       // (ropeDim / 2)
     let localInvFreq: [Float]        // (ropeDim / 2)
     let attention: Attention
-    /// Every `slidingWindowPattern`-th layer is global, the others slide.
+    /// Every `slidingWindowPattern`-th layer is global, the others slide (all Gemma 3 sizes;
+    /// a file may say otherwise in `gemma3.attention.sliding_window_pattern`).
     static let slidingWindowPattern = 6
     static let localRopeBase = 10_000.0
 
-    /// The GGUF hyperparameters, with the local layers' window.
+    /// The GGUF hyperparameters, with the local layers' window. Gemma 3 4B and up scale the
+    /// global layers' RoPE linearly (`rope.scaling.type` linear, factor 8: `ropeLinearScale`);
+    /// the local layers keep theirs unscaled, as llama.cpp does.
     @Sendable static func config(_ file: GGUFFile) throws -> ModelConfig {
         var c = try ModelConfig.fromGGUF(file, ropeNeox: true)
         c.slidingWindow = file.metadata["gemma3.attention.sliding_window"]?.int
+        if let pattern = file.metadata["gemma3.attention.sliding_window_pattern"]?.int, pattern != slidingWindowPattern {
+            throw ModelError.badHyperparameter("gemma3 sliding_window_pattern \(pattern) (Tern runs \(slidingWindowPattern))")
+        }
+        if let base = file.metadata["gemma3.rope.freq_base_swa"]?.double, base != localRopeBase {
+            throw ModelError.badHyperparameter("gemma3 rope.freq_base_swa \(base) (Tern runs \(localRopeBase))")
+        }
         return c
     }
 

@@ -5,31 +5,73 @@ import ModelFormats
 /// layout; `ModelRegistry` picks the layout by the architecture the config names. A missing
 /// or mistyped value is an error naming it.
 enum HFModelConfig {
-    /// Llama-style keys (`hidden_size`, `num_attention_heads`, …: Llama, Qwen2).
+    /// Llama-style keys (`hidden_size`, `num_attention_heads`, …: Llama, Mistral, Qwen2, Qwen3,
+    /// Phi-3), with `rope_scaling` or `rope_parameters` (see `RopeScaling`) and
+    /// `partial_rotary_factor` (Phi-4-mini).
     @Sendable static func llama(_ json: JSON, architecture: String) throws -> ModelConfig {
         try reading(json) { f in
             let width = try f["hidden_size"].int(), heads = try f["num_attention_heads"].int()
             guard heads > 0 else { throw ModelError.badHyperparameter("num_attention_heads must be positive") }
             let headDim = try f["head_dim"].optionalInt() ?? width / heads
-            var scale = 1.0
-            let scaling = f["rope_scaling"]
-            if !scaling.isNull {
-                let type = scaling["rope_type"].value?.stringValue ?? scaling["type"].value?.stringValue ?? "?"
-                guard type == "linear", let factor = scaling["factor"].value?.doubleValue, factor > 0 else {
-                    throw ModelError.badHyperparameter("rope_scaling '\(type)' (Tern supports linear)")
-                }
-                scale = factor
-            }
+            let rotary = try f["partial_rotary_factor"].double(default: 1)
+            // Newer configs (transformers 5) keep theta and scaling in `rope_parameters`.
+            let rope = f["rope_scaling"].isNull ? f["rope_parameters"] : f["rope_scaling"]
+            let theta = f["rope_theta"].isNull ? try f["rope_parameters"]["rope_theta"].double(default: 10_000) : try f["rope_theta"].double()
             // Hugging Face keeps Q/K in the rotate-half layout: NeoX rotation, no permutation.
-            return ModelConfig(architecture: architecture, vocabularySize: try f["vocab_size"].int(), embeddingLength: width,
-                               blockCount: try f["num_hidden_layers"].int(), headCount: heads,
-                               headCountKV: try f["num_key_value_heads"].optionalInt() ?? heads,
-                               keyLength: headDim, valueLength: headDim, feedForwardLength: try f["intermediate_size"].int(),
-                               contextLength: try f["max_position_embeddings"].optionalInt() ?? 2048,
-                               normEpsilon: Float(try f["rms_norm_eps"].double(default: 1e-6)),
-                               ropeBase: try f["rope_theta"].double(default: 10_000),
-                               ropeDimensionCount: headDim, ropeLinearScale: scale, ropeNeox: true)
+            var c = ModelConfig(architecture: architecture, vocabularySize: try f["vocab_size"].int(), embeddingLength: width,
+                                blockCount: try f["num_hidden_layers"].int(), headCount: heads,
+                                headCountKV: try f["num_key_value_heads"].optionalInt() ?? heads,
+                                keyLength: headDim, valueLength: headDim, feedForwardLength: try f["intermediate_size"].int(),
+                                contextLength: try f["max_position_embeddings"].optionalInt() ?? 2048,
+                                normEpsilon: Float(try f["rms_norm_eps"].double(default: 1e-6)),
+                                ropeBase: theta,
+                                ropeDimensionCount: Int(Double(headDim) * rotary), ropeLinearScale: 1, ropeNeox: true)
+            try RopeScaling.apply(rope, config: f, to: &c)
+            return c
         }
+    }
+
+    /// Llama's keys; a Mistral checkpoint (run as `llama`) adds its sliding window when
+    /// `sliding_window` is set (null from v0.2 on).
+    @Sendable static func llamaOrMistral(_ json: JSON) throws -> ModelConfig {
+        var c = try llama(json, architecture: "llama")
+        let names = [json["model_type"]?.stringValue, json["architectures"]?.arrayValue?.first?.stringValue]
+        guard names.contains("mistral") || names.contains("MistralForCausalLM") else { return c }
+        do {
+            c.slidingWindow = try JSONField(json, name: "config.json")["sliding_window"].optionalInt()
+        } catch let error as JSONFieldError {
+            throw ModelError.badHyperparameter("\(error)")
+        }
+        if let window = c.slidingWindow, window <= 0 { throw ModelError.badHyperparameter("sliding_window \(window)") }
+        return c
+    }
+
+    /// SmolLM3: Llama's keys, with `no_rope_layers` (1: the layer rotates, 0: it does not), else
+    /// every `no_rope_layer_interval`-th layer (default 4) without RoPE.
+    @Sendable static func smollm3(_ json: JSON) throws -> ModelConfig {
+        var c = try llama(json, architecture: "smollm3")
+        let f = JSONField(json, name: "config.json")
+        do {
+            if !f["no_rope_layers"].isNull {
+                let flags = try f["no_rope_layers"].array().map { try $0.int() }
+                c.noRopeLayers = Set(flags.indices.filter { flags[$0] == 0 })
+            } else {
+                let interval = try f["no_rope_layer_interval"].optionalInt() ?? 4
+                guard interval > 0 else { throw ModelError.badHyperparameter("no_rope_layer_interval \(interval)") }
+                c.noRopeLayers = Set((0 ..< c.blockCount).filter { ($0 + 1) % interval == 0 })
+            }
+        } catch let error as JSONFieldError {
+            throw ModelError.badHyperparameter("\(error)")
+        }
+        return c
+    }
+
+    /// SmolLM3 from GGUF: llama.cpp's layout (interleaved rotation) with every fourth layer
+    /// without RoPE, as llama.cpp fixes it.
+    @Sendable static func smollm3GGUF(_ file: GGUFFile) throws -> ModelConfig {
+        var c = try ModelConfig.fromGGUF(file, ropeNeox: false)
+        c.noRopeLayers = Set((0 ..< c.blockCount).filter { ($0 + 1) % 4 == 0 })
+        return c
     }
 
     /// GPT-2's keys (`n_embd`, `n_head`, …).

@@ -22,14 +22,23 @@ public enum HFTensorNames {
         "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm",
         "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj", "attn_output": "self_attn.o_proj",
         "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj",
+        "attn_q_norm": "self_attn.q_norm", "attn_k_norm": "self_attn.k_norm",
     ]
+    /// Phi-3's fused projections in place of the separate ones.
+    private static let phi3Layer = llamaLayer.filter { !["attn_q", "attn_k", "attn_v", "ffn_gate", "ffn_up"].contains($0.key) }
+        .merging(["attn_qkv": "self_attn.qkv_proj", "ffn_up": "mlp.gate_up_proj"]) { $1 }
 
-    /// Llama and Qwen2 checkpoints (`model.layers.N.self_attn.q_proj.weight`, …).
-    @Sendable static func llama(_ gguf: String) -> Location? {
+    /// Llama, Mistral, Qwen2 and Qwen3 checkpoints (`model.layers.N.self_attn.q_proj.weight`, …).
+    @Sendable static func llama(_ gguf: String) -> Location? { llamaLike(gguf, layers: llamaLayer) }
+
+    /// Phi-3 checkpoints (`model.layers.N.self_attn.qkv_proj.weight`, `mlp.gate_up_proj`, …).
+    @Sendable static func phi3(_ gguf: String) -> Location? { llamaLike(gguf, layers: phi3Layer) }
+
+    private static func llamaLike(_ gguf: String, layers: [String: String]) -> Location? {
         guard let (layer, rest) = layerAndRest(gguf) else { return nil }
         guard let layer else { return llamaGlobal[rest].map { Location(candidates: [$0], transposed: false) } }
         let (base, suffix) = split(rest)
-        return llamaLayer[base].map { Location(candidates: ["model.layers.\(layer).\($0).\(suffix)"], transposed: false) }
+        return layers[base].map { Location(candidates: ["model.layers.\(layer).\($0).\(suffix)"], transposed: false) }
     }
 
     private static let gpt2Global = ["token_embd": "wte", "position_embd": "wpe", "output_norm": "ln_f", "output": "lm_head"]

@@ -18,6 +18,14 @@ public struct ModelConfig: Sendable, Equatable {
     public var ropeLinearScale: Double       // positions are divided by this (1 = none)
     public var ropeNeox: Bool                // rotate (i, i + d/2) pairs instead of (2i, 2i+1)
     public var slidingWindow: Int? = nil     // positions a local (sliding-window) attention layer sees
+    /// Per-frequency divisors of the RoPE angles (ropeDimensionCount / 2): Llama 3's long-context
+    /// scaling from a config.json, or the long/short factors LongRoPE (Phi-3) picked; nil: none,
+    /// or a GGUF `rope_freqs` tensor.
+    public var ropeFreqFactors: [Float]? = nil
+    /// LongRoPE's attention factor: multiplies the rotated dimensions of queries and keys (1 = none).
+    public var ropeAttentionFactor: Float = 1
+    /// Layers whose attention takes no rotary embedding (SmolLM3's NoPE layers).
+    public var noRopeLayers: Set<Int> = []
 
     public var kvWidth: Int { headCountKV * keyLength }
 
@@ -54,7 +62,8 @@ public struct ModelConfig: Sendable, Equatable {
                 ropeBase: f.metadata[key("rope.freq_base")]?.double ?? 10000,
                 ropeDimensionCount: optInt("rope.dimension_count") ?? keyLength,
                 ropeLinearScale: scale,
-                ropeNeox: ropeNeox)
+                ropeNeox: ropeNeox,
+                ropeAttentionFactor: Float(f.metadata[key("rope.scaling.attn_factor")]?.double ?? 1))
             try c.validate()
             return c
         } catch let e as ModelFormatError {
@@ -75,5 +84,8 @@ public struct ModelConfig: Sendable, Equatable {
         try check(contextLength > 0, "context length \(contextLength)")
         try check(normEpsilon > 0 && normEpsilon < 1, "norm epsilon \(normEpsilon)")
         try check(ropeBase > 1, "rope base \(ropeBase)")
+        try check(ropeFreqFactors.map { $0.count == ropeDimensionCount / 2 && $0.allSatisfy { $0 > 0 } } ?? true,
+                  "rope frequency factors (\(ropeFreqFactors?.count ?? 0), want \(ropeDimensionCount / 2) positive values)")
+        try check(ropeAttentionFactor > 0 && ropeAttentionFactor.isFinite, "rope attention factor \(ropeAttentionFactor)")
     }
 }

@@ -7,14 +7,24 @@ import ModelFormats
 /// selects its entry. Adding an architecture is adding an entry here.
 public enum ModelRegistry {
     public static let architectures: [Architecture] = [
-        Architecture(name: "llama", hfNames: ["LlamaForCausalLM", "llama"],
+        // Mistral 7B too: its GGUF files name `llama`, its checkpoints are Llama's (with a sliding window).
+        Architecture(name: "llama", hfNames: ["LlamaForCausalLM", "llama", "MistralForCausalLM", "mistral"],
                      ggufConfig: { try ModelConfig.fromGGUF($0, ropeNeox: false) },
-                     hfConfig: { try HFModelConfig.llama($0, architecture: "llama") },
-                     hfTensorNames: HFTensorNames.llama, make: LlamaModel.init),
+                     hfConfig: HFModelConfig.llamaOrMistral, hfTensorNames: HFTensorNames.llama, make: LlamaModel.init),
         Architecture(name: "qwen2", hfNames: ["Qwen2ForCausalLM", "qwen2"],
                      ggufConfig: { try ModelConfig.fromGGUF($0, ropeNeox: true) },
                      hfConfig: { try HFModelConfig.llama($0, architecture: "qwen2") },
                      hfTensorNames: HFTensorNames.llama, make: LlamaModel.init),
+        Architecture(name: "qwen3", hfNames: ["Qwen3ForCausalLM", "qwen3"],
+                     ggufConfig: { try ModelConfig.fromGGUF($0, ropeNeox: true) },
+                     hfConfig: { try HFModelConfig.llama($0, architecture: "qwen3") },
+                     hfTensorNames: HFTensorNames.llama, make: LlamaModel.init),
+        // SmolLM3: Llama without RoPE in every fourth layer.
+        Architecture(name: "smollm3", hfNames: ["SmolLM3ForCausalLM", "smollm3"], ggufConfig: HFModelConfig.smollm3GGUF,
+                     hfConfig: HFModelConfig.smollm3, hfTensorNames: HFTensorNames.llama, make: LlamaModel.init),
+        Architecture(name: "phi3", hfNames: ["Phi3ForCausalLM", "phi3"], ggufConfig: RopeScaling.phi3,
+                     hfConfig: { try HFModelConfig.llama($0, architecture: "phi3") },
+                     hfTensorNames: HFTensorNames.phi3, make: LlamaModel.init),
         Architecture(name: "gpt2", hfNames: ["GPT2LMHeadModel", "gpt2"],
                      ggufConfig: { try ModelConfig.fromGGUF($0, ropeNeox: false) },
                      hfConfig: HFModelConfig.gpt2, hfTensorNames: HFTensorNames.gpt2, make: GPT2Model.init),

@@ -39,12 +39,25 @@ extension GGUFFile: WeightSource {
 
 extension WeightSource {
     /// Block `prefix`'s (`blk.N.`) query, key, value and output projections:
-    /// (heads * hd, width), (kvWidth, width) ×2, (width, heads * hd).
+    /// (heads * hd, width), (kvWidth, width) ×2, (width, heads * hd). A fused `attn_qkv`
+    /// (Phi-3: query, key and value rows stacked in that order) is presented as three views.
     func attentionProjections(prefix p: String, config c: ModelConfig) throws
         -> (wq: WeightMatrix, wk: WeightMatrix, wv: WeightMatrix, wo: WeightMatrix) {
-        let w = c.embeddingLength, q = c.headCount * c.keyLength
-        return (try matrix(p + "attn_q.weight", rows: q, cols: w), try matrix(p + "attn_k.weight", rows: c.kvWidth, cols: w),
-                try matrix(p + "attn_v.weight", rows: c.kvWidth, cols: w), try matrix(p + "attn_output.weight", rows: w, cols: q))
+        let w = c.embeddingLength, q = c.headCount * c.keyLength, kv = c.kvWidth
+        let wo = try matrix(p + "attn_output.weight", rows: w, cols: q)
+        if !hasTensor(p + "attn_q.weight") && hasTensor(p + "attn_qkv.weight") {
+            let fused = try matrix(p + "attn_qkv.weight", rows: q + 2 * kv, cols: w)  // (q + 2 kv, width)
+            return (fused.rows(0 ..< q), fused.rows(q ..< q + kv), fused.rows(q + kv ..< q + 2 * kv), wo)
+        }
+        return (try matrix(p + "attn_q.weight", rows: q, cols: w), try matrix(p + "attn_k.weight", rows: kv, cols: w),
+                try matrix(p + "attn_v.weight", rows: kv, cols: w), wo)
+    }
+}
+
+extension WeightMatrix {
+    /// Rows `range` of this matrix, in place (a row of any GGML type is whole blocks).
+    func rows(_ range: Range<Int>) -> WeightMatrix {
+        WeightMatrix(type: type, rows: range.count, cols: cols, rowBytes: rowBytes, data: data + range.lowerBound * rowBytes)
     }
 }
 

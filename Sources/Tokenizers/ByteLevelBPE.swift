@@ -31,16 +31,18 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     let pieces: ByteStrings
 
     /// A GGUF model's tokenizer: merges spelled "left right", llama.cpp's special-token
-    /// splitting and one pre-tokenizer scanner.
-    public convenience init(vocabulary: Vocabulary, merges: [String], preTokenizer: PreTokenizer) throws {
+    /// splitting and one pre-tokenizer scanner; `ignoreMerges` as llama.cpp sets it per
+    /// pre-tokenizer (`PreTokenizer.ignoresMerges`); `rstrip` as for `SentencePieceBPE`.
+    public convenience init(vocabulary: Vocabulary, merges: [String], preTokenizer: PreTokenizer, ignoreMerges: Bool = false,
+                            rstrip: Set<Int32> = []) throws {
         let pairs = try merges.enumerated().map { i, m in
             // The separator is the first space after the first character.
             let scalars = m.unicodeScalars
             guard let sep = scalars.dropFirst().firstIndex(of: " ") else { throw TokenizerError.malformed("merge \(i) '\(m)' has no separator") }
             return (String(scalars[..<sep]), String(scalars[scalars.index(after: sep)...]))
         }
-        self.init(vocabulary: vocabulary, merges: pairs, splitter: SpecialTokenSplitter(vocabulary: vocabulary),
-                  pipeline: PreTokenizerPipeline(steps: [.split(preTokenizer)]), options: Options())
+        self.init(vocabulary: vocabulary, merges: pairs, splitter: SpecialTokenSplitter(vocabulary: vocabulary, rstrip: rstrip),
+                  pipeline: PreTokenizerPipeline(steps: [.split(preTokenizer)]), options: Options(ignoreMerges: ignoreMerges))
     }
 
     /// `merges` in rank order; of a pair listed twice the first rank counts.

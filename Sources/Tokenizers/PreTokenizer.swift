@@ -10,6 +10,11 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     case llama3
     /// Qwen 2: as Llama 3 with single digits (\p{N}).
     case qwen2
+    /// GPT-4o (o200k: Phi-4-mini, Llama 4): words split at case changes, contractions kept on
+    /// the word, up to three digits (see `CaseSplitScanner`).
+    case gpt4o
+    /// Tekken (Mistral Nemo): GPT-4o's without contractions, single digits.
+    case tekken
 
     /// `tokenizer.ggml.pre` names mapped to a scanner; unknown names fall back to GPT-2's.
     public static func named(_ name: String?) -> PreTokenizer {
@@ -17,8 +22,16 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         case "smollm", "starcoder", "codeshell", "refact", "exaone", "minerva": return .smollm
         case "llama3", "llama-bpe", "llama-v3", "dbrx", "smaug-bpe", "falcon3", "pixtral": return .llama3
         case "qwen2", "deepseek-r1-qwen", "hunyuan": return .qwen2
+        case "gpt-4o", "llama4": return .gpt4o
+        case "tekken": return .tekken
         default: return .gpt2
         }
+    }
+
+    /// Whether llama.cpp sets `ignore_merges` for this `tokenizer.ggml.pre` name (a word the
+    /// vocabulary spells whole is one token), as these models' tokenizer.json files do.
+    public static func ignoresMerges(_ name: String?) -> Bool {
+        ["llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral", "tekken"].contains(name ?? "")
     }
 
     /// The regex the scanner implements, as tokenizer.json files spell it (nil: no single
@@ -30,6 +43,11 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         case .smollm: return nil
         case .llama3: return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"# + tail
         case .qwen2: return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"# + tail
+        case .gpt4o, .tekken:
+            let upper = #"[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]"#, lower = #"[\p{Ll}\p{Lm}\p{Lo}\p{M}]"#, lead = #"[^\r\n\p{L}\p{N}]?"#
+            let suffix = self == .gpt4o ? #"(?i:'s|'t|'re|'ve|'m|'ll|'d)?"# : ""
+            return lead + upper + "*" + lower + "+" + suffix + "|" + lead + upper + "+" + lower + "*" + suffix
+                + (self == .gpt4o ? #"|\p{N}{1,3}"# : #"|\p{N}"#) + #"| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
         }
     }
 
@@ -56,6 +74,9 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
             if start < scalars.count { Self.gpt2(scalars, start ..< scalars.count, emit) }
         case .llama3: Self.llama3(scalars, 0 ..< scalars.count, maxDigits: 3, emit)
         case .qwen2: Self.llama3(scalars, 0 ..< scalars.count, maxDigits: 1, emit)
+        case .gpt4o, .tekken:
+            CaseSplitScanner(scalars, end: scalars.count, contractions: self == .gpt4o, maxDigits: self == .gpt4o ? 3 : 1)
+                .scan(0 ..< scalars.count, emit)
         }
         return words
     }
@@ -137,15 +158,21 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
                 emit(start ..< pos)
                 continue
             }
-            var ws = 0
-            var lastNewline = -1
-            while cls(pos + ws) == .whitespace {
-                if isNewline(pos + ws) { lastNewline = pos + ws }
-                ws += 1
-            }
-            pos = lastNewline >= 0 ? lastNewline + 1 : whitespaceEnd(pos, ws, end)  // \s*[\r\n]+, else as GPT-2
+            pos = whitespaceRunEnd(s, pos, end)
             emit(start ..< pos)
         }
+    }
+
+    /// The end of `\s*[\r\n]+|\s+(?!\S)|\s+` at `pos` (past one scalar when none matches):
+    /// through the last newline of the whitespace run, else as GPT-2's whitespace.
+    static func whitespaceRunEnd(_ s: [Unicode.Scalar], _ pos: Int, _ end: Int) -> Int {
+        var ws = 0
+        var lastNewline = -1
+        while pos + ws < end && CharClass.of(s[pos + ws]) == .whitespace {
+            if s[pos + ws] == "\r" || s[pos + ws] == "\n" { lastNewline = pos + ws }
+            ws += 1
+        }
+        return lastNewline >= 0 ? lastNewline + 1 : whitespaceEnd(pos, ws, end)
     }
 }
 

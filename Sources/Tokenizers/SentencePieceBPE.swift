@@ -11,9 +11,10 @@ public final class SentencePieceBPE: Tokenizer, @unchecked Sendable {
     let byteTokens: [Int32?]
     let pieces: ByteStrings
 
-    public init(vocabulary: Vocabulary) {
+    /// `rstrip`: special tokens that swallow the whitespace after them (see `TokenizerFactory`).
+    public init(vocabulary: Vocabulary, rstrip: Set<Int32> = []) {
         self.vocabulary = vocabulary
-        splitter = SpecialTokenSplitter(vocabulary: vocabulary)
+        splitter = SpecialTokenSplitter(vocabulary: vocabulary, rstrip: rstrip)
         byteTokens = (0 ..< 256).map { vocabulary.tokenToID[Array(String(format: "<0x%02X>", $0).utf8)] }
         pieces = ByteStrings(vocabulary.tokens.enumerated().lazy.map { i, t -> [UInt8] in
             switch vocabulary.types[i] {

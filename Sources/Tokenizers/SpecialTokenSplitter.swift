@@ -29,10 +29,12 @@ struct SpecialTokenSplitter {
     /// First byte → indices of `entries` that start with it.
     private let byFirstByte: [[Int]]
 
-    /// llama.cpp's splitting of the vocabulary's control, user-defined and unknown tokens.
-    init(vocabulary: Vocabulary) {
-        self.init(vocabulary: vocabulary, matching: .longestFirst,
-                  entries: vocabulary.specialIDs.map { Entry(id: $0, bytes: Array(vocabulary.tokens[Int($0)].utf8)) })
+    /// llama.cpp's splitting of the vocabulary's control, user-defined and unknown tokens;
+    /// those in `rstrip` swallow the ASCII whitespace after them (llama.cpp's Phi-3 rule).
+    init(vocabulary: Vocabulary, rstrip: Set<Int32> = []) {
+        self.init(vocabulary: vocabulary, matching: .longestFirst, entries: vocabulary.specialIDs.map {
+            Entry(id: $0, bytes: Array(vocabulary.tokens[Int($0)].utf8), rstrip: rstrip.contains($0))
+        })
     }
 
     init(vocabulary: Vocabulary, matching: Matching, entries: [Entry]) {
@@ -71,6 +73,7 @@ struct SpecialTokenSplitter {
                         if i > start { out.append(.text(Array(raw[start ..< i]))) }
                         out.append(.token(id))
                         i += pattern.count
+                        while entry.rstrip && i < raw.count && [9, 10, 11, 12, 13, 32].contains(raw[i]) { i += 1 }
                         start = i
                     } else {
                         i += 1

@@ -7,13 +7,16 @@ public enum TokenizerFactory {
     public static func load(from f: GGUFFile) throws -> any Tokenizer {
         guard let model = f.metadata["tokenizer.ggml.model"]?.string else { throw TokenizerError.missing("tokenizer.ggml.model") }
         let vocabulary = try Vocabulary.load(from: f)
+        // llama.cpp: special tokens of models named Phi-3 swallow the whitespace after them.
+        let rstrip = vocabulary.llamaCppRstripIDs(modelName: f.metadata["general.name"]?.string)
         switch model {
         case "gpt2":
             guard let merges = f.metadata["tokenizer.ggml.merges"]?.array?.strings else { throw TokenizerError.missing("tokenizer.ggml.merges") }
-            return try ByteLevelBPE(vocabulary: vocabulary, merges: merges,
-                                    preTokenizer: PreTokenizer.named(f.metadata["tokenizer.ggml.pre"]?.string))
+            let pre = f.metadata["tokenizer.ggml.pre"]?.string
+            return try ByteLevelBPE(vocabulary: vocabulary, merges: merges, preTokenizer: PreTokenizer.named(pre),
+                                    ignoreMerges: PreTokenizer.ignoresMerges(pre), rstrip: rstrip)
         case "llama":
-            return SentencePieceBPE(vocabulary: vocabulary)
+            return SentencePieceBPE(vocabulary: vocabulary, rstrip: rstrip)
         default:
             throw TokenizerError.unsupportedModel(model)
         }

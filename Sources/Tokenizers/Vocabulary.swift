@@ -94,3 +94,18 @@ public struct Vocabulary: Sendable {
                           addSpacePrefix: f.metadata["tokenizer.ggml.add_space_prefix"]?.bool ?? (model == "llama"))
     }
 }
+
+extension Vocabulary {
+    /// The special tokens llama.cpp makes swallow the whitespace after them: for a model whose
+    /// `general.name` says Phi-3 ("phi-3"/"phi3"), every special token and `</s>`, but not
+    /// `<unk>`, `<s>`, `<|endoftext|>`; for other models none.
+    public func llamaCppRstripIDs(modelName: String?) -> Set<Int32> {
+        let name = (modelName ?? "").lowercased()
+        guard name.contains("phi-3") || name.contains("phi3") else { return [] }
+        func id(_ s: String) -> Int32? { tokenToID[Array(s.utf8)] }
+        var ids = Set(specialIDs)
+        if let end = id("</s>") { ids.insert(end) }
+        for keep in ["<unk>", "<s>", "<|endoftext|>"] { if let k = id(keep) { ids.remove(k) } }
+        return ids
+    }
+}

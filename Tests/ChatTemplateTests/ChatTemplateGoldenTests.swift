@@ -25,8 +25,11 @@ final class ChatTemplateGoldenTests: XCTestCase {
 
     func testRendersMatchJinja2() throws {
         let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("golden.json"))
-        let cases = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [[String: Any]])
-        XCTAssertGreaterThanOrEqual(cases.count, 100)
+        let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let conversations = try XCTUnwrap(root["conversations"] as? [String: [String: Any]])
+        let cases = try XCTUnwrap(root["cases"] as? [[String: Any]])
+        XCTAssertGreaterThanOrEqual(cases.count, 300)
+        var withTools = 0
         var templates: [String: ChatTemplate] = [:]
         var families = Set<String>()
         for c in cases {
@@ -36,12 +39,17 @@ final class ChatTemplateGoldenTests: XCTestCase {
                 let source = try String(contentsOf: Self.fixtures.appendingPathComponent(name), encoding: .utf8)
                 templates[name] = try ChatTemplate(source)
             }
-            let variables: [String: TemplateValue] = [
-                "messages": Self.value(c["messages"] ?? []),
+            let conversation = try XCTUnwrap(conversations[c["conversation"] as? String ?? ""])
+            var variables: [String: TemplateValue] = [
+                "messages": Self.value(conversation["messages"] ?? []),
                 "add_generation_prompt": .bool(c["add_generation_prompt"] as? Bool ?? false),
                 "bos_token": .string(c["bos_token"] as? String ?? ""), "eos_token": .string(c["eos_token"] as? String ?? ""),
                 "strftime_now": ChatTemplate.fixedStrftime(year: 2026, month: 1, day: 15),
             ]
+            if let tools = conversation["tools"] {  // Hugging Face's `tools=[...]`; undefined without
+                variables["tools"] = Self.value(tools)
+                withTools += 1
+            }
             let label = "\(name) \(c["conversation"] ?? "") agp=\(c["add_generation_prompt"] ?? "")"
             if let expected = c["output"] as? String {
                 XCTAssertEqual(try templates[name]?.render(variables), expected, label)
@@ -52,7 +60,8 @@ final class ChatTemplateGoldenTests: XCTestCase {
                 }
             }
         }
-        XCTAssertGreaterThanOrEqual(families.count, 8)
+        XCTAssertGreaterThanOrEqual(families.count, 13)
+        XCTAssertGreaterThanOrEqual(withTools, 100)
     }
 
     func testEscapeFiltersEscapeAndSafeDoesNot() throws {

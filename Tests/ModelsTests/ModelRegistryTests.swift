@@ -24,8 +24,8 @@ final class ModelRegistryTests: XCTestCase {
     func testUnknownGGUFArchitectureIsNamedWithTheSupportedOnes() throws {
         let file = try GGUFFile(path: ggufNaming("mamba"))
         XCTAssertThrowsError(try ModelRegistry.load(file, matmul: Matmul(pool: TestModels.pool))) { error in
-            XCTAssertEqual(error as? ModelError, .unsupportedArchitecture("mamba", supported: ["gemma3", "gpt2", "llama", "qwen2"]))
-            XCTAssertEqual("\(error)", "unsupported architecture 'mamba'; supported: gemma3, gpt2, llama, qwen2")
+            XCTAssertEqual(error as? ModelError, .unsupportedArchitecture("mamba", supported: ["gemma3", "gpt2", "llama", "phi3", "qwen2", "qwen3", "smollm3"]))
+            XCTAssertEqual("\(error)", "unsupported architecture 'mamba'; supported: gemma3, gpt2, llama, phi3, qwen2, qwen3, smollm3")
         }
     }
 
@@ -34,8 +34,12 @@ final class ModelRegistryTests: XCTestCase {
         XCTAssertEqual(try family(["architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2"]), "qwen2")
         XCTAssertEqual(try family(["model_type": "gpt2"]), "gpt2")
         XCTAssertEqual(try family(["architectures": ["LlamaForCausalLM"]]), "llama")
+        XCTAssertEqual(try family(["architectures": ["MistralForCausalLM"], "model_type": "mistral"]), "llama")
+        XCTAssertEqual(try family(["architectures": ["Qwen3ForCausalLM"]]), "qwen3")
+        XCTAssertEqual(try family(["architectures": ["Phi3ForCausalLM"], "model_type": "phi3"]), "phi3")
         XCTAssertThrowsError(try family(["architectures": ["MambaForCausalLM"], "model_type": "mamba"])) { error in
-            XCTAssertEqual("\(error)", "unsupported architecture 'MambaForCausalLM'; supported: GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM")
+            XCTAssertEqual("\(error)", "unsupported architecture 'MambaForCausalLM'; supported: GPT2LMHeadModel, LlamaForCausalLM, "
+                           + "MistralForCausalLM, Phi3ForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM")
         }
         XCTAssertThrowsError(try family([:]))
     }
@@ -49,6 +53,13 @@ final class ModelRegistryTests: XCTestCase {
         XCTAssertEqual(qwen.headCountKV, 2)
         XCTAssertEqual(qwen.keyLength, 16)
         XCTAssertEqual(qwen.ropeBase, 1_000_000)
+        // transformers 5 writes theta (and any scaling) under rope_parameters.
+        let newer = try ModelRegistry.config(hfConfig: [
+            "architectures": ["Qwen3ForCausalLM"], "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
+            "num_hidden_layers": 2, "head_dim": 32, "vocab_size": 640, "rope_parameters": ["rope_type": "default", "rope_theta": 1_000_000.0],
+        ])
+        XCTAssertEqual(newer.ropeBase, 1_000_000)
+        XCTAssertEqual(newer.keyLength, 32)
         XCTAssertTrue(qwen.ropeNeox)
         let gpt2 = try ModelRegistry.config(hfConfig: ["model_type": "gpt2", "n_embd": 64, "n_head": 4, "n_layer": 2, "n_positions": 128,
                                              "vocab_size": 500, "layer_norm_epsilon": 1e-5])
@@ -61,6 +72,75 @@ final class ModelRegistryTests: XCTestCase {
                                    ["model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
                                     "num_hidden_layers": 2, "vocab_size": 10, "rope_scaling": ["rope_type": "yarn", "factor": 4]]] {
             XCTAssertThrowsError(try ModelRegistry.config(hfConfig: bad), bad.serialized)
+        }
+    }
+
+    /// Mistral 7B's config.json: Llama's keys, with the sliding window when set (v0.1) and
+    /// without when null (v0.2/v0.3); Qwen2's `sliding_window` (off by `use_sliding_window`) is not read.
+    func testMistralConfigsRunAsLlama() throws {
+        var json: JSON = [
+            "architectures": ["MistralForCausalLM"], "model_type": "mistral", "hidden_size": 4096, "intermediate_size": 14336,
+            "num_attention_heads": 32, "num_key_value_heads": 8, "num_hidden_layers": 32, "rms_norm_eps": 1e-5,
+            "rope_theta": 1_000_000.0, "vocab_size": 32768, "max_position_embeddings": 32768, "sliding_window": .null,
+        ]
+        let v3 = try ModelRegistry.config(hfConfig: json)
+        XCTAssertEqual(v3.architecture, "llama")
+        XCTAssertEqual(v3.keyLength, 128)
+        XCTAssertNil(v3.slidingWindow)
+        json = setting(json, "sliding_window", 4096)
+        XCTAssertEqual(try ModelRegistry.config(hfConfig: json).slidingWindow, 4096)
+        XCTAssertThrowsError(try ModelRegistry.config(hfConfig: setting(json, "sliding_window", 0)))
+        json = setting(setting(json, "architectures", ["Qwen2ForCausalLM"]), "model_type", "qwen2")
+        XCTAssertNil(try ModelRegistry.config(hfConfig: json).slidingWindow)
+    }
+
+    /// `json` with `key` set to `value`.
+    func setting(_ json: JSON, _ key: String, _ value: JSON) -> JSON {
+        var entries = json.objectValue ?? []
+        entries.removeAll { $0.0 == key }
+        return .object(entries + [(key, value)])
+    }
+
+    /// Phi-3's LongRoPE from config.json: long factors when the context exceeds the original
+    /// one (with the attention factor), short ones when it does not; partial rotary dimensions.
+    func testPhi3LongRoPEChoice() throws {
+        let url = TestModels.fixtures.appendingPathComponent("tiny-phi3/config.json")
+        let json = try JSONParser.parse(Data(contentsOf: url))
+        let scaling = try XCTUnwrap(json["rope_scaling"])
+        let long = try XCTUnwrap(scaling["long_factor"]?.arrayValue).compactMap { $0.doubleValue.map(Float.init) }
+        let short = try XCTUnwrap(scaling["short_factor"]?.arrayValue).compactMap { $0.doubleValue.map(Float.init) }
+        let c = try ModelRegistry.config(hfConfig: json)
+        XCTAssertEqual(c.ropeDimensionCount, 12)  // 16 × partial_rotary_factor 0.75
+        XCTAssertEqual(c.ropeFreqFactors, long)
+        XCTAssertEqual(c.ropeAttentionFactor, Float((1 + log(4.0) / log(32.0)).squareRoot()), accuracy: 1e-6)
+        let atOriginal = try ModelRegistry.config(hfConfig: setting(json, "max_position_embeddings", 32))
+        XCTAssertEqual(atOriginal.ropeFreqFactors, short)
+        XCTAssertEqual(atOriginal.ropeAttentionFactor, 1)
+        // The GGUF conversion picks the same way, from its factor tensors.
+        let gguf = try ModelRegistry.load(GGUFFile(path: TestModels.fixtures.appendingPathComponent("tiny-phi3/model.gguf").path),
+                                          matmul: Matmul(pool: TestModels.pool)).config
+        XCTAssertEqual(gguf.ropeFreqFactors, long)
+        XCTAssertEqual(gguf.ropeDimensionCount, 12)
+        XCTAssertEqual(gguf.ropeAttentionFactor, c.ropeAttentionFactor, accuracy: 1e-6)
+    }
+
+    /// config.json rope_scaling read the way transformers computes it (rope-scaling.json, from
+    /// scripts/golden/make_rope_golden.py): Llama 3's frequency-dependent scaling, and LongRoPE
+    /// with partial rotary dimensions and its attention factor.
+    func testRopeScalingMatchesTransformersFormulas() throws {
+        let url = TestModels.fixtures.appendingPathComponent("rope-scaling.json")
+        let root = try JSONParser.parse(Data(contentsOf: url))
+        let cases = try XCTUnwrap(root["cases"]?.arrayValue)
+        XCTAssertEqual(cases.count, 2)
+        for c in cases {
+            let name = c["name"]?.stringValue ?? "?"
+            let config = try ModelRegistry.config(hfConfig: try XCTUnwrap(c["config"]))
+            let expected = try XCTUnwrap(c["inv_freq"]?.arrayValue).compactMap(\.doubleValue)
+            let got = Ops.ropeInverseFrequencies(ropeDim: config.ropeDimensionCount, base: config.ropeBase,
+                                                 freqFactors: config.ropeFreqFactors)
+            XCTAssertEqual(got.count, expected.count, name)
+            for (g, e) in zip(got, expected) { XCTAssertEqual(Double(g), e, accuracy: e * 1e-6, name) }
+            XCTAssertEqual(Double(config.ropeAttentionFactor), try XCTUnwrap(c["attention_factor"]?.doubleValue), accuracy: 1e-6, name)
         }
     }
 

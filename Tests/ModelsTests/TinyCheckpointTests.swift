@@ -5,7 +5,7 @@ import Models
 import Tokenizers
 import XCTest
 
-/// GPT-2, Qwen2 and Llama against the NumPy reference forward pass of scripts/golden/
+/// GPT-2, Qwen2, Llama, Qwen3, Phi-3 and SmolLM3 against the NumPy reference forward pass of scripts/golden/
 /// make_tiny_checkpoints.py, on tiny random checkpoints (Tests/Fixtures/tiny-<model>): the
 /// logits of every position within 1e-4 of the largest reference logit, through each matmul
 /// path, from the safetensors folder and from its GGUF conversion (scripts/golden/make_tiny_gguf.py).
@@ -75,7 +75,7 @@ final class TinyCheckpointTests: XCTestCase {
         XCTAssertEqual(ids.count, corpus.count)
         var compared = 0
         // NFC is checked on scalars: Swift's == on strings is canonical equivalence.
-        for (text, expected) in zip(corpus, ids) where model != "tiny-qwen2" || text.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(text.unicodeScalars) {
+        for (text, expected) in zip(corpus, ids) where !["tiny-qwen2", "tiny-qwen3"].contains(model) || text.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(text.unicodeScalars) {
             XCTAssertEqual(tokenizer.encode(text, addSpecial: false, parseSpecial: true).map(Int.init), expected, "\(model): \(text.debugDescription)")
             compared += 1
         }
@@ -85,6 +85,8 @@ final class TinyCheckpointTests: XCTestCase {
     func testGGUFTokenizersMatchTheTokenizersPackage() throws {
         try checkGGUFTokenizer("tiny-gpt2")
         try checkGGUFTokenizer("tiny-qwen2")
+        try checkGGUFTokenizer("tiny-qwen3")
+        try checkGGUFTokenizer("tiny-phi3")  // "gpt-4o" pre-tokenizer (Phi-4-mini)
     }
 
     func checkSafetensors(_ model: String, architecture: String) throws {
@@ -97,4 +99,13 @@ final class TinyCheckpointTests: XCTestCase {
     func testLlamaFromTiedF16SafetensorsMatchesNumPy() throws { try checkSafetensors("tiny-llama", architecture: "llama") }
     func testGPT2FromGGUFMatchesNumPy() throws { try checkGGUF("tiny-gpt2", architecture: "gpt2") }
     func testQwen2FromGGUFMatchesNumPy() throws { try checkGGUF("tiny-qwen2", architecture: "qwen2") }
+    // Qwen3: per-head Q/K RMSNorm, head_dim 32 with hidden 64 and 4 heads, tied head.
+    func testQwen3FromSafetensorsMatchesNumPy() throws { try checkSafetensors("tiny-qwen3", architecture: "qwen3") }
+    func testQwen3FromGGUFMatchesNumPy() throws { try checkGGUF("tiny-qwen3", architecture: "qwen3") }
+    // Phi-3 shaped like Phi-4-mini: fused QKV and gate/up, partial rotary, LongRoPE, tied head.
+    func testPhi3FromSafetensorsMatchesNumPy() throws { try checkSafetensors("tiny-phi3", architecture: "phi3") }
+    func testPhi3FromGGUFMatchesNumPy() throws { try checkGGUF("tiny-phi3", architecture: "phi3") }
+    // SmolLM3: no RoPE in its fourth layer; the GGUF conversion's Q/K permuted to interleaved pairs.
+    func testSmolLM3FromSafetensorsMatchesNumPy() throws { try checkSafetensors("tiny-smollm3", architecture: "smollm3") }
+    func testSmolLM3FromGGUFMatchesNumPy() throws { try checkGGUF("tiny-smollm3", architecture: "smollm3") }
 }

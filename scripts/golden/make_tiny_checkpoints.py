@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """Tiny random Hugging Face checkpoints and tokenizer goldens (committed under Tests/Fixtures).
 
-Writes two model folders shaped like real Hugging Face checkpoints, with random weights:
+Writes model folders shaped like real Hugging Face checkpoints, with random weights:
   Tests/Fixtures/tiny-gpt2   GPT2LMHeadModel, F32, one model.safetensors, tied LM head
   Tests/Fixtures/tiny-qwen2  Qwen2ForCausalLM, BF16, sharded in two files + model.safetensors.index.json
+  Tests/Fixtures/tiny-llama  LlamaForCausalLM, F16, one file, one KV head, tied LM head
+  Tests/Fixtures/tiny-qwen3  Qwen3ForCausalLM, BF16, Q/K norms, head_dim apart from hidden/heads, tied LM head
+  Tests/Fixtures/tiny-phi3   Phi3ForCausalLM (Phi-4-mini style), BF16, fused qkv and gate/up, partial rotary,
+                             LongRoPE, tied LM head, the "gpt-4o" pre-tokenizer
+  Tests/Fixtures/tiny-smollm3  SmolLM3ForCausalLM, BF16, 4 layers, the last without RoPE, tied LM head
 each with config.json, generation_config.json, tokenizer.json (trained here with the `tokenizers`
 library), tokenizer_config.json, and two goldens:
   reference.json  logits of every position for two token sequences, from the plain NumPy forward
@@ -45,6 +50,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 FIX = os.path.join(ROOT, "Tests", "Fixtures")
 GPT2_REGEX = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
 QWEN2_REGEX = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+# Phi-4-mini's (o200k, llama.cpp "gpt-4o"): case-aware words with trailing contractions, up to 3 digits
+GPT4O_REGEX = (r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+               r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+               r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+TEKKEN_REGEX = (r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+"
+                r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*"
+                r"|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 LLAMA3_REGEX = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 
 
@@ -180,7 +192,8 @@ def rope(x, theta):
 
 def qwen2_forward(w, cfg, ids):
     """Qwen2: RMSNorm, q/k/v with biases, RoPE (NeoX) with rope_theta, GQA, SwiGLU, untied head.
-    Llama is the same without the biases (and here with the head tied to the embedding)."""
+    Llama is the same without the biases (and here with the head tied to the embedding); Qwen3
+    without the biases, with RMSNorm on each query and key head before RoPE and head_dim set apart."""
     T, H, KV, eps = len(ids), cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
     x = w["model.embed_tokens.weight"][ids]                           # (T, hidden)
     for i in range(cfg["num_hidden_layers"]):
@@ -188,11 +201,63 @@ def qwen2_forward(w, cfg, ids):
         a = rms_norm(x, p("input_layernorm.weight"), eps)
         bias = lambda n: w.get(f"model.layers.{i}.self_attn.{n}_proj.bias", 0)
         heads = lambda n, count: (a @ p(f"self_attn.{n}_proj.weight").T + bias(n)).reshape(T, count, -1).transpose(1, 0, 2)
-        q, k, v = rope(heads("q", H), cfg["rope_theta"]), rope(heads("k", KV), cfg["rope_theta"]), heads("v", KV)
+        q, k, v = heads("q", H), heads("k", KV), heads("v", KV)                     # (heads, T, head_dim)
+        if f"model.layers.{i}.self_attn.q_norm.weight" in w:                         # Qwen3: RMSNorm per head
+            q, k = rms_norm(q, p("self_attn.q_norm.weight"), eps), rms_norm(k, p("self_attn.k_norm.weight"), eps)
+        if cfg.get("no_rope_layers", [1] * (i + 1))[i]:                           # SmolLM3: 0 = no RoPE here
+            q, k = rope(q, cfg["rope_theta"]), rope(k, cfg["rope_theta"])
         k, v = np.repeat(k, H // KV, axis=0), np.repeat(v, H // KV, axis=0)   # query head h reads KV head h // (H / KV)
         x = x + causal_attention(q, k, v) @ p("self_attn.o_proj.weight").T
         m = rms_norm(x, p("post_attention_layernorm.weight"), eps)
         g, u = m @ p("mlp.gate_proj.weight").T, m @ p("mlp.up_proj.weight").T
+        x = x + (g / (1 + np.exp(-g)) * u) @ p("mlp.down_proj.weight").T
+    x = rms_norm(x, w["model.norm.weight"], eps)
+    return x @ w.get("lm_head.weight", w["model.embed_tokens.weight"]).T   # (T, vocab)
+
+
+def longrope(cfg):
+    """Phi-3's LongRoPE as Tern (and llama.cpp) apply it: the long factors when the context served
+    (max_position_embeddings) exceeds original_max_position_embeddings, else the short ones; the
+    attention factor sqrt(1 + ln(scale) / ln(original)) multiplies the rotated dimensions."""
+    rs, ctx, orig = cfg["rope_scaling"], cfg["max_position_embeddings"], cfg["original_max_position_embeddings"]
+    scale = ctx / orig
+    mscale = np.sqrt(1 + np.log(scale) / np.log(orig)) if scale > 1 else 1.0
+    return np.asarray(rs["long_factor"] if ctx > orig else rs["short_factor"]), mscale
+
+
+def partial_rope(x, theta, rot, factors, mscale):
+    """NeoX rotation of each head's first `rot` dims (the rest pass through), angles divided by the
+    per-frequency `factors`, rotated dims times `mscale`. x: (heads, T, hd)"""
+    T = x.shape[1]
+    inv_freq = theta ** (-np.arange(0, rot, 2) / rot) / factors       # (rot/2,)
+    ang = np.arange(T)[:, None] * inv_freq[None, :]                   # (T, rot/2)
+    cos, sin = np.cos(np.concatenate([ang, ang], -1)) * mscale, np.sin(np.concatenate([ang, ang], -1)) * mscale
+    xr, xp = x[..., :rot], x[..., rot:]
+    x1, x2 = xr[..., : rot // 2], xr[..., rot // 2:]
+    return np.concatenate([xr * cos + np.concatenate([-x2, x1], -1) * sin, xp], -1)
+
+
+def phi3_forward(w, cfg, ids):
+    """Phi-3 / Phi-4-mini: RMSNorm, fused qkv_proj (q, k, v rows stacked), partial NeoX RoPE with
+    LongRoPE factors and attention factor, GQA, fused gate_up_proj (gate half first) into SwiGLU."""
+    T, H, KV, eps = len(ids), cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
+    E, F = cfg["hidden_size"], cfg["intermediate_size"]
+    hd = E // H
+    rot = int(hd * cfg.get("partial_rotary_factor", 1.0))
+    factors, mscale = longrope(cfg)
+    x = w["model.embed_tokens.weight"][ids]                           # (T, hidden)
+    for i in range(cfg["num_hidden_layers"]):
+        p = lambda n: w[f"model.layers.{i}.{n}"]
+        a = rms_norm(x, p("input_layernorm.weight"), eps)
+        qkv = a @ p("self_attn.qkv_proj.weight").T                     # (T, (H + 2 KV) hd)
+        heads = lambda m, count: m.reshape(T, count, hd).transpose(1, 0, 2)
+        q, k, v = heads(qkv[:, :H * hd], H), heads(qkv[:, H * hd:(H + KV) * hd], KV), heads(qkv[:, (H + KV) * hd:], KV)
+        q, k = (partial_rope(t, cfg["rope_theta"], rot, factors, mscale) for t in (q, k))
+        k, v = np.repeat(k, H // KV, axis=0), np.repeat(v, H // KV, axis=0)
+        x = x + causal_attention(q, k, v) @ p("self_attn.o_proj.weight").T
+        m = rms_norm(x, p("post_attention_layernorm.weight"), eps)
+        gu = m @ p("mlp.gate_up_proj.weight").T                         # (T, 2 F)
+        g, u = gu[:, :F], gu[:, F:]
         x = x + (g / (1 + np.exp(-g)) * u) @ p("mlp.down_proj.weight").T
     x = rms_norm(x, w["model.norm.weight"], eps)
     return x @ w.get("lm_head.weight", w["model.embed_tokens.weight"]).T   # (T, vocab)
@@ -281,23 +346,63 @@ def qwen2_weights(folder, cfg):
     return {n: values for n, (_, values) in stored.items()}
 
 
+def decoder_shapes(cfg, layer):
+    """Embedding, final norm, and per layer `layer(E, F, q, kv)` (hidden, ffn, query and key/value
+    widths) under model.layers.N, in that order (the order fixes the random draws)."""
+    E, F, H = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_attention_heads"]
+    hd = cfg.get("head_dim", E // H)
+    shapes = {"model.embed_tokens.weight": (cfg["vocab_size"], E), "model.norm.weight": (E,)}
+    for i in range(cfg["num_hidden_layers"]):
+        shapes.update({f"model.layers.{i}.{n}": s for n, s in layer(E, F, H * hd, hd * cfg["num_key_value_heads"]).items()})
+    return shapes
+
+
+def llama_layer(E, F, q, kv):
+    return {"input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,), "self_attn.q_proj.weight": (q, E),
+            "self_attn.k_proj.weight": (kv, E), "self_attn.v_proj.weight": (kv, E), "self_attn.o_proj.weight": (E, q),
+            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}
+
+
 def llama_weights(folder, cfg):
     """Llama: F16 in one model.safetensors, no biases, head tied; returns the float32 values it holds."""
-    E, F, vocab = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
-    kv = E // cfg["num_attention_heads"] * cfg["num_key_value_heads"]
-    shapes = {"model.embed_tokens.weight": (vocab, E), "model.norm.weight": (E,)}
-    for i in range(cfg["num_hidden_layers"]):
-        shapes.update({f"model.layers.{i}.{n}": s for n, s in {
-            "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,), "self_attn.q_proj.weight": (E, E),
-            "self_attn.k_proj.weight": (kv, E), "self_attn.v_proj.weight": (kv, E), "self_attn.o_proj.weight": (E, E),
-            "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E), "mlp.down_proj.weight": (E, F)}.items()})
-    stored = {n: a.astype(np.float16) for n, a in random_weights(shapes, seed=5).items()}
+    stored = {n: a.astype(np.float16) for n, a in random_weights(decoder_shapes(cfg, llama_layer), seed=5).items()}
     os.makedirs(folder, exist_ok=True)
     write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("F16", a) for n, a in stored.items()})
     return {n: a.astype(np.float32) for n, a in stored.items()}
 
 
-WEIGHTS = {"tiny-gpt2": gpt2_weights, "tiny-qwen2": qwen2_weights, "tiny-llama": llama_weights}
+def bf16_file(folder, shapes, seed):
+    """Random weights stored BF16 in one model.safetensors; returns the float32 values it holds."""
+    stored = {n: bf16(a) for n, a in random_weights(shapes, seed).items()}
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("BF16", bits) for n, (bits, _) in stored.items()})
+    return {n: values for n, (_, values) in stored.items()}
+
+
+def qwen3_weights(folder, cfg):
+    """Qwen3: BF16, one file, no biases, q_norm/k_norm over head_dim (here twice hidden/heads), head tied."""
+    hd = cfg["head_dim"]
+    def layer(E, F, q, kv):  # the norms after o_proj
+        items = list(llama_layer(E, F, q, kv).items())
+        return dict(items[:6] + [("self_attn.q_norm.weight", (hd,)), ("self_attn.k_norm.weight", (hd,))] + items[6:])
+    return bf16_file(folder, decoder_shapes(cfg, layer), seed=7)
+
+
+def phi3_weights(folder, cfg):
+    """Phi-3: BF16, one file, fused qkv_proj and gate_up_proj, no biases, head tied (as Phi-4-mini)."""
+    layer = lambda E, F, q, kv: {
+        "input_layernorm.weight": (E,), "post_attention_layernorm.weight": (E,), "self_attn.qkv_proj.weight": (q + 2 * kv, E),
+        "self_attn.o_proj.weight": (E, q), "mlp.gate_up_proj.weight": (2 * F, E), "mlp.down_proj.weight": (E, F)}
+    return bf16_file(folder, decoder_shapes(cfg, layer), seed=11)
+
+
+def smollm3_weights(folder, cfg):
+    """SmolLM3: Llama's tensors, BF16 in one file, head tied."""
+    return bf16_file(folder, decoder_shapes(cfg, llama_layer), seed=17)
+
+
+WEIGHTS = {"tiny-gpt2": gpt2_weights, "tiny-qwen2": qwen2_weights, "tiny-llama": llama_weights,
+           "tiny-qwen3": qwen3_weights, "tiny-phi3": phi3_weights, "tiny-smollm3": smollm3_weights}
 
 
 # ---------------------------------------------------------------- tiny GPT-2
@@ -318,18 +423,22 @@ def make_gpt2(texts, corpus):
         "add_bos_token": False, "add_prefix_space": False, "bos_token": "<|endoftext|>", "clean_up_tokenization_spaces": False,
         "eos_token": "<|endoftext|>", "model_max_length": cfg["n_positions"], "tokenizer_class": "GPT2Tokenizer",
         "unk_token": "<|endoftext|>"})
-    reference(gpt2_forward, w, cfg, tok, ["The harbor town sits at the mouth of a slow river.",
-                                          "x = 1<|endoftext|>Hello, world!"], folder, "F32")
-    dump(os.path.join(folder, "tokens.json"), {"tokenizers": tokenizers.__version__, "add_special": False, **golden_ids(tok, corpus)})
-    return folder
+    return goldens(folder, gpt2_forward, w, cfg, tok, corpus, ["The harbor town sits at the mouth of a slow river.",
+                                                               "x = 1<|endoftext|>Hello, world!"], "F32")
 
 
 # ---------------------------------------------------------------- tiny Qwen2
-def make_qwen2(texts, corpus):
-    folder = os.path.join(FIX, "tiny-qwen2")
+def chatml_tokenizer(texts, added):
+    """Qwen's: NFC, Qwen2's split, ChatML specials, then `added` as plain added tokens."""
     tok = train(qwen2_pre_tokenizer(), 600, texts, normalizer=normalizers.NFC())
     tok.add_special_tokens([AddedToken(t, special=True) for t in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]])
-    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in ["<tool_call>", "</tool_call>"]])
+    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in added])
+    return tok
+
+
+def make_qwen2(texts, corpus):
+    folder = os.path.join(FIX, "tiny-qwen2")
+    tok = chatml_tokenizer(texts, ["<tool_call>", "</tool_call>"])
     eot, im_end = tok.token_to_id("<|endoftext|>"), tok.token_to_id("<|im_end|>")
     vocab = (tok.get_vocab_size() + 63) // 64 * 64        # padded past the tokenizer, as Qwen2's checkpoints are
     cfg = {"architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": eot, "eos_token_id": eot,
@@ -349,10 +458,8 @@ def make_qwen2(texts, corpus):
         "clean_up_tokenization_spaces": False, "eos_token": "<|im_end|>", "errors": "replace",
         "model_max_length": cfg["max_position_embeddings"], "pad_token": "<|endoftext|>", "split_special_tokens": False,
         "tokenizer_class": "Qwen2Tokenizer", "unk_token": None}, indent=2)
-    reference(qwen2_forward, w, cfg, tok, ["<|im_start|>user\nHello there!<|im_end|>\n",
-                                           "Numbers like 3.14159 and 2,718 appear."], folder, "BF16")
-    dump(os.path.join(folder, "tokens.json"), {"tokenizers": tokenizers.__version__, "add_special": False, **golden_ids(tok, corpus)})
-    return folder
+    return goldens(folder, qwen2_forward, w, cfg, tok, corpus, ["<|im_start|>user\nHello there!<|im_end|>\n",
+                                                                "Numbers like 3.14159 and 2,718 appear."])
 
 
 # ---------------------------------------------------------------- tiny Llama
@@ -374,6 +481,89 @@ def make_llama(texts):
         "model_max_length": cfg["max_position_embeddings"], "tokenizer_class": "PreTrainedTokenizerFast"})
     reference(qwen2_forward, w, cfg, tok, ["The lighthouse keeper counted the ships.", "A river, 3 bridges and 12 boats."],
               folder, "F16")
+    return folder
+
+
+def goldens(folder, forward, w, cfg, tok, corpus, texts, dtype="BF16"):
+    """A folder's reference.json (logits of `texts`) and tokens.json (the corpus's ids)."""
+    reference(forward, w, cfg, tok, texts, folder, dtype)
+    dump(os.path.join(folder, "tokens.json"), {"tokenizers": tokenizers.__version__, "add_special": False, **golden_ids(tok, corpus)})
+    return folder
+
+
+# ---------------------------------------------------------------- tiny Qwen3
+def make_qwen3(texts, corpus):
+    """Qwen3 from safetensors and GGUF: BF16, head_dim 32 with hidden 64 and 4 heads, Q/K norms, tied head."""
+    folder = os.path.join(FIX, "tiny-qwen3")
+    tok = chatml_tokenizer(texts, ["<think>", "</think>", "<tool_call>", "</tool_call>"])
+    eot, im_end = tok.token_to_id("<|endoftext|>"), tok.token_to_id("<|im_end|>")
+    cfg = {"architectures": ["Qwen3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": eot,
+           "eos_token_id": im_end, "head_dim": 32, "hidden_act": "silu", "hidden_size": 64, "initializer_range": 0.02,
+           "intermediate_size": 96, "max_position_embeddings": 128, "max_window_layers": 2, "model_type": "qwen3",
+           "num_attention_heads": 4, "num_hidden_layers": 2, "num_key_value_heads": 2, "rms_norm_eps": 1e-6,
+           "rope_scaling": None, "rope_theta": 1000000.0, "sliding_window": None, "tie_word_embeddings": True,
+           "torch_dtype": "bfloat16", "use_cache": True, "use_sliding_window": False, "vocab_size": tok.get_vocab_size()}
+    w = qwen3_weights(folder, cfg)
+    write_folder(folder, tok, cfg, {"bos_token_id": eot, "eos_token_id": [im_end, eot]}, {
+        "add_bos_token": False, "bos_token": None, "chat_template": read("chat-templates/qwen3.jinja"),
+        "eos_token": "<|im_end|>", "model_max_length": cfg["max_position_embeddings"], "pad_token": "<|endoftext|>",
+        "tokenizer_class": "Qwen2Tokenizer", "unk_token": None})
+    return goldens(folder, qwen2_forward, w, cfg, tok, corpus, ["<|im_start|>user\nWhy is the sky blue?<|im_end|>\n",
+                                                                "The 7 ferries left at 10:45, all full."])
+
+
+# ---------------------------------------------------------------- tiny Phi-3 (Phi-4-mini style)
+def make_phi3(texts, corpus):
+    """Phi-3 from safetensors and GGUF, shaped like Phi-4-mini: BF16, fused qkv and gate/up, GQA,
+    partial rotary (0.75), LongRoPE (long factors: the context 128 exceeds the original 32), tied
+    head, and Phi-4-mini's "gpt-4o" pre-tokenizer."""
+    folder = os.path.join(FIX, "tiny-phi3")
+    tok = train(pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(GPT4O_REGEX), behavior="isolated", invert=False),
+                                         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), 600, texts)
+    tok.add_special_tokens([AddedToken(t, special=True) for t in
+                            ["<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|tool|>", "<|/tool|>"]])
+    eot, end = tok.token_to_id("<|endoftext|>"), tok.token_to_id("<|end|>")
+    rng = np.random.default_rng(13)
+    rot = int(64 // 4 * 0.75)
+    cfg = {"architectures": ["Phi3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": eot,
+           "embd_pdrop": 0.0, "eos_token_id": eot, "full_attn_mod": 1, "hidden_act": "silu", "hidden_size": 64,
+           "initializer_range": 0.02, "intermediate_size": 96, "interpolate_factor": 1, "lm_head_bias": False,
+           "max_position_embeddings": 128, "mlp_bias": False, "model_type": "phi3", "num_attention_heads": 4,
+           "num_hidden_layers": 2, "num_key_value_heads": 2, "original_max_position_embeddings": 32,
+           "pad_token_id": eot, "partial_rotary_factor": 0.75, "resid_pdrop": 0.0, "rms_norm_eps": 1e-5,
+           "rope_scaling": {"long_factor": [round(float(v), 4) for v in 1 + 3 * rng.random(rot // 2)],
+                            "short_factor": [round(float(v), 4) for v in 1 + 0.5 * rng.random(rot // 2)], "type": "longrope"},
+           "rope_theta": 10000.0, "sliding_window": 262144, "tie_word_embeddings": True, "torch_dtype": "bfloat16",
+           "use_cache": True, "vocab_size": tok.get_vocab_size()}
+    w = phi3_weights(folder, cfg)
+    write_folder(folder, tok, cfg, {"bos_token_id": eot, "eos_token_id": [eot, end], "pad_token_id": eot}, {
+        "add_bos_token": False, "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
+        "model_max_length": cfg["max_position_embeddings"], "pad_token": "<|endoftext|>", "tokenizer_class": "GPT2Tokenizer",
+        "unk_token": "<|endoftext|>"})
+    return goldens(folder, phi3_forward, w, cfg, tok, corpus, ["<|user|>What's the tide at 6am?<|end|><|assistant|>",
+                                                               "Ships don't sail; THE harbor'S CLOSED 1234567."])
+
+
+# ---------------------------------------------------------------- tiny SmolLM3
+def make_smollm3(texts):
+    """SmolLM3 from safetensors and GGUF: Llama with RoPE left out of every fourth layer (4 layers)."""
+    folder = os.path.join(FIX, "tiny-smollm3")
+    tok = train(pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(LLAMA3_REGEX), behavior="isolated", invert=False),
+                                         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), 500, texts)
+    tok.add_special_tokens([AddedToken(t, special=True) for t in ["<|begin_of_text|>", "<|end_of_text|>", "<|im_start|>", "<|im_end|>"]])
+    bos, eos = tok.token_to_id("<|begin_of_text|>"), tok.token_to_id("<|im_end|>")
+    cfg = {"architectures": ["SmolLM3ForCausalLM"], "attention_bias": False, "bos_token_id": bos, "eos_token_id": eos,
+           "hidden_act": "silu", "hidden_size": 64, "intermediate_size": 128, "max_position_embeddings": 128,
+           "model_type": "smollm3", "no_rope_layer_interval": 4, "no_rope_layers": [1, 1, 1, 0],
+           "num_attention_heads": 4, "num_hidden_layers": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-6,
+           "rope_scaling": None, "rope_theta": 5000000.0, "tie_word_embeddings": True, "torch_dtype": "bfloat16",
+           "vocab_size": tok.get_vocab_size()}
+    w = smollm3_weights(folder, cfg)
+    write_folder(folder, tok, cfg, {"bos_token_id": bos, "eos_token_id": eos}, {
+        "add_bos_token": False, "bos_token": "<|begin_of_text|>", "chat_template": read("chat-templates/smollm3.jinja"),
+        "eos_token": "<|im_end|>", "model_max_length": cfg["max_position_embeddings"], "tokenizer_class": "PreTrainedTokenizerFast"})
+    reference(qwen2_forward, w, cfg, tok, ["<|im_start|>user\nName three rivers.<|im_end|>\n",
+                                           "Fourteen gulls and 3 terns sat on the old pier."], folder, "BF16")
     return folder
 
 
@@ -454,16 +644,33 @@ def variants(texts, corpus):
                                        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), 300, texts,
               normalizer=normalizers.Sequence([normalizers.NFD(), normalizers.NFKD()]))
     add("nfd-gpt2-split", t, "NFD and NFKD; GPT-2's pattern as a Split")
+
+    t = train(pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(TEKKEN_REGEX), behavior="isolated", invert=False),
+                                       pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), 300, texts)
+    add("tekken-split", t, "Tekken's Split pattern (Mistral Nemo): case-split words, single digits, ignore_merges",
+        lambda j: j["model"].update(ignore_merges=True))
+    t = train(pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(GPT4O_REGEX), behavior="isolated", invert=False),
+                                       pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), 300, texts)
+    add("gpt4o-split", t, "GPT-4o's Split pattern (Phi-4-mini) on the probes: marks, NFD text, case changes")
     dump(os.path.join(FIX, "hf-tokenizer-variants.json"),
          {"tokenizers": tokenizers.__version__, "strings": strings, "variants": out})
 
 
-def main():
+def main(only=()):
+    """Every fixture, or with `--only tiny-qwen3 ... [variants]` just those (the others untouched)."""
     corpus = json.loads(read("tokenizer-corpus.json"))
     texts = read("eval-text.txt").split("\n") + corpus
-    for folder in [make_gpt2(texts, corpus), make_qwen2(texts, corpus), make_llama(texts)]:
+    makers = {"tiny-gpt2": lambda: make_gpt2(texts, corpus), "tiny-qwen2": lambda: make_qwen2(texts, corpus),
+              "tiny-llama": lambda: make_llama(texts), "tiny-qwen3": lambda: make_qwen3(texts, corpus),
+              "tiny-phi3": lambda: make_phi3(texts, corpus), "tiny-smollm3": lambda: make_smollm3(texts)}
+    for name, make in makers.items():
+        if only and name not in only:
+            continue
+        folder = make()
         size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
         print(os.path.basename(folder), sorted(os.listdir(folder)), size, "bytes")
+    if only and "variants" not in only:
+        return
     variants(texts, corpus)
     print("hf-tokenizer-variants.json", os.path.getsize(os.path.join(FIX, "hf-tokenizer-variants.json")), "bytes")
 
@@ -503,4 +710,7 @@ def weights_only():
 
 if __name__ == "__main__":
     import sys
-    {"--weights-only": weights_only, "--greedy": greedy_tiny_llama}.get(sys.argv[1] if sys.argv[1:] else "", main)()
+    if sys.argv[1:2] == ["--only"]:
+        main(sys.argv[2:])
+    else:
+        {"--weights-only": weights_only, "--greedy": greedy_tiny_llama}.get(sys.argv[1] if sys.argv[1:] else "", main)()

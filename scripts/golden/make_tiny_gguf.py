@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Convert the tiny random Hugging Face checkpoints (Tests/Fixtures/tiny-qwen2, tiny-gpt2, made
-by make_tiny_checkpoints.py) to GGUF files next to them, named and laid out as llama.cpp's
-converter does (F32 tensors), so Tern's GGUF path for Qwen2 and GPT-2 is checked against the
-same NumPy reference logits as its safetensors path.
+"""Convert the tiny random Hugging Face checkpoints (Tests/Fixtures/tiny-qwen2, tiny-gpt2,
+tiny-qwen3, tiny-phi3, made by make_tiny_checkpoints.py) to GGUF files next to them, named and
+laid out as llama.cpp's converter does (F32 tensors; Phi-3's LongRoPE factors as
+rope_factors_long/short tensors), so Tern's GGUF path for each is checked against the same
+NumPy reference logits as its safetensors path.
 
 scripts/test runs it after `make_tiny_checkpoints.py --weights-only` (the weight files are not
 committed; Tests/Fixtures/tiny-weights.sha256 pins their bytes). By hand:
@@ -10,6 +11,7 @@ committed; Tests/Fixtures/tiny-weights.sha256 pins their bytes). By hand:
   ~/.cache/tern/venv-fixtures/bin/python scripts/golden/make_tiny_gguf.py
 """
 import json
+import math
 import os
 
 import struct
@@ -74,10 +76,17 @@ def tokenizer_metadata(w, folder, pre, vocab_size):
     return size
 
 
-def qwen2(folder):
+LLAMA_NAMES = {"input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm", "self_attn.q_proj": "attn_q",
+               "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
+               "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm", "self_attn.qkv_proj": "attn_qkv",
+               "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.gate_up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+
+
+def llama_like(folder, arch, pre):
+    """Qwen2, Qwen3 and Phi-3 (names as convert_hf_to_gguf.py writes them; NeoX models, so Q/K unpermuted)."""
     cfg = json.load(open(os.path.join(folder, "config.json")))
     t = tensors(folder)
-    w = gguf.GGUFWriter(os.path.join(folder, "model.gguf"), "qwen2")
+    w = gguf.GGUFWriter(os.path.join(folder, "model.gguf"), arch)
     w.add_context_length(cfg["max_position_embeddings"])
     w.add_embedding_length(cfg["hidden_size"])
     w.add_feed_forward_length(cfg["intermediate_size"])
@@ -86,11 +95,42 @@ def qwen2(folder):
     w.add_head_count_kv(cfg["num_key_value_heads"])
     w.add_rope_freq_base(cfg["rope_theta"])
     w.add_layer_norm_rms_eps(cfg["rms_norm_eps"])
-    tokenizer_metadata(w, folder, "qwen2", cfg["vocab_size"])
-    names = {"input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm", "self_attn.q_proj": "attn_q",
-             "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
-             "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+    if "head_dim" in cfg:  # Qwen3: head_dim apart from hidden/heads
+        w.add_key_length(cfg["head_dim"])
+        w.add_value_length(cfg["head_dim"])
+    if arch == "phi3":
+        longrope(w, cfg, t)
+    tokenizer_metadata(w, folder, pre, cfg["vocab_size"])
+    return cfg, t, w
+
+
+def longrope(w, cfg, t):
+    """Phi-3's rope dimensions, original context, attention factor and factor tensors, as phi.py writes them."""
+    heads, width = cfg["num_attention_heads"], cfg["hidden_size"]
+    rope_dims = int(cfg.get("partial_rotary_factor", 1.0) * width) // heads
+    orig, ctx = cfg["original_max_position_embeddings"], cfg["max_position_embeddings"]
+    w.add_rope_dimension_count(rope_dims)
+    w.add_rope_scaling_orig_ctx_len(orig)
+    w.add_sliding_window(cfg.get("sliding_window") or 0)
+    scale = ctx / orig
+    w.add_rope_scaling_attn_factors(math.sqrt(1 + math.log(scale) / math.log(orig)) if scale > 1 else 1.0)
+    t["rope_factors_long.weight"] = np.array(cfg["rope_scaling"]["long_factor"], dtype=np.float32)
+    t["rope_factors_short.weight"] = np.array(cfg["rope_scaling"]["short_factor"], dtype=np.float32)
+
+
+def qwen2(folder, arch="qwen2", pre="qwen2"):
+    cfg, t, w = llama_like(folder, arch, pre)
+    names = LLAMA_NAMES
+    if arch == "smollm3":  # a llama-rotation architecture: Q/K rows permuted to interleaved pairs, as llama.cpp's converter does
+        for i in range(cfg["num_hidden_layers"]):
+            for proj, heads in (("q_proj", cfg["num_attention_heads"]), ("k_proj", cfg["num_key_value_heads"])):
+                key = f"model.layers.{i}.self_attn.{proj}.weight"
+                m = t[key]
+                t[key] = m.reshape(heads, 2, m.shape[0] // heads // 2, *m.shape[1:]).swapaxes(1, 2).reshape(m.shape).copy()
     w.add_tensor("token_embd.weight", t["model.embed_tokens.weight"])
+    for name in ("rope_factors_long.weight", "rope_factors_short.weight"):
+        if name in t:
+            w.add_tensor(name, t[name])
     for i in range(cfg["num_hidden_layers"]):
         for hf, g in names.items():
             for kind in ("weight", "bias"):
@@ -139,3 +179,6 @@ def finish(w):
 if __name__ == "__main__":
     qwen2(os.path.join(FIX, "tiny-qwen2"))
     gpt2(os.path.join(FIX, "tiny-gpt2"))
+    qwen2(os.path.join(FIX, "tiny-qwen3"), "qwen3", "qwen2")
+    qwen2(os.path.join(FIX, "tiny-phi3"), "phi3", "gpt-4o")
+    qwen2(os.path.join(FIX, "tiny-smollm3"), "smollm3", "llama-bpe")

@@ -22,7 +22,12 @@ SHAPES = {
     "llama-3.1-8b": ("llama", 4096, 32, 14336, 32, 8, 128, 128256, False, 500000.0, {"rope_freqs"}),
     "qwen2.5-1.5b": ("qwen2", 1536, 28, 8960, 12, 2, 128, 151936, True, 1000000.0, {"qkv_bias"}),
     "qwen3-1.7b": ("qwen3", 2048, 28, 6144, 16, 8, 128, 151936, True, 1000000.0, {"qk_norm"}),
+    # Phi-3: fused attn_qkv and ffn_up (gate half first), LongRoPE factor tensors; Phi-4-mini
+    # rotates 96 of each head's 128 dimensions.
+    "phi-3.5-mini": ("phi3", 3072, 32, 8192, 32, 32, 96, 32064, False, 10000.0, {"fused", "longrope"}),
+    "phi-4-mini": ("phi3", 3072, 32, 8192, 24, 8, 128, 200064, True, 10000.0, {"fused", "longrope", "rot96"}),
 }
+PHI3_ORIGINAL_CONTEXT = 4096
 
 LLAMA3_TEMPLATE = (
     "{{ bos_token }}{% for message in messages %}"
@@ -66,20 +71,31 @@ def main():
     p.add_argument("--tokenizer-from", required=True, help="a GGUF with a byte-level BPE tokenizer (SmolLM2)")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--layers", type=int, help="fewer layers than the real model (a quick smoke-test file)")
     a = p.parse_args()
     arch, hidden, layers, ffn, heads, kv_heads, head_dim, vocab, tied, base, extras = SHAPES[a.shape]
+    layers = a.layers or layers
+    rope_dims = 96 if "rot96" in extras else head_dim
 
     tokens, types, merges = read_tokenizer(a.tokenizer_from)
     specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+    if arch == "phi3":  # llama.cpp looks these up in any model named Phi-3
+        specials = [t for t in ["<s>", "<unk>", "</s>", "<|end|>", "<|user|>", "<|assistant|>", "<|system|>", "<|endoftext|>"]
+                    if t not in set(tokens)]
+    named = len(specials)
+    if len(tokens) + len(specials) > vocab:  # a vocabulary smaller than SmolLM2's (Phi-3.5): cut it, and the merges it loses
+        tokens, types = tokens[: vocab - len(specials)], types[: vocab - len(specials)]
+        kept = set(tokens)
+        merges = [m for m in merges if all(part in kept for part in m.split(" ", 1)) and m.replace(" ", "", 1) in kept]
     while len(tokens) + len(specials) < vocab:
-        specials.append(f"<|reserved_special_token_{len(specials) - 5}|>")
+        specials.append(f"<|reserved_special_token_{len(specials) - named}|>")
     first_special = len(tokens)
     tokens += specials[: vocab - len(tokens)]
     types += [3] * (vocab - len(types))  # control tokens
 
     w = gguf.GGUFWriter(a.output, arch)
     w.add_name(f"random-weight {a.shape} shape")
-    w.add_context_length(131072 if arch == "llama" else 32768)
+    w.add_context_length(131072 if arch in ("llama", "phi3") else 32768)
     w.add_embedding_length(hidden)
     w.add_block_count(layers)
     w.add_feed_forward_length(ffn)
@@ -87,18 +103,22 @@ def main():
     w.add_head_count_kv(kv_heads)
     w.add_key_length(head_dim)
     w.add_value_length(head_dim)
-    w.add_rope_dimension_count(head_dim)
+    w.add_rope_dimension_count(rope_dims)
+    if "longrope" in extras:  # as llama.cpp's phi.py writes them
+        w.add_rope_scaling_orig_ctx_len(PHI3_ORIGINAL_CONTEXT)
+        w.add_rope_scaling_attn_factors(float(np.sqrt(1 + np.log(131072 / PHI3_ORIGINAL_CONTEXT) / np.log(PHI3_ORIGINAL_CONTEXT))))
     w.add_rope_freq_base(base)
     w.add_layer_norm_rms_eps(1e-5 if arch == "llama" else 1e-6)
     w.add_vocab_size(vocab)
     w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
     w.add_tokenizer_model("gpt2")
-    w.add_tokenizer_pre("llama-bpe" if arch == "llama" else "qwen2")
+    w.add_tokenizer_pre({"llama": "llama-bpe", "phi3": "gpt-4o"}.get(arch, "qwen2"))
     w.add_token_list(tokens)
     w.add_token_types(types)
     w.add_token_merges(merges)
-    w.add_bos_token_id(first_special)
-    w.add_eos_token_id(first_special + 4)
+    ids = {t: i for i, t in enumerate(tokens)}
+    w.add_bos_token_id(ids["<s>" if arch == "phi3" else "<|begin_of_text|>"])
+    w.add_eos_token_id(ids["<|end|>" if arch == "phi3" else "<|eot_id|>"])
     w.add_chat_template(LLAMA3_TEMPLATE)
 
     rng = np.random.default_rng(a.seed)
@@ -114,23 +134,30 @@ def main():
     plan = [("token_embd.weight", (vocab, hidden), "random")]
     if "rope_freqs" in extras:
         plan.append(("rope_freqs.weight", (head_dim // 2,), "rope"))
+    if "longrope" in extras:
+        plan += [("rope_factors_long.weight", (rope_dims // 2,), "long"), ("rope_factors_short.weight", (rope_dims // 2,), "short")]
     for i in range(layers):
         b = f"blk.{i}."
-        plan += [(b + "attn_norm.weight", (hidden,), "ones"),
-                 (b + "attn_q.weight", (heads * head_dim, hidden), "random"),
-                 (b + "attn_k.weight", (kv_heads * head_dim, hidden), "random"),
-                 (b + "attn_v.weight", (kv_heads * head_dim, hidden), "random"),
-                 (b + "attn_output.weight", (hidden, heads * head_dim), "random")]
+        plan.append((b + "attn_norm.weight", (hidden,), "ones"))
+        if "fused" in extras:
+            plan.append((b + "attn_qkv.weight", ((heads + 2 * kv_heads) * head_dim, hidden), "random"))
+        else:
+            plan += [(b + "attn_q.weight", (heads * head_dim, hidden), "random"),
+                     (b + "attn_k.weight", (kv_heads * head_dim, hidden), "random"),
+                     (b + "attn_v.weight", (kv_heads * head_dim, hidden), "random")]
+        plan.append((b + "attn_output.weight", (hidden, heads * head_dim), "random"))
         if "qkv_bias" in extras:
             plan += [(b + "attn_q.bias", (heads * head_dim,), "zeros"),
                      (b + "attn_k.bias", (kv_heads * head_dim,), "zeros"),
                      (b + "attn_v.bias", (kv_heads * head_dim,), "zeros")]
         if "qk_norm" in extras:
             plan += [(b + "attn_q_norm.weight", (head_dim,), "ones"), (b + "attn_k_norm.weight", (head_dim,), "ones")]
-        plan += [(b + "ffn_norm.weight", (hidden,), "ones"),
-                 (b + "ffn_gate.weight", (ffn, hidden), "random"),
-                 (b + "ffn_up.weight", (ffn, hidden), "random"),
-                 (b + "ffn_down.weight", (hidden, ffn), "random")]
+        plan.append((b + "ffn_norm.weight", (hidden,), "ones"))
+        if "fused" in extras:
+            plan.append((b + "ffn_up.weight", (2 * ffn, hidden), "random"))
+        else:
+            plan += [(b + "ffn_gate.weight", (ffn, hidden), "random"), (b + "ffn_up.weight", (ffn, hidden), "random")]
+        plan.append((b + "ffn_down.weight", (hidden, ffn), "random"))
     plan.append(("output_norm.weight", (hidden,), "ones"))
     if not tied:
         plan.append(("output.weight", (vocab, hidden), "random"))
@@ -140,6 +167,9 @@ def main():
             return random(shape)
         if kind == "rope":
             return llama3_rope_freqs(head_dim, base)
+        if kind in ("long", "short"):  # LongRoPE-like divisors: ~1 for fast frequencies, growing for slow ones
+            top = 40.0 if kind == "long" else 1.5
+            return np.geomspace(1.0, top, shape[0]).astype(np.float32)
         return (np.ones if kind == "ones" else np.zeros)(shape, dtype=np.float32)
 
     # Norms, biases and rope_freqs stay F32 as llama.cpp's converter writes them.
