@@ -130,6 +130,24 @@ void tern_attention_group(const float *q, int q_stride, int g, int head_dim, con
                           const int32_t *block_table, int block_size, int kv_stride, int kv_off, int start, int end,
                           float scale, float *scores, float *out, int out_stride);
 
+/// KV cache element types. A cache row holds n = num_kv_heads * head_dim elements:
+/// TERN_KV_F32: n floats; TERN_KV_F16: n IEEE halves; TERN_KV_Q8_0: n / 32 blocks of
+/// {half d; int8 qs[32]} (34 bytes, value = d * qs[i], GGML's Q8_0 block), n and every
+/// head's offset multiples of 32.
+enum { TERN_KV_F32 = 0, TERN_KV_F16 = 1, TERN_KV_Q8_0 = 2 };
+/// Bytes of one cache row of n elements.
+size_t tern_kv_row_bytes(int dtype, int n);
+/// Writes n floats as one cache row.
+void tern_kv_store(int dtype, const float *x, void *dst, int n);
+/// Reads elements [off, off + n) of a cache row as floats (off and n multiples of 32 for q8_0).
+void tern_kv_load(int dtype, const void *row, int off, float *out, int n);
+/// tern_attention_group over a cache of any dtype: k_cache, v_cache: (num_blocks,
+/// block_size) rows of row_bytes; the head's elements start at element kv_off of a row.
+/// Non-f32 rows are converted to floats 16 at a time on the stack (head_dim ≤ 1024).
+void tern_attention_group_kv(int dtype, const float *q, int q_stride, int g, int head_dim, const void *k_cache,
+                             const void *v_cache, size_t row_bytes, const int32_t *block_table, int block_size, int kv_off,
+                             int start, int end, float scale, float *scores, float *out, int out_stride);
+
 // ---- thread pool ------------------------------------------------------------------------
 typedef struct tern_pool tern_pool;
 typedef void (*tern_task_fn)(void *ctx, int task);
