@@ -100,9 +100,10 @@ static inline int next_run(int p, int end, int block_size, int cap, const int32_
     return run;
 }
 
-static void softmax_and_clear(float *scores, int n, int g, float *out, int out_stride, int head_dim) {
+static void softmax_and_clear(float *scores, int n, int g, float *out, int out_stride, int head_dim, int fast) {
     for (int h = 0; h < g; h++) {
-        tern_softmax(scores + h * n, n);
+        if (fast) tern_softmax_fast(scores + h * n, n);
+        else tern_softmax(scores + h * n, n);
         for (int i = 0; i < head_dim; i++) out[(size_t)h * out_stride + i] = 0;
     }
 }
@@ -116,36 +117,66 @@ void tern_attention_group(const float *q, int q_stride, int g, int head_dim, con
         run = next_run(p, end, block_size, block_size, block_table, &slot);
         scores_rows(q, q_stride, g, head_dim, k_cache + slot * kv_stride + kv_off, kv_stride, run, scale, scores + p - start, n);
     }
-    softmax_and_clear(scores, n, g, out, out_stride, head_dim);
+    softmax_and_clear(scores, n, g, out, out_stride, head_dim, 0);
     for (int p = start; p < end; p += run) {
         run = next_run(p, end, block_size, block_size, block_table, &slot);
         values_rows(out, out_stride, g, head_dim, v_cache + slot * kv_stride + kv_off, kv_stride, run, scores + p - start, n);
     }
 }
 
-enum { KV_TILE = 16 };  // rows converted to floats at once
+enum { KV_TILE = 16, KV_AHEAD = 64 };  // rows converted to floats at once; positions prefetched ahead
 
-void tern_attention_group_kv(int dtype, const float *q, int q_stride, int g, int head_dim, const void *k_cache,
-                             const void *v_cache, size_t row_bytes, const int32_t *block_table, int block_size, int kv_off,
-                             int start, int end, float scale, float *scores, float *out, int out_stride) {
-    if (dtype == TERN_KV_F32) {
-        tern_attention_group(q, q_stride, g, head_dim, k_cache, v_cache, block_table, block_size, (int)(row_bytes / 4), kv_off,
-                             start, end, scale, scores, out, out_stride);
-        return;
+// One KV head's rows in a paged cache: block b's block_size rows of seg bytes start at
+// base + b * block_stride.
+typedef struct {
+    const uint8_t *base;
+    size_t block_stride, seg;
+    const int32_t *table;
+    int block_size;
+} kv_head;
+
+static inline const uint8_t *kv_row(const kv_head *h, int p) {
+    return h->base + (size_t)h->table[p / h->block_size] * h->block_stride + (size_t)(p % h->block_size) * h->seg;
+}
+
+// Prefetches the rows of positions [*ahead, min(until, end)), moving *ahead (blocks are
+// scattered, so the hardware prefetchers lose the thread at every block boundary).
+static inline void prefetch_rows(const kv_head *h, int *ahead, int until, int end) {
+    for (; *ahead < until && *ahead < end; (*ahead)++) {
+        const uint8_t *r = kv_row(h, *ahead);
+        for (size_t b = 0; b < h->seg; b += 64) __builtin_prefetch(r + b);
     }
+}
+
+// The run's rows as floats: f32 rows in place, others converted into `tile`.
+static inline const float *rows_f32(int dtype, const kv_head *h, int p, int run, int head_dim, float *tile) {
+    const uint8_t *r = kv_row(h, p);
+    if (dtype == TERN_KV_F32) return (const float *)r;
+    tern_kv_load(dtype, r, 0, tile, run * head_dim);  // a run's rows are contiguous
+    return tile;
+}
+
+void tern_attention_group_kv(int dtype, const float *q, int q_stride, int g, int head_dim, const void *k_head,
+                             const void *v_head, size_t block_stride, const int32_t *block_table, int block_size,
+                             int start, int end, float scale, float *scores, float *out, int out_stride) {
     float tile[KV_TILE * head_dim];  // (KV_TILE, head_dim)
-    const uint8_t *kc = k_cache, *vc = v_cache;
-    int n = end - start, run;
+    size_t seg = tern_kv_row_bytes(dtype, head_dim);
+    kv_head k = {k_head, block_stride, seg, block_table, block_size}, v = {v_head, block_stride, seg, block_table, block_size};
+    int n = end - start, run, ahead = start;
     size_t slot;
     for (int p = start; p < end; p += run) {
+        prefetch_rows(&k, &ahead, p + KV_AHEAD, end);
         run = next_run(p, end, block_size, KV_TILE, block_table, &slot);
-        for (int t = 0; t < run; t++) tern_kv_load(dtype, kc + (slot + t) * row_bytes, kv_off, tile + t * head_dim, head_dim);
-        scores_rows(q, q_stride, g, head_dim, tile, head_dim, run, scale, scores + p - start, n);
+        const float *rows = rows_f32(dtype, &k, p, run, head_dim, tile);
+        scores_rows(q, q_stride, g, head_dim, rows, head_dim, run, scale, scores + p - start, n);
     }
-    softmax_and_clear(scores, n, g, out, out_stride, head_dim);
+    ahead = start;
+    prefetch_rows(&v, &ahead, start + KV_AHEAD, end);
+    softmax_and_clear(scores, n, g, out, out_stride, head_dim, dtype != TERN_KV_F32);
     for (int p = start; p < end; p += run) {
+        prefetch_rows(&v, &ahead, p + KV_AHEAD, end);
         run = next_run(p, end, block_size, KV_TILE, block_table, &slot);
-        for (int t = 0; t < run; t++) tern_kv_load(dtype, vc + (slot + t) * row_bytes, kv_off, tile + t * head_dim, head_dim);
-        values_rows(out, out_stride, g, head_dim, tile, head_dim, run, scores + p - start, n);
+        const float *rows = rows_f32(dtype, &v, p, run, head_dim, tile);
+        values_rows(out, out_stride, g, head_dim, rows, head_dim, run, scores + p - start, n);
     }
 }

@@ -39,15 +39,15 @@ public enum Ops {
                              Int32(kvOffset), Int32(range.lowerBound), Int32(range.upperBound), scale, scores, out, Int32(outStride))
     }
 
-    /// `attentionGroup` over a cache of any dtype: keys and values are (numBlocks, blockSize)
-    /// rows of `rowBytes` (see `KVCacheDType`); the head starts at element `kvOffset` of a row.
+    /// `attentionGroup` over a head-major paged cache of any dtype (see tern_attention_group_kv):
+    /// `keys`/`values` point at this KV head's rows of block 0, block b's lie `blockStride` bytes
+    /// further, `blockSize` rows of `dtype.rowBytes(headDim)` bytes each.
     public static func attentionGroup(dtype: KVCacheDType, q: UnsafePointer<Float>, qStride: Int, group: Int, headDim: Int,
-                                      keys: UnsafeRawPointer, values: UnsafeRawPointer, rowBytes: Int, blockTable: UnsafePointer<Int32>,
-                                      blockSize: Int, kvOffset: Int, range: Range<Int>, scale: Float, scores: UnsafeMutablePointer<Float>,
+                                      keys: UnsafeRawPointer, values: UnsafeRawPointer, blockStride: Int, blockTable: UnsafePointer<Int32>,
+                                      blockSize: Int, range: Range<Int>, scale: Float, scores: UnsafeMutablePointer<Float>,
                                       out: UnsafeMutablePointer<Float>, outStride: Int) {
-        tern_attention_group_kv(dtype.code, q, Int32(qStride), Int32(group), Int32(headDim), keys, values, rowBytes, blockTable,
-                                Int32(blockSize), Int32(kvOffset), Int32(range.lowerBound), Int32(range.upperBound), scale, scores,
-                                out, Int32(outStride))
+        tern_attention_group_kv(dtype.code, q, Int32(qStride), Int32(group), Int32(headDim), keys, values, blockStride, blockTable,
+                                Int32(blockSize), Int32(range.lowerBound), Int32(range.upperBound), scale, scores, out, Int32(outStride))
     }
 
     public static func swiglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, n: Int) { tern_swiglu(gate, up, Int32(n)) }

@@ -45,8 +45,8 @@ struct Attention {
         }
         for s in batch.sequences {
             for (i, row) in s.tokenRange.enumerated() {
-                let slot = cache.slot(position: s.startPosition + i, blockTable: s.blockTable)
-                cache.write(layer: layer, slot: slot, key: k.row(row, width: kvWidth), value: v.row(row, width: kvWidth))
+                let p = s.startPosition + i, block = Int(s.blockTable[p / cache.blockSize])
+                cache.write(layer: layer, block: block, row: p % cache.blockSize, key: k.row(row, width: kvWidth), value: v.row(row, width: kvWidth))
             }
         }
         // Long runs of new tokens (prompt chunks) go through BLAS; short ones (decode) walk
@@ -72,7 +72,8 @@ struct Attention {
         let tables = batch.sequences.map(\.blockTable)
         let maxContext = work.map(\.pos).max().map { $0 + 1 } ?? 1
         let (kvHeads, headDim, blockSize, scale) = (self.kvHeads, self.headDim, cache.blockSize, self.scale)
-        let (keys, values, rowBytes, dtype) = (cache.keys[layer], cache.values[layer], cache.rowBytes, cache.dtype)
+        let (keys, values, dtype) = (cache.keys[layer], cache.values[layer], cache.dtype)
+        let (blockStride, headStride) = (cache.blockBytes, cache.segmentOffset(block: 0, head: 1, row: 0))
         // One task per (token, KV head): its `group` query heads read each key/value row once.
         pool.parallelRanges(work.count * kvHeads, minChunk: 2, chunksPerThread: 8) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: maxContext * group) { scores in
@@ -81,8 +82,8 @@ struct Attention {
                     let start = window.map { max(0, w.pos + 1 - $0) } ?? 0
                     tables[w.seq].withUnsafeBufferPointer { table in
                         Ops.attentionGroup(dtype: dtype, q: q.row(w.row, width: qWidth) + g * group * headDim, qStride: headDim,
-                                           group: group, headDim: headDim, keys: keys, values: values, rowBytes: rowBytes,
-                                           blockTable: table.baseAddress!, blockSize: blockSize, kvOffset: g * headDim, range: start ..< w.pos + 1,
+                                           group: group, headDim: headDim, keys: keys + g * headStride, values: values + g * headStride,
+                                           blockStride: blockStride, blockTable: table.baseAddress!, blockSize: blockSize, range: start ..< w.pos + 1,
                                            scale: scale, scores: scores.baseAddress!, out: out.row(w.row, width: qWidth) + g * group * headDim,
                                            outStride: headDim)
                     }
@@ -104,12 +105,13 @@ struct Attention {
         let n = s.tokenRange.count, end = s.startPosition + n
         let keys = FloatBuffer(count: kvHeads * end * headDim)    // (kvHeads, end, headDim)
         let values = FloatBuffer(count: kvHeads * end * headDim)  // (kvHeads, end, headDim)
-        let kc = cache.keys[layer], vc = cache.values[layer], rowBytes = cache.rowBytes, dtype = cache.dtype
+        let kc = cache.keys[layer], vc = cache.values[layer], dtype = cache.dtype
         for p in 0 ..< end {  // the cache's rows as floats, whatever its dtype
-            let slot = cache.slot(position: p, blockTable: s.blockTable)
+            let block = Int(s.blockTable[p / cache.blockSize])
             for g in 0 ..< kvHeads {
-                dtype.load(kc + slot * rowBytes, offset: g * headDim, count: headDim, into: keys.pointer + (g * end + p) * headDim)
-                dtype.load(vc + slot * rowBytes, offset: g * headDim, count: headDim, into: values.pointer + (g * end + p) * headDim)
+                let at = cache.segmentOffset(block: block, head: g, row: p % cache.blockSize)
+                dtype.load(kc + at, offset: 0, count: headDim, into: keys.pointer + (g * end + p) * headDim)
+                dtype.load(vc + at, offset: 0, count: headDim, into: values.pointer + (g * end + p) * headDim)
             }
         }
         let chunks = (n + Self.blasRowChunk - 1) / Self.blasRowChunk

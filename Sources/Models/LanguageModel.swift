@@ -12,7 +12,8 @@ public protocol LanguageModel: AnyObject, Sendable {
 extension LanguageModel {
     /// A KV cache for this model of `numBlocks` blocks of `blockSize` positions, stored as `dtype`.
     public func makeCache(numBlocks: Int, blockSize: Int, dtype: KVCacheDType = .f32) -> PagedKVCache {
-        PagedKVCache(numLayers: config.blockCount, numBlocks: numBlocks, blockSize: blockSize, kvWidth: config.kvWidth, dtype: dtype)
+        PagedKVCache(numLayers: config.blockCount, numBlocks: numBlocks, blockSize: blockSize, kvWidth: config.kvWidth,
+                     headDim: config.keyLength, dtype: dtype)
     }
 
     /// Checks token ids and cache capacity before any work is done.

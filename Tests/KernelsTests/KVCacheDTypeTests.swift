@@ -25,7 +25,8 @@ final class KVCacheDTypeTests: XCTestCase {
                     case .q8_0:
                         let block = x[32 + i / 32 * 32 ..< 32 + i / 32 * 32 + 32]
                         let d = block.map(abs).max()! / 127
-                        XCTAssertEqual(back[i], v, accuracy: d * 0.5 + d * 2e-3, "q8_0 keeps within half a step")
+                        // Half a step, plus up to 127 steps times the scale's rounding to half (2^-11 relative).
+                        XCTAssertEqual(back[i], v, accuracy: d * (0.5 + 127.0 / 2048), "q8_0 keeps within half a step")
                     }
                 }
             }
@@ -37,47 +38,61 @@ final class KVCacheDTypeTests: XCTestCase {
         XCTAssertTrue(KVCacheDType.f16.supports(headDim: 48))
     }
 
-    /// One paged cache in a given dtype: rows of `width` elements in `numBlocks * blockSize` slots.
+    /// One paged cache in a given dtype, head-major blocks: (numBlocks, kvHeads, blockSize)
+    /// segments of `dtype.rowBytes(headDim)`, made from row-major floats (slots, kvHeads * headDim).
     struct Cache {
         let dtype: KVCacheDType
+        let kvHeads: Int, headDim: Int, blockSize: Int
         var keys: [UInt8], values: [UInt8]
-        init(dtype: KVCacheDType, keys k: [Float], values v: [Float], width: Int) {
-            self.dtype = dtype
-            let rows = k.count / width, rb = dtype.rowBytes(width)
-            keys = [UInt8](repeating: 0, count: rows * rb)
-            values = keys
-            k.withUnsafeBufferPointer { kp in
-                v.withUnsafeBufferPointer { vp in
-                    keys.withUnsafeMutableBytes { kb in
-                        values.withUnsafeMutableBytes { vb in
-                            for r in 0 ..< rows {
-                                dtype.store(kp.baseAddress! + r * width, to: kb.baseAddress! + r * rb, count: width)
-                                dtype.store(vp.baseAddress! + r * width, to: vb.baseAddress! + r * rb, count: width)
-                            }
-                        }
+        var seg: Int { dtype.rowBytes(headDim) }
+        var blockStride: Int { kvHeads * blockSize * seg }
+
+        init(dtype: KVCacheDType, keys k: [Float], values v: [Float], kvHeads: Int, headDim: Int, blockSize: Int) {
+            (self.dtype, self.kvHeads, self.headDim, self.blockSize) = (dtype, kvHeads, headDim, blockSize)
+            keys = []
+            values = []
+            keys = pack(k)
+            values = pack(v)
+        }
+
+        func offset(slot: Int, head: Int) -> Int { slot / blockSize * blockStride + (head * blockSize + slot % blockSize) * seg }
+
+        private func pack(_ x: [Float]) -> [UInt8] {
+            let slots = x.count / (kvHeads * headDim)
+            var bytes = [UInt8](repeating: 0, count: slots / blockSize * blockStride)
+            bytes.withUnsafeMutableBytes { b in
+                for s in 0 ..< slots {
+                    for h in 0 ..< kvHeads {
+                        dtype.store(Array(x[(s * kvHeads + h) * headDim ..< (s * kvHeads + h + 1) * headDim]), to: b.baseAddress! + offset(slot: s, head: h),
+                                    count: headDim)
                     }
                 }
             }
+            return bytes
         }
 
-        /// The rows as floats.
-        func readBack(_ bytes: [UInt8], width: Int) -> [Float] {
-            let rb = dtype.rowBytes(width), rows = bytes.count / rb
-            var out = [Float](repeating: 0, count: rows * width)
+        /// The rows as floats, row-major again.
+        func readBack(_ bytes: [UInt8]) -> [Float] {
+            let slots = bytes.count / blockStride * blockSize
+            var out = [Float](repeating: 0, count: slots * kvHeads * headDim)
             bytes.withUnsafeBytes { b in
-                for r in 0 ..< rows { dtype.load(b.baseAddress! + r * rb, offset: 0, count: width, into: &out[r * width]) }
+                for s in 0 ..< slots {
+                    for h in 0 ..< kvHeads {
+                        dtype.load(b.baseAddress! + offset(slot: s, head: h), offset: 0, count: headDim, into: &out[(s * kvHeads + h) * headDim])
+                    }
+                }
             }
             return out
         }
 
-        func attend(q: [Float], group: Int, headDim: Int, width: Int, table: [Int32], blockSize: Int, kvOffset: Int,
-                    range: Range<Int>) -> [Float] {
+        func attend(q: [Float], group: Int, head: Int, table: [Int32], range: Range<Int>) -> [Float] {
             var scores = [Float](repeating: 0, count: group * range.count), out = [Float](repeating: 0, count: group * headDim)
             keys.withUnsafeBytes { k in
                 values.withUnsafeBytes { v in
-                    Ops.attentionGroup(dtype: dtype, q: q, qStride: headDim, group: group, headDim: headDim, keys: k.baseAddress!,
-                                       values: v.baseAddress!, rowBytes: dtype.rowBytes(width), blockTable: table, blockSize: blockSize,
-                                       kvOffset: kvOffset, range: range, scale: 0.125, scores: &scores, out: &out, outStride: headDim)
+                    Ops.attentionGroup(dtype: dtype, q: q, qStride: headDim, group: group, headDim: headDim,
+                                       keys: k.baseAddress! + head * blockSize * seg, values: v.baseAddress! + head * blockSize * seg,
+                                       blockStride: blockStride, blockTable: table, blockSize: blockSize, range: range, scale: 0.125,
+                                       scores: &scores, out: &out, outStride: headDim)
                 }
             }
             return out
@@ -92,19 +107,17 @@ final class KVCacheDTypeTests: XCTestCase {
             let v = (0 ..< numBlocks * blockSize * width).map { _ in Float.random(in: -2 ... 2, using: &rng) }
             let q = (0 ..< group * headDim).map { _ in Float.random(in: -1 ... 1, using: &rng) }
             let table: [Int32] = [5, 2, 6, 0, 3, 1]
-            let exact = Cache(dtype: .f32, keys: k, values: v, width: width)
+            let exact = Cache(dtype: .f32, keys: k, values: v, kvHeads: kvHeads, headDim: headDim, blockSize: blockSize)
             for simd in [true, false] {
                 Ops.setSIMD(simd)
                 for (dtype, tolerance) in [(KVCacheDType.f16, Float(4e-3)), (.q8_0, 3e-2)] {
-                    let c = Cache(dtype: dtype, keys: k, values: v, width: width)
-                    let rounded = Cache(dtype: .f32, keys: c.readBack(c.keys, width: width), values: c.readBack(c.values, width: width), width: width)
+                    let c = Cache(dtype: dtype, keys: k, values: v, kvHeads: kvHeads, headDim: headDim, blockSize: blockSize)
+                    let rounded = Cache(dtype: .f32, keys: c.readBack(c.keys), values: c.readBack(c.values), kvHeads: kvHeads,
+                                        headDim: headDim, blockSize: blockSize)
                     for range in [0 ..< 90, 7 ..< 41, 15 ..< 16, 33 ..< 90] {
-                        let got = c.attend(q: q, group: group, headDim: headDim, width: width, table: table, blockSize: blockSize,
-                                           kvOffset: headDim, range: range)
-                        let same = rounded.attend(q: q, group: group, headDim: headDim, width: width, table: table, blockSize: blockSize,
-                                                  kvOffset: headDim, range: range)
-                        let f32 = exact.attend(q: q, group: group, headDim: headDim, width: width, table: table, blockSize: blockSize,
-                                               kvOffset: headDim, range: range)
+                        let got = c.attend(q: q, group: group, head: 1, table: table, range: range)
+                        let same = rounded.attend(q: q, group: group, head: 1, table: table, range: range)
+                        let f32 = exact.attend(q: q, group: group, head: 1, table: table, range: range)
                         for i in got.indices {
                             XCTAssertEqual(got[i], same[i], accuracy: 1e-5, "\(dtype) \(headDim) \(range): reads the rows it stored")
                             XCTAssertEqual(got[i], f32[i], accuracy: tolerance, "\(dtype) \(headDim) \(range): close to f32")
@@ -116,7 +129,7 @@ final class KVCacheDTypeTests: XCTestCase {
         }
     }
 
-    /// With an f32 cache the typed entry point is the f32 kernel, bit for bit.
+    /// An f32 cache gives the row-major f32 kernel's results bit for bit (same arithmetic).
     func testF32IsTheFloatKernel() {
         var rng = SystemRandomNumberGenerator()
         let headDim = 64, width = 128, blockSize = 16, group = 2
@@ -124,11 +137,11 @@ final class KVCacheDTypeTests: XCTestCase {
         let v = (0 ..< 4 * blockSize * width).map { _ in Float.random(in: -1 ... 1, using: &rng) }
         let q = (0 ..< group * headDim).map { _ in Float.random(in: -1 ... 1, using: &rng) }
         let table: [Int32] = [3, 1, 0, 2]
-        let typed = Cache(dtype: .f32, keys: k, values: v, width: width)
-            .attend(q: q, group: group, headDim: headDim, width: width, table: table, blockSize: blockSize, kvOffset: 0, range: 3 ..< 60)
+        let typed = Cache(dtype: .f32, keys: k, values: v, kvHeads: 2, headDim: headDim, blockSize: blockSize)
+            .attend(q: q, group: group, head: 1, table: table, range: 3 ..< 60)
         var scores = [Float](repeating: 0, count: group * 57), out = [Float](repeating: 0, count: group * headDim)
         Ops.attentionGroup(q: q, qStride: headDim, group: group, headDim: headDim, keys: k, values: v, blockTable: table, blockSize: blockSize,
-                           kvStride: width, kvOffset: 0, range: 3 ..< 60, scale: 0.125, scores: &scores, out: &out, outStride: headDim)
+                           kvStride: width, kvOffset: headDim, range: 3 ..< 60, scale: 0.125, scores: &scores, out: &out, outStride: headDim)
         XCTAssertEqual(typed, out)
     }
 }
