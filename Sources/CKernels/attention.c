@@ -1,5 +1,7 @@
 // Attention over the paged KV store: the g query heads that share one KV head at once, with
-// an AVX2 variant (head_dim a multiple of 8) chosen at run time.
+// AVX2 variants (head_dim a multiple of 8) chosen at run time. The cache is walked in runs of
+// consecutive positions inside one block (consecutive rows of memory); for an f16 or q8_0
+// cache each run is first converted to floats on the stack, 16 rows at a time.
 #include "avx2.h"
 
 void tern_attention_head(const float *q, int head_dim, const float *k_cache, const float *v_cache,
@@ -9,29 +11,6 @@ void tern_attention_head(const float *q, int head_dim, const float *k_cache, con
                          scale, scores, out, head_dim);
 }
 
-// Attention of the g query heads that share one KV head: each key and value row is read
-// once for all g heads. q: g rows q_stride apart; out: g rows out_stride apart;
-// scores: scratch of g * (end - start) floats.
-static void attention_group_plain(const float *q, int q_stride, int g, int head_dim, const float *k_cache, const float *v_cache,
-                                  const int32_t *block_table, int block_size, int kv_stride, int kv_off, int start, int end,
-                                  float scale, float *scores, float *out, int out_stride) {
-    int n = end - start;
-    for (int p = start; p < end; p++) {
-        size_t slot = (size_t)block_table[p / block_size] * block_size + p % block_size;
-        const float *k = k_cache + slot * kv_stride + kv_off;
-        for (int h = 0; h < g; h++) scores[h * n + p - start] = tern_dot_f32(q + (size_t)h * q_stride, k, head_dim) * scale;
-    }
-    for (int h = 0; h < g; h++) {
-        tern_softmax(scores + h * n, n);
-        for (int i = 0; i < head_dim; i++) out[(size_t)h * out_stride + i] = 0;
-    }
-    for (int p = start; p < end; p++) {
-        size_t slot = (size_t)block_table[p / block_size] * block_size + p % block_size;
-        const float *v = v_cache + slot * kv_stride + kv_off;
-        for (int h = 0; h < g; h++) tern_axpy(out + (size_t)h * out_stride, v, scores[h * n + p - start], head_dim);
-    }
-}
-
 #if defined(__x86_64__)
 // Four horizontal sums at once: lanes 0..3 = sum(a), sum(b), sum(c), sum(d).
 AVX2 static inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
@@ -39,91 +18,165 @@ AVX2 static inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
     return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
 }
 
-// The K or V row of position p (block table walked once per block, not divided per row).
-#define KV_ROWS(cache, ...) \
-    for (int p = start; p < end;) { \
-        int j0 = p % block_size; \
-        int run = block_size - j0 < end - p ? block_size - j0 : end - p; \
-        const float *base = cache + ((size_t)block_table[p / block_size] * block_size + j0) * kv_stride + kv_off; \
-        __VA_ARGS__ \
-        p += run; \
-    }
-
-AVX2 static void attention_group_avx2(const float *q, int q_stride, int g, int head_dim, const float *k_cache, const float *v_cache,
-                                      const int32_t *block_table, int block_size, int kv_stride, int kv_off, int start, int end,
-                                      float scale, float *scores, float *out, int out_stride) {
-    int n = end - start;
-    // Scores: q·k for every head of the group, four key rows at a time.
-    KV_ROWS(k_cache, {
-        int t = 0;
-        for (; t + 4 <= run; t += 4) {
-            const float *k0 = base + (size_t)t * kv_stride, *k1 = k0 + kv_stride, *k2 = k1 + kv_stride, *k3 = k2 + kv_stride;
-            for (int h = 0; h < g; h++) {
-                const float *qh = q + (size_t)h * q_stride;
-                __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-                for (int i = 0; i < head_dim; i += 8) {
-                    __m256 qv = _mm256_loadu_ps(qh + i);
-                    s0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + i), s0);
-                    s1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k1 + i), s1);
-                    s2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k2 + i), s2);
-                    s3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k3 + i), s3);
-                }
-                _mm_storeu_ps(scores + h * n + p - start + t, _mm_mul_ps(hsum4(s0, s1, s2, s3), _mm_set1_ps(scale)));
+AVX2 static void scores_rows_avx2(const float *q, int q_stride, int g, int head_dim, const float *k, size_t stride, int run,
+                                  float scale, float *scores, int n) {
+    int t = 0;
+    for (; t + 4 <= run; t += 4) {  // four key rows at a time
+        const float *k0 = k + (size_t)t * stride, *k1 = k0 + stride, *k2 = k1 + stride, *k3 = k2 + stride;
+        for (int h = 0; h < g; h++) {
+            const float *qh = q + (size_t)h * q_stride;
+            __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+            for (int i = 0; i < head_dim; i += 8) {
+                __m256 qv = _mm256_loadu_ps(qh + i);
+                s0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + i), s0);
+                s1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k1 + i), s1);
+                s2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k2 + i), s2);
+                s3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k3 + i), s3);
             }
+            _mm_storeu_ps(scores + h * n + t, _mm_mul_ps(hsum4(s0, s1, s2, s3), _mm_set1_ps(scale)));
         }
-        for (; t < run; t++) {
-            const float *k = base + (size_t)t * kv_stride;
-            for (int h = 0; h < g; h++) scores[h * n + p - start + t] = tern_dot_f32(q + (size_t)h * q_stride, k, head_dim) * scale;
-        }
-    })
-    for (int h = 0; h < g; h++) tern_softmax(scores + h * n, n);
-    // Weighted values: per head, 64 output floats held in eight registers across all rows.
+    }
+    for (; t < run; t++)
+        for (int h = 0; h < g; h++) scores[h * n + t] = tern_dot_f32(q + (size_t)h * q_stride, k + (size_t)t * stride, head_dim) * scale;
+}
+
+// Per head, 64 output floats held in eight registers across the run's rows.
+AVX2 static void values_rows_avx2(float *out, int out_stride, int g, int head_dim, const float *v, size_t stride, int run,
+                                  const float *w, int n) {
     for (int h = 0; h < g; h++) {
         float *o = out + (size_t)h * out_stride;
-        const float *w = scores + h * n;
+        const float *wh = w + h * n;
         int c0 = 0;
         for (; c0 + 64 <= head_dim; c0 += 64) {
             __m256 acc[8];
-            for (int u = 0; u < 8; u++) acc[u] = _mm256_setzero_ps();
-            KV_ROWS(v_cache, {
-                for (int t = 0; t < run; t++) {
-                    const float *v = base + (size_t)t * kv_stride + c0;
-                    __m256 s = _mm256_set1_ps(w[p - start + t]);
-                    for (int u = 0; u < 8; u++) acc[u] = _mm256_fmadd_ps(s, _mm256_loadu_ps(v + 8 * u), acc[u]);
-                }
-            })
+            for (int u = 0; u < 8; u++) acc[u] = _mm256_loadu_ps(o + c0 + 8 * u);
+            for (int t = 0; t < run; t++) {
+                const float *vt = v + (size_t)t * stride + c0;
+                __m256 s = _mm256_set1_ps(wh[t]);
+                for (int u = 0; u < 8; u++) acc[u] = _mm256_fmadd_ps(s, _mm256_loadu_ps(vt + 8 * u), acc[u]);
+            }
             for (int u = 0; u < 8; u++) _mm256_storeu_ps(o + c0 + 8 * u, acc[u]);
         }
-        if (c0 < head_dim) {  // the last (head_dim % 64) floats, accumulated in memory
-            for (int i = c0; i < head_dim; i++) o[i] = 0;
-            KV_ROWS(v_cache, {
-                for (int t = 0; t < run; t++) {
-                    const float *v = base + (size_t)t * kv_stride;
-                    __m256 s = _mm256_set1_ps(w[p - start + t]);
-                    for (int i = c0; i < head_dim; i += 8)
-                        _mm256_storeu_ps(o + i, _mm256_fmadd_ps(s, _mm256_loadu_ps(v + i), _mm256_loadu_ps(o + i)));
-                }
-            })
+        for (int t = 0; t < run && c0 < head_dim; t++) {  // the last (head_dim % 64) floats
+            const float *vt = v + (size_t)t * stride;
+            __m256 s = _mm256_set1_ps(wh[t]);
+            for (int i = c0; i < head_dim; i += 8) _mm256_storeu_ps(o + i, _mm256_fmadd_ps(s, _mm256_loadu_ps(vt + i), _mm256_loadu_ps(o + i)));
         }
     }
 }
-#undef KV_ROWS
 #endif
+
+// scores[h * n + t] = scale · q_h · k_t for the run's key rows, `stride` floats apart.
+static void scores_rows(const float *q, int q_stride, int g, int head_dim, const float *k, size_t stride, int run, float scale,
+                        float *scores, int n) {
+#if defined(__x86_64__)
+    if (tern_using_avx2() && head_dim % 8 == 0) {
+        scores_rows_avx2(q, q_stride, g, head_dim, k, stride, run, scale, scores, n);
+        return;
+    }
+#endif
+    for (int t = 0; t < run; t++)
+        for (int h = 0; h < g; h++) scores[h * n + t] = tern_dot_f32(q + (size_t)h * q_stride, k + (size_t)t * stride, head_dim) * scale;
+}
+
+// out_h += Σ_t w[h * n + t] · v_t over the run's value rows, `stride` floats apart.
+static void values_rows(float *out, int out_stride, int g, int head_dim, const float *v, size_t stride, int run, const float *w, int n) {
+#if defined(__x86_64__)
+    if (tern_using_avx2() && head_dim % 8 == 0) {
+        values_rows_avx2(out, out_stride, g, head_dim, v, stride, run, w, n);
+        return;
+    }
+#endif
+    for (int t = 0; t < run; t++)
+        for (int h = 0; h < g; h++) tern_axpy(out + (size_t)h * out_stride, v + (size_t)t * stride, w[h * n + t], head_dim);
+}
+
+// The run of positions from p: at most `cap`, inside one block; its first row to *slot.
+static inline int next_run(int p, int end, int block_size, int cap, const int32_t *block_table, size_t *slot) {
+    int j0 = p % block_size, run = block_size - j0;
+    if (run > end - p) run = end - p;
+    if (run > cap) run = cap;
+    *slot = (size_t)block_table[p / block_size] * block_size + j0;
+    return run;
+}
+
+static void softmax_and_clear(float *scores, int n, int g, float *out, int out_stride, int head_dim, int fast) {
+    for (int h = 0; h < g; h++) {
+        if (fast) tern_softmax_fast(scores + h * n, n);
+        else tern_softmax(scores + h * n, n);
+        for (int i = 0; i < head_dim; i++) out[(size_t)h * out_stride + i] = 0;
+    }
+}
 
 void tern_attention_group(const float *q, int q_stride, int g, int head_dim, const float *k_cache, const float *v_cache,
                           const int32_t *block_table, int block_size, int kv_stride, int kv_off, int start, int end,
                           float scale, float *scores, float *out, int out_stride) {
-    if (end <= start) {
-        for (int h = 0; h < g; h++) for (int i = 0; i < head_dim; i++) out[(size_t)h * out_stride + i] = 0;
-        return;
+    int n = end - start, run;
+    size_t slot;
+    for (int p = start; p < end; p += run) {
+        run = next_run(p, end, block_size, block_size, block_table, &slot);
+        scores_rows(q, q_stride, g, head_dim, k_cache + slot * kv_stride + kv_off, kv_stride, run, scale, scores + p - start, n);
     }
-#if defined(__x86_64__)
-    if (tern_using_avx2() && head_dim % 8 == 0) {
-        attention_group_avx2(q, q_stride, g, head_dim, k_cache, v_cache, block_table, block_size, kv_stride, kv_off, start, end,
-                             scale, scores, out, out_stride);
-        return;
+    softmax_and_clear(scores, n, g, out, out_stride, head_dim, 0);
+    for (int p = start; p < end; p += run) {
+        run = next_run(p, end, block_size, block_size, block_table, &slot);
+        values_rows(out, out_stride, g, head_dim, v_cache + slot * kv_stride + kv_off, kv_stride, run, scores + p - start, n);
     }
-#endif
-    attention_group_plain(q, q_stride, g, head_dim, k_cache, v_cache, block_table, block_size, kv_stride, kv_off, start, end,
-                          scale, scores, out, out_stride);
+}
+
+enum { KV_TILE = 16, KV_AHEAD = 64 };  // rows converted to floats at once; positions prefetched ahead
+
+// One KV head's rows in a paged cache: block b's block_size rows of seg bytes start at
+// base + b * block_stride.
+typedef struct {
+    const uint8_t *base;
+    size_t block_stride, seg;
+    const int32_t *table;
+    int block_size;
+} kv_head;
+
+static inline const uint8_t *kv_row(const kv_head *h, int p) {
+    return h->base + (size_t)h->table[p / h->block_size] * h->block_stride + (size_t)(p % h->block_size) * h->seg;
+}
+
+// Prefetches the rows of positions [*ahead, min(until, end)), moving *ahead (blocks are
+// scattered, so the hardware prefetchers lose the thread at every block boundary).
+static inline void prefetch_rows(const kv_head *h, int *ahead, int until, int end) {
+    for (; *ahead < until && *ahead < end; (*ahead)++) {
+        const uint8_t *r = kv_row(h, *ahead);
+        for (size_t b = 0; b < h->seg; b += 64) __builtin_prefetch(r + b);
+    }
+}
+
+// The run's rows as floats: f32 rows in place, others converted into `tile`.
+static inline const float *rows_f32(int dtype, const kv_head *h, int p, int run, int head_dim, float *tile) {
+    const uint8_t *r = kv_row(h, p);
+    if (dtype == TERN_KV_F32) return (const float *)r;
+    tern_kv_load(dtype, r, 0, tile, run * head_dim);  // a run's rows are contiguous
+    return tile;
+}
+
+void tern_attention_group_kv(int dtype, const float *q, int q_stride, int g, int head_dim, const void *k_head,
+                             const void *v_head, size_t block_stride, const int32_t *block_table, int block_size,
+                             int start, int end, float scale, float *scores, float *out, int out_stride) {
+    float tile[KV_TILE * head_dim];  // (KV_TILE, head_dim)
+    size_t seg = tern_kv_row_bytes(dtype, head_dim);
+    kv_head k = {k_head, block_stride, seg, block_table, block_size}, v = {v_head, block_stride, seg, block_table, block_size};
+    int n = end - start, run, ahead = start;
+    size_t slot;
+    for (int p = start; p < end; p += run) {
+        prefetch_rows(&k, &ahead, p + KV_AHEAD, end);
+        run = next_run(p, end, block_size, KV_TILE, block_table, &slot);
+        const float *rows = rows_f32(dtype, &k, p, run, head_dim, tile);
+        scores_rows(q, q_stride, g, head_dim, rows, head_dim, run, scale, scores + p - start, n);
+    }
+    ahead = start;
+    prefetch_rows(&v, &ahead, start + KV_AHEAD, end);
+    softmax_and_clear(scores, n, g, out, out_stride, head_dim, dtype != TERN_KV_F32);
+    for (int p = start; p < end; p += run) {
+        prefetch_rows(&v, &ahead, p + KV_AHEAD, end);
+        run = next_run(p, end, block_size, KV_TILE, block_table, &slot);
+        const float *rows = rows_f32(dtype, &v, p, run, head_dim, tile);
+        values_rows(out, out_stride, g, head_dim, rows, head_dim, run, scores + p - start, n);
+    }
 }

@@ -118,3 +118,42 @@ void tern_softmax(float *x, int n) {
     float inv = 1.0f / sum;
     for (int i = 0; i < n; i++) x[i] *= inv;
 }
+
+#if defined(__x86_64__)
+// The largest of x (n a positive multiple of 8).
+AVX2 static float max_avx2(const float *x, int n) {
+    __m256 m = _mm256_loadu_ps(x);
+    for (int i = 8; i < n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
+    return hmax_ps(m);
+}
+
+// x = e^(x - max) in place (n a multiple of 8); returns their sum.
+AVX2 static float exp_sum_avx2(float *x, int n, float max) {
+    __m256 s = _mm256_setzero_ps(), mv = _mm256_set1_ps(max);
+    for (int i = 0; i < n; i += 8) {
+        __m256 e = exp_nonpositive_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
+        _mm256_storeu_ps(x + i, e);
+        s = _mm256_add_ps(s, e);
+    }
+    return hsum_ps(s);
+}
+#endif
+
+void tern_softmax_fast(float *x, int n) {
+    if (n <= 0) return;
+    int v = 0;  // values [0, v) take the AVX2 exponential, the rest expf
+    float m = x[0], sum = 0;
+#if defined(__x86_64__)
+    if (tern_using_avx2() && n >= 8) {
+        v = n / 8 * 8;
+        m = max_avx2(x, v);
+    }
+#endif
+    for (int j = v; j < n; j++) m = x[j] > m ? x[j] : m;
+#if defined(__x86_64__)
+    if (v > 0) sum = exp_sum_avx2(x, v, m);
+#endif
+    for (int j = v; j < n; j++) { x[j] = expf(x[j] - m); sum += x[j]; }
+    float inv = 1.0f / sum;
+    for (int j = 0; j < n; j++) x[j] *= inv;
+}

@@ -25,7 +25,8 @@ public final class EngineCore: @unchecked Sendable {
     public init(model: any LanguageModel, pool: ComputePool, config: SchedulerConfig) {
         self.config = config
         scheduler = Scheduler(config: config)
-        runner = ModelRunner(model: model, numBlocks: config.numBlocks, blockSize: config.blockSize, pool: pool)
+        runner = ModelRunner(model: model, numBlocks: config.numBlocks, blockSize: config.blockSize, pool: pool,
+                             kvCacheDType: config.kvCacheDType)
         stats.numBlocks = config.numBlocks
         snapshot = stats
         let t = Thread { [weak self] in self?.loop() }

@@ -14,10 +14,10 @@ public final class ModelRunner {
     let pool: ComputePool
     private var sequences: [SequenceID: SequenceSampling] = [:]
 
-    public init(model: any LanguageModel, numBlocks: Int, blockSize: Int, pool: ComputePool) {
+    public init(model: any LanguageModel, numBlocks: Int, blockSize: Int, pool: ComputePool, kvCacheDType: KVCacheDType = .f32) {
         self.model = model
         self.pool = pool
-        cache = model.makeCache(numBlocks: numBlocks, blockSize: blockSize)
+        cache = model.makeCache(numBlocks: numBlocks, blockSize: blockSize, dtype: kvCacheDType)
     }
 
     /// Where a step's logits rows come from.

@@ -39,6 +39,17 @@ public enum Ops {
                              Int32(kvOffset), Int32(range.lowerBound), Int32(range.upperBound), scale, scores, out, Int32(outStride))
     }
 
+    /// `attentionGroup` over a head-major paged cache of any dtype (see tern_attention_group_kv):
+    /// `keys`/`values` point at this KV head's rows of block 0, block b's lie `blockStride` bytes
+    /// further, `blockSize` rows of `dtype.rowBytes(headDim)` bytes each.
+    public static func attentionGroup(dtype: KVCacheDType, q: UnsafePointer<Float>, qStride: Int, group: Int, headDim: Int,
+                                      keys: UnsafeRawPointer, values: UnsafeRawPointer, blockStride: Int, blockTable: UnsafePointer<Int32>,
+                                      blockSize: Int, range: Range<Int>, scale: Float, scores: UnsafeMutablePointer<Float>,
+                                      out: UnsafeMutablePointer<Float>, outStride: Int) {
+        tern_attention_group_kv(dtype.code, q, Int32(qStride), Int32(group), Int32(headDim), keys, values, blockStride, blockTable,
+                                Int32(blockSize), Int32(range.lowerBound), Int32(range.upperBound), scale, scores, out, Int32(outStride))
+    }
+
     public static func swiglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, n: Int) { tern_swiglu(gate, up, Int32(n)) }
     public static func geglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, n: Int) { tern_geglu(gate, up, Int32(n)) }
     public static func gelu(_ x: UnsafeMutablePointer<Float>, n: Int) { tern_gelu(x, Int32(n)) }

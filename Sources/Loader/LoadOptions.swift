@@ -1,6 +1,6 @@
 import Kernels
 
-/// How to load a model: compute threads and the matmul dispatch.
+/// How to load a model: compute threads, the matmul dispatch and the KV cache's dtype.
 public struct LoadOptions: Sendable {
     /// Compute threads (nil: every online core).
     public var threads: Int?
@@ -8,11 +8,27 @@ public struct LoadOptions: Sendable {
     public var matmulPath: MatmulPath
     /// With `.auto`, sequences of at least this many rows take GEMM (nil: the fixed crossover of each weight type, `Matmul.crossovers`).
     public var gemmMinRows: Int?
+    /// How the KV cache stores keys and values; nil is `auto`: f16 for a GGUF file with
+    /// quantized weights, f32 for F32/F16/BF16 files and safetensors checkpoints.
+    public var kvCacheDType: KVCacheDType?
 
-    public init(threads: Int? = nil, matmulPath: MatmulPath = .auto, gemmMinRows: Int? = nil) {
+    public init(threads: Int? = nil, matmulPath: MatmulPath = .auto, gemmMinRows: Int? = nil, kvCacheDType: KVCacheDType? = nil) {
         self.threads = threads
         self.matmulPath = matmulPath
         self.gemmMinRows = gemmMinRows
+        self.kvCacheDType = kvCacheDType
+    }
+}
+
+extension LoadOptions {
+    /// The text of `--kv-cache-dtype` (vLLM's flag): "auto" is nil, else f32, f16 or q8_0;
+    /// anything else is a `badOption` that lists the choices.
+    public static func kvCacheDType(parsing text: String) throws -> KVCacheDType? {
+        if text == "auto" { return nil }
+        guard let dtype = KVCacheDType(rawValue: text) else {
+            throw LoaderError.badOption("--kv-cache-dtype must be one of auto, f32, f16, q8_0 (got '\(text)')")
+        }
+        return dtype
     }
 }
 

@@ -26,18 +26,20 @@ public struct LoadedModel: @unchecked Sendable {
     public let source: Source
     /// The kernel runtime the model computes on; its pool also serves the engine's sampling.
     public let matmul: Matmul
+    /// How the engine's KV cache stores keys and values (`auto` already resolved).
+    public let kvCacheDType: KVCacheDType
     /// What a log should say about how the model was loaded (template choice, measured crossovers).
     public let notes: [String]
 
     public var pool: ComputePool { matmul.pool }
 
-    /// Engine limits for this model: the KV pool from a memory budget, and the longest
+    /// Engine limits for this model: the KV pool from a memory budget (blocks of `kvCacheDType`), and the longest
     /// context capped by both the model and the pool. Warns when `maxModelLen` was cut.
     public func schedulerConfig(kvCacheMemory: Int, blockSize: Int, maxModelLen: Int?, maxNumSeqs: Int, maxNumBatchedTokens: Int,
                                 enablePrefixCaching: Bool) throws -> (config: SchedulerConfig, warning: String?) {
         let c = model.config
-        let bytesPerBlock = PagedKVCache.bytesPerBlock(numLayers: c.blockCount, blockSize: blockSize, kvWidth: c.kvWidth)
-        let numBlocks = PagedKVCache.blocks(forBudget: kvCacheMemory, numLayers: c.blockCount, blockSize: blockSize, kvWidth: c.kvWidth)
+        let bytesPerBlock = PagedKVCache.bytesPerBlock(numLayers: c.blockCount, blockSize: blockSize, kvWidth: c.kvWidth, dtype: kvCacheDType)
+        let numBlocks = kvCacheMemory / bytesPerBlock
         guard numBlocks >= 1 else { throw LoaderError.kvPoolTooSmall(bytesPerBlock: bytesPerBlock) }
         let capped = min(maxModelLen ?? c.contextLength, numBlocks * blockSize)
         var warning: String?
@@ -45,7 +47,8 @@ public struct LoadedModel: @unchecked Sendable {
             warning = "max_model_len \(asked) does not fit the KV pool (\(numBlocks) blocks); using \(capped)"
         }
         let config = SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: max(maxNumBatchedTokens, 1), maxModelLen: capped,
-                                     blockSize: blockSize, numBlocks: numBlocks, enablePrefixCaching: enablePrefixCaching)
+                                     blockSize: blockSize, numBlocks: numBlocks, enablePrefixCaching: enablePrefixCaching,
+                                     kvCacheDType: kvCacheDType)
         return (config, warning)
     }
 

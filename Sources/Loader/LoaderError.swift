@@ -1,14 +1,19 @@
+import Kernels
+
 /// Why a model reference cannot become a ready engine.
 public enum LoaderError: Error, CustomStringConvertible, Equatable {
     case badReference(String)
     case badOption(String)
     case kvPoolTooSmall(bytesPerBlock: Int)
+    case kvCacheDTypeUnsupported(KVCacheDType, headDim: Int)
 
     public var description: String {
         switch self {
         case .badReference(let text): return "--model '\(text)': no such file, and not a hub repo id (ORG/NAME[:QUANT])"
         case .badOption(let message): return message
         case .kvPoolTooSmall(let bytes): return "kv_cache_memory is smaller than one block (\(bytes) bytes)"
+        case .kvCacheDTypeUnsupported(let dtype, let headDim):
+            return "--kv-cache-dtype \(dtype) needs a head width that is a multiple of 32; this model's is \(headDim)"
         }
     }
 }

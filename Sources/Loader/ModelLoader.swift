@@ -38,8 +38,26 @@ public enum ModelLoader {
         }
         if case .checkpoint(let c) = source, c.generationConfig != nil { notes.append(GenerationDefaults.note(defaults.sampling)) }
         let template = chooseTemplate(templateSource, architecture: model.config.architecture, notes: &notes)
+        let kvCacheDType = try kvCacheDType(options.kvCacheDType, source: source, config: model.config)
+        notes.append("KV cache: \(kvCacheDType)\(options.kvCacheDType == nil ? " (auto)" : "")")
         return LoadedModel(model: model, tokenizer: tokenizer, template: template, samplingDefaults: defaults.sampling,
-                           endTokenIDs: defaults.endTokenIDs, source: source, matmul: matmul, notes: notes)
+                           endTokenIDs: defaults.endTokenIDs, source: source, matmul: matmul, kvCacheDType: kvCacheDType, notes: notes)
+    }
+
+    /// The KV cache dtype asked for, or for `auto` (nil): f16 when a GGUF file's matrices are
+    /// quantized, else f32 (full-precision files keep full-precision attention).
+    static func kvCacheDType(_ asked: KVCacheDType?, source: LoadedModel.Source, config: ModelConfig) throws -> KVCacheDType {
+        let dtype: KVCacheDType
+        if let asked {
+            dtype = asked
+        } else if case .gguf(let file) = source,
+                  file.tensors.values.contains(where: { $0.shape.count == 2 && ![.f32, .f16, .bf16].contains($0.type) }) {
+            dtype = .f16
+        } else {
+            dtype = .f32
+        }
+        guard dtype.supports(headDim: config.keyLength) else { throw LoaderError.kvCacheDTypeUnsupported(dtype, headDim: config.keyLength) }
+        return dtype
     }
 
     /// The model's own template, else the built-in one for its architecture, else none.

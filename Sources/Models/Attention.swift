@@ -45,12 +45,10 @@ struct Attention {
                 Ops.rope(k.row(row, width: kvWidth), heads: kvHeads, headDim: headDim, ropeDim: ropeDim, cos: c, sin: s, neox: neox)
             }
         }
-        let keys = cache.keys[layer], values = cache.values[layer]
         for s in batch.sequences {
             for (i, row) in s.tokenRange.enumerated() {
-                let slot = cache.slot(position: s.startPosition + i, blockTable: s.blockTable)
-                (keys.pointer + slot * kvWidth).update(from: k.row(row, width: kvWidth), count: kvWidth)
-                (values.pointer + slot * kvWidth).update(from: v.row(row, width: kvWidth), count: kvWidth)
+                let p = s.startPosition + i, block = Int(s.blockTable[p / cache.blockSize])
+                cache.write(layer: layer, block: block, row: p % cache.blockSize, key: k.row(row, width: kvWidth), value: v.row(row, width: kvWidth))
             }
         }
         // Long runs of new tokens (prompt chunks) go through BLAS; short ones (decode) walk
@@ -76,6 +74,8 @@ struct Attention {
         let tables = batch.sequences.map(\.blockTable)
         let maxContext = work.map(\.pos).max().map { $0 + 1 } ?? 1
         let (kvHeads, headDim, blockSize, scale) = (self.kvHeads, self.headDim, cache.blockSize, self.scale)
+        let (keys, values, dtype) = (cache.keys[layer], cache.values[layer], cache.dtype)
+        let (blockStride, headStride) = (cache.blockBytes, cache.segmentOffset(block: 0, head: 1, row: 0))
         // One task per (token, KV head): its `group` query heads read each key/value row once.
         pool.parallelRanges(work.count * kvHeads, minChunk: 2, chunksPerThread: 8) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: maxContext * group) { scores in
@@ -83,9 +83,9 @@ struct Attention {
                     let (w, g) = (work[item / kvHeads], item % kvHeads)
                     let start = window.map { max(0, w.pos + 1 - $0) } ?? 0
                     tables[w.seq].withUnsafeBufferPointer { table in
-                        Ops.attentionGroup(q: q.row(w.row, width: qWidth) + g * group * headDim, qStride: headDim, group: group,
-                                           headDim: headDim, keys: keys.pointer, values: values.pointer, blockTable: table.baseAddress!,
-                                           blockSize: blockSize, kvStride: kvWidth, kvOffset: g * headDim, range: start ..< w.pos + 1,
+                        Ops.attentionGroup(dtype: dtype, q: q.row(w.row, width: qWidth) + g * group * headDim, qStride: headDim,
+                                           group: group, headDim: headDim, keys: keys + g * headStride, values: values + g * headStride,
+                                           blockStride: blockStride, blockTable: table.baseAddress!, blockSize: blockSize, range: start ..< w.pos + 1,
                                            scale: scale, scores: scores.baseAddress!, out: out.row(w.row, width: qWidth) + g * group * headDim,
                                            outStride: headDim)
                     }
@@ -103,16 +103,17 @@ struct Attention {
     /// out = P V (BLAS).
     func runBLAS(_ s: ForwardBatch.Segment, cache: PagedKVCache, layer: Int, pool: ComputePool,
                  q: FloatBuffer, out: FloatBuffer, window: Int?) {
-        let qWidth = heads * headDim, kvWidth = kvHeads * headDim, group = heads / kvHeads
+        let qWidth = heads * headDim, group = heads / kvHeads
         let n = s.tokenRange.count, end = s.startPosition + n
         let keys = FloatBuffer(count: kvHeads * end * headDim)    // (kvHeads, end, headDim)
         let values = FloatBuffer(count: kvHeads * end * headDim)  // (kvHeads, end, headDim)
-        let kc = cache.keys[layer].pointer, vc = cache.values[layer].pointer
-        for p in 0 ..< end {
-            let slot = cache.slot(position: p, blockTable: s.blockTable)
+        let kc = cache.keys[layer], vc = cache.values[layer], dtype = cache.dtype
+        for p in 0 ..< end {  // the cache's rows as floats, whatever its dtype
+            let block = Int(s.blockTable[p / cache.blockSize])
             for g in 0 ..< kvHeads {
-                (keys.pointer + (g * end + p) * headDim).update(from: kc + slot * kvWidth + g * headDim, count: headDim)
-                (values.pointer + (g * end + p) * headDim).update(from: vc + slot * kvWidth + g * headDim, count: headDim)
+                let at = cache.segmentOffset(block: block, head: g, row: p % cache.blockSize)
+                dtype.load(kc + at, offset: 0, count: headDim, into: keys.pointer + (g * end + p) * headDim)
+                dtype.load(vc + at, offset: 0, count: headDim, into: values.pointer + (g * end + p) * headDim)
             }
         }
         let chunks = (n + Self.blasRowChunk - 1) / Self.blasRowChunk

@@ -10,8 +10,10 @@ public protocol LanguageModel: AnyObject, Sendable {
 }
 
 extension LanguageModel {
-    public func makeCache(numBlocks: Int, blockSize: Int) -> PagedKVCache {
-        PagedKVCache(numLayers: config.blockCount, numBlocks: numBlocks, blockSize: blockSize, kvWidth: config.kvWidth)
+    /// A KV cache for this model of `numBlocks` blocks of `blockSize` positions, stored as `dtype`.
+    public func makeCache(numBlocks: Int, blockSize: Int, dtype: KVCacheDType = .f32) -> PagedKVCache {
+        PagedKVCache(numLayers: config.blockCount, numBlocks: numBlocks, blockSize: blockSize, kvWidth: config.kvWidth,
+                     headDim: config.keyLength, dtype: dtype)
     }
 
     /// Checks token ids and cache capacity before any work is done.

@@ -1,51 +1,106 @@
+import Foundation
 import Kernels
 
-/// Keys and values of every layer in fixed-size blocks. Per layer, K and V are each stored
-/// as (numBlocks, blockSize, kvWidth) floats, kvWidth = numKVHeads * headDim. Position p of
-/// a sequence lives at slot blockTable[p / blockSize] * blockSize + p % blockSize.
+/// Keys and values of every layer in fixed-size blocks, head-major inside a block: per layer,
+/// K and V are each (numBlocks, numKVHeads, blockSize) segments of `segmentBytes` — one
+/// position's headDim elements of one KV head in `dtype` (f32, f16, or q8_0 blocks of 32 with
+/// a half scale; see `KVCacheDType`) — so a head's rows in a block are contiguous for attention.
+/// Position p of a sequence lives in block blockTable[p / blockSize], row p % blockSize.
 /// The cache only stores; which blocks belong to whom is the block manager's business.
+/// Memory is mapped zeroed and becomes resident as blocks are first written.
 public final class PagedKVCache: @unchecked Sendable {
     public let numLayers: Int
     public let numBlocks: Int
     public let blockSize: Int
     public let kvWidth: Int
-    /// Per layer: (numBlocks, blockSize, kvWidth)
-    public let keys: [FloatBuffer]
-    /// Per layer: (numBlocks, blockSize, kvWidth)
-    public let values: [FloatBuffer]
+    public let headDim: Int
+    public let dtype: KVCacheDType
+    /// Bytes of one position's headDim elements of one KV head.
+    public let segmentBytes: Int
+    /// Bytes of one position's keys (or values) in one layer, all heads.
+    public let rowBytes: Int
+    /// Bytes of one block's keys (or values) in one layer: (numKVHeads, blockSize) segments.
+    public let blockBytes: Int
+    /// Per layer: (numBlocks, numKVHeads, blockSize) segments of `segmentBytes`
+    public let keys: [UnsafeMutableRawPointer]
+    /// Per layer: (numBlocks, numKVHeads, blockSize) segments of `segmentBytes`
+    public let values: [UnsafeMutableRawPointer]
 
-    public init(numLayers: Int, numBlocks: Int, blockSize: Int, kvWidth: Int) {
+    /// A cache of `dtype` elements, kvWidth / headDim heads (headDim nil: one head of kvWidth);
+    /// q8_0 needs every head to cover whole 32-element blocks (the loader checks
+    /// `dtype.supports(headDim:)`).
+    public init(numLayers: Int, numBlocks: Int, blockSize: Int, kvWidth: Int, headDim: Int? = nil, dtype: KVCacheDType = .f32) {
         self.numLayers = numLayers
         self.numBlocks = numBlocks
         self.blockSize = blockSize
         self.kvWidth = kvWidth
-        let n = numBlocks * blockSize * kvWidth
-        keys = (0 ..< numLayers).map { _ in FloatBuffer(count: n) }
-        values = (0 ..< numLayers).map { _ in FloatBuffer(count: n) }
+        self.headDim = headDim ?? kvWidth
+        self.dtype = dtype
+        segmentBytes = dtype.rowBytes(self.headDim)
+        rowBytes = kvWidth / self.headDim * segmentBytes
+        blockBytes = blockSize * rowBytes
+        let n = max(1, numBlocks * blockBytes)
+        let mapped = (n + Self.hugePage - 1) / Self.hugePage * Self.hugePage
+        mappedBytes = mapped
+        keys = (0 ..< numLayers).map { _ in Self.mapZeroed(mapped) }
+        values = (0 ..< numLayers).map { _ in Self.mapZeroed(mapped) }
+    }
+
+    deinit {
+        for p in keys + values { munmap(p, mappedBytes) }
+    }
+
+    private static let hugePage = 2 << 20
+    /// Bytes mapped per layer for K (and for V): whole 2 MB pages.
+    private let mappedBytes: Int
+
+    /// `n` zero bytes, mapped lazily (pages stay unbacked until written), on 2 MB pages where
+    /// the kernel allows: attention streams a head's rows across scattered blocks, and 4 KB
+    /// pages cost a TLB miss per block.
+    private static func mapZeroed(_ n: Int) -> UnsafeMutableRawPointer {
+        guard let p = mmap(nil, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
+            // Out of address space: the same trap an ordinary allocation makes, with the size said.
+            preconditionFailure("cannot map \(n) bytes for the KV cache")
+        }
+        _ = madvise(p, n, MADV_HUGEPAGE)
+        return p
     }
 
     /// Bytes one block takes across all layers (K and V).
-    public static func bytesPerBlock(numLayers: Int, blockSize: Int, kvWidth: Int) -> Int {
-        numLayers * 2 * blockSize * kvWidth * MemoryLayout<Float>.size
+    public static func bytesPerBlock(numLayers: Int, blockSize: Int, kvWidth: Int, dtype: KVCacheDType = .f32) -> Int {
+        numLayers * 2 * blockSize * dtype.rowBytes(kvWidth)
     }
 
     /// How many blocks fit in `bytes` of KV memory (the pool never exceeds its budget).
-    public static func blocks(forBudget bytes: Int, numLayers: Int, blockSize: Int, kvWidth: Int) -> Int {
-        bytes / bytesPerBlock(numLayers: numLayers, blockSize: blockSize, kvWidth: kvWidth)
+    public static func blocks(forBudget bytes: Int, numLayers: Int, blockSize: Int, kvWidth: Int, dtype: KVCacheDType = .f32) -> Int {
+        bytes / bytesPerBlock(numLayers: numLayers, blockSize: blockSize, kvWidth: kvWidth, dtype: dtype)
     }
 
-    public var totalBytes: Int { numBlocks * Self.bytesPerBlock(numLayers: numLayers, blockSize: blockSize, kvWidth: kvWidth) }
+    public var totalBytes: Int {
+        numBlocks * Self.bytesPerBlock(numLayers: numLayers, blockSize: blockSize, kvWidth: kvWidth, dtype: dtype)
+    }
 
     /// Copies every layer's keys and values of block `src` into block `dst` (copy-on-write).
     public func copyBlock(_ src: Int32, to dst: Int32) {
-        let n = blockSize * kvWidth
+        let n = blockBytes
         for l in 0 ..< numLayers {
-            (keys[l].pointer + Int(dst) * n).update(from: keys[l].pointer + Int(src) * n, count: n)
-            (values[l].pointer + Int(dst) * n).update(from: values[l].pointer + Int(src) * n, count: n)
+            (keys[l] + Int(dst) * n).copyMemory(from: keys[l] + Int(src) * n, byteCount: n)
+            (values[l] + Int(dst) * n).copyMemory(from: values[l] + Int(src) * n, byteCount: n)
         }
     }
 
-    @inline(__always) public func slot(position p: Int, blockTable: [Int32]) -> Int {
-        Int(blockTable[p / blockSize]) * blockSize + p % blockSize
+    /// Stores one position's key and value rows, (kvWidth) floats each, at row `row` of
+    /// block `block` in `layer`.
+    @inline(__always) public func write(layer: Int, block: Int, row: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
+        for h in 0 ..< kvWidth / headDim {
+            let at = segmentOffset(block: block, head: h, row: row)
+            dtype.store(key + h * headDim, to: keys[layer] + at, count: headDim)
+            dtype.store(value + h * headDim, to: values[layer] + at, count: headDim)
+        }
+    }
+
+    /// Byte offset in a layer's keys (or values) of `head`'s segment at row `row` of `block`.
+    @inline(__always) public func segmentOffset(block: Int, head: Int, row: Int) -> Int {
+        block * blockBytes + (head * blockSize + row) * segmentBytes
     }
 }

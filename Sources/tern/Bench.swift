@@ -14,6 +14,8 @@ struct Bench: ParsableCommand {
     @Option(name: [.customShort("p"), .long], help: "Prompt lengths to test (comma-separated).") var promptTokens: String = "512"
     @Option(name: [.customShort("n"), .long], help: "Generation lengths to test (comma-separated).") var genTokens: String = "128"
     @Option(name: [.customShort("r"), .long], help: "Repetitions of each test.") var repetitions: Int = 3
+    @Option(name: [.customShort("d"), .long], help: "Context depths (comma-separated): each test runs after this many tokens are in the KV cache.")
+    var depth: String = "0"
     @Option(help: "Serving benchmark through the engine: concurrency levels (comma-separated), e.g. 1,4,16,32.") var concurrency: String?
 
     mutating func run() throws {
@@ -32,19 +34,20 @@ struct Bench: ParsableCommand {
     }
 
     /// llama-bench's ppN (one forward over N prompt tokens) and tgN (N single-token forwards),
-    /// then decode's bytes per token and its share of the read bandwidth (bytes/s).
+    /// each after `depth` tokens already in the cache ("@ dD" as llama-bench labels them), then
+    /// decode's bytes per token and its share of the read bandwidth (bytes/s).
     private func kernels(_ loaded: LoadedModel, bandwidth: Double) throws {
         let model = loaded.model
-        let pps = positiveInts(promptTokens)
-        let tgs = positiveInts(genTokens)
-        let maxLen = (pps + tgs).max() ?? 1
-        let cache = model.makeCache(numBlocks: (maxLen + 15) / 16, blockSize: 16)
+        let pps = positiveInts(promptTokens), tgs = positiveInts(genTokens)
+        let depths = depth.split(separator: ",").compactMap { Int($0) }.filter { $0 >= 0 }
+        let maxLen = (pps + tgs).max() ?? 1, maxDepth = depths.max() ?? 0
+        let cache = model.makeCache(numBlocks: (maxDepth + maxLen + 15) / 16, blockSize: 16, dtype: loaded.kvCacheDType)
         let table = (0 ..< Int32(cache.numBlocks)).map { $0 }
-        let tokens = (0 ..< maxLen).map { _ in Int32.random(in: 0 ..< Int32(model.config.vocabularySize)) }
+        let tokens = (0 ..< maxDepth + maxLen).map { _ in Int32.random(in: 0 ..< Int32(model.config.vocabularySize)) }
         let (name, sizeMiB, params) = label(loaded)
-        print("| model | size | params | backend | threads | test | t/s |")
-        print("| --- | ---: | ---: | --- | ---: | ---: | ---: |")
-        var decodeRates: [(n: Int, rate: Double)] = []
+        print("| model | size | params | backend | threads | kv | test | t/s |")
+        print("| --- | ---: | ---: | --- | ---: | --- | ---: | ---: |")
+        var decodeRates: [(test: String, positions: Int, rate: Double)] = []
         @discardableResult
         func row(_ test: String, tokens n: Int, _ body: () throws -> Void) throws -> Double {
             try body()  // warm-up
@@ -53,34 +56,48 @@ struct Bench: ParsableCommand {
                 try body()
                 return Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
             }
-            let mean = rates.reduce(0, +) / Double(rates.count)
+            let mean = rates.reduce(0, +) / Double(max(1, rates.count))
             let sd = rates.count > 1 ? (rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(rates.count - 1)).squareRoot() : 0
-            print(String(format: "| %@ | %.2f MiB | %.2f M | %@ | %d | %@ | %.2f ± %.2f |",
-                         name, sizeMiB, params, Ops.usingAVX2 ? "BLAS+AVX2" : "BLAS", loaded.pool.threadCount, test, mean, sd))
+            print(String(format: "| %@ | %.2f MiB | %.2f M | %@ | %d | %@ | %@ | %.2f ± %.2f |", name, sizeMiB, params,
+                         Ops.usingAVX2 ? "BLAS+AVX2" : "BLAS", loaded.pool.threadCount, cache.dtype.rawValue, test, mean, sd))
             return mean
         }
-        for n in pps {
-            var batch = ForwardBatch()
-            batch.append(tokens: Array(tokens[0 ..< n]), startPosition: 0, blockTable: table, logitsFor: [n - 1])
-            try row("pp\(n)", tokens: n) { _ = try model.forward(batch, cache: cache) }
-        }
-        for n in tgs {
-            decodeRates.append((n, try row("tg\(n)", tokens: n) {
-                var token = tokens[0]
-                for pos in 0 ..< n {
-                    var batch = ForwardBatch()
-                    batch.append(tokens: [token], startPosition: pos, blockTable: table, logitsFor: [0])
-                    let logits = try model.forward(batch, cache: cache)
-                    token = Int32(pos % 2 == 0 ? 0 : 1) &+ Int32(truncatingIfNeeded: Int(logits[0].bitPattern % 1000))
-                }
-            }))
+        for d in depths {
+            let at = d > 0 ? " @ d\(d)" : ""
+            // The context: the first d tokens, in chunks of 512 as llama-bench's micro-batches (untimed).
+            for c in stride(from: 0, to: d, by: 512) {
+                var batch = ForwardBatch()
+                let end = min(d, c + 512)
+                batch.append(tokens: Array(tokens[c ..< end]), startPosition: c, blockTable: table, logitsFor: [end - c - 1])
+                _ = try model.forward(batch, cache: cache)
+            }
+            for n in pps {
+                var batch = ForwardBatch()
+                batch.append(tokens: Array(tokens[d ..< d + n]), startPosition: d, blockTable: table, logitsFor: [n - 1])
+                try row("pp\(n)\(at)", tokens: n) { _ = try model.forward(batch, cache: cache) }
+            }
+            for n in tgs {
+                let rate = try row("tg\(n)\(at)", tokens: n) { try generate(model, cache: cache, table: table, from: d, count: n, first: tokens[d]) }
+                decodeRates.append(("tg\(n)\(at)", d + n / 2, rate))
+            }
         }
         let weights = Double(decodeWeightBytes(loaded)), kvPerPosition = Double(cache.totalBytes / (cache.numBlocks * cache.blockSize))
         print(String(format: "memory read bandwidth: %.1f GB/s (%d threads)", bandwidth / 1e9, loaded.pool.threadCount))
-        for (n, rate) in decodeRates {
-            let bytes = weights + kvPerPosition * Double(n) / 2  // weights, and the KV of the average position
-            print(String(format: "tg%d: %.1f MB per token, %.1f GB/s = %.0f%% of the read bandwidth",
-                         n, bytes / 1e6, bytes * rate / 1e9, 100 * bytes * rate / bandwidth))
+        for (test, positions, rate) in decodeRates {
+            let bytes = weights + kvPerPosition * Double(positions)  // weights, and the KV of the average position
+            print(String(format: "%@: %.1f MB per token, %.1f GB/s = %.0f%% of the read bandwidth",
+                         test, bytes / 1e6, bytes * rate / 1e9, 100 * bytes * rate / bandwidth))
+        }
+    }
+
+    /// `count` single-token forwards from position `from`, each token derived from the last logits.
+    private func generate(_ model: any LanguageModel, cache: PagedKVCache, table: [Int32], from: Int, count: Int, first: Int32) throws {
+        var token = first
+        for pos in from ..< from + count {
+            var batch = ForwardBatch()
+            batch.append(tokens: [token], startPosition: pos, blockTable: table, logitsFor: [0])
+            let logits = try model.forward(batch, cache: cache)
+            token = Int32(pos % 2 == 0 ? 0 : 1) &+ Int32(truncatingIfNeeded: Int(logits[0].bitPattern % 1000))
         }
     }
 

@@ -16,7 +16,8 @@ struct EngineBench {
         let perRequest = promptTokens + genTokens
         let numBlocks = c * ((perRequest + blockSize - 1) / blockSize + 1) + 16
         let engine = loaded.makeEngine(SchedulerConfig(maxNumSeqs: max(c, 1), maxNumBatchedTokens: 2048, maxModelLen: perRequest + 16,
-                                                       blockSize: blockSize, numBlocks: numBlocks, enablePrefixCaching: true))
+                                                       blockSize: blockSize, numBlocks: numBlocks, enablePrefixCaching: true,
+                                                       kvCacheDType: loaded.kvCacheDType))
         defer { engine.shutdown() }
         let total = max(4, 2 * c)
         var rng = RandomSource(seed: 42)

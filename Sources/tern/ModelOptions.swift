@@ -13,6 +13,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Matmul path: auto, gemv or gemm (for experiments).") var matmulPath: String = "auto"
     @Option(help: "With --matmul-path auto, batches of at least this many rows use GEMM (default: a fixed crossover per weight type and CPU).")
     var gemmMinRows: Int?
+    @Option(name: .customLong("kv-cache-dtype"), help: "KV cache element type: auto, f32, f16 or q8_0 (auto: f16 for quantized GGUF files, else f32).")
+    var kvCacheDType: String = "auto"
 
     /// The model through the loader; its notes go to standard error, a hub error is one line.
     func load() throws -> LoadedModel {
@@ -20,7 +22,9 @@ struct ModelOptions: ParsableArguments {
             throw ValidationError("--matmul-path must be one of auto, gemv, gemm")
         }
         do {
-            let loaded = try ModelLoader.load(model, options: LoadOptions(threads: threads, matmulPath: path, gemmMinRows: gemmMinRows))
+            let dtype = try LoadOptions.kvCacheDType(parsing: kvCacheDType)
+            let options = LoadOptions(threads: threads, matmulPath: path, gemmMinRows: gemmMinRows, kvCacheDType: dtype)
+            let loaded = try ModelLoader.load(model, options: options)
             for note in loaded.notes { FileHandle.standardError.write(Data("\(note)\n".utf8)) }
             return loaded
         } catch let error as LoaderError {
@@ -29,5 +33,10 @@ struct ModelOptions: ParsableArguments {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// Bad option values fail at parse time, before a server starts listening.
+    func validate() throws {
+        do { _ = try LoadOptions.kvCacheDType(parsing: kvCacheDType) } catch let error as LoaderError { throw ValidationError(error.description) }
     }
 }

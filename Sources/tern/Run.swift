@@ -35,7 +35,8 @@ struct Run: ParsableCommand {
         guard promptIDs.count < total else { throw ValidationError("the prompt (\(promptIDs.count) tokens) fills the context") }
         let blockSize = 16
         let engine = loaded.makeEngine(SchedulerConfig(maxNumSeqs: 1, maxNumBatchedTokens: max(2048, promptIDs.count), maxModelLen: total,
-                                                       blockSize: blockSize, numBlocks: (total + blockSize - 1) / blockSize))
+                                                       blockSize: blockSize, numBlocks: (total + blockSize - 1) / blockSize,
+                                                       kvCacheDType: loaded.kvCacheDType))
         defer { engine.shutdown() }
         let request = EngineRequest(requestID: "run", promptTokenIDs: promptIDs,
                                     sampling: SamplingParams(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed),

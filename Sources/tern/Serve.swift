@@ -71,7 +71,7 @@ struct Serve: ParsableCommand {
         api.service = ModelService(modelName: name, engine: engine, tokenizer: loaded.tokenizer, template: loaded.template,
                                    maxWaiting: s.maxWaiting, samplingDefaults: loaded.samplingDefaults, eosTokenIDs: loaded.eosTokenIDs)
         let c = sized.config
-        log.info("ready: model \(name), \(c.numBlocks) KV blocks of \(c.blockSize) tokens, max_model_len \(c.maxModelLen), max_num_seqs \(c.maxNumSeqs)\(loaded.template == nil ? ", no chat template" : "")")
+        log.info("ready: model \(name), \(c.numBlocks) KV blocks of \(c.blockSize) tokens (\(c.kvCacheDType)), max_model_len \(c.maxModelLen), max_num_seqs \(c.maxNumSeqs)\(loaded.template == nil ? ", no chat template" : "")")
 
         // Graceful shutdown: stop accepting, let requests finish until the deadline, abort the rest, exit 0.
         let stopped = DispatchSemaphore(value: 0)

@@ -18,10 +18,10 @@ final class BatchingEquivalenceTests: XCTestCase {
 
     /// Drives a scheduler and a runner over the real model; outputs by sequence.
     func run(_ model: LoadedModel, _ requests: [EngineRequest], numBlocks: Int, budget: Int = 64,
-             maxNumSeqs: Int = 16) throws -> (outputs: [String: [Int32]], preemptions: Int, cachedTokens: Int) {
+             maxNumSeqs: Int = 16, kvCacheDType: KVCacheDType = .f32) throws -> (outputs: [String: [Int32]], preemptions: Int, cachedTokens: Int) {
         let s = Scheduler(config: SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: budget, maxModelLen: 512,
                                                   blockSize: 16, numBlocks: numBlocks))
-        let runner = ModelRunner(model: model.model, numBlocks: numBlocks, blockSize: 16, pool: model.pool)
+        let runner = ModelRunner(model: model.model, numBlocks: numBlocks, blockSize: 16, pool: model.pool, kvCacheDType: kvCacheDType)
         for r in requests { try s.add(r) }
         var outputs: [String: [Int32]] = [:]
         var preemptions = 0, cached = 0
@@ -40,6 +40,17 @@ final class BatchingEquivalenceTests: XCTestCase {
     }
 
     func testConcurrentRequestsMatchAlone() throws {
+        try concurrentRequestsMatchAlone(kvCacheDType: .f32)
+    }
+
+    /// The same in an f16 and a q8_0 cache: rows are stored and read the same way whatever
+    /// the batch, prefix hits and preemption, so the answers still do not depend on them.
+    func testConcurrentRequestsMatchAloneInF16AndQ8_0() throws {
+        try concurrentRequestsMatchAlone(kvCacheDType: .f16)
+        try concurrentRequestsMatchAlone(kvCacheDType: .q8_0)
+    }
+
+    func concurrentRequestsMatchAlone(kvCacheDType dtype: KVCacheDType) throws {
         let model = try Self.model()
         let shared: [Int32] = (0 ..< 40).map { Int32(300 + $0 * 13) }
         var requests: [EngineRequest] = []
@@ -51,11 +62,11 @@ final class BatchingEquivalenceTests: XCTestCase {
                                           maxTokens: 16, ignoreEOS: true))
         }
         var alone: [String: [Int32]] = [:]
-        for r in requests { alone[r.requestID] = try run(model, [r], numBlocks: 64).outputs[r.requestID] }
-        let together = try run(model, requests, numBlocks: 128)
+        for r in requests { alone[r.requestID] = try run(model, [r], numBlocks: 64, kvCacheDType: dtype).outputs[r.requestID] }
+        let together = try run(model, requests, numBlocks: 128, kvCacheDType: dtype)
         XCTAssertEqual(together.outputs, alone, "batched")
         XCTAssertGreaterThan(together.cachedTokens, 0, "the shared prefix should hit the cache")
-        let tight = try run(model, requests, numBlocks: 14, budget: 48)
+        let tight = try run(model, requests, numBlocks: 14, budget: 48, kvCacheDType: dtype)
         XCTAssertGreaterThan(tight.preemptions, 0, "the small pool should force preemption")
         XCTAssertEqual(tight.outputs, alone, "with preemption")
     }

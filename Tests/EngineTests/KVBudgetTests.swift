@@ -1,4 +1,5 @@
 import Engine
+import Kernels
 import Models
 import XCTest
 
@@ -13,7 +14,26 @@ final class KVBudgetTests: XCTestCase {
             let cache = PagedKVCache(numLayers: 30, numBlocks: n, blockSize: 16, kvWidth: 192)
             XCTAssertLessThanOrEqual(cache.totalBytes, budget)
             XCTAssertGreaterThan(cache.totalBytes + perBlock, budget, "a whole further block would have fit")
-            XCTAssertEqual(cache.keys.reduce(0) { $0 + $1.count * 4 } + cache.values.reduce(0) { $0 + $1.count * 4 }, cache.totalBytes)
+            XCTAssertEqual((cache.keys.count + cache.values.count) * n * 16 * cache.rowBytes, cache.totalBytes)
+        }
+    }
+
+    /// The same budget holds twice the f32 blocks in f16 and 64/17 as many in q8_0 (34 bytes
+    /// per 32 elements); every block's rows still fit.
+    func testSmallerElementsGiveMoreBlocks() {
+        let budget = 1 << 30
+        func blocks(_ dtype: KVCacheDType) -> Int {
+            PagedKVCache.blocks(forBudget: budget, numLayers: 30, blockSize: 16, kvWidth: 192, dtype: dtype)
+        }
+        XCTAssertEqual(PagedKVCache.bytesPerBlock(numLayers: 30, blockSize: 16, kvWidth: 192, dtype: .f16), 30 * 2 * 16 * 192 * 2)
+        XCTAssertEqual(PagedKVCache.bytesPerBlock(numLayers: 30, blockSize: 16, kvWidth: 192, dtype: .q8_0), 30 * 2 * 16 * 6 * 34)
+        XCTAssertEqual(blocks(.f16), budget / (30 * 2 * 16 * 192 * 2))
+        XCTAssertGreaterThanOrEqual(blocks(.f16), 2 * blocks(.f32))
+        XCTAssertGreaterThanOrEqual(blocks(.q8_0), 3 * blocks(.f32))
+        for dtype in KVCacheDType.allCases {
+            let cache = PagedKVCache(numLayers: 30, numBlocks: blocks(dtype), blockSize: 16, kvWidth: 192, dtype: dtype)
+            XCTAssertLessThanOrEqual(cache.totalBytes, budget)
+            XCTAssertEqual(cache.rowBytes, dtype.rowBytes(192))
         }
     }
 }

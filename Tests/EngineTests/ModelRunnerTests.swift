@@ -79,13 +79,13 @@ final class ModelRunnerTests: XCTestCase {
     func testCopiesComeBeforeTheForward() throws {
         let model = try FakeModel()
         let runner = ModelRunner(model: model, numBlocks: 8, blockSize: 16, pool: pool)
-        let width = runner.cache.blockSize * runner.cache.kvWidth
-        runner.cache.keys[0][2 * width] = 42
+        let blockBytes = runner.cache.blockSize * runner.cache.rowBytes
+        runner.cache.keys[0].storeBytes(of: 42, toByteOffset: 2 * blockBytes, as: Float.self)
         var out = SchedulerOutput()
         out.copies = [(src: 2, dst: 5)]
         out.scheduled = [item(SequenceID("a"), [1])]
         _ = try runner.execute(out)
-        XCTAssertEqual(runner.cache.keys[0][5 * width], 42)
+        XCTAssertEqual(runner.cache.keys[0].load(fromByteOffset: 5 * blockBytes, as: Float.self), 42)
     }
 
     /// A seeded sequence's stream lives in the runner from its first schedule until the

@@ -102,6 +102,9 @@ void tern_geglu(float *gate, const float *up, int n);
 void tern_gelu(float *x, int n);
 /// In-place softmax over n elements.
 void tern_softmax(float *x, int n);
+/// The same with an AVX2 exponential (within 2e-7 relative of expf) where the CPU has it: for
+/// attention over f16/q8_0 caches, whose numerics are not held to the f32 path's.
+void tern_softmax_fast(float *x, int n);
 /// Index of the largest of n values, the lowest among equals; NaNs are skipped.
 int32_t tern_argmax(const float *x, int n);
 /// For the values >= floor (max is the largest of x): their indices (ascending) to ids and
@@ -133,6 +136,26 @@ void tern_attention_head(const float *q, int head_dim, const float *k_cache, con
 void tern_attention_group(const float *q, int q_stride, int g, int head_dim, const float *k_cache, const float *v_cache,
                           const int32_t *block_table, int block_size, int kv_stride, int kv_off, int start, int end,
                           float scale, float *scores, float *out, int out_stride);
+
+/// KV cache element types. A cache row holds n = num_kv_heads * head_dim elements:
+/// TERN_KV_F32: n floats; TERN_KV_F16: n IEEE halves; TERN_KV_Q8_0: n / 32 blocks of
+/// {half d; int8 qs[32]} (34 bytes, value = d * qs[i], GGML's Q8_0 block), n and every
+/// head's offset multiples of 32.
+enum { TERN_KV_F32 = 0, TERN_KV_F16 = 1, TERN_KV_Q8_0 = 2 };
+/// Bytes of one cache row of n elements.
+size_t tern_kv_row_bytes(int dtype, int n);
+/// Writes n floats as one cache row.
+void tern_kv_store(int dtype, const float *x, void *dst, int n);
+/// Reads elements [off, off + n) of a cache row as floats (off and n multiples of 32 for q8_0).
+void tern_kv_load(int dtype, const void *row, int off, float *out, int n);
+/// tern_attention_group over a cache of any dtype whose blocks are head-major: per block,
+/// (num_kv_heads, block_size) rows of tern_kv_row_bytes(dtype, head_dim) bytes, so one head's
+/// rows in a block are contiguous. k_head, v_head: this head's rows of block 0; block b's lie
+/// b * block_stride bytes further. f16/q8_0 rows are converted 16 at a time on the stack
+/// (head_dim ≤ 1024); f32 rows are read in place (the same arithmetic as tern_attention_group).
+void tern_attention_group_kv(int dtype, const float *q, int q_stride, int g, int head_dim, const void *k_head,
+                             const void *v_head, size_t block_stride, const int32_t *block_table, int block_size,
+                             int start, int end, float scale, float *scores, float *out, int out_stride);
 
 // ---- thread pool ------------------------------------------------------------------------
 typedef struct tern_pool tern_pool;

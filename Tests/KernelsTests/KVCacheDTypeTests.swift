@@ -1,0 +1,147 @@
+import Foundation
+import Kernels
+import XCTest
+
+/// KV cache rows in f16 and q8_0: what is stored reads back within the type's rounding, and
+/// attention over such a cache equals attention over its rows read back as floats (the
+/// kernel reads them directly, block table, tiles and remainders included), and stays close
+/// to attention over the original f32 rows.
+final class KVCacheDTypeTests: XCTestCase {
+    func testRowsReadBackWithinTheTypesRounding() {
+        var rng = SystemRandomNumberGenerator()
+        let n = 96
+        let x = (0 ..< n).map { _ in Float.random(in: -3 ... 3, using: &rng) }
+        for simd in [true, false] {
+            Ops.setSIMD(simd)
+            for dtype in KVCacheDType.allCases {
+                var row = [UInt8](repeating: 0, count: dtype.rowBytes(n)), back = [Float](repeating: 0, count: n)
+                row.withUnsafeMutableBytes { dtype.store(x, to: $0.baseAddress!, count: n) }
+                row.withUnsafeBytes { dtype.load($0.baseAddress!, offset: 32, count: 64, into: &back) }
+                for i in 0 ..< 64 {
+                    let v = x[32 + i]
+                    switch dtype {
+                    case .f32: XCTAssertEqual(back[i], v)
+                    case .f16: XCTAssertEqual(back[i], Float(Float16(v)), "f16 rounds to nearest")
+                    case .q8_0:
+                        let block = x[32 + i / 32 * 32 ..< 32 + i / 32 * 32 + 32]
+                        let d = block.map(abs).max()! / 127
+                        // Half a step, plus up to 127 steps times the scale's rounding to half (2^-11 relative).
+                        XCTAssertEqual(back[i], v, accuracy: d * (0.5 + 127.0 / 2048), "q8_0 keeps within half a step")
+                    }
+                }
+            }
+        }
+        Ops.setSIMD(true)
+        XCTAssertEqual(KVCacheDType.q8_0.rowBytes(128), 4 * 34)
+        XCTAssertEqual(KVCacheDType.f16.rowBytes(128), 256)
+        XCTAssertFalse(KVCacheDType.q8_0.supports(headDim: 48))
+        XCTAssertTrue(KVCacheDType.f16.supports(headDim: 48))
+    }
+
+    /// One paged cache in a given dtype, head-major blocks: (numBlocks, kvHeads, blockSize)
+    /// segments of `dtype.rowBytes(headDim)`, made from row-major floats (slots, kvHeads * headDim).
+    struct Cache {
+        let dtype: KVCacheDType
+        let kvHeads: Int, headDim: Int, blockSize: Int
+        var keys: [UInt8], values: [UInt8]
+        var seg: Int { dtype.rowBytes(headDim) }
+        var blockStride: Int { kvHeads * blockSize * seg }
+
+        init(dtype: KVCacheDType, keys k: [Float], values v: [Float], kvHeads: Int, headDim: Int, blockSize: Int) {
+            (self.dtype, self.kvHeads, self.headDim, self.blockSize) = (dtype, kvHeads, headDim, blockSize)
+            keys = []
+            values = []
+            keys = pack(k)
+            values = pack(v)
+        }
+
+        func offset(slot: Int, head: Int) -> Int { slot / blockSize * blockStride + (head * blockSize + slot % blockSize) * seg }
+
+        private func pack(_ x: [Float]) -> [UInt8] {
+            let slots = x.count / (kvHeads * headDim)
+            var bytes = [UInt8](repeating: 0, count: slots / blockSize * blockStride)
+            bytes.withUnsafeMutableBytes { b in
+                for s in 0 ..< slots {
+                    for h in 0 ..< kvHeads {
+                        dtype.store(Array(x[(s * kvHeads + h) * headDim ..< (s * kvHeads + h + 1) * headDim]), to: b.baseAddress! + offset(slot: s, head: h),
+                                    count: headDim)
+                    }
+                }
+            }
+            return bytes
+        }
+
+        /// The rows as floats, row-major again.
+        func readBack(_ bytes: [UInt8]) -> [Float] {
+            let slots = bytes.count / blockStride * blockSize
+            var out = [Float](repeating: 0, count: slots * kvHeads * headDim)
+            bytes.withUnsafeBytes { b in
+                for s in 0 ..< slots {
+                    for h in 0 ..< kvHeads {
+                        dtype.load(b.baseAddress! + offset(slot: s, head: h), offset: 0, count: headDim, into: &out[(s * kvHeads + h) * headDim])
+                    }
+                }
+            }
+            return out
+        }
+
+        func attend(q: [Float], group: Int, head: Int, table: [Int32], range: Range<Int>) -> [Float] {
+            var scores = [Float](repeating: 0, count: group * range.count), out = [Float](repeating: 0, count: group * headDim)
+            keys.withUnsafeBytes { k in
+                values.withUnsafeBytes { v in
+                    Ops.attentionGroup(dtype: dtype, q: q, qStride: headDim, group: group, headDim: headDim,
+                                       keys: k.baseAddress! + head * blockSize * seg, values: v.baseAddress! + head * blockSize * seg,
+                                       blockStride: blockStride, blockTable: table, blockSize: blockSize, range: range, scale: 0.125,
+                                       scores: &scores, out: &out, outStride: headDim)
+                }
+            }
+            return out
+        }
+    }
+
+    func testAttentionReadsF16AndQ8_0Directly() {
+        var rng = SystemRandomNumberGenerator()
+        for headDim in [64, 128, 256] {
+            let kvHeads = 2, group = 4, blockSize = 16, numBlocks = 7, width = kvHeads * headDim
+            let k = (0 ..< numBlocks * blockSize * width).map { _ in Float.random(in: -2 ... 2, using: &rng) }
+            let v = (0 ..< numBlocks * blockSize * width).map { _ in Float.random(in: -2 ... 2, using: &rng) }
+            let q = (0 ..< group * headDim).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+            let table: [Int32] = [5, 2, 6, 0, 3, 1]
+            let exact = Cache(dtype: .f32, keys: k, values: v, kvHeads: kvHeads, headDim: headDim, blockSize: blockSize)
+            for simd in [true, false] {
+                Ops.setSIMD(simd)
+                for (dtype, tolerance) in [(KVCacheDType.f16, Float(4e-3)), (.q8_0, 3e-2)] {
+                    let c = Cache(dtype: dtype, keys: k, values: v, kvHeads: kvHeads, headDim: headDim, blockSize: blockSize)
+                    let rounded = Cache(dtype: .f32, keys: c.readBack(c.keys), values: c.readBack(c.values), kvHeads: kvHeads,
+                                        headDim: headDim, blockSize: blockSize)
+                    for range in [0 ..< 90, 7 ..< 41, 15 ..< 16, 33 ..< 90] {
+                        let got = c.attend(q: q, group: group, head: 1, table: table, range: range)
+                        let same = rounded.attend(q: q, group: group, head: 1, table: table, range: range)
+                        let f32 = exact.attend(q: q, group: group, head: 1, table: table, range: range)
+                        for i in got.indices {
+                            XCTAssertEqual(got[i], same[i], accuracy: 1e-5, "\(dtype) \(headDim) \(range): reads the rows it stored")
+                            XCTAssertEqual(got[i], f32[i], accuracy: tolerance, "\(dtype) \(headDim) \(range): close to f32")
+                        }
+                    }
+                }
+            }
+            Ops.setSIMD(true)
+        }
+    }
+
+    /// An f32 cache gives the row-major f32 kernel's results bit for bit (same arithmetic).
+    func testF32IsTheFloatKernel() {
+        var rng = SystemRandomNumberGenerator()
+        let headDim = 64, width = 128, blockSize = 16, group = 2
+        let k = (0 ..< 4 * blockSize * width).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        let v = (0 ..< 4 * blockSize * width).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        let q = (0 ..< group * headDim).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        let table: [Int32] = [3, 1, 0, 2]
+        let typed = Cache(dtype: .f32, keys: k, values: v, kvHeads: 2, headDim: headDim, blockSize: blockSize)
+            .attend(q: q, group: group, head: 1, table: table, range: 3 ..< 60)
+        var scores = [Float](repeating: 0, count: group * 57), out = [Float](repeating: 0, count: group * headDim)
+        Ops.attentionGroup(q: q, qStride: headDim, group: group, headDim: headDim, keys: k, values: v, blockTable: table, blockSize: blockSize,
+                           kvStride: width, kvOffset: headDim, range: 3 ..< 60, scale: 0.125, scores: &scores, out: &out, outStride: headDim)
+        XCTAssertEqual(typed, out)
+    }
+}
