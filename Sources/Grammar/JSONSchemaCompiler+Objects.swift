@@ -15,7 +15,7 @@ extension JSONSchemaCompiler {
         }
         let extra: GrammarExpr?
         switch s["additionalProperties"] {
-        case .none: extra = options.strictProperties ? nil : anyValue
+        case .none: extra = options.strictProperties && s["properties"] != nil ? nil : anyValue
         case .bool(let allowed)?: extra = allowed ? anyValue : nil
         case let sub?: extra = .ref(rules.add(path + "/additionalProperties", try schema(sub, path: path + "/additionalProperties")))
         }
@@ -33,14 +33,14 @@ extension JSONSchemaCompiler {
         }
         var tails: [Int: GrammarExpr] = [:]  // key: index * 2 + (first ? 1 : 0)
         let body = memberList(members, required: properties.map { required.contains($0.name) }, extra: extra,
-                              from: 0, first: true, tails: &tails, path: path)
+                              from: 0, first: true, tails: &tails, path: path, names: properties.map(\.name))
         return .seq([.literal("{"), w, body, w, .literal("}")])
     }
 
     /// Members `i...` as a rule: K(i, first) = sep P_i K(i+1, false) | K(i+1, first) (the
     /// second only for an optional property); after the last, other properties if allowed.
     private mutating func memberList(_ members: [GrammarExpr], required: [Bool], extra: GrammarExpr?, from i: Int,
-                                     first: Bool, tails: inout [Int: GrammarExpr], path: String) -> GrammarExpr {
+                                     first: Bool, tails: inout [Int: GrammarExpr], path: String, names: [String]) -> GrammarExpr {
         let key = i * 2 + (first ? 1 : 0)
         if let t = tails[key] { return t }
         let w = ws
@@ -48,16 +48,16 @@ extension JSONSchemaCompiler {
         let expr: GrammarExpr
         if i == members.count {
             guard let extra else { return .empty }
-            let member = GrammarExpr.seq([string(min: 0, max: options.maxStringLength), .literal(":"), w, extra])
+            let member = GrammarExpr.seq([extraKey(excluding: names), .literal(":"), w, extra])
             let more = GrammarExpr.star(.seq([.literal(","), w, member]))
             expr = first ? .optional(.seq([member, more])) : more
         } else {
-            let next = memberList(members, required: required, extra: extra, from: i + 1, first: false, tails: &tails, path: path)
+            let next = memberList(members, required: required, extra: extra, from: i + 1, first: false, tails: &tails, path: path, names: names)
             let present = GrammarExpr.seq(sep + [members[i], next])
             if required[i] {
                 expr = present
             } else {
-                let skipped = memberList(members, required: required, extra: extra, from: i + 1, first: first, tails: &tails, path: path)
+                let skipped = memberList(members, required: required, extra: extra, from: i + 1, first: first, tails: &tails, path: path, names: names)
                 expr = .alt([present, skipped])
             }
         }

@@ -13,8 +13,9 @@ public struct JSONSchemaOptions: Sendable, Hashable {
     public var allowWhitespace: Bool = true
     /// Spaces or tabs allowed after a newline.
     public var maxIndent: Int = 20
-    /// An object schema without `additionalProperties` accepts no other properties (as
-    /// OpenAI's strict mode and xgrammar do); false: any other properties, as JSON Schema says.
+    /// An object schema with `properties` but without `additionalProperties` accepts no other
+    /// properties (as OpenAI's strict mode and xgrammar do); false: any other properties, as
+    /// JSON Schema says. A schema without `properties` (`{"type": "object"}`) takes any.
     public var strictProperties: Bool = true
     /// Longest string (in characters; an escape counts one) when a schema gives no
     /// `maxLength`; nil: unbounded.
