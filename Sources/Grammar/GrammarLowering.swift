@@ -11,15 +11,25 @@ struct GrammarLowering {
     var sets: [ByteSet] = []
     private var setIndex: [ByteSet: Int32] = [:]
     private var helpers: [HelperKey: Int] = [:]
+    private var definitions: [GrammarExpr] = []
+    /// Per named rule: 0 not lowered, 1 in progress, 2 done (helpers are made done).
+    private var state: [UInt8] = []
+
+    private mutating func ensureLowered(_ r: Int) {
+        guard r < state.count, state[r] == 0 else { return }
+        state[r] = 1
+        rules[r] = alternatives(definitions[r])
+        state[r] = 2
+    }
 
     /// The compiled grammar of `ruleSet` starting at rule `root`.
     static func lower(_ ruleSet: RuleSet, root: Int) throws -> Grammar {
         var l = GrammarLowering(names: ruleSet.names)
         l.rules = Array(repeating: [], count: ruleSet.names.count)
-        for (i, def) in ruleSet.definitions.enumerated() {
-            guard let def else { throw GrammarError.undefinedRule(ruleSet.names[i]) }
-            l.rules[i] = l.alternatives(def)
-        }
+        l.state = Array(repeating: 0, count: ruleSet.names.count)
+        for (i, def) in ruleSet.definitions.enumerated() where def == nil { throw GrammarError.undefinedRule(ruleSet.names[i]) }
+        l.definitions = ruleSet.definitions.map { $0 ?? .empty }
+        for i in ruleSet.names.indices { l.ensureLowered(i) }
         try l.pruneUnproductive(root: root)
         try l.checkLeftRecursion()
         return l.flatten(root: root)
@@ -63,23 +73,48 @@ struct GrammarLowering {
         if body.isEmpty { return }
         let unit = body.count == 1 ? body[0] : .ref(helper(.expr(x)) { _ in [body] })
         for _ in 0..<lo { out.append(unit) }
+        let alts = unitAlternatives(unit)
         if let hi {
-            if hi > lo { out.append(.ref(optionalChain(unit, hi - lo))) }
+            if hi > lo { out.append(.ref(optionalChain(unit, alts, hi - lo))) }
         } else {
             let star = helper(.star(unit)) { _ in [] }
-            rules[star] = [[unit, .ref(star)], []]
+            rules[star] = alts.map { $0 + [.ref(star)] } + [[]]
             out.append(.ref(star))
         }
     }
 
     /// O_k ::= unit O_(k-1) | ε, with O_1 ::= unit | ε: up to k more units.
-    private mutating func optionalChain(_ unit: Element, _ k: Int) -> Int {
+    private mutating func optionalChain(_ unit: Element, _ alts: [[Element]], _ k: Int) -> Int {
         var previous: Int?
         for i in 1...k {
             let rest = previous
-            previous = helper(.optional(unit, i)) { _ in [rest.map { [unit, .ref($0)] } ?? [unit], []] }
+            previous = helper(.optional(unit, i)) { _ in alts.map { a in rest.map { a + [.ref($0)] } ?? a } + [[]] }
         }
         return previous ?? 0
+    }
+
+    /// The unit of a repetition as alternatives spliced into the repeating rule (its rule's
+    /// alternatives, a leading terminal-only rule spliced too), so a loop over a character
+    /// class pushes no return frame per character; `[[unit]]` when that would be large.
+    private mutating func unitAlternatives(_ unit: Element) -> [[Element]] {
+        guard case .ref(let r) = unit else { return [[unit]] }
+        ensureLowered(r)
+        guard state.count <= r || state[r] == 2 else { return [[unit]] }
+        var out: [[Element]] = []
+        for a in rules[r] {
+            if case .ref(let h)? = a.first, isTerminalOnly(h) {
+                out += rules[h].map { $0 + a.dropFirst() }
+            } else {
+                out.append(a)
+            }
+        }
+        return out.isEmpty || out.count > 32 ? [[unit]] : out
+    }
+
+    private mutating func isTerminalOnly(_ r: Int) -> Bool {
+        ensureLowered(r)
+        guard state.count <= r || state[r] == 2 else { return false }
+        return rules[r].allSatisfy { $0.allSatisfy { if case .set = $0 { return true } else { return false } } }
     }
 
     /// The alternatives of a multi-sequence character class: single bytes merged into one set.

@@ -16,3 +16,11 @@ final class GrammarMatcherTests: XCTestCase {
         XCTAssertFalse(accepts(g, #"{"a":01}"#))
     }
 }
+
+extension GrammarMatcherTests {
+    /// Whether `bytes` is a complete document of `g` (a fresh matcher, for cross-checks).
+    static func completes(_ g: Grammar, _ bytes: [UInt8]) -> Bool {
+        var m = GrammarMatcher(grammar: g)
+        return m.accept(bytes: bytes) && m.canEnd
+    }
+}
