@@ -75,6 +75,43 @@ final class GrammarTimingTests: XCTestCase {
         }
     }
 
+    /// A document of `thirtyProperties` with every property, in `", "`/`": "` style.
+    static var thirtyPropertyDocument: String {
+        let values = [#""The quick brown fox jumps over it""#, "12345", #""2024-05-06T07:08:09Z""#, #""review""#, "3.25",
+                      "true", #"["alpha", "beta"]"#, #"{"lat": 48.85, "lon": 2.35}"#, #""someone@example.com""#, #""ABC-1234""#]
+        let fields = (0..<30).map { i in "\"field_\(i)_" + String(repeating: "x", count: i % 7) + "\": " + values[i % 10] }
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+
+    /// Mask time per step while decoding a whole document token by token: the first pass
+    /// fills the cache, the second (same masker, as for a second request with the schema) hits it.
+    func decodeReport(model: String) throws {
+        let (tokenizer, vocabulary) = try TokenMaskerTests.vocabulary(model)
+        let g = try Grammar(jsonSchema: Self.thirtyProperties)
+        let masker = TokenMasker(grammar: g, vocabulary: vocabulary)
+        let tokens = tokenizer.encode(Self.thirtyPropertyDocument, addSpecial: false, parseSpecial: false).map(Int.init)
+        var mask = [UInt32](repeating: 0, count: masker.maskWords)
+        var scratch = MaskScratch()
+        for pass in ["first request", "second request"] {
+            var m = GrammarMatcher(grammar: g)
+            var times: [Double] = []
+            for t in tokens {
+                times.append(mask.withUnsafeMutableBufferPointer { p in Self.milliseconds { masker.fillMask(m, into: p.baseAddress!, scratch: &scratch) } })
+                XCTAssertTrue(TokenMaskerTests.bit(mask, t), "the document's next token is masked out")
+                XCTAssertTrue(m.accept(token: t, masker: masker))
+            }
+            XCTAssertTrue(m.canEnd)
+            let sorted = times.sorted()
+            print(String(format: "grammar: %@ decoding a 30-property document (%d tokens), %@: mask per step mean %.3f ms, median %.3f ms, max %.2f ms, total %.1f ms",
+                         model, tokens.count, pass, times.reduce(0, +) / Double(times.count), sorted[sorted.count / 2], sorted.last ?? 0, times.reduce(0, +)))
+        }
+        print("grammar: \(model): \(masker.cachedStates) cache entries")
+    }
+
+    func testDecodeMaskTimesSmolLM2() throws { try decodeReport(model: "SmolLM2-135M-Instruct.Q4_1.gguf") }
+
+    func testDecodeMaskTimesGemma3() throws { try decodeReport(model: "gemma-3-270m-q4_k_m.gguf") }
+
     func testMaskTimesSmolLM2() throws { try report(model: "SmolLM2-135M-Instruct.Q4_1.gguf") }
 
     func testMaskTimesGemma3() throws { try report(model: "gemma-3-270m-q4_k_m.gguf") }

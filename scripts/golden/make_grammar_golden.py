@@ -195,25 +195,17 @@ def gen_object(r, s, root, depth):
 
 def mutate_value(r, v):
     """A random edit somewhere in the value."""
-    if isinstance(v, dict) and v and r.random() < 0.6:
-        k = r.choice(list(v))
+    if isinstance(v, (dict, list)) and v and r.random() < 0.6:
+        key = r.choice(list(v)) if isinstance(v, dict) else r.randrange(len(v))
         op = r.randint(0, 3)
         if op == 0:
-            del v[k]
-        elif op == 1:
+            del v[key]
+        elif op == 1 and isinstance(v, dict):
             v["extra"] = 1
-        else:
-            v[k] = mutate_value(r, v[k])
-        return v
-    if isinstance(v, list) and v and r.random() < 0.6:
-        i = r.randrange(len(v))
-        op = r.randint(0, 3)
-        if op == 0:
-            del v[i]
         elif op == 1:
-            v.append(copy.deepcopy(v[i]))
+            v.append(copy.deepcopy(v[key]))
         else:
-            v[i] = mutate_value(r, v[i])
+            v[key] = mutate_value(r, v[key])
         return v
     return r.choice([None, True, 0, -1, 7, 151, 10**7, 2.5, "", "x", "toolongstring!", "AB-12", "abbc",
                      "2024-02-30", "2024-02-29", "1900-02-29", "25:00:00Z", "a@b", [], {}, [1], {"a": 1},
