@@ -30,6 +30,13 @@ final class GrammarTimingTests: XCTestCase {
         return ["type": "object", "properties": .object(props), "required": required, "additionalProperties": false]
     }
 
+    /// Cold masks take seconds unoptimized: the model timings run in release builds only.
+    static func skipUnlessOptimized() throws {
+        #if DEBUG
+        throw XCTSkip("timings: run `swift test -c release --filter GrammarTimingTests`")
+        #endif
+    }
+
     static func milliseconds(_ body: () throws -> Void) rethrows -> Double {
         let t0 = DispatchTime.now().uptimeNanoseconds
         try body()
@@ -47,6 +54,7 @@ final class GrammarTimingTests: XCTestCase {
     }
 
     func report(model: String) throws {
+        try Self.skipUnlessOptimized()
         let (_, vocabulary) = try TokenMaskerTests.vocabulary(model)
         let g = try Grammar(jsonSchema: Self.thirtyProperties)
         var masker: TokenMasker?
@@ -86,6 +94,7 @@ final class GrammarTimingTests: XCTestCase {
     /// Mask time per step while decoding a whole document token by token: the first pass
     /// fills the cache, the second (same masker, as for a second request with the schema) hits it.
     func decodeReport(model: String) throws {
+        try Self.skipUnlessOptimized()
         let (tokenizer, vocabulary) = try TokenMaskerTests.vocabulary(model)
         let g = try Grammar(jsonSchema: Self.thirtyProperties)
         let masker = TokenMasker(grammar: g, vocabulary: vocabulary)

@@ -33,7 +33,10 @@ final class SchemaCompilerTests: XCTestCase {
                 guard case .invalidSchema = $0 as? GrammarError else { return XCTFail("\(bad): \($0)") }
             }
         }
-        XCTAssertThrowsError(try Grammar(jsonSchema: ["$ref": "#"])) { XCTAssertEqual($0 as? GrammarError, .leftRecursion("#")) }
+        XCTAssertThrowsError(try Grammar(jsonSchema: ["$ref": "#"])) { XCTAssertEqual($0 as? GrammarError, .empty("the grammar matches nothing")) }
+        XCTAssertThrowsError(try Grammar(jsonSchema: ["anyOf": [["$ref": "#"], ["type": "null"]]])) {
+            XCTAssertEqual($0 as? GrammarError, .leftRecursion("#"))
+        }
     }
 
     func testRecursiveRef() throws {
