@@ -1,0 +1,112 @@
+import Synchronization
+
+/// The allowed-token bitset for a grammar state over one vocabulary. Built once per
+/// (grammar, vocabulary) and shared by every sequence using that grammar.
+///
+/// For each parse stack the mask is the union of two parts. Tokens whose fate is decided by
+/// the stack's top element and its first `contextFrames` return frames are cached per such
+/// key (`MaskCacheEntry`: accepted ones as a list or bitset, rejected ones not at all);
+/// only the rest ("context-dependent": they pop past those frames with bytes left) are
+/// walked at run time, through a byte trie of just them, with the real stack. Entries are
+/// computed the first time a key is met (one walk of the vocabulary trie, pruned at every
+/// rejected byte) and kept.
+public final class TokenMasker: Sendable {
+    public let grammar: Grammar
+    /// Each token's bytes; empty for control tokens (never allowed). // (vocabularySize)
+    public let vocabulary: [[UInt8]]
+    let trie: TokenTrie
+    let contextFrames: Int
+    private let cache = Mutex<[[Int32]: MaskCacheEntry]>([:])
+
+    /// `vocabulary[i]`: token i's bytes (empty: never allowed; the caller handles EOS).
+    /// `contextFrames`: return frames each cache key includes (more: fewer tokens walked at
+    /// run time, more keys).
+    public init(grammar: Grammar, vocabulary: [[UInt8]], contextFrames: Int = 4) {
+        self.grammar = grammar
+        self.vocabulary = vocabulary
+        self.trie = TokenTrie(vocabulary: vocabulary)
+        self.contextFrames = max(0, contextFrames)
+    }
+
+    /// Number of UInt32 words a mask has: one bit per token, token t at bit t % 32 of word t / 32.
+    public var maskWords: Int { (vocabulary.count + 31) / 32 }
+
+    /// Number of cache entries computed so far (diagnostics).
+    public var cachedStates: Int { cache.withLock { $0.count } }
+
+    /// Writes the tokens `matcher` allows next into `mask` (`maskWords` words). EOS is not
+    /// included: allow it when `matcher.canEnd`.
+    public func fillMask(_ matcher: GrammarMatcher, into mask: UnsafeMutablePointer<UInt32>) {
+        var scratch = MaskScratch()
+        fillMask(matcher, into: mask, scratch: &scratch)
+    }
+
+    /// `fillMask` reusing `scratch`'s buffers (no allocations once they have grown).
+    public func fillMask(_ matcher: GrammarMatcher, into mask: UnsafeMutablePointer<UInt32>, scratch: inout MaskScratch) {
+        mask.update(repeating: 0, count: maskWords)
+        for s in matcher.stacks where s.position >= 0 {
+            let (key, exact) = cacheKey(s)
+            let entry = cachedEntry(key, exact: exact, scratch: &scratch)
+            entry.addAccepted(to: mask)
+            if let dependent = entry.dependent {
+                walk(dependent, from: [s], scratch: &scratch) { mask[Int($0) >> 5] |= 1 << (UInt32($0) & 31) }
+            }
+        }
+    }
+
+    /// The top position and up to `contextFrames` return positions; `exact` when that is the
+    /// whole stack.
+    private func cacheKey(_ s: GrammarStack) -> ([Int32], Bool) {
+        var key = [s.position]
+        var f = s.rest
+        while let frame = f, key.count <= contextFrames {
+            key.append(frame.position)
+            f = frame.parent
+        }
+        if f == nil { key.append(-1) }
+        return (key, f == nil)
+    }
+
+    private func cachedEntry(_ key: [Int32], exact: Bool, scratch: inout MaskScratch) -> MaskCacheEntry {
+        if let e = cache.withLock({ $0[key] }) { return e }
+        var rest: ReturnFrame? = exact ? nil : ReturnFrame.boundary
+        let frames = exact ? key.dropLast() : key[...]
+        for p in frames.dropFirst().reversed() { rest = ReturnFrame(p, rest) }
+        let e = MaskCacheEntry(masker: self, start: GrammarStack(position: key[0], rest: rest), scratch: &scratch)
+        cache.withLock { $0[key] = e }
+        return e
+    }
+
+    /// Calls `accept` for each token of `trie` the grammar accepts from `stacks`, skipping
+    /// every subtree whose prefix is rejected.
+    func walk(_ trie: TokenTrie, from stacks: [GrammarStack], scratch: inout MaskScratch, accept: (Int32) -> Void) {
+        scratch.prepare(depth: trie.maxDepth, initial: stacks)
+        var i = 0
+        let n = trie.nodeCount
+        while i < n {
+            let d = Int(trie.depth[i])
+            let parent = scratch.states[d - 1]
+            grammar.advance(parent, trie.bytes[i], into: &scratch.states[d])
+            if scratch.states[d].isEmpty {
+                i = Int(trie.subtreeEnd[i])
+                continue
+            }
+            for k in Int(trie.tokenStart[i])..<Int(trie.tokenStart[i + 1]) { accept(trie.tokens[k]) }
+            i += 1
+        }
+    }
+}
+
+/// Reusable per-caller buffers for mask computation (one per thread computing masks).
+public struct MaskScratch {
+    /// Stacks after each prefix length of the current trie path. // (maxDepth + 1)
+    var states: [[GrammarStack]] = []
+
+    public init() {}
+
+    mutating func prepare(depth: Int, initial: [GrammarStack]) {
+        while states.count < depth + 1 { states.append([]) }
+        states[0].removeAll(keepingCapacity: true)
+        states[0].append(contentsOf: initial)
+    }
+}
