@@ -39,19 +39,21 @@ public final class PagedKVCache: @unchecked Sendable {
         segmentBytes = dtype.rowBytes(self.headDim)
         rowBytes = kvWidth / self.headDim * segmentBytes
         blockBytes = blockSize * rowBytes
-        let n = max(1, numBlocks * blockBytes)
-        let mapped = (n + Self.hugePage - 1) / Self.hugePage * Self.hugePage
-        mappedBytes = mapped
-        keys = (0 ..< numLayers).map { _ in Self.mapZeroed(mapped) }
-        values = (0 ..< numLayers).map { _ in Self.mapZeroed(mapped) }
+        // One mapping for every layer's K and V (each layer's share 64-byte aligned): a small
+        // cache then costs its size rounded up to one 2 MB page, not a page per layer and side.
+        let n = (max(1, numBlocks * blockBytes) + 63) / 64 * 64
+        mappedBytes = (2 * numLayers * n + Self.hugePage - 1) / Self.hugePage * Self.hugePage
+        let mapping = Self.mapZeroed(mappedBytes)
+        base = mapping
+        keys = (0 ..< numLayers).map { mapping + 2 * $0 * n }
+        values = (0 ..< numLayers).map { mapping + (2 * $0 + 1) * n }
     }
 
-    deinit {
-        for p in keys + values { munmap(p, mappedBytes) }
-    }
+    deinit { munmap(base, mappedBytes) }
 
     private static let hugePage = 2 << 20
-    /// Bytes mapped per layer for K (and for V): whole 2 MB pages.
+    /// The mapping that holds every layer's K and V, and its length (whole 2 MB pages).
+    private let base: UnsafeMutableRawPointer
     private let mappedBytes: Int
 
     /// `n` zero bytes, mapped lazily (pages stay unbacked until written), on 2 MB pages where
