@@ -1,7 +1,7 @@
 // Internal: the AVX2/FMA/F16C target of the AVX2 kernels (chosen at run time) and the vector
 // helpers they share: horizontal reductions and the unpacking of 32-element weight blocks.
 #pragma once
-#include "quants.h"
+#include "lowbit.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -29,6 +29,16 @@ AVX2 static inline int hsum_epi32(__m256i v) {
     t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
     t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
     return _mm_cvtsi128_si32(t);
+}
+
+// Sum of products of 32 unsigned bytes u and 32 signed bytes s, as 8 int32.
+AVX2 static inline __m256i dot_us(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+// Sum of products of 32 signed bytes a and 32 signed bytes b, as 8 int32.
+AVX2 static inline __m256i dot_ss(__m256i a, __m256i b) {
+    return dot_us(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
 }
 
 // 16 bytes of nibbles → 32 bytes: low nibbles (elements 0..15) then high nibbles (16..31).
@@ -60,6 +70,10 @@ AVX2 static inline __m256i q5_1_bytes(const blk_q5_1 *b) {
     return _mm256_or_si256(unpack_nibbles(b->qs), _mm256_and_si256(bits_to_bytes(b->qh), _mm256_set1_epi8(0x10)));
 }
 AVX2 static inline __m256i q8_0_bytes(const blk_q8_0 *b) { return _mm256_loadu_si256((const __m256i *)b->qs); }
+// The 16 IQ4 grid values in both 128-bit lanes (for vpshufb), and the 32 grid values of one
+// IQ4 block (IQ4_NL's, or a 32-element sub-block of IQ4_XS) from its 16 bytes of nibbles.
+AVX2 static inline __m256i iq4_table(void) { return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)iq4_values)); }
+AVX2 static inline __m256i iq4_bytes(const uint8_t *qs, __m256i table) { return _mm256_shuffle_epi8(table, unpack_nibbles(qs)); }
 
 // One half (128 elements) of a Q6_K block as four rows of 32 six-bit values (0..63): q[t]
 // holds elements 32t..32t+31 of the half.

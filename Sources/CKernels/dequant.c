@@ -1,5 +1,5 @@
 // Dequantization of GGML block formats to float (the layouts are those of the GGUF format).
-#include "quants.h"
+#include "lowbit.h"
 
 // The 32-element nibble types: y = d * (q - off), or d * q + m for the types with a minimum
 // (`min` is that term or nothing); qh is the block's fifth bits or 0.
@@ -62,6 +62,6 @@ int tern_dequantize(int type, const void *src, float *dst, int64_t n) {
     case TERN_Q4_K: dq_q4_K(src, dst, n / 256); return 0;
     case TERN_Q5_K: dq_q5_K(src, dst, n / 256); return 0;
     case TERN_Q6_K: dq_q6_K(src, dst, n / 256); return 0;
-    default: return -1;
+    default: return tern_dequantize_lowbit(type, src, dst, n);
     }
 }

@@ -3,24 +3,31 @@
 #include "avx2.h"
 
 #if defined(__x86_64__)
-// 32 signed bytes → 4 × 8 floats, y = d * q + m.
-AVX2 static inline void store_affine(__m256i q, __m256 d, __m256 m, float *y) {
+// 32 signed bytes → 4 × 8 floats, y = d * q, or d * q + m for the types with a minimum (without
+// one nothing is added: + 0 would turn the -0 of a negative scale times 0 into the +0 numpy does
+// not give).
+AVX2 static inline __attribute__((always_inline)) __m256 affine(__m256 d, __m128i q8, __m256 m, int has_min) {
+    __m256 v = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8));
+    return has_min ? _mm256_fmadd_ps(d, v, m) : _mm256_mul_ps(d, v);
+}
+AVX2 static inline __attribute__((always_inline)) void store_affine(__m256i q, __m256 d, __m256 m, int has_min, float *y) {
     __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
-    _mm256_storeu_ps(y, _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), m));
-    _mm256_storeu_ps(y + 8, _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), m));
-    _mm256_storeu_ps(y + 16, _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), m));
-    _mm256_storeu_ps(y + 24, _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), m));
+    _mm256_storeu_ps(y, affine(d, lo, m, has_min));
+    _mm256_storeu_ps(y + 8, affine(d, _mm_srli_si128(lo, 8), m, has_min));
+    _mm256_storeu_ps(y + 16, affine(d, hi, m, has_min));
+    _mm256_storeu_ps(y + 24, affine(d, _mm_srli_si128(hi, 8), m, has_min));
 }
 
 // The 32-element block types: y = d * q (+ m for Q4_1).
-#define DQ_32(type, min)                                                                                           \
+#define DQ_32(type, min, has_min)                                                                                  \
     AVX2 static void dq_##type(const blk_##type *b, float *y, int64_t nb) {                                        \
-        for (int64_t i = 0; i < nb; i++, y += 32) store_affine(type##_bytes(&b[i]), _mm256_set1_ps(f16(b[i].d)), min, y); \
+        for (int64_t i = 0; i < nb; i++, y += 32)                                                                  \
+            store_affine(type##_bytes(&b[i]), _mm256_set1_ps(f16(b[i].d)), min, has_min, y);                       \
     }
-DQ_32(q4_0, _mm256_setzero_ps())
-DQ_32(q4_1, _mm256_set1_ps(f16(b[i].m)))
-DQ_32(q5_0, _mm256_setzero_ps())
-DQ_32(q8_0, _mm256_setzero_ps())
+DQ_32(q4_0, _mm256_setzero_ps(), 0)
+DQ_32(q4_1, _mm256_set1_ps(f16(b[i].m)), 1)
+DQ_32(q5_0, _mm256_setzero_ps(), 0)
+DQ_32(q8_0, _mm256_setzero_ps(), 0)
 
 AVX2 static void dq_q4_K(const blk_q4_K *b, float *y, int64_t nb) {
     for (int64_t i = 0; i < nb; i++) {
@@ -30,7 +37,7 @@ AVX2 static void dq_q4_K(const blk_q4_K *b, float *y, int64_t nb) {
             for (int h = 0; h < 2; h++, q = _mm256_srli_epi16(q, 4)) {  // low nibbles, then high
                 uint8_t sc, m;
                 kquant_scale_min(2 * j + h, b[i].scales, &sc, &m);
-                store_affine(_mm256_and_si256(q, _mm256_set1_epi8(0x0F)), _mm256_set1_ps(d * sc), _mm256_set1_ps(-dmin * m), y + 32 * h);
+                store_affine(_mm256_and_si256(q, _mm256_set1_epi8(0x0F)), _mm256_set1_ps(d * sc), _mm256_set1_ps(-dmin * m), 1, y + 32 * h);
             }
         }
     }
@@ -59,8 +66,25 @@ AVX2 static void dq_q6_K(const blk_q6_K *b, float *y, int64_t nb) {
     }
 }
 
+// IQ4_NL and IQ4_XS: grid values times the (sub-)block's scale, each product exact in float.
+AVX2 static void dq_iq4_nl(const blk_iq4_nl *b, float *y, int64_t nb) {
+    const __m256i table = iq4_table();
+    for (int64_t i = 0; i < nb; i++, y += 32) store_affine(iq4_bytes(b[i].qs, table), _mm256_set1_ps(f16(b[i].d)), _mm256_setzero_ps(), 0, y);
+}
+
+AVX2 static void dq_iq4_xs(const blk_iq4_xs *b, float *y, int64_t nb) {
+    const __m256i table = iq4_table();
+    for (int64_t i = 0; i < nb; i++)
+        for (int ib = 0; ib < 8; ib++, y += 32) {
+            __m256 dl = _mm256_set1_ps(f16(b[i].d) * (float)iq4_xs_scale(&b[i], ib));
+            store_affine(iq4_bytes(b[i].qs + 16 * ib, table), dl, _mm256_setzero_ps(), 0, y);
+        }
+}
+
 int tern_dequantize_avx2(int type, const void *src, float *dst, int64_t n) {
     switch (type) {
+    case TERN_IQ4_NL: dq_iq4_nl(src, dst, n / 32); return 0;
+    case TERN_IQ4_XS: dq_iq4_xs(src, dst, n / 256); return 0;
     case TERN_Q4_0: dq_q4_0(src, dst, n / 32); return 0;
     case TERN_Q4_1: dq_q4_1(src, dst, n / 32); return 0;
     case TERN_Q5_0: dq_q5_0(src, dst, n / 32); return 0;

@@ -13,16 +13,6 @@ AVX2 static inline __m128 h2f_pair(const void *p) {
 // The half at p; reads 4 bytes, so only for fields followed by more of the block.
 AVX2 static inline float h2f(const void *p) { return _mm_cvtss_f32(h2f_pair(p)); }
 
-// Sum of products of 32 unsigned bytes u and 32 signed bytes s, as 8 int32.
-AVX2 static inline __m256i dot_us(__m256i u, __m256i s) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
-}
-
-// Sum of products of 32 signed bytes a and 32 signed bytes b, as 8 int32.
-AVX2 static inline __m256i dot_ss(__m256i a, __m256i b) {
-    return dot_us(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
-}
-
 // Types whose blocks are 32 signed bytes once unpacked: Σ over blocks of dw·dx·(q·x).
 #define DOT_SIGNED(type)                                                                                           \
     AVX2 static float dot_##type(int k, const void *vw, const void *vx) {                                          \
@@ -154,7 +144,7 @@ AVX2 static float dot_f16(int k, const void *vw, const void *vx) {
 tern_dot_fn tern_dot_avx2(int type) {
     switch (type) {
     TERN_DOT_CASES;
-    default: return 0;
+    default: return tern_dot_lowbit_avx2(type);
     }
 }
 
@@ -182,7 +172,7 @@ tern_dot4_fn tern_dot4_avx2(int type) {
     switch (type) {
     case TERN_Q4_1: return dot4_q4_1;
     case TERN_Q8_0: return dot4_q8_0;
-    default: return 0;
+    default: return tern_dot4_lowbit_avx2(type);
     }
 }
 #else

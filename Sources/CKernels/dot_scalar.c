@@ -1,6 +1,6 @@
 // Portable dot products: weight blocks times activation blocks, integer sums per block.
 // These are the reference the AVX2 kernels are tested against.
-#include "quants.h"
+#include "lowbit.h"
 
 // Σ (q - off)·x over one 32-element block of nibbles qs with fifth bits qh (0 for 4-bit types).
 static inline int dot_block32(const uint8_t *qs, uint32_t qh, int off, const int8_t *x) {
@@ -92,6 +92,6 @@ tern_dot_fn tern_dot_scalar(int type) {
     switch (type) {
     case TERN_BF16: return dot_bf16;
     TERN_DOT_CASES;
-    default: return 0;
+    default: return tern_dot_lowbit_scalar(type);
     }
 }

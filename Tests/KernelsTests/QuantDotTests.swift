@@ -9,7 +9,8 @@ final class QuantDotTests: XCTestCase {
     static let layouts: [(type: Int32, bytes: Int, elems: Int, f16At: [Int])] = [
         (Int32(TERN_Q4_0), 18, 32, [0]), (Int32(TERN_Q4_1), 20, 32, [0, 2]), (Int32(TERN_Q5_0), 22, 32, [0]),
         (Int32(TERN_Q5_1), 24, 32, [0, 2]), (Int32(TERN_Q8_0), 34, 32, [0]), (Int32(TERN_Q4_K), 144, 256, [0, 2]),
-        (Int32(TERN_Q5_K), 176, 256, [0, 2]), (Int32(TERN_Q6_K), 210, 256, [208]),
+        (Int32(TERN_Q5_K), 176, 256, [0, 2]), (Int32(TERN_Q6_K), 210, 256, [208]), (Int32(TERN_Q2_K), 84, 256, [80, 82]),
+        (Int32(TERN_Q3_K), 110, 256, [108]), (Int32(TERN_IQ4_NL), 18, 32, [0]), (Int32(TERN_IQ4_XS), 136, 256, [0]),
     ]
 
     override func setUp() { Ops.setup() }

@@ -91,6 +91,41 @@ final class GGUFFileTests: XCTestCase {
         expect(w4.bytes()) { if case .nestingTooDeep = $0 { return true }; return false }
     }
 
+    /// A file with a tensor of every type Tern reads (block sizes and bytes from the GGUF
+    /// format: ggml's type traits) loads, each viewed in place with its row bytes; a type
+    /// Tern does not read (IQ2_XXS) stays a typed error naming it.
+    func testEveryTensorTypeLoadsWithItsBlockLayout() throws {
+        let layouts: [(name: String, raw: UInt32, elems: Int, bytes: Int)] = [
+            ("F32", 0, 1, 4), ("F16", 1, 1, 2), ("BF16", 30, 1, 2), ("Q4_0", 2, 32, 18), ("Q4_1", 3, 32, 20),
+            ("Q5_0", 6, 32, 22), ("Q5_1", 7, 32, 24), ("Q8_0", 8, 32, 34), ("Q2_K", 10, 256, 84), ("Q3_K", 11, 256, 110),
+            ("Q4_K", 12, 256, 144), ("Q5_K", 13, 256, 176), ("Q6_K", 14, 256, 210), ("IQ4_NL", 20, 32, 18),
+            ("IQ4_XS", 23, 256, 136),
+        ]
+        var w = GGUFWriter()
+        var rng = SystemRandomNumberGenerator()
+        for l in layouts {  // (3, 512) each
+            let bytes = 3 * 512 / l.elems * l.bytes
+            w.tensors.append((l.name, l.raw, [512, 3], (0 ..< bytes).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }))
+        }
+        let f = try parse(w.bytes())
+        for (l, written) in zip(layouts, w.tensors) {
+            let t = try f.tensor(l.name)
+            XCTAssertEqual(t.type.name, l.name)
+            XCTAssertEqual(t.type.rawValue, l.raw)
+            XCTAssertEqual(t.type.blockSize, l.elems, l.name)
+            XCTAssertEqual(t.type.bytesPerBlock, l.bytes, l.name)
+            XCTAssertEqual(t.rowCount, 3)
+            XCTAssertEqual(t.rowBytes * 3, written.data.count, l.name)
+            XCTAssertEqual(Array(UnsafeRawBufferPointer(start: t.data, count: written.data.count)), written.data, l.name)
+        }
+        XCTAssertEqual(Set(GGMLType.allCases.map(\.name)), Set(layouts.map(\.name)))
+        var w2 = GGUFWriter()
+        w2.tensors = [("t", 16, [256], [UInt8](repeating: 0, count: 66))]
+        XCTAssertThrowsError(try parse(w2.bytes())) { XCTAssertEqual($0 as? ModelFormatError, .unknownTensorType(tensor: "t", type: 16)) }
+        XCTAssertEqual(GGMLType.nameOf(raw: 16), "IQ2_XXS (16)")
+        XCTAssertEqual(GGMLType.nameOf(raw: 23), "IQ4_XS")
+    }
+
     func testReadsTheRealSmolLM2Header() throws {
         let path = try requiredModel("SmolLM2-135M-Instruct.Q4_1.gguf")
         let f = try GGUFFile(path: path)

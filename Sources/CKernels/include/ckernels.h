@@ -12,7 +12,8 @@ extern "C" {
 // Tensor type numbers are GGML's (GGUF on-disk numbers).
 enum {
     TERN_F32 = 0, TERN_F16 = 1, TERN_Q4_0 = 2, TERN_Q4_1 = 3, TERN_Q5_0 = 6, TERN_Q5_1 = 7,
-    TERN_Q8_0 = 8, TERN_Q4_K = 12, TERN_Q5_K = 13, TERN_Q6_K = 14, TERN_BF16 = 30
+    TERN_Q8_0 = 8, TERN_Q2_K = 10, TERN_Q3_K = 11, TERN_Q4_K = 12, TERN_Q5_K = 13, TERN_Q6_K = 14,
+    TERN_IQ4_NL = 20, TERN_IQ4_XS = 23, TERN_BF16 = 30
 };
 
 // Activation formats the dot products take. Q8_32X holds the same int8 blocks and scales as
