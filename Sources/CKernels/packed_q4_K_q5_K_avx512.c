@@ -5,9 +5,10 @@
 //         the sub-block, the high nibble element 16+4t+e (the nibbles stay 4-bit in memory);
 //   sc:   (8, 16) 6-bit scales;   m: (8, 16) 6-bit minimums;
 //   d, dmin: (16) f16 each.
-// Q5_K blocks (2,880 bytes) are the same followed by the fifth bits of q:
-//   hi:   (2 halves, 4 t, 16 rows, 4 e) bytes: bits 2j and 2j+1 are the fifth bits of the
-//         elements 4t+e and 16+4t+e of sub-block 4·half+j.
+// Q5_K blocks (2,880 bytes) are the same followed by the fifth bits of q, as AVX-512 masks:
+//   hi:   (8 sub-blocks, 8 vectors v) uint64: bit 4i+e is the fifth bit of element 4v+e
+//         (v < 4) or 16+4(v-4)+e (v >= 4) of the sub-block in row i, so a masked add of 16
+//         completes the nibbles of vector v.
 // Against Q8_256 activations (d, 16-element sums, bytes): per sub-block, eight vpdpbusd give
 // Σ q·x for 16 rows, scaled by d·sc·dx into the row's sum; the minimums' term
 // dmin·dx·Σ m·Σx comes from eight vpdpwssd of (m, m) pairs against the activation's
@@ -28,7 +29,11 @@ static void pack_block(const uint8_t *field, const uint8_t *qs, const uint8_t *q
             for (int e = 0; e < 4; e++) {
                 int l = 4 * t + e, at = 64 * t + 4 * i + e;
                 dst[256 * s + at] = (uint8_t)(((q[l] >> shift) & 0xF) | ((q[16 + l] >> shift) & 0xF) << 4);
-                if (qh) hi[256 * (s / 4) + at] |= (uint8_t)(((qh[l] >> s) & 1) << (2 * (s % 4)) | ((qh[16 + l] >> s) & 1) << (2 * (s % 4) + 1));
+                if (qh) {
+                    uint64_t *mk = (uint64_t *)hi + 8 * s;
+                    mk[t] |= (uint64_t)((qh[l] >> s) & 1) << (4 * i + e);
+                    mk[t + 4] |= (uint64_t)((qh[16 + l] >> s) & 1) << (4 * i + e);
+                }
             }
     }
 }
@@ -81,9 +86,9 @@ static void unpack_block(const uint8_t *p, int i, uint8_t *field, uint8_t *qs, u
                     q[16 + l] |= (uint8_t)(a & 0xF0);
                 }
                 if (!qh) continue;
-                uint8_t h = hi[256 * (s / 4) + at] >> (2 * (s % 4));
-                qh[l] |= (uint8_t)((h & 1) << s);
-                qh[16 + l] |= (uint8_t)((h >> 1 & 1) << s);
+                const uint64_t *mk = (const uint64_t *)hi + 8 * s;
+                qh[l] |= (uint8_t)((mk[t] >> (4 * i + e) & 1) << s);
+                qh[16 + l] |= (uint8_t)((mk[t + 4] >> (4 * i + e) & 1) << s);
             }
 }
 
@@ -102,13 +107,13 @@ void tern_unpack_q5_K(const uint8_t *p, int nb, int i, uint8_t *row) {
 }
 
 #if defined(__x86_64__)
-// The fifth bits of sub-block s (hi: the four vectors of its half) added to its nibbles w.
-AVX512 static inline __attribute__((always_inline)) void add_fifth_bits(__m512i w[8], const __m512i hi[4], int s) {
+// The fifth bits of sub-block s (eight 64-bit masks at m, one per vector of w) added to its nibbles.
+AVX512 static inline __attribute__((always_inline)) void add_fifth_bits(__m512i w[8], const uint8_t *m) {
     const __m512i sixteen = _mm512_set1_epi8(16);
-    const __m512i lo_bit = _mm512_set1_epi8((char)(1 << (2 * (s % 4)))), hi_bit = _mm512_set1_epi8((char)(2 << (2 * (s % 4))));
-    for (int t = 0; t < 4; t++) {
-        w[t] = _mm512_mask_add_epi8(w[t], _mm512_test_epi8_mask(hi[t], lo_bit), w[t], sixteen);
-        w[t + 4] = _mm512_mask_add_epi8(w[t + 4], _mm512_test_epi8_mask(hi[t], hi_bit), w[t + 4], sixteen);
+    for (int j = 0; j < 8; j++) {
+        uint64_t bits;
+        memcpy(&bits, m + 8 * j, 8);
+        w[j] = _mm512_mask_add_epi8(w[j], _cvtu64_mask64(bits), w[j], sixteen);
     }
 }
 
@@ -145,13 +150,10 @@ AVX512 static inline __attribute__((always_inline)) void k45_group_rows(const ui
         const uint8_t *sc = p + 2048, *mn = sc + 128;
         __m512 dv = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(mn + 128)));
         __m512 dminv = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(mn + 160)));
-        __m512i hi[4];
         for (int s = 0; s < 8; s++) {
             __m512i w[8];
             split_nibbles(p + 256 * s, w);
-            if (five && s % 4 == 0)
-                for (int t = 0; t < 4; t++) hi[t] = _mm512_load_si512(p + Q4_K_GROUP_BLOCK + 256 * (s / 4) + 64 * t);
-            if (five) add_fifth_bits(w, hi, s);
+            if (five) add_fifth_bits(w, p + Q4_K_GROUP_BLOCK + 64 * s);
             for (int l = lines * s; l < lines * s + lines; l++) _mm_prefetch((const char *)p + PREFETCH + 64 * l, _MM_HINT_T0);
             __m512 ds = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(sc + 16 * s)))), dv);
 #pragma clang loop unroll(full)  // accumulators in registers, rows interleaved
