@@ -21,16 +21,22 @@
 
 int tern_packs(int type) {
     return tern_using_avx512()
-        && (type == TERN_Q4_1 || type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K || type == TERN_Q6_K);
+        && (type == TERN_Q4_0 || type == TERN_Q4_1 || type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K || type == TERN_Q5_K
+            || type == TERN_Q6_K || type == TERN_IQ4_XS);
 }
 
 // Elements per block, and bytes of one packed group of nb blocks (a multiple of 64).
-static int block_elems(int type) { return type == TERN_Q4_K || type == TERN_Q6_K ? 256 : 32; }
+static int block_elems(int type) {
+    return type == TERN_Q4_K || type == TERN_Q5_K || type == TERN_Q6_K || type == TERN_IQ4_XS ? 256 : 32;
+}
 static size_t group_bytes(int type, int nb) {
     switch (type) {
+    case TERN_Q4_0: return tern_q4_0_group_bytes(nb);
     case TERN_Q4_1: return (size_t)nb * Q4_1_GROUP_BLOCK;
     case TERN_Q4_K: return (size_t)nb * Q4_K_GROUP_BLOCK;
+    case TERN_Q5_K: return (size_t)nb * Q5_K_GROUP_BLOCK;
     case TERN_Q6_K: return (size_t)nb * Q6_K_GROUP_BLOCK;
+    case TERN_IQ4_XS: return (size_t)nb * IQ4_XS_GROUP_BLOCK;
     default: return ((size_t)nb * (512 + 16 * sizeof(uint16_t)) + 63) / 64 * 64;
     }
 }
@@ -94,9 +100,12 @@ static void unpack_group_row(int type, const uint8_t *p, int nb, int i, uint8_t 
 
 static void pack_one(int type, const uint8_t *w, size_t row_bytes, int k, int n, uint8_t *p) {
     switch (type) {
+    case TERN_Q4_0: tern_pack_group_q4_0(w, row_bytes, k / 32, n, p); break;
     case TERN_Q4_1: tern_pack_group_q4_1(w, row_bytes, k / 32, n, p); break;
     case TERN_Q4_K: tern_pack_group_q4_K(w, row_bytes, k / 256, n, p); break;
+    case TERN_Q5_K: tern_pack_group_q5_K(w, row_bytes, k / 256, n, p); break;
     case TERN_Q6_K: tern_pack_group_q6_K(w, row_bytes, k / 256, n, p); break;
+    case TERN_IQ4_XS: tern_pack_group_iq4_xs(w, row_bytes, k / 256, n, p); break;
     default: pack_group(type, w, row_bytes, k / 32, n, p);
     }
 }
@@ -116,9 +125,12 @@ void tern_unpack_rows(int type, const void *packed, int k, int r0, int r1, void 
         const uint8_t *p = (const uint8_t *)packed + (size_t)(r / 16) * stride;
         uint8_t *row = (uint8_t *)dst + (size_t)(r - r0) * row_bytes;
         switch (type) {
+        case TERN_Q4_0: tern_unpack_q4_0(p, nb, r % 16, row); break;
         case TERN_Q4_1: tern_unpack_q4_1(p, nb, r % 16, row); break;
         case TERN_Q4_K: tern_unpack_q4_K(p, nb, r % 16, row); break;
+        case TERN_Q5_K: tern_unpack_q5_K(p, nb, r % 16, row); break;
         case TERN_Q6_K: tern_unpack_q6_K(p, nb, r % 16, row); break;
+        case TERN_IQ4_XS: tern_unpack_iq4_xs(p, nb, r % 16, row); break;
         default: unpack_group_row(type, p, nb, r % 16, row);
         }
     }
@@ -157,9 +169,12 @@ TERN_GROUP_FNS(i8, group_rows, act_q8_32x)
 static tern_group_fn group_fn(int type, int n) {
 #if defined(__x86_64__)
     switch (type) {
+    case TERN_Q4_0: return tern_q4_0_group_fn(n);
     case TERN_Q4_1: return tern_q4_1_group_fn(n);
     case TERN_Q4_K: return tern_q4_K_group_fn(n);
+    case TERN_Q5_K: return tern_q5_K_group_fn(n);
     case TERN_Q6_K: return tern_q6_K_group_fn(n);
+    case TERN_IQ4_XS: return tern_iq4_xs_group_fn(n);
     default: return tern_i8_group_fn(n);
     }
 #else

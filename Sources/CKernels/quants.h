@@ -124,11 +124,18 @@ AVX512 static inline __attribute__((always_inline)) void split_nibbles(const uin
 // function): outputs y[r * ldy + i] for the lanes i set in mask.
 typedef void (*tern_group_fn)(const uint8_t *p, int nb, const void *const *x, float *y, int ldy, uint16_t mask);
 tern_group_fn tern_i8_group_fn(int n);  // Q5_0 and Q8_0 (packed_avx512.c)
-// Packed Q4_1, Q4_K and Q6_K (layouts in packed_q4_1_avx512.c, …): bytes per group of 16 rows
+// Packed Q4_0, Q4_1, Q4_K, Q5_K, Q6_K and IQ4_XS (layouts in packed_q4_1_avx512.c, …): bytes per group of 16 rows
 // and block (multiples of 64, so every block stays aligned), packing, kernels for n rows (1,
 // 2, 4, 8 or 16).
 enum { Q4_1_GROUP_BLOCK = 256 + 32 + 32, Q4_K_GROUP_BLOCK = 8 * 256 + 128 + 128 + 64, Q6_K_GROUP_BLOCK = 2048 + 1024 + 256 + 64 };
+enum { Q4_0_GROUP_PAIR = 2 * (256 + 32), Q5_K_GROUP_BLOCK = Q4_K_GROUP_BLOCK + 512 };  // Q4_0 blocks go in pairs
+enum { IQ4_XS_GROUP_BLOCK = 2048 + 64 + 32 + 32 };
 _Static_assert(Q4_1_GROUP_BLOCK % 64 == 0 && Q4_K_GROUP_BLOCK % 64 == 0 && Q6_K_GROUP_BLOCK % 64 == 0, "aligned blocks");
+_Static_assert(Q4_0_GROUP_PAIR % 64 == 0 && Q5_K_GROUP_BLOCK % 64 == 0 && IQ4_XS_GROUP_BLOCK % 64 == 0, "aligned pairs and blocks");
+size_t tern_q4_0_group_bytes(int nb);
+void tern_pack_group_q4_0(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
+void tern_unpack_q4_0(const uint8_t *p, int nb, int i, uint8_t *row);
+tern_group_fn tern_q4_0_group_fn(int n);
 void tern_pack_group_q4_1(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
 // Row i (< 16) of a packed group of nb blocks back into the file's blocks (the unpack of each type).
 void tern_unpack_q4_1(const uint8_t *p, int nb, int i, uint8_t *row);
@@ -136,9 +143,15 @@ tern_group_fn tern_q4_1_group_fn(int n);
 void tern_pack_group_q4_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
 void tern_unpack_q4_K(const uint8_t *p, int nb, int i, uint8_t *row);
 tern_group_fn tern_q4_K_group_fn(int n);
+void tern_pack_group_q5_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
+void tern_unpack_q5_K(const uint8_t *p, int nb, int i, uint8_t *row);
+tern_group_fn tern_q5_K_group_fn(int n);
 void tern_pack_group_q6_K(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
 void tern_unpack_q6_K(const uint8_t *p, int nb, int i, uint8_t *row);
 tern_group_fn tern_q6_K_group_fn(int n);
+void tern_pack_group_iq4_xs(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
+void tern_unpack_iq4_xs(const uint8_t *p, int nb, int i, uint8_t *row);
+tern_group_fn tern_iq4_xs_group_fn(int n);
 // The kernels of a packed type for 1, 2, 4, 8 and 16 activation rows (constant counts, so
 // each copy keeps its accumulators in registers) from rows(p, nb, x, n, y, ldy, mask), and
 // tern_<name>_group_fn picking one. For files compiled with the AVX512 target macro.

@@ -154,7 +154,7 @@ public final class Matmul: @unchecked Sendable {
                 for r in rows { tern_quantize_act(fmt, x + r * cols, base + f.offset + r * f.rowBytes, Int32(cols)) }
             }
         }
-        // Packed copies (Q4_1/Q5_0/Q8_0/Q4_K/Q6_K on AVX-512 VNNI), packed now if not prepared.
+        // Packed copies (Q4_0/Q4_1/Q5_0/Q8_0/Q4_K/Q5_K/Q6_K/IQ4_XS on AVX-512 VNNI), packed now if not prepared.
         let packed = ws.map { w in tern_packs(w.type) != 0 ? packedCopies.bytes(of: w, pool: pool) : nil }
         // Work items: (matrix, row range), about 4 per thread in all, in whole groups of 16 rows.
         let totalRows = ws.reduce(0) { $0 + $1.rows }

@@ -17,7 +17,7 @@ enum {
 };
 
 // Activation formats the dot products take. Q8_32X holds the same int8 blocks and scales as
-// Q8_32, for the AVX-512 kernel of packed Q5_0/Q8_0 weights: per block the 32 bytes, the
+// Q8_32, for the AVX-512 kernels of packed Q4_0/Q5_0/Q8_0 weights: per block the 32 bytes, the
 // scale and -128 times the bytes' sum (see tern_matmul_packed).
 enum { TERN_ACT_F32 = 0, TERN_ACT_Q8_32 = 1, TERN_ACT_Q8_256 = 2, TERN_ACT_Q8_32X = 4 };
 
@@ -25,7 +25,7 @@ enum { TERN_ACT_F32 = 0, TERN_ACT_Q8_32 = 1, TERN_ACT_Q8_256 = 2, TERN_ACT_Q8_32
 void tern_init(void);
 /// 1 if the AVX2/FMA kernels are in use.
 int tern_using_avx2(void);
-// Whether the AVX-512 VNNI kernels (packed Q4_1, Q5_0, Q8_0, Q4_K, Q6_K) are in use (TERN_NO_AVX512=1 turns them off).
+// Whether the AVX-512 VNNI kernels (packed Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K, IQ4_XS) are in use (TERN_NO_AVX512=1 turns them off).
 int tern_using_avx512(void);
 // Whether the CPU has AVX-512 F/BW/DQ/VL/CD (what OpenBLAS's SkylakeX kernels need).
 int tern_cpu_has_avx512(void);
@@ -64,9 +64,9 @@ int tern_dequantize(int type, const void *src, float *dst, int64_t n);
 void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, int r1,
                       const void *x, size_t x_stride, int nvec, float *y, int ldy);
 
-/// 1 if weights of `type` take the packed kernels below (Q4_1, Q5_0, Q8_0, Q4_K and Q6_K where
-/// AVX-512 VNNI is in use); Q5_0/Q8_0 activations are then TERN_ACT_Q8_32X (Q4_1's stay
-/// Q8_32, the K-quants' Q8_256).
+/// 1 if weights of `type` take the packed kernels below (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K
+/// and IQ4_XS where AVX-512 VNNI is in use); Q4_0/Q5_0/Q8_0 activations are then TERN_ACT_Q8_32X (Q4_1's stay
+/// Q8_32, the K-quants' and IQ4_XS's Q8_256).
 int tern_packs(int type);
 /// Bytes of a packed copy of `rows` rows of `k` elements of `type` (sixteen rows
 /// interleaved; layouts in packed_*_avx512.c). Allocate it 64-byte aligned.
