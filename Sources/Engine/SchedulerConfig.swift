@@ -11,7 +11,7 @@ public struct SchedulerConfig: Sendable {
     /// Element type of the KV cache the runner allocates (the loader resolves `auto`).
     public var kvCacheDType: KVCacheDType
 
-    public init(maxNumSeqs: Int = 32, maxNumBatchedTokens: Int = 2048, maxModelLen: Int = 2048, blockSize: Int = 16,
+    public init(maxNumSeqs: Int = 32, maxNumBatchedTokens: Int = 256, maxModelLen: Int = 2048, blockSize: Int = 16,
                 numBlocks: Int, enablePrefixCaching: Bool = true, kvCacheDType: KVCacheDType = .f32) {
         self.maxNumSeqs = maxNumSeqs
         self.maxNumBatchedTokens = maxNumBatchedTokens

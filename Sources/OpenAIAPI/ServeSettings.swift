@@ -11,7 +11,7 @@ public struct ServeSettings: Sendable {
     public var corsOrigin: String?
     public var servedModelName: String?
     public var maxNumSeqs = 32
-    public var maxNumBatchedTokens = 2048
+    public var maxNumBatchedTokens = 256
     /// nil: the model's trained context, capped by what the KV pool holds.
     public var maxModelLen: Int?
     public var blockSize = 16

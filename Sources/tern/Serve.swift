@@ -20,7 +20,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Allow cross-origin requests from this origin (default: CORS off).") var corsOrigin: String?
     @Option(help: "The model id clients use (default: the file name without .gguf, or the repo id as given).") var servedModelName: String?
     @Option(help: "Most sequences in one batch (default 32).") var maxNumSeqs: Int?
-    @Option(help: "Token budget of one step (default 2048).") var maxNumBatchedTokens: Int?
+    @Option(help: "Token budget of one step (default 256: on CPU, prefill runs near full speed from about 128 rows, and smaller steps let the first prompts start answering while others wait).") var maxNumBatchedTokens: Int?
     @Option(help: "Longest prompt + completion (default: the model's context, capped by the KV pool).") var maxModelLen: Int?
     @Option(help: "Tokens per KV block (default 16).") var blockSize: Int?
     @Option(help: "Memory for the KV cache, e.g. 1GiB or 512MiB (default 1GiB).") var kvCacheMemory: String?
