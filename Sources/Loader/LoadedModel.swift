@@ -37,7 +37,9 @@ public struct LoadedModel: @unchecked Sendable {
     /// context capped by both the model and the pool. Warns when `maxModelLen` was cut.
     public func schedulerConfig(kvCacheMemory: Int, blockSize: Int, maxModelLen: Int?, maxNumSeqs: Int, maxNumBatchedTokens: Int,
                                 enablePrefixCaching: Bool) throws -> (config: SchedulerConfig, warning: String?) {
-        let c = model.config
+        let c = model.config, memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        // A pool the machine cannot hold would fail to map (or be killed later): refuse it now.
+        guard kvCacheMemory <= memory else { throw LoaderError.kvPoolTooLarge(bytes: kvCacheMemory, physicalMemory: memory) }
         let bytesPerBlock = PagedKVCache.bytesPerBlock(numLayers: c.blockCount, blockSize: blockSize, kvWidth: c.kvWidth, dtype: kvCacheDType)
         let numBlocks = kvCacheMemory / bytesPerBlock
         guard numBlocks >= 1 else { throw LoaderError.kvPoolTooSmall(bytesPerBlock: bytesPerBlock) }

@@ -49,6 +49,12 @@ final class ModelLoaderTests: XCTestCase {
                                                         maxNumBatchedTokens: 2048, enablePrefixCaching: true)) {
             XCTAssertEqual($0 as? LoaderError, .kvPoolTooSmall(bytesPerBlock: perBlock))
         }
+        // More than the machine has: a clear error before anything is mapped (it used to trap).
+        let memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        XCTAssertThrowsError(try loaded.schedulerConfig(kvCacheMemory: memory + 1, blockSize: 16, maxModelLen: nil, maxNumSeqs: 8,
+                                                        maxNumBatchedTokens: 2048, enablePrefixCaching: true)) {
+            XCTAssertEqual($0 as? LoaderError, .kvPoolTooLarge(bytes: memory + 1, physicalMemory: memory))
+        }
     }
 
     func testReferencesAreFilesOrHubRepos() throws {
