@@ -50,6 +50,7 @@ extension Matmul {
     /// scratch) then gives every row the bits of one pass: GEMV computes each row alone, and a
     /// GEMM group is still one call (sgemm's arithmetic can depend on its row count).
     public func rowWindows(_ m: Int, plan: RowPlan, types: [Int32], maxRows: Int) -> [Range<Int>] {
+        guard m > maxRows else { return [0 ..< m] }  // one window: nothing to cut (every decode step)
         let groups = types.flatMap { resolve(m, plan, type: $0).gemmGroups }
         var windows: [Range<Int>] = [], start = 0
         while start < m {

@@ -28,7 +28,7 @@ public struct LoadedModel: @unchecked Sendable {
     public let matmul: Matmul
     /// How the engine's KV cache stores keys and values (`auto` already resolved).
     public let kvCacheDType: KVCacheDType
-    /// What a log should say about how the model was loaded (template choice, measured crossovers).
+    /// What a log should say about how the model was loaded (template choice, KV cache dtype).
     public let notes: [String]
 
     public var pool: ComputePool { matmul.pool }

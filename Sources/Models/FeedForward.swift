@@ -38,7 +38,8 @@ struct FeedForward {
         if s.hidden.count < most { s.hidden.resize(most) }
         if let u = s.up, u.count < most { u.resize(most) }
         for rows in windows {
-            apply(s, xn: s.xn.pointer + rows.lowerBound * up.cols, rows: rows.count, plan: plan.window(rows), matmul: matmul)
+            let part = windows.count == 1 ? plan : plan.window(rows)
+            apply(s, xn: s.xn.pointer + rows.lowerBound * up.cols, rows: rows.count, plan: part, matmul: matmul)
         }
     }
 
