@@ -25,13 +25,13 @@ let package = Package(
         .target(name: "ModelFormats", dependencies: ["JSON"]),
         .target(name: "Models", dependencies: ["Kernels", "ModelFormats", "JSON"]),
         .target(name: "Tokenizers", dependencies: ["ModelFormats", "JSON", .product(name: "HeapModule", package: "swift-collections")]),
-        .target(name: "Engine", dependencies: ["Models", "Kernels", .product(name: "HeapModule", package: "swift-collections")]),
+        .target(name: "Engine", dependencies: ["Models", "Kernels", "Grammar", .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "ChatTemplate"),
         .target(name: "HTTP"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
         .target(name: "Hub", dependencies: ["CCurl", "CCrypto", "JSON"]),
-        .target(name: "OpenAIAPI", dependencies: ["Engine", "Tokenizers", "ChatTemplate", "HTTP", "JSON"]),
+        .target(name: "OpenAIAPI", dependencies: ["Engine", "Grammar", "Tokenizers", "ChatTemplate", "HTTP", "JSON"]),
         .target(name: "Loader", dependencies: ["Engine", "Models", "ModelFormats", "Tokenizers", "ChatTemplate", "Hub", "Kernels", "JSON"]),
         .executableTarget(name: "tern", dependencies: [
             "Loader", "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "HTTP", "OpenAIAPI", "Hub",
@@ -50,6 +50,6 @@ let package = Package(
         .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "Loader", "HTTP", "TestSupport", "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "ChatTemplate"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Engine", "Models"]),
         .testTarget(name: "HubTests", dependencies: ["Hub"], exclude: ["fake_hub.py"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Loader", "Models", "ModelFormats", "Kernels", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Grammar", "Tokenizers", "Loader", "Models", "ModelFormats", "Kernels", "TestSupport"]),
     ]
 )

@@ -115,6 +115,8 @@ public final class EngineCore: @unchecked Sendable {
             return
         }
         scheduler.update(out, result).forEach(deliver)
+        stats.maskedRows += result.maskedRows
+        stats.maskSeconds += Double(result.maskNanos) / 1e9
         let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         stats.steps += 1
         stats.stepSeconds += dt

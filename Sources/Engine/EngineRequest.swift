@@ -18,6 +18,9 @@ public struct EngineRequest: Sendable {
     /// Also report the logprob of every prompt token after the first, with this many
     /// alternatives (the prompt is then computed in full: no prefix-cache hits).
     public var promptLogprobs: Int?
+    /// A grammar the generated text must match (nil: free text). EOS and stop tokens are
+    /// allowed only where the grammar may end; the sequence stops when it is complete.
+    public var constraint: TokenConstraint?
 
     public init(requestID: String, promptTokenIDs: [Int32], sampling: SamplingParams = .greedy, maxTokens: Int = 16,
                 eosTokenIDs: Set<Int32> = [], stopTokenIDs: Set<Int32> = [], ignoreEOS: Bool = false, logprobs: Int? = nil) {

@@ -14,6 +14,9 @@ public struct EngineStats: Sendable, Equatable {
     public var steps = 0
     public var stepSeconds = 0.0
     public var lastStepSeconds = 0.0
+    /// Sampled rows a grammar masked, and the time computing and applying their masks took.
+    public var maskedRows = 0
+    public var maskSeconds = 0.0
     public var finishedByReason: [FinishReason: Int] = [:]
 }
 

@@ -90,16 +90,27 @@ public final class ModelRunner {
                 jobs.append((item, spec, logits.pointer + row * vocab))
             }
         }
-        let states = jobs.map { sequences[$0.item.id] ?? SequenceSampling(params: $0.spec.params, prompt: []) }
-        let drawn = UnsafeMutableBufferPointer<(token: Int32, next: SequenceSampling, logprobs: TokenLogprobs?)>.allocate(capacity: jobs.count)
+        var states = jobs.map { sequences[$0.item.id] ?? SequenceSampling(params: $0.spec.params, prompt: []) }
+        let drawn = UnsafeMutableBufferPointer<SequenceSampling.Draw>.allocate(capacity: jobs.count)
         defer { drawn.baseAddress?.deinitialize(count: jobs.count); drawn.deallocate() }
-        pool.run(tasks: jobs.count) { i in
-            (drawn.baseAddress! + i).initialize(to: states[i].draw(jobs[i].row, vocab: vocab, spec: jobs[i].spec))
+        states.withUnsafeMutableBufferPointer { s in
+            let s = s.baseAddress!  // each task touches only its own element
+            pool.run(tasks: jobs.count) { i in
+                (drawn.baseAddress! + i).initialize(to: s[i].draw(jobs[i].row, vocab: vocab, spec: jobs[i].spec))
+            }
         }
         for (i, job) in jobs.enumerated() {
-            sequences[job.item.id] = drawn[i].next
-            result.rows[job.item.id, default: RowResult()].tokens = [drawn[i].token]
-            if let lp = drawn[i].logprobs { result.rows[job.item.id, default: RowResult()].logprobs = [lp] }
+            sequences[job.item.id] = states[i]
+            let d = drawn[i]
+            var row = result.rows[job.item.id] ?? RowResult()
+            row.tokens = [d.token]
+            if let lp = d.logprobs { row.logprobs = [lp] }
+            row.ended = d.ended
+            result.rows[job.item.id] = row
+            if d.masked {
+                result.maskedRows += 1
+                result.maskNanos += d.maskNanos
+            }
         }
     }
 }

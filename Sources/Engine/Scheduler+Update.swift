@@ -19,7 +19,8 @@ extension Scheduler {
                 s.outputTokenIDs.append(token)
                 let logprobs = j < row.logprobs.count ? row.logprobs[j] : nil
                 events.append(SequenceEvent(id: s.id, event: .token(token, logprobs)))
-                if let status = stopStatus(s, after: token) {
+                let complete = row.ended && j == row.tokens.count - 1
+                if let status = complete ? RequestStatus.finishedStopped : stopStatus(s, after: token) {
                     events += finish(s, status)
                     break
                 }

@@ -9,8 +9,8 @@ public struct SampleSpec: Sendable {
     public init(params: SamplingParams, logprobs: Int? = nil, logitsFrom: SequenceID? = nil) {
         (self.params, self.logprobs, self.logitsFrom) = (params, logprobs, logitsFrom)
     }
-    // Room for what later features add per row: an allowed-token mask (structured outputs),
-    // several candidate tokens to verify (speculative decoding).
+    // Room for what later features add per row: several candidate tokens to verify
+    // (speculative decoding). A grammar's mask is the runner's own per-sequence state.
 }
 
 /// Prompt tokens whose logprobs this step's rows predict: rows `firstRow ..< firstRow +
@@ -68,6 +68,8 @@ public struct RowResult: Sendable {
     public var logprobs: [TokenLogprobs] = []
     /// Logprobs of the prompt tokens named by the step's `PromptLogprobsSpec`.
     public var promptLogprobs: [TokenLogprobs] = []
+    /// The request's grammar is complete after the last token: the sequence stops there.
+    public var ended = false
 
     public init(tokens: [Int32] = [], logprobs: [TokenLogprobs] = [], promptLogprobs: [TokenLogprobs] = []) {
         (self.tokens, self.logprobs, self.promptLogprobs) = (tokens, logprobs, promptLogprobs)
@@ -77,6 +79,9 @@ public struct RowResult: Sendable {
 /// The runner's answer to a `SchedulerOutput`.
 public struct RunnerOutput: Sendable {
     public var rows: [SequenceID: RowResult] = [:]
+    /// Rows whose logits a grammar masked this step, and the time their masks took.
+    public var maskedRows = 0
+    public var maskNanos: UInt64 = 0
     public init(rows: [SequenceID: RowResult] = [:]) { self.rows = rows }
 }
 

@@ -1,32 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+
 /// The runner's own state for one sequence, built from its request when first scheduled:
-/// the random stream it draws from (so a seeded request samples the same alone or batched)
-/// and, for penalized requests, the token history its penalties read, extended by each
-/// sampled token instead of rebuilt every step.
+/// the random stream it draws from (so a seeded request samples the same alone or batched),
+/// for penalized requests the token history its penalties read (extended by each sampled
+/// token instead of rebuilt every step), and for constrained requests its grammar state.
 struct SequenceSampling {
     var rng: RandomSource
     /// nil when the request has no penalties (nothing to track).
     var history: Sampler.History?
+    /// nil when the request's output is free.
+    let grammar: GrammarRow?
+    /// Tokens that end the sequence, allowed by the grammar only where it may end.
+    let ends: Set<Int32>
 
-    init(_ request: EngineRequest) {
-        self.init(params: request.sampling, prompt: request.promptTokenIDs)
+    /// What one draw produced.
+    struct Draw {
+        var token: Int32
+        var logprobs: TokenLogprobs?
+        /// The grammar is complete: the sequence ends with this token.
+        var ended = false
+        /// Time spent computing and applying the grammar's mask (0 when none applied).
+        var maskNanos: UInt64 = 0
+        var masked = false
     }
 
-    init(params p: SamplingParams, prompt: [Int32]) {
+    init(_ request: EngineRequest) {
+        self.init(params: request.sampling, prompt: request.promptTokenIDs, grammar: request.constraint.map(GrammarRow.init),
+                  ends: request.stopTokenIDs.union(request.ignoreEOS ? [] : request.eosTokenIDs))
+    }
+
+    init(params p: SamplingParams, prompt: [Int32], grammar: GrammarRow? = nil, ends: Set<Int32> = []) {
         rng = RandomSource(seed: p.seed ?? UInt64.random(in: 0 ... .max))
         let penalized = p.repetitionPenalty != 1 || p.presencePenalty != 0 || p.frequencyPenalty != 0
         history = penalized ? Sampler.History(prompt: prompt) : nil
+        self.grammar = grammar
+        self.ends = ends
     }
 
-    /// One draw from `logits` (vocab floats, adjusted in place): the token, the state after
-    /// it, and its logprobs (from the raw logits, before bias and penalties) if asked for.
-    func draw(_ logits: UnsafeMutablePointer<Float>, vocab: Int, spec: SampleSpec) -> (token: Int32, next: SequenceSampling, logprobs: TokenLogprobs?) {
-        var next = self
+    /// One draw from `logits` (vocab floats, masked and adjusted in place), updating the state
+    /// (random stream, history, grammar). Logprobs come from the raw logits, before the mask,
+    /// bias and penalties.
+    mutating func draw(_ logits: UnsafeMutablePointer<Float>, vocab: Int, spec: SampleSpec) -> Draw {
         let raw: [Float] = spec.logprobs != nil ? Array(UnsafeBufferPointer(start: logits, count: vocab)) : []  // (vocab) before sampling
-        let token = Sampler.sample(logits, vocab: vocab, params: spec.params, history: history ?? Sampler.History(), rng: &next.rng)
-        next.history?.append(token)
+        var maskNanos: UInt64 = 0, masked = false
+        if let grammar {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            masked = grammar.apply(logits, vocab: vocab, ends: ends)
+            if masked { maskNanos = DispatchTime.now().uptimeNanoseconds - t0 }
+        }
+        let token = Sampler.sample(logits, vocab: vocab, params: spec.params, history: history ?? Sampler.History(), rng: &rng)
+        history?.append(token)
         let logprobs = spec.logprobs.map { k in
             raw.withUnsafeBufferPointer { TokenLogprobs.compute($0.baseAddress!, vocab: vocab, token: token, k: k) }
         }
-        return (token, next, logprobs)
+        let ended = grammar?.advance(token) ?? false
+        return Draw(token: token, logprobs: logprobs, ended: ended, maskNanos: maskNanos, masked: masked)
     }
 }

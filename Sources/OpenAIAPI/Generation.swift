@@ -84,6 +84,8 @@ struct Generation {
     let baseID: String
     /// Alternatives per prompt token when prompt logprobs are wanted (echo with logprobs).
     var promptLogprobs: Int? = nil
+    /// The grammar every choice's output must match (nil: free text).
+    var constraint: TokenConstraint? = nil
 
     /// Runs every choice to its finish. `onClientGone` registers a callback the HTTP layer
     /// calls (from any thread) when the client hangs up; waiting for events then ends with
@@ -124,6 +126,7 @@ struct Generation {
                                         stopTokenIDs: options.stopTokenIDs, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs)
             request.n = n
             request.promptLogprobs = promptLogprobs
+            request.constraint = constraint
             for i in 0 ..< n {
                 choices.append(Choice(index: p * n + i, sequence: SequenceID(request.requestID, i), prompt: prompt, arrival: arrival,
                                       detokenizer: IncrementalDetokenizer(tokenizer: service.tokenizer),

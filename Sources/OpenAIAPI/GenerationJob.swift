@@ -38,6 +38,7 @@ struct GenerationJob {
         created = Int(Date().timeIntervalSince1970)
         model = service.modelName
         generation = Generation(service: service, options: options, prompts: self.prompts, maxTokens: maxTokens, baseID: id)
+        generation.constraint = try options.format.map { try service.grammars.constraint($0) }
     }
 
     /// Not streamed: one object of every choice's `item`. Streamed: `opening` for every choice,

@@ -15,6 +15,8 @@ struct GenerationOptions {
     var includeUsage = false
     /// Alternatives per token to report (nil: no logprobs).
     var logprobs: Int?
+    /// What the output must match (nil: free text).
+    var format: OutputFormat?
 
     init(_ f: RequestFields, vocabularySize: Int, chat: Bool, defaults: SamplingParams = SamplingParams()) throws {
         sampling = defaults
@@ -57,15 +59,7 @@ struct GenerationOptions {
         } else {
             logprobs = try f.int("logprobs", in: 0 ... 5)
         }
-        if let format = f["response_format"] {
-            guard case .object = format, let type = try RequestFields(object: format).string("type") else {
-                throw APIError.invalid("'response_format' must be an object with a 'type'", param: "response_format")
-            }
-            guard type == "text" else {
-                throw APIError.invalid("response_format type '\(type)' is not supported by this server (only 'text'); constrained decoding is not enforced, so it is refused rather than ignored",
-                                       param: "response_format")
-            }
-        }
+        format = try OutputFormat.parse(f)
         if let tools = f["tools"], case .array(let a) = tools, !a.isEmpty {
             throw APIError.invalid("tool calling is not supported by this server", param: "tools")
         }

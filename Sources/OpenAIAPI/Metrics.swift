@@ -54,6 +54,9 @@ final class Metrics: @unchecked Sendable {
         metric("vllm:prompt_tokens_total", "counter", "Prompt tokens processed.", Double(stats.promptTokens))
         metric("vllm:generation_tokens_total", "counter", "Tokens generated.", Double(stats.generationTokens))
         metric("vllm:num_preemptions_total", "counter", "Requests preempted (recomputed later).", Double(stats.preemptions))
+        metric("tern:grammar_masked_rows_total", "counter", "Sampled rows whose logits a grammar masked.", Double(stats.maskedRows))
+        metric("tern:grammar_mask_seconds_total", "counter", "Time computing and applying grammar masks (divide by rows: per row per step).",
+               stats.maskSeconds)
         out += "# HELP vllm:request_success_total Finished requests by finish reason.\n# TYPE vllm:request_success_total counter\n"
         for (reason, n) in finished.sorted(by: { $0.key < $1.key }) {
             out += "vllm:request_success_total{\(label),finished_reason=\"\(reason)\"} \(n)\n"

@@ -1,6 +1,7 @@
 import ChatTemplate
 import Engine
 import Foundation
+import Grammar
 import Tokenizers
 
 /// The served model as the front end sees it: engine, tokenizer, chat template, limits,
@@ -21,11 +22,14 @@ public final class ModelService: @unchecked Sendable {
     public let eosTokenIDs: Set<Int32>
     public let created = Int(Date().timeIntervalSince1970)
     let metrics: Metrics
+    /// Compiled output grammars (structured outputs, tool calls).
+    let grammars: GrammarCache
     private let lock = NSLock()
     private var inFlight = 0
 
     public init(modelName: String, engine: EngineCore, tokenizer: any Tokenizer, template: ChatTemplate?, maxWaiting: Int,
-                samplingDefaults: SamplingParams = SamplingParams(), eosTokenIDs: Set<Int32>) {
+                samplingDefaults: SamplingParams = SamplingParams(), eosTokenIDs: Set<Int32>,
+                jsonMaxStringLength: Int? = 512) {
         self.modelName = modelName
         self.samplingDefaults = samplingDefaults
         self.eosTokenIDs = eosTokenIDs
@@ -37,6 +41,7 @@ public final class ModelService: @unchecked Sendable {
         bosToken = tokenizer.bosTokenID.map { tokenizer.decode([$0], skipSpecial: false) } ?? ""
         eosToken = tokenizer.eosTokenID.map { tokenizer.decode([$0], skipSpecial: false) } ?? ""
         metrics = Metrics(modelName: modelName)
+        grammars = GrammarCache(tokenizer: tokenizer, options: JSONSchemaOptions(maxStringLength: jsonMaxStringLength))
     }
 
     /// Reserves room for `count` sequences, or throws 429 when the queue is full.

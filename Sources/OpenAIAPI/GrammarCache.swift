@@ -1,0 +1,64 @@
+import Engine
+import Foundation
+import Grammar
+import Tokenizers
+
+/// The compiled constraints of one served model: the vocabulary's bytes (built on first
+/// use), and one `TokenMasker` per distinct grammar, so requests with the same schema share
+/// its warm mask cache. The least recently used are dropped past `capacity`. Compiling runs
+/// on the request's thread, never the engine's.
+final class GrammarCache: @unchecked Sendable {
+    let options: JSONSchemaOptions
+    private let tokenizer: any Tokenizer
+    private let capacity: Int
+    private let lock = NSLock()
+    // Guarded by `lock`:
+    private var vocabulary: [[UInt8]]?  // (vocabularySize) each token's bytes; empty for control tokens
+    private var maskers: [String: (masker: TokenMasker, lastUse: Int)] = [:]
+    private var uses = 0
+
+    init(tokenizer: any Tokenizer, options: JSONSchemaOptions, capacity: Int = 64) {
+        self.tokenizer = tokenizer
+        self.options = options
+        self.capacity = capacity
+    }
+
+    /// The constraint for `format` (always on from the first token).
+    func constraint(_ format: OutputFormat) throws -> TokenConstraint {
+        TokenConstraint(masker: try masker(key: "\(format.kind)") { try format.compile(options: options) })
+    }
+
+    /// The masker of the grammar `key` names, compiled by `build` when not cached.
+    func masker(key: String, build: () throws -> Grammar) throws -> TokenMasker {
+        if let m = lookup(key) { return m }
+        let grammar = try build()
+        let masker = TokenMasker(grammar: grammar, vocabulary: tokenBytes())
+        lock.lock()
+        defer { lock.unlock() }
+        uses += 1
+        maskers[key] = (masker, uses)
+        if maskers.count > capacity, let oldest = maskers.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+            maskers[oldest] = nil
+        }
+        return masker
+    }
+
+    private func lookup(_ key: String) -> TokenMasker? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = maskers[key] else { return nil }
+        uses += 1
+        maskers[key]?.lastUse = uses
+        return entry.masker
+    }
+
+    /// Every token's bytes as the grammar sees them (control tokens: none, never allowed).
+    func tokenBytes() -> [[UInt8]] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let v = vocabulary { return v }
+        let v = (0 ..< Int32(tokenizer.vocabularySize)).map { tokenizer.isControl($0) ? [] : tokenizer.tokenBytes($0) }
+        vocabulary = v
+        return v
+    }
+}
