@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Starts `tern serve` twice with SmolLM2 (an open server on :8080 as the README shows it,
-and a keyed one with one sequence and no waiting room) and once with the tiny Qwen2
-safetensors checkpoint folder (:8082), runs the README's curl examples
-verbatim and the openai SDK suite against them, then stops both with SIGTERM and checks
+and a keyed one with one sequence and no waiting room), once with the tiny Qwen2
+safetensors checkpoint folder (:8082) and once with Gemma 3 (:8083), runs the README's curl
+examples verbatim and every Tests/sdk/test_*.py suite against them, then stops them with SIGTERM and checks
 they exit 0. Usage: run.py TERN_BINARY MODEL_PATH"""
 import os
 import pathlib
@@ -38,8 +38,9 @@ def readme_curl_examples():
 
 
 def main():
+    gemma = os.path.join(os.path.dirname(model), "gemma-3-270m-q4_k_m.gguf")
     servers = [start(8080), start(8081, "--api-key", "test-key", "--max-num-seqs", "1", "--max-waiting", "0"),
-               start(8082, model_path=str(root / "Tests/Fixtures/tiny-qwen2"))]
+               start(8082, model_path=str(root / "Tests/Fixtures/tiny-qwen2")), start(8083, model_path=gemma)]
     failed = False
     try:
         examples = readme_curl_examples()
@@ -52,9 +53,11 @@ def main():
                 print(r.stdout[-2000:], r.stderr[-2000:])
                 failed = True
         env = dict(os.environ, TERN_BASE_URL="http://127.0.0.1:8080/v1", TERN_KEYED_URL="http://127.0.0.1:8081/v1",
-                   TERN_CHECKPOINT_URL="http://127.0.0.1:8082/v1", TERN_FIXTURES=str(root / "Tests/Fixtures"))
-        r = subprocess.run([sys.executable, str(root / "Tests/sdk/test_openai_sdk.py")], env=env, timeout=900)
-        failed |= r.returncode != 0
+                   TERN_CHECKPOINT_URL="http://127.0.0.1:8082/v1", TERN_GEMMA_URL="http://127.0.0.1:8083/v1",
+                   TERN_FIXTURES=str(root / "Tests/Fixtures"))
+        for suite in sorted((root / "Tests/sdk").glob("test_*.py")):
+            r = subprocess.run([sys.executable, str(suite)], env=env, timeout=1200)
+            failed |= r.returncode != 0
     finally:
         for p in servers:
             p.send_signal(signal.SIGTERM)
