@@ -50,6 +50,6 @@ let package = Package(
         .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "Loader", "HTTP", "TestSupport", "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "ChatTemplate"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Engine", "Models"]),
         .testTarget(name: "HubTests", dependencies: ["Hub"], exclude: ["fake_hub.py"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Grammar", "Tokenizers", "Loader", "Models", "ModelFormats", "Kernels", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Grammar", "Tokenizers", "JSON", "Loader", "Models", "ModelFormats", "Kernels", "TestSupport"]),
     ]
 )

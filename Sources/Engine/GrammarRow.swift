@@ -52,7 +52,11 @@ final class GrammarRow: @unchecked Sendable {
         if abandoned { return false }
         let masker = constraint.masker
         if var m = matcher {
-            guard m.accept(token: Int(token), masker: masker) else { return m.canEnd }
+            // A token the grammar rejects is EOS or a stop token (they end the sequence by
+            // themselves), or one the mask should not have allowed: end rather than go astray.
+            guard m.accept(token: Int(token), masker: masker) else {
+                return Int(token) < masker.vocabulary.count && !masker.vocabulary[Int(token)].isEmpty
+            }
             m.discardHistory()
             matcher = m
             return m.isDone

@@ -49,7 +49,8 @@ extension JSONSchemaCompiler {
         if i == members.count {
             guard let extra else { return .empty }
             let member = GrammarExpr.seq([extraKey(excluding: names), .literal(":"), w, extra])
-            let more = GrammarExpr.star(.seq([.literal(","), w, member]))
+            let bound = options.maxItems
+            let more = GrammarExpr.rep(.seq([.literal(","), w, member]), min: 0, max: bound.map { first ? $0 - 1 : $0 })
             expr = first ? .optional(.seq([member, more])) : more
         } else {
             let next = memberList(members, required: required, extra: extra, from: i + 1, first: false, tails: &tails, path: path, names: names)

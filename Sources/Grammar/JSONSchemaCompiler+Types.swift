@@ -74,7 +74,7 @@ extension JSONSchemaCompiler {
 
     private mutating func array(_ s: JSON, path: String) throws -> GrammarExpr {
         let lo = try count(s, "minItems", path: path) ?? 0
-        var hi = try count(s, "maxItems", path: path)
+        var hi = try count(s, "maxItems", path: path) ?? options.maxItems.map { Swift.max($0, lo) }
         var prefix: [GrammarExpr] = []
         for (i, p) in (s["prefixItems"]?.arrayValue ?? []).enumerated() { prefix.append(try schema(p, path: path + "/prefixItems/\(i)")) }
         let items = s["items"] ?? .bool(true)

@@ -56,21 +56,35 @@ extension JSONSchemaCompiler {
         }
     }
 
-    /// Any JSON value (recursive rules: value, object, array).
+    /// Any JSON value (recursive rules: value, object, array), nested at most `maxDepth`
+    /// deep and with at most `maxItems` items or members per container when bounded.
     var anyValue: GrammarExpr {
-        mutating get {
-            if let r = named["value"] { return .ref(r) }
-            let value = rules.add("value")
-            named["value"] = value
-            let w = ws
-            let str = string(min: 0, max: options.maxStringLength)
-            let member = GrammarExpr.seq([str, .literal(":"), w, .ref(value)])
-            let object = GrammarExpr.seq([.literal("{"), w, .optional(.seq([member, .star(.seq([.literal(","), w, member]))])), w, .literal("}")])
-            let array = GrammarExpr.seq([.literal("["), w, .optional(.seq([.ref(value), .star(.seq([.literal(","), w, .ref(value)]))])), w, .literal("]")])
-            let o = rules.add("object", object), a = rules.add("array", array)
-            rules.define(value, .alt([.ref(o), .ref(a), str, number, .literal("true"), .literal("false"), .literal("null")]))
-            return .ref(value)
+        mutating get { anyValue(depth: 0) }
+    }
+
+    /// Any JSON value at nesting `depth`: containers whose members are values at `depth + 1`;
+    /// scalars only at `maxDepth`.
+    private mutating func anyValue(depth: Int) -> GrammarExpr {
+        let unbounded = options.maxDepth == nil
+        let name = unbounded ? "value" : "value@\(depth)"
+        if let r = named[name] { return .ref(r) }
+        let value = rules.add(name)
+        named[name] = value
+        let w = ws
+        let str = string(min: 0, max: options.maxStringLength)
+        var alternatives: [GrammarExpr] = [str, number, .literal("true"), .literal("false"), .literal("null")]
+        if unbounded || depth < options.maxDepth ?? 0 {
+            let inner = unbounded ? GrammarExpr.ref(value) : anyValue(depth: depth + 1)
+            let more = options.maxItems.map { $0 - 1 }
+            let member = GrammarExpr.seq([str, .literal(":"), w, inner])
+            let object = GrammarExpr.seq([.literal("{"), w, .optional(.seq([member, .rep(.seq([.literal(","), w, member]), min: 0, max: more)])),
+                                          w, .literal("}")])
+            let array = GrammarExpr.seq([.literal("["), w, .optional(.seq([inner, .rep(.seq([.literal(","), w, inner]), min: 0, max: more)])),
+                                         w, .literal("]")])
+            alternatives = [.ref(rules.add("object", object)), .ref(rules.add("array", array))] + alternatives
         }
+        rules.define(value, .alt(alternatives))
+        return .ref(value)
     }
 
     /// `const`/`enum` values, keeping only those of the schema's `type` (when it has one).

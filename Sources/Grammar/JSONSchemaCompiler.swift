@@ -19,8 +19,10 @@ struct JSONSchemaCompiler {
     let root: JSON
     let options: JSONSchemaOptions
     var rules = RuleSet()
-    /// Rules already made: `$ref` targets by pointer, shared pieces by name.
+    /// Rules already made: `$ref` targets by pointer (and depth), shared pieces by name.
     var named: [String: Int] = [:]
+    /// How many times each `$ref` target is being compiled inside itself right now.
+    private var refDepth: [String: Int] = [:]
 
     init(root: JSON, options: JSONSchemaOptions) {
         self.root = root
@@ -101,9 +103,18 @@ struct JSONSchemaCompiler {
     }
 
     /// `$ref` targets within this document (`#`, `#/$defs/x`, any `#/…` pointer) get one
-    /// rule each, made before compiling the target so recursion refers back to it.
+    /// rule each, made before compiling the target so recursion refers back to it. With
+    /// `maxDepth`, recursion is unrolled: a target nested in itself gets a rule per depth,
+    /// and none (no value) past `maxDepth`.
     private mutating func refRule(_ pointer: String, path: String) throws -> Int {
-        if let r = named["ref:" + pointer] { return r }
+        let depth = options.maxDepth == nil ? 0 : refDepth[pointer, default: 0]
+        let key = "ref:\(pointer)@\(depth)"
+        if let r = named[key] { return r }
+        if let limit = options.maxDepth, depth >= limit {
+            let none = rules.add(pointer + "@limit", .alt([]))
+            named[key] = none
+            return none
+        }
         guard pointer.hasPrefix("#") else {
             throw GrammarError.invalidSchema(message: "only local $ref (#/...) is supported: \(pointer)", path: path)
         }
@@ -119,7 +130,9 @@ struct JSONSchemaCompiler {
             }
         }
         let r = rules.add(pointer)
-        named["ref:" + pointer] = r
+        named[key] = r
+        refDepth[pointer] = depth + 1
+        defer { refDepth[pointer] = depth }
         rules.define(r, try schema(target, path: String(pointer.dropFirst())))
         return r
     }

@@ -7,7 +7,8 @@
 /// in it. No whitespace before `:` or `,`, none before or after the top-level value.
 ///
 /// Properties come in the schema's order; required ones must appear, optional ones may be
-/// skipped. Numbers and unbounded strings are bounded too (see the fields).
+/// skipped. Numbers, and where the options say so unbounded strings, arrays, extra properties and
+/// recursion, are bounded too (see the fields), so greedy decoding cannot repeat forever.
 public struct JSONSchemaOptions: Sendable, Hashable {
     /// Allow `ws` (see above); false: compact JSON only.
     public var allowWhitespace: Bool = true
@@ -22,13 +23,21 @@ public struct JSONSchemaOptions: Sendable, Hashable {
     public var maxStringLength: Int? = nil
     /// Most digits in an integer part (also an unbounded integer's) and in a fraction.
     public var maxDigits: Int = 20
+    /// Most items of an array whose schema gives no `maxItems`, and most properties an object
+    /// takes beyond the ones it names (`additionalProperties`); nil: unbounded.
+    public var maxItems: Int? = nil
+    /// Deepest recursion: how many times one `$ref` target may nest inside itself, and how
+    /// deep free JSON values (`{}`, `true`, `json_object`) nest; nil: unbounded.
+    public var maxDepth: Int? = nil
 
     public init(allowWhitespace: Bool = true, maxIndent: Int = 20, strictProperties: Bool = true,
-                maxStringLength: Int? = nil, maxDigits: Int = 20) {
+                maxStringLength: Int? = nil, maxDigits: Int = 20, maxItems: Int? = nil, maxDepth: Int? = nil) {
         self.allowWhitespace = allowWhitespace
         self.maxIndent = maxIndent
         self.strictProperties = strictProperties
         self.maxStringLength = maxStringLength
         self.maxDigits = max(1, maxDigits)
+        self.maxItems = maxItems.map { max(1, $0) }
+        self.maxDepth = maxDepth.map { max(1, $0) }
     }
 }

@@ -29,7 +29,7 @@ public final class ModelService: @unchecked Sendable {
 
     public init(modelName: String, engine: EngineCore, tokenizer: any Tokenizer, template: ChatTemplate?, maxWaiting: Int,
                 samplingDefaults: SamplingParams = SamplingParams(), eosTokenIDs: Set<Int32>,
-                jsonMaxStringLength: Int? = 512) {
+                grammarOptions: JSONSchemaOptions = ModelService.grammarOptions) {
         self.modelName = modelName
         self.samplingDefaults = samplingDefaults
         self.eosTokenIDs = eosTokenIDs
@@ -41,8 +41,13 @@ public final class ModelService: @unchecked Sendable {
         bosToken = tokenizer.bosTokenID.map { tokenizer.decode([$0], skipSpecial: false) } ?? ""
         eosToken = tokenizer.eosTokenID.map { tokenizer.decode([$0], skipSpecial: false) } ?? ""
         metrics = Metrics(modelName: modelName)
-        grammars = GrammarCache(tokenizer: tokenizer, options: JSONSchemaOptions(maxStringLength: jsonMaxStringLength))
+        grammars = GrammarCache(tokenizer: tokenizer, options: grammarOptions)
     }
+
+    /// How schema grammars bound what a schema leaves unbounded (strings without maxLength,
+    /// arrays without maxItems, extra properties, recursion), so a model repeating itself
+    /// still closes its JSON: 512 characters, 64 items, 8 levels.
+    public static let grammarOptions = JSONSchemaOptions(maxStringLength: 512, maxItems: 64, maxDepth: 8)
 
     /// Reserves room for `count` sequences, or throws 429 when the queue is full.
     func admit(_ count: Int) throws {

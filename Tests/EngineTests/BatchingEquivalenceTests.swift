@@ -17,7 +17,7 @@ final class BatchingEquivalenceTests: XCTestCase {
     }
 
     /// Drives a scheduler and a runner over the real model; outputs by sequence.
-    func run(_ model: LoadedModel, _ requests: [EngineRequest], numBlocks: Int, budget: Int = 64,
+    static func run(_ model: LoadedModel, _ requests: [EngineRequest], numBlocks: Int, budget: Int = 64,
              maxNumSeqs: Int = 16, kvCacheDType: KVCacheDType = .f32) throws -> (outputs: [String: [Int32]], preemptions: Int, cachedTokens: Int) {
         let s = Scheduler(config: SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: budget, maxModelLen: 512,
                                                   blockSize: 16, numBlocks: numBlocks))
@@ -62,11 +62,11 @@ final class BatchingEquivalenceTests: XCTestCase {
                                           maxTokens: 16, ignoreEOS: true))
         }
         var alone: [String: [Int32]] = [:]
-        for r in requests { alone[r.requestID] = try run(model, [r], numBlocks: 64, kvCacheDType: dtype).outputs[r.requestID] }
-        let together = try run(model, requests, numBlocks: 128, kvCacheDType: dtype)
+        for r in requests { alone[r.requestID] = try Self.run(model, [r], numBlocks: 64, kvCacheDType: dtype).outputs[r.requestID] }
+        let together = try Self.run(model, requests, numBlocks: 128, kvCacheDType: dtype)
         XCTAssertEqual(together.outputs, alone, "batched")
         XCTAssertGreaterThan(together.cachedTokens, 0, "the shared prefix should hit the cache")
-        let tight = try run(model, requests, numBlocks: 14, budget: 48, kvCacheDType: dtype)
+        let tight = try Self.run(model, requests, numBlocks: 14, budget: 48, kvCacheDType: dtype)
         XCTAssertGreaterThan(tight.preemptions, 0, "the small pool should force preemption")
         XCTAssertEqual(tight.outputs, alone, "with preemption")
     }
@@ -85,9 +85,9 @@ final class BatchingEquivalenceTests: XCTestCase {
                           sampling: i == 0 ? .greedy : penalized, maxTokens: 40, ignoreEOS: true)
         }
         var alone: [String: [Int32]] = [:]
-        for r in requests { alone[r.requestID] = try run(model, [r], numBlocks: 64).outputs[r.requestID] }
-        XCTAssertEqual(try run(model, requests, numBlocks: 128).outputs, alone, "batched")
-        let tight = try run(model, requests, numBlocks: 12, budget: 48)
+        for r in requests { alone[r.requestID] = try Self.run(model, [r], numBlocks: 64).outputs[r.requestID] }
+        XCTAssertEqual(try Self.run(model, requests, numBlocks: 128).outputs, alone, "batched")
+        let tight = try Self.run(model, requests, numBlocks: 12, budget: 48)
         XCTAssertGreaterThan(tight.preemptions, 0, "the small pool should force preemption")
         XCTAssertEqual(tight.outputs, alone, "with preemption")
         func mostRepeats(_ t: [Int32]) -> Int { Dictionary(t.map { ($0, 1) }, uniquingKeysWith: +).values.max() ?? 0 }
@@ -106,8 +106,8 @@ final class BatchingEquivalenceTests: XCTestCase {
         }
         var alone: [String: [Int32]] = [:]
         // The server's default token budget (2048) and a pool with room for all 16.
-        for r in requests { alone[r.requestID] = try run(model, [r], numBlocks: 64, budget: 2048).outputs[r.requestID] }
-        let together = try run(model, requests, numBlocks: 160, budget: 2048).outputs
+        for r in requests { alone[r.requestID] = try Self.run(model, [r], numBlocks: 64, budget: 2048).outputs[r.requestID] }
+        let together = try Self.run(model, requests, numBlocks: 160, budget: 2048).outputs
         let identical = requests.filter { together[$0.requestID] == alone[$0.requestID] }.count
         print("default kernels: \(identical) of 16 continuations identical alone and batched over 64 tokens")
         XCTAssertGreaterThanOrEqual(identical, 15)
@@ -123,11 +123,11 @@ final class BatchingEquivalenceTests: XCTestCase {
         params.topK = 50
         var forked = EngineRequest(requestID: "f", promptTokenIDs: prompt, sampling: params, maxTokens: 20, ignoreEOS: true)
         forked.n = 3
-        let together = try run(model, [forked], numBlocks: 32).outputs
+        let together = try Self.run(model, [forked], numBlocks: 32).outputs
         for i in 0 ..< 3 {
             var p = params
             p.seed = 5 + UInt64(i)
-            let alone = try run(model, [EngineRequest(requestID: "a", promptTokenIDs: prompt, sampling: p, maxTokens: 20, ignoreEOS: true)],
+            let alone = try Self.run(model, [EngineRequest(requestID: "a", promptTokenIDs: prompt, sampling: p, maxTokens: 20, ignoreEOS: true)],
                                 numBlocks: 32).outputs["a"]
             XCTAssertEqual(together[SequenceID("f", i).description], alone, "sample \(i)")
         }
