@@ -40,8 +40,9 @@ public struct GrammarMatcher: Sendable {
     /// (control tokens) are rejected; EOS is the caller's to handle with `canEnd`.
     @discardableResult
     public mutating func accept(token: Int, masker: TokenMasker) -> Bool {
-        guard token >= 0, token < masker.vocabulary.count, !masker.vocabulary[token].isEmpty else { return false }
-        return accept(bytes: masker.vocabulary[token])
+        let tokens = masker.tokenVocabulary.tokens
+        guard token >= 0, token < tokens.count, !tokens[token].isEmpty else { return false }
+        return accept(bytes: tokens[token])
     }
 
     /// The grammar is complete here: end of sequence (EOS) is allowed.

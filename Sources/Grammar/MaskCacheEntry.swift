@@ -8,47 +8,66 @@ final class MaskCacheEntry: Sendable {
     let dependent: TokenTrie?
 
     /// Walks the vocabulary trie from `start` (whose last frame is `ReturnFrame.boundary`, or
-    /// none for a complete stack). A token is accepted if a parse is alive after its last
-    /// byte (popping past the boundary exactly at its end counts: what follows cannot undo
-    /// bytes already matched); dependent if, with bytes left, a parse popped past the
-    /// boundary; rejected otherwise.
-    init(masker: TokenMasker, start: GrammarStack, scratch: inout MaskScratch) {
-        let trie = masker.trie
-        var accepted: [Int32] = [], dependent: [Int32] = []
-        scratch.prepare(depth: trie.maxDepth, initial: [start])
-        var beyond = [Bool](repeating: false, count: trie.maxDepth + 1)  // a boundary on the path above depth d
-        var i = 0
-        while i < trie.nodeCount {
-            let d = Int(trie.depth[i])
-            let parent = scratch.states[d - 1]
-            masker.grammar.advance(parent, trie.bytes[i], into: &scratch.states[d])
-            let states = scratch.states[d]
-            let here = Int(trie.tokenStart[i])..<Int(trie.tokenStart[i + 1])
-            if !states.isEmpty {
-                accepted += trie.tokens[here]
-            } else if beyond[d - 1] {
-                dependent += trie.tokens[here]
-            }
-            let live = states.contains { $0.position >= 0 }
-            let boundary = beyond[d - 1] || states.contains { $0.position == -2 }
-            if !live {
-                if boundary { dependent += trie.tokens[Int(trie.tokenStart[i + 1])..<Int(trie.tokenStart[Int(trie.subtreeEnd[i])])] }
-                i = Int(trie.subtreeEnd[i])
-                continue
-            }
-            beyond[d] = boundary
-            i += 1
-        }
-        if accepted.count * 32 > masker.vocabulary.count {
-            var bits = [UInt32](repeating: 0, count: masker.maskWords)
-            for t in accepted { bits[Int(t) >> 5] |= 1 << (UInt32(t) & 31) }
+    /// none for a complete stack), through `scratch`'s automaton. A token is accepted if a
+    /// parse is alive after its last byte (popping past the boundary exactly at its end
+    /// counts: what follows cannot undo bytes already matched); dependent if, with bytes
+    /// left, a parse popped past the boundary; rejected otherwise.
+    init(grammar: Grammar, vocabulary: TokenVocabulary, start: GrammarStack, scratch: inout MaskScratch) {
+        var bits = [UInt32](repeating: 0, count: vocabulary.maskWords)
+        var dependent: [Int32] = []
+        var automaton = StackSetAutomaton()
+        swap(&automaton, &scratch.automaton)
+        let count = Self.walk(vocabulary.trie, grammar, start, &automaton, &scratch, &bits, &dependent)
+        swap(&automaton, &scratch.automaton)
+        if count * 32 > vocabulary.count {
             acceptedBits = bits
             acceptedIDs = []
         } else {
             acceptedBits = []
-            acceptedIDs = accepted
+            var ids: [Int32] = []
+            ids.reserveCapacity(count)
+            for (w, word) in bits.enumerated() where word != 0 {
+                var x = word
+                while x != 0 { ids.append(Int32(w << 5 | x.trailingZeroBitCount)); x &= x - 1 }
+            }
+            acceptedIDs = ids
         }
-        self.dependent = dependent.isEmpty ? nil : TokenTrie(vocabulary: masker.vocabulary, ids: dependent)
+        // Collected in trie order, which is byte order: no sort needed.
+        self.dependent = dependent.isEmpty ? nil : TokenTrie(vocabulary: vocabulary.tokens, sortedIDs: dependent)
+    }
+
+    /// The walk: sets accepted tokens' bits, appends dependent ones; returns how many were accepted.
+    private static func walk(_ trie: TokenTrie, _ grammar: Grammar, _ start: GrammarStack, _ automaton: inout StackSetAutomaton,
+                             _ scratch: inout MaskScratch, _ bits: inout [UInt32], _ dependent: inout [Int32]) -> Int {
+        scratch.prepareWalk(depth: trie.maxDepth)
+        scratch.stateAt[0] = automaton.reset(start: [start])
+        let (depth, bytes, tokenStart, tokens, subtreeEnd) = (trie.depth, trie.bytes, trie.tokenStart, trie.tokens, trie.subtreeEnd)
+        var accepted = 0
+        var i = 0
+        while i < trie.nodeCount {
+            let d = Int(depth[i])
+            let s = automaton.next(scratch.stateAt[d - 1], bytes[i], grammar)
+            let flags = automaton.flags[Int(s)]
+            let beyond = scratch.beyond[d - 1]
+            let (lo, hi) = (Int(tokenStart[i]), Int(tokenStart[i + 1]))
+            if s != StackSetAutomaton.dead {
+                for k in lo..<hi { let t = Int(tokens[k]); bits[t >> 5] |= 1 << UInt32(t & 31) }
+                accepted += hi - lo
+            } else if beyond {
+                dependent += tokens[lo..<hi]
+            }
+            let boundary = beyond || flags & StackSetAutomaton.boundaryFlag != 0
+            if flags & StackSetAutomaton.liveFlag == 0 {
+                let end = Int(subtreeEnd[i])
+                if boundary { dependent += tokens[hi..<Int(tokenStart[end])] }
+                i = end
+                continue
+            }
+            scratch.stateAt[d] = s
+            scratch.beyond[d] = boundary
+            i += 1
+        }
+        return accepted
     }
 
     /// ORs the accepted tokens into `mask`.

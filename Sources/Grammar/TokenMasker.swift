@@ -8,28 +8,35 @@ import Synchronization
 /// key (`MaskCacheEntry`: accepted ones as a list or bitset, rejected ones not at all);
 /// only the rest ("context-dependent": they pop past those frames with bytes left) are
 /// walked at run time, through a byte trie of just them, with the real stack. Entries are
-/// computed the first time a key is met (one walk of the vocabulary trie, pruned at every
-/// rejected byte) and kept.
+/// computed the first time a key is met (one walk of the shared vocabulary trie, pruned at
+/// every rejected byte, each step a lookup in a `StackSetAutomaton`) and kept.
 public final class TokenMasker: Sendable {
     public let grammar: Grammar
-    /// Each token's bytes; empty for control tokens (never allowed). // (vocabularySize)
-    public let vocabulary: [[UInt8]]
-    let trie: TokenTrie
+    /// The grammar-independent part, shared with other grammars' maskers.
+    public let tokenVocabulary: TokenVocabulary
     let contextFrames: Int
     private let cache = Mutex<[[Int32]: MaskCacheEntry]>([:])
 
-    /// `vocabulary[i]`: token i's bytes (empty: never allowed; the caller handles EOS).
-    /// `contextFrames`: return frames each cache key includes (more: fewer tokens walked at
-    /// run time, more keys).
-    public init(grammar: Grammar, vocabulary: [[UInt8]], contextFrames: Int = 4) {
+    /// A masker over a shared vocabulary (no per-grammar setup: entries are computed as
+    /// states are met). `contextFrames`: return frames each cache key includes (more: fewer
+    /// tokens walked at run time, more keys).
+    public init(grammar: Grammar, vocabulary: TokenVocabulary, contextFrames: Int = 4) {
         self.grammar = grammar
-        self.vocabulary = vocabulary
-        self.trie = TokenTrie(vocabulary: vocabulary)
+        self.tokenVocabulary = vocabulary
         self.contextFrames = max(0, contextFrames)
     }
 
+    /// `vocabulary[i]`: token i's bytes (empty: never allowed; the caller handles EOS). Builds
+    /// a `TokenVocabulary` for this masker alone: share one between grammars instead.
+    public convenience init(grammar: Grammar, vocabulary: [[UInt8]], contextFrames: Int = 4) {
+        self.init(grammar: grammar, vocabulary: TokenVocabulary(tokenBytes: vocabulary), contextFrames: contextFrames)
+    }
+
+    /// Each token's bytes; empty for control tokens (never allowed). // (vocabularySize)
+    public var vocabulary: [[UInt8]] { tokenVocabulary.tokens }
+
     /// Number of UInt32 words a mask has: one bit per token, token t at bit t % 32 of word t / 32.
-    public var maskWords: Int { (vocabulary.count + 31) / 32 }
+    public var maskWords: Int { tokenVocabulary.maskWords }
 
     /// Number of cache entries computed so far (diagnostics).
     public var cachedStates: Int { cache.withLock { $0.count } }
@@ -72,7 +79,7 @@ public final class TokenMasker: Sendable {
         var rest: ReturnFrame? = exact ? nil : ReturnFrame.boundary
         let frames = exact ? key.dropLast() : key[...]
         for p in frames.dropFirst().reversed() { rest = ReturnFrame(p, rest) }
-        let e = MaskCacheEntry(masker: self, start: GrammarStack(position: key[0], rest: rest), scratch: &scratch)
+        let e = MaskCacheEntry(grammar: grammar, vocabulary: tokenVocabulary, start: GrammarStack(position: key[0], rest: rest), scratch: &scratch)
         cache.withLock { $0[key] = e }
         return e
     }
@@ -101,6 +108,11 @@ public final class TokenMasker: Sendable {
 public struct MaskScratch {
     /// Stacks after each prefix length of the current trie path. // (maxDepth + 1)
     var states: [[GrammarStack]] = []
+    /// Automaton state after each prefix length of the current trie path. // (maxDepth + 1)
+    var stateAt: [Int32] = []
+    /// Whether a parse popped past the cache key's frames on the path above each depth. // (maxDepth + 1)
+    var beyond: [Bool] = []
+    var automaton = StackSetAutomaton()
 
     public init() {}
 
@@ -108,5 +120,13 @@ public struct MaskScratch {
         while states.count < depth + 1 { states.append([]) }
         states[0].removeAll(keepingCapacity: true)
         states[0].append(contentsOf: initial)
+    }
+
+    mutating func prepareWalk(depth: Int) {
+        if stateAt.count < depth + 1 {
+            stateAt = Array(repeating: 0, count: depth + 1)
+            beyond = Array(repeating: false, count: depth + 1)
+        }
+        beyond[0] = false
     }
 }

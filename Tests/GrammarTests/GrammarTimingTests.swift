@@ -56,11 +56,15 @@ final class GrammarTimingTests: XCTestCase {
     func report(model: String) throws {
         try Self.skipUnlessOptimized()
         let (_, vocabulary) = try TokenMaskerTests.vocabulary(model)
-        let g = try Grammar(jsonSchema: Self.thirtyProperties)
+        var built: TokenVocabulary?
+        let once = Self.milliseconds { built = TokenVocabulary(tokenBytes: vocabulary) }
+        let shared = try XCTUnwrap(built)
         var masker: TokenMasker?
-        let build = Self.milliseconds { masker = TokenMasker(grammar: g, vocabulary: vocabulary) }
+        let g = try Grammar(jsonSchema: Self.thirtyProperties)
+        let build = Self.milliseconds { masker = TokenMasker(grammar: g, vocabulary: shared) }
         let m0 = try XCTUnwrap(masker)
-        print(String(format: "grammar: %@ (%d tokens): TokenMasker init %.1f ms", model, vocabulary.count, build))
+        print(String(format: "grammar: %@ (%d tokens): TokenVocabulary init (once per model) %.1f ms, TokenMasker init (per grammar) %.3f ms",
+                     model, vocabulary.count, once, build))
         let states = [
             ("inside a string", #"{"field_0_": "The quick brown"#),
             ("between properties", #"{"field_0_": "a", "field_1_x": 12, "#),
@@ -91,30 +95,60 @@ final class GrammarTimingTests: XCTestCase {
         return "{" + fields.joined(separator: ", ") + "}"
     }
 
-    /// Mask time per step while decoding a whole document token by token: the first pass
-    /// fills the cache, the second (same masker, as for a second request with the schema) hits it.
+    /// Realistic schemas with a valid document each: (label, schema (nil: any JSON object), document).
+    static var decodeCases: [(String, JSON?, String)] {
+        get throws {
+            let person = try JSONParser.parse(Array(#"{"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":60},"age":{"type":"integer","minimum":0,"maximum":150},"email":{"type":"string","format":"email"},"tags":{"type":"array","items":{"type":"string","maxLength":30},"maxItems":5},"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"},"zip":{"type":"string","pattern":"^[0-9]{5}$"}},"required":["street","city","zip"]}},"required":["name","age","email","tags","address"]}"#.utf8))
+            let tool = try JSONParser.parse(Array(#"{"type":"object","properties":{"location":{"type":"string"},"unit":{"enum":["celsius","fahrenheit"]},"days":{"type":"integer","minimum":1,"maximum":14}},"required":["location","unit","days"],"additionalProperties":false}"#.utf8))
+            return [
+                ("30 properties", thirtyProperties, thirtyPropertyDocument),
+                ("person", person, #"{"name": "Ada Lovelace – «Countess»", "age": 36, "email": "ada@example.org", "tags": ["math", "poetry", "naïve café"], "address": {"street": "12 St James's Square", "city": "London", "zip": "12345"}}"#),
+                ("tool call", tool, #"{"location": "Zürich, Switzerland 🇨🇭", "unit": "celsius", "days": 5}"#),
+                ("json_object", nil, #"{"title": "Résumé of the \"meeting\"", "items": [1, 2.5, true, null, {"k": "v\n"}], "ok": false}"#),
+            ]
+        }
+    }
+
+    static func distribution(_ times: [Double]) -> String {
+        let s = times.sorted()
+        func p(_ q: Double) -> Double { s[min(s.count - 1, Int(Double(s.count) * q))] }
+        return String(format: "mean %.3f p50 %.3f p90 %.3f p99 %.3f max %.2f total %.1f ms",
+                      s.reduce(0, +) / Double(max(s.count, 1)), p(0.5), p(0.9), p(0.99), s.last ?? 0, s.reduce(0, +))
+    }
+
+    /// Mask time per step while decoding each case's document token by token, all grammars on
+    /// one `TokenVocabulary`: the first pass is a first request (compile, masker, cold
+    /// entries), the second (same masker, as for a second request with the schema) hits the cache.
     func decodeReport(model: String) throws {
         try Self.skipUnlessOptimized()
-        let (tokenizer, vocabulary) = try TokenMaskerTests.vocabulary(model)
-        let g = try Grammar(jsonSchema: Self.thirtyProperties)
-        let masker = TokenMasker(grammar: g, vocabulary: vocabulary)
-        let tokens = tokenizer.encode(Self.thirtyPropertyDocument, addSpecial: false, parseSpecial: false).map(Int.init)
-        var mask = [UInt32](repeating: 0, count: masker.maskWords)
-        var scratch = MaskScratch()
-        for pass in ["first request", "second request"] {
-            var m = GrammarMatcher(grammar: g)
-            var times: [Double] = []
-            for t in tokens {
-                times.append(mask.withUnsafeMutableBufferPointer { p in Self.milliseconds { masker.fillMask(m, into: p.baseAddress!, scratch: &scratch) } })
-                XCTAssertTrue(TokenMaskerTests.bit(mask, t), "the document's next token is masked out")
-                XCTAssertTrue(m.accept(token: t, masker: masker))
+        let (tokenizer, _) = try TokenMaskerTests.vocabulary(model)
+        let vocabulary = try TokenMaskerTests.sharedVocabulary(model)
+        for (label, schema, document) in try Self.decodeCases {
+            var grammar: Grammar?, masker: TokenMasker?
+            let setup = try Self.milliseconds {
+                let g = try schema.map { try Grammar(jsonSchema: $0) } ?? Grammar.anyJSONObject()
+                grammar = g
+                masker = TokenMasker(grammar: g, vocabulary: vocabulary)
             }
-            XCTAssertTrue(m.canEnd)
-            let sorted = times.sorted()
-            print(String(format: "grammar: %@ decoding a 30-property document (%d tokens), %@: mask per step mean %.3f ms, median %.3f ms, max %.2f ms, total %.1f ms",
-                         model, tokens.count, pass, times.reduce(0, +) / Double(times.count), sorted[sorted.count / 2], sorted.last ?? 0, times.reduce(0, +)))
+            let g = try XCTUnwrap(grammar), mk = try XCTUnwrap(masker)
+            let tokens = tokenizer.encode(document, addSpecial: false, parseSpecial: false).map(Int.init)
+            var mask = [UInt32](repeating: 0, count: mk.maskWords)
+            var scratch = MaskScratch()
+            print(String(format: "grammar: %@ %@: compile + masker setup %.2f ms", model, label, setup))
+            for pass in ["first request", "second request"] {
+                var m = GrammarMatcher(grammar: g)
+                var times: [Double] = []
+                for t in tokens {
+                    times.append(mask.withUnsafeMutableBufferPointer { p in Self.milliseconds { mk.fillMask(m, into: p.baseAddress!, scratch: &scratch) } })
+                    XCTAssertTrue(TokenMaskerTests.bit(mask, t), "the document's next token is masked out")
+                    XCTAssertTrue(m.accept(token: t, masker: mk))
+                }
+                XCTAssertTrue(m.canEnd)
+                print("grammar: \(model) \(label), \(tokens.count) tokens, \(pass): mask per step " + Self.distribution(times)
+                      + ", \(times.filter { $0 > 20 }.count) steps > 20 ms")
+            }
+            print("grammar: \(model) \(label): \(mk.cachedStates) cache entries")
         }
-        print("grammar: \(model): \(masker.cachedStates) cache entries")
     }
 
     func testDecodeMaskTimesSmolLM2() throws { try decodeReport(model: "SmolLM2-135M-Instruct.Q4_1.gguf") }

@@ -10,6 +10,7 @@ import XCTest
 /// states reached by feeding real tokenizations of valid documents, cut at random points.
 final class TokenMaskerTests: XCTestCase {
     nonisolated(unsafe) static var loaded: [String: (any Tokenizer, [[UInt8]])] = [:]
+    nonisolated(unsafe) static var sharedVocabularies: [String: TokenVocabulary] = [:]
 
     /// The model's tokenizer and each token's bytes (control tokens: none).
     static func vocabulary(_ model: String) throws -> (any Tokenizer, [[UInt8]]) {
@@ -18,6 +19,14 @@ final class TokenMaskerTests: XCTestCase {
         let bytes = (0..<Int32(t.vocabularySize)).map { t.isControl($0) ? [] : t.tokenBytes($0) }
         loaded[model] = (t, bytes)
         return (t, bytes)
+    }
+
+    /// The model's `TokenVocabulary`, built once for all the tests' grammars.
+    static func sharedVocabulary(_ model: String) throws -> TokenVocabulary {
+        if let v = sharedVocabularies[model] { return v }
+        let v = TokenVocabulary(tokenBytes: try vocabulary(model).1)
+        sharedVocabularies[model] = v
+        return v
     }
 
     static func bruteForce(_ m: GrammarMatcher, _ vocabulary: [[UInt8]]) -> [UInt32] {
@@ -31,6 +40,7 @@ final class TokenMaskerTests: XCTestCase {
 
     func check(model: String, states: Int) throws {
         let (tokenizer, vocabulary) = try Self.vocabulary(model)
+        let shared = try Self.sharedVocabulary(model)
         var seed = UInt64(7)
         func next(_ n: Int) -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int((seed >> 33) % UInt64(n)) }
         let schemas = try SchemaPropertyTests.loadCases()
@@ -44,7 +54,7 @@ final class TokenMaskerTests: XCTestCase {
             let tokens = tokenizer.encode(text, addSpecial: false, parseSpecial: false)
             if grammars[s.name] == nil {
                 let g = try Grammar(jsonSchema: s.schema)
-                grammars[s.name] = (g, TokenMasker(grammar: g, vocabulary: vocabulary))
+                grammars[s.name] = (g, TokenMasker(grammar: g, vocabulary: shared))
             }
             guard let (g, masker) = grammars[s.name] else { continue }
             let cut = next(tokens.count + 1)
