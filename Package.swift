@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "Loader", "HTTP", "TestSupport", "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "ChatTemplate"]),
-        .testTarget(name: "LoaderTests", dependencies: ["Loader", "Engine", "Models"]),
+        .testTarget(name: "LoaderTests", dependencies: ["Loader", "Engine", "Models", "TestSupport"]),
         .testTarget(name: "HubTests", dependencies: ["Hub"], exclude: ["fake_hub.py"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Grammar", "Tokenizers", "JSON", "Loader", "Models", "ModelFormats", "Kernels", "TestSupport"]),
     ]
