@@ -90,32 +90,11 @@ AVX2 static inline float kquant_4_5(const uint8_t *scales, const uint8_t *qs, co
     return x->d * (d * hsum_ps(_mm256_cvtepi32_ps(sumi)) - dmin * (float)summ);
 }
 
-TERN_DOT_K45(AVX2, q4_K, 0)
 TERN_DOT_K45(AVX2, q5_K, w[i].qh)
 
-AVX2 static float dot_q6_K(int k, const void *vw, const void *vx) {
-    const blk_q6_K *w = vw; const act_q8_256 *x = vx;
-    const __m256i k32 = _mm256_set1_epi8(32);
-    __m256 acc = _mm256_setzero_ps();
-    for (int i = 0; i < k / 256; i++) {
-        __m256i sumi = _mm256_setzero_si256();
-        const uint8_t *ql = w[i].ql, *qh = w[i].qh;
-        const int8_t *sc = w[i].scales, *a = x[i].qs;
-        for (int n = 0; n < 2; n++, ql += 64, qh += 32, sc += 8, a += 128) {
-            __m256i q[4];
-            q6_K_half(ql, qh, q);
-            for (int t = 0; t < 4; t++) {
-                __m256i av = _mm256_loadu_si256((const __m256i *)(a + 32 * t));
-                // (q - 32) · a = q · a - 32 · a, both in unsigned-by-signed form.
-                __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[t], av), _mm256_maddubs_epi16(k32, av));
-                __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * t + 1]), _mm_set1_epi16(sc[2 * t]));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, s));
-            }
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[i].d) * x[i].d), _mm256_cvtepi32_ps(sumi), acc);
-    }
-    return hsum_ps(acc);
-}
+// Q4_K and Q6_K: the 1×1 tiles of kquant_avx2.c (so a pair's result is the same in any tile).
+AVX2 static float dot_q4_K(int k, const void *w, const void *x) { return tern_dot_kquant_avx2(TERN_Q4_K, k, w, x); }
+AVX2 static float dot_q6_K(int k, const void *w, const void *x) { return tern_dot_kquant_avx2(TERN_Q6_K, k, w, x); }
 
 AVX2 static float dot_f32(int k, const void *vw, const void *vx) {
     const float *w = vw, *x = vx;
