@@ -3,8 +3,8 @@ import Foundation
 import Grammar
 import Tokenizers
 
-/// The compiled constraints of one served model: the vocabulary's bytes (built on first
-/// use), and one `TokenMasker` per distinct grammar, so requests with the same schema share
+/// The compiled constraints of one served model: its `TokenVocabulary` (built on first
+/// use, shared by every grammar), and one `TokenMasker` per distinct grammar, so requests with the same schema share
 /// its warm mask cache. The least recently used are dropped past `capacity`. Compiling runs
 /// on the request's thread, never the engine's.
 final class GrammarCache: @unchecked Sendable {
@@ -13,7 +13,7 @@ final class GrammarCache: @unchecked Sendable {
     private let capacity: Int
     private let lock = NSLock()
     // Guarded by `lock`:
-    private var vocabulary: [[UInt8]]?  // (vocabularySize) each token's bytes; empty for control tokens
+    private var vocabulary: TokenVocabulary?
     private var maskers: [String: (masker: TokenMasker, lastUse: Int)] = [:]
     private var uses = 0
 
@@ -32,7 +32,7 @@ final class GrammarCache: @unchecked Sendable {
     func masker(key: String, build: () throws -> Grammar) throws -> TokenMasker {
         if let m = lookup(key) { return m }
         let grammar = try build()
-        let masker = TokenMasker(grammar: grammar, vocabulary: tokenBytes())
+        let masker = TokenMasker(grammar: grammar, vocabulary: tokenVocabulary())
         lock.lock()
         defer { lock.unlock() }
         uses += 1
@@ -52,12 +52,14 @@ final class GrammarCache: @unchecked Sendable {
         return entry.masker
     }
 
-    /// Every token's bytes as the grammar sees them (control tokens: none, never allowed).
-    func tokenBytes() -> [[UInt8]] {
+    /// Every token's bytes as the grammar sees them (control tokens: none, never allowed) and
+    /// their trie, built once per model.
+    func tokenVocabulary() -> TokenVocabulary {
         lock.lock()
         defer { lock.unlock() }
         if let v = vocabulary { return v }
-        let v = (0 ..< Int32(tokenizer.vocabularySize)).map { tokenizer.isControl($0) ? [] : tokenizer.tokenBytes($0) }
+        let bytes = (0 ..< Int32(tokenizer.vocabularySize)).map { tokenizer.isControl($0) ? [] : tokenizer.tokenBytes($0) }
+        let v = TokenVocabulary(tokenBytes: bytes)
         vocabulary = v
         return v
     }
