@@ -12,9 +12,14 @@ final class GrammarRow: @unchecked Sendable {
     private var tail: [UInt8] = []
     private var scratch = MaskScratch()
     private let mask: UnsafeMutablePointer<UInt32>  // (maskWords) allowed-token bits
+    /// Tokens this sequence may still generate, this step's included (its `max_tokens`).
+    private(set) var budget: Int
+    /// The token of each one-byte string, -1 where the vocabulary has none. // (256), built on first need
+    var byteTokens: [Int32] = []
 
-    init(_ constraint: TokenConstraint) {
+    init(_ constraint: TokenConstraint, budget: Int = .max) {
         self.constraint = constraint
+        self.budget = budget
         mask = .allocate(capacity: constraint.masker.maskWords)
         if constraint.isEager { matcher = GrammarMatcher(grammar: constraint.masker.grammar) }
     }
@@ -49,6 +54,7 @@ final class GrammarRow: @unchecked Sendable {
     /// Moves the grammar past `token` (or watches for the trigger). True when the grammar is
     /// complete and nothing may follow: the sequence ends here.
     func advance(_ token: Int32) -> Bool {
+        budget -= 1
         if abandoned { return false }
         let masker = constraint.masker
         if var m = matcher {

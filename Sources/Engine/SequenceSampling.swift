@@ -28,7 +28,7 @@ struct SequenceSampling {
     }
 
     init(_ request: EngineRequest) {
-        self.init(params: request.sampling, prompt: request.promptTokenIDs, grammar: request.constraint.map(GrammarRow.init),
+        self.init(params: request.sampling, prompt: request.promptTokenIDs, grammar: request.constraint.map { GrammarRow($0, budget: request.maxTokens) },
                   ends: request.stopTokenIDs.union(request.ignoreEOS ? [] : request.eosTokenIDs))
     }
 
@@ -51,7 +51,8 @@ struct SequenceSampling {
             masked = grammar.apply(logits, vocab: vocab, ends: ends)
             if masked { maskNanos = DispatchTime.now().uptimeNanoseconds - t0 }
         }
-        let token = Sampler.sample(logits, vocab: vocab, params: spec.params, history: history ?? Sampler.History(), rng: &rng)
+        var token = Sampler.sample(logits, vocab: vocab, params: spec.params, history: history ?? Sampler.History(), rng: &rng)
+        if let grammar { token = grammar.withinBudget(token, logits: logits, vocab: vocab, ends: ends) }
         history?.append(token)
         let logprobs = spec.logprobs.map { k in
             raw.withUnsafeBufferPointer { TokenLogprobs.compute($0.baseAddress!, vocab: vocab, token: token, k: k) }

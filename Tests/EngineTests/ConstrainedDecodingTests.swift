@@ -72,6 +72,18 @@ final class ConstrainedDecodingTests: XCTestCase {
         XCTAssertTrue(ended)
     }
 
+    func testClosesWithinTheTokenBudget() throws {
+        // The model would count c, d, e, ... y before the closing z: 24 tokens. With 5 it takes
+        // c, d, e while the budget allows, then the z that completes the grammar.
+        var request = EngineRequest(requestID: "b", promptTokenIDs: [1], maxTokens: 5, eosTokenIDs: [Self.eos])
+        request.constraint = try constraint(regex: "c[a-y]*z")
+        let (tokens, ended) = try generate(request, steps: 5)
+        XCTAssertEqual(tokens, [2, 3, 4, 25])
+        XCTAssertTrue(ended)
+        request.maxTokens = 100
+        XCTAssertEqual(try generate(request, steps: 30).tokens.count, 24, "no budget pressure: the model's own path")
+    }
+
     func testEachForkHasItsOwnGrammarState() throws {
         let runner = ModelRunner(model: try FakeModel(), numBlocks: 8, blockSize: 16, pool: pool)
         var request = EngineRequest(requestID: "n", promptTokenIDs: [3], eosTokenIDs: [Self.eos])

@@ -107,6 +107,19 @@ class Validity(unittest.TestCase):
             print("  " + f)
         self.assertEqual(failures, [])
 
+    def test_open_ended_objects_close_within_max_tokens(self):
+        # Extra properties could go on past any budget: the answer closes in time instead.
+        for model in SERVERS:
+            for what, schema in SCHEMAS:
+                if what not in ("a settings object", "any extra fields", "a list of people"):
+                    continue
+                for seed in (None, 7):
+                    r = ask(model, what, schema, seed=seed, max_tokens=40)
+                    c = r.choices[0]
+                    self.assertEqual(c.finish_reason, "stop", f"{model} {what}: {c.message.content!r}")
+                    self.assertLessEqual(r.usage.completion_tokens, 40)
+                    validate(schema, c.message.content)
+
     def test_constrained_beside_free_requests(self):
         schema = SCHEMAS[0][1]
         client = CLIENTS["smollm2"]
