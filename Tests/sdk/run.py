@@ -33,8 +33,8 @@ def start(port, *extra, model_path=None):
 
 def readme_curl_examples():
     text = (root / "README.md").read_text()
-    block = text.split("<!-- curl-examples -->")[1].split("<!-- /curl-examples -->")[0]
-    return re.findall(r"```sh\n(.*?)```", block, re.S)
+    blocks = [part.split("<!-- /curl-examples -->")[0] for part in text.split("<!-- curl-examples -->")[1:]]
+    return [ex for block in blocks for ex in re.findall(r"```sh\n(.*?)```", block, re.S)]
 
 
 def main():
