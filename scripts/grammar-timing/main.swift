@@ -49,44 +49,23 @@ func summary(_ times: [Double]) -> String {
                   s.reduce(0, +) / Double(s.count), p(0.5), p(0.9), p(0.99), s.last ?? 0, s.reduce(0, +), s.filter { $0 > 20 }.count)
 }
 
-let thirtyProperties: JSON = {
-    var props: [(String, JSON)] = []
-    for i in 0..<30 {
-        let s: JSON
-        switch i % 10 {
-        case 0: s = ["type": "string", "maxLength": 40]
-        case 1: s = ["type": "integer", "minimum": 0, "maximum": 100_000]
-        case 2: s = ["type": "string", "format": "date-time"]
-        case 3: s = ["enum": ["draft", "review", "published", "archived"]]
-        case 4: s = ["type": "number"]
-        case 5: s = ["type": "boolean"]
-        case 6: s = ["type": "array", "items": ["type": "string", "maxLength": 20], "maxItems": 8]
-        case 7: s = ["type": "object", "properties": ["lat": ["type": "number"], "lon": ["type": "number"]], "required": ["lat", "lon"]]
-        case 8: s = ["anyOf": [["type": "string", "format": "email"], ["type": "null"]]]
-        default: s = ["type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"]
+/// The schemas and documents GrammarTimingTests uses (Tests/GrammarTests/TimingCases.swift, compiled in by `run`).
+let defaultCases: [(String, String, String)] = try TimingCases.decodeCases.map { ($0.0, $0.1?.serialized ?? "", $0.2) }
+
+let options = TimingCases.servedOptions
+
+/// With FIXTURES=<schema-cases.json>: every fixture schema's valid documents instead (first request only).
+func fixtureCases() throws -> [(String, String, String)]? {
+    guard let path = ProcessInfo.processInfo.environment["FIXTURES"] else { return nil }
+    let root = try JSONParser.parse(try Data(contentsOf: URL(fileURLWithPath: path)))
+    return (root["schemas"]?.arrayValue ?? []).flatMap { s in
+        (s["cases"]?.arrayValue ?? []).filter { $0["valid"]?.boolValue == true }.prefix(3).map {
+            (s["name"]?.stringValue ?? "?", (s["schema"] ?? .null).serialized, $0["text"]?.stringValue ?? "")
         }
-        props.append(("field_\(i)_" + String(repeating: "x", count: i % 7), s))
     }
-    let required = JSON.array(props.enumerated().filter { $0.offset % 3 != 2 }.map { .string($0.element.0) })
-    return ["type": "object", "properties": .object(props), "required": required, "additionalProperties": false]
-}()
+}
 
-let thirtyDocument: String = {
-    let values = [#""The quick brown fox jumps over it""#, "12345", #""2024-05-06T07:08:09Z""#, #""review""#, "3.25",
-                  "true", #"["alpha", "beta"]"#, #"{"lat": 48.85, "lon": 2.35}"#, #""someone@example.com""#, #""ABC-1234""#]
-    let fields = (0..<30).map { i in "\"field_\(i)_" + String(repeating: "x", count: i % 7) + "\": " + values[i % 10] }
-    return "{" + fields.joined(separator: ", ") + "}"
-}()
-
-let cases: [(String, String, String)] = [
-    ("30 properties", thirtyProperties.serialized, thirtyDocument),
-    ("person", #"{"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":60},"age":{"type":"integer","minimum":0,"maximum":150},"email":{"type":"string","format":"email"},"tags":{"type":"array","items":{"type":"string","maxLength":30},"maxItems":5},"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"},"zip":{"type":"string","pattern":"^[0-9]{5}$"}},"required":["street","city","zip"]}},"required":["name","age","email","tags","address"]}"#,
-     #"{"name": "Ada Lovelace – «Countess»", "age": 36, "email": "ada@example.org", "tags": ["math", "poetry", "naïve café"], "address": {"street": "12 St James's Square", "city": "London", "zip": "12345"}}"#),
-    ("tool call", #"{"type":"object","properties":{"location":{"type":"string","description":"City and country"},"unit":{"enum":["celsius","fahrenheit"]},"days":{"type":"integer","minimum":1,"maximum":14}},"required":["location","unit","days"],"additionalProperties":false}"#,
-     #"{"location": "Zürich, Switzerland 🇨🇭", "unit": "celsius", "days": 5}"#),
-    ("json_object", "", #"{"title": "Résumé of the \"meeting\"", "items": [1, 2.5, true, null, {"k": "v\n"}], "ok": false}"#),
-]
-
+let cases = try fixtureCases() ?? defaultCases
 let args = CommandLine.arguments
 for path in args.dropFirst() {
     let vocabulary = try loadVocabulary(path)
@@ -100,7 +79,7 @@ for path in args.dropFirst() {
     for (label, schemaText, document) in cases {
         var grammar: Grammar?
         let compile = try milliseconds {
-            grammar = schemaText.isEmpty ? Grammar.anyJSONObject() : try Grammar(jsonSchema: try JSONParser.parse(Array(schemaText.utf8)))
+            grammar = schemaText.isEmpty ? Grammar.anyJSONObject(options: options) : try Grammar(jsonSchema: try JSONParser.parse(Array(schemaText.utf8)), options: options)
         }
         var masker: TokenMasker?
         #if NEW_API
