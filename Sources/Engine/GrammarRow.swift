@@ -39,10 +39,20 @@ final class GrammarRow: @unchecked Sendable {
         var allowed = 0
         for w in 0 ..< words {
             let bits = mask[w]
+            if bits == .max { allowed += 32; continue }
+            let base = w * 32
+            if bits == 0 {
+                (logits + base).update(repeating: -.infinity, count: min(32, vocab - base))
+                continue
+            }
             allowed += bits.nonzeroBitCount
-            if bits == .max { continue }
-            let end = min(vocab, (w + 1) * 32)
-            for t in w * 32 ..< end where bits & (1 << UInt32(t & 31)) == 0 { logits[t] = -.infinity }
+            var rejected = ~bits  // tokens past `vocab` in the last word: never allowed, never written
+            while rejected != 0 {
+                let t = base + rejected.trailingZeroBitCount
+                if t >= vocab { break }
+                logits[t] = -.infinity
+                rejected &= rejected - 1
+            }
         }
         for t in words * 32 ..< vocab { logits[t] = -.infinity }
         if matcher.canEnd || allowed == 0 {

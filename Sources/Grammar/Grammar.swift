@@ -13,13 +13,19 @@ public struct Grammar: Sendable {
     let ruleAlternatives: [[Int32]]
     let ruleNames: [String]
     let root: Int
+    /// Each bounded repetition `x{m,n}`'s optional rules by level: `[c][i - 1]` is the rule
+    /// allowing up to i more units (`O_i ::= x O_(i-1) | ε`). Levels above a token's length
+    /// behave alike for that token: `TokenMasker` keys them as one.
+    let repetitionChains: [[Int32]]
 
-    init(elements: [Int32], byteSets: [UInt64], ruleAlternatives: [[Int32]], ruleNames: [String], root: Int) {
+    init(elements: [Int32], byteSets: [UInt64], ruleAlternatives: [[Int32]], ruleNames: [String], root: Int,
+         repetitionChains: [[Int32]] = []) {
         self.elements = elements
         self.byteSets = byteSets
         self.ruleAlternatives = ruleAlternatives
         self.ruleNames = ruleNames
         self.root = root
+        self.repetitionChains = repetitionChains
     }
 
     /// Whether terminal `set` matches byte `b`.

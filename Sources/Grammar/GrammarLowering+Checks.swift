@@ -94,6 +94,6 @@ extension GrammarLowering {
             starts.append(ruleStarts)
         }
         return Grammar(elements: elements, byteSets: sets.flatMap(\.array), ruleAlternatives: starts,
-                       ruleNames: names, root: root)
+                       ruleNames: names, root: root, repetitionChains: chains.map { $0.map(Int32.init) })
     }
 }

@@ -11,6 +11,10 @@ struct GrammarLowering {
     var sets: [ByteSet] = []
     private var setIndex: [ByteSet: Int32] = [:]
     private var helpers: [HelperKey: Int] = [:]
+    /// Each bounded repetition's chain of optional rules, by level: `chains[c][i - 1]` is
+    /// O_i (up to i more units). Chains of one unit share their rules whatever the bounds.
+    var chains: [[Int]] = []
+    private var chainOfUnit: [Element: Int] = [:]
     private var definitions: [GrammarExpr] = []
     /// Per named rule: 0 not lowered, 1 in progress, 2 done (helpers are made done).
     private var state: [UInt8] = []
@@ -86,9 +90,12 @@ struct GrammarLowering {
     /// O_k ::= unit O_(k-1) | ε, with O_1 ::= unit | ε: up to k more units.
     private mutating func optionalChain(_ unit: Element, _ alts: [[Element]], _ k: Int) -> Int {
         var previous: Int?
+        let chain = chainOfUnit[unit] ?? chains.count
+        if chain == chains.count { chains.append([]); chainOfUnit[unit] = chain }
         for i in 1...k {
             let rest = previous
             previous = helper(.optional(unit, i)) { _ in alts.map { a in rest.map { a + [.ref($0)] } ?? a } + [[]] }
+            if chains[chain].count < i, let r = previous { chains[chain].append(r) }
         }
         return previous ?? 0
     }

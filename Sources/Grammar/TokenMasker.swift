@@ -9,12 +9,16 @@ import Synchronization
 /// only the rest ("context-dependent": they pop past those frames with bytes left) are
 /// walked at run time, through a byte trie of just them, with the real stack. Entries are
 /// computed the first time a key is met (one walk of the shared vocabulary trie, pruned at
-/// every rejected byte, each step a lookup in a `StackSetAutomaton`) and kept.
+/// every rejected byte, each step a lookup in a `StackSetAutomaton`) and kept. Inside bounded
+/// repetitions (a 512-character string) keys merge the levels no token can tell apart, and
+/// entries below them walk only the longer tokens (`RepetitionLevels`).
 public final class TokenMasker: Sendable {
     public let grammar: Grammar
     /// The grammar-independent part, shared with other grammars' maskers.
     public let tokenVocabulary: TokenVocabulary
     let contextFrames: Int
+    /// Bounded repetitions' levels as cache keys use them (nil: the grammar has none).
+    private let levels: RepetitionLevels?
     private let cache = Mutex<[[Int32]: MaskCacheEntry]>([:])
 
     /// A masker over a shared vocabulary (no per-grammar setup: entries are computed as
@@ -24,6 +28,7 @@ public final class TokenMasker: Sendable {
         self.grammar = grammar
         self.tokenVocabulary = vocabulary
         self.contextFrames = max(0, contextFrames)
+        levels = RepetitionLevels(grammar, cap: vocabulary.trie.maxDepth + 1)
     }
 
     /// `vocabulary[i]`: token i's bytes (empty: never allowed; the caller handles EOS). Builds
@@ -41,6 +46,15 @@ public final class TokenMasker: Sendable {
     /// Number of cache entries computed so far (diagnostics).
     public var cachedStates: Int { cache.withLock { $0.count } }
 
+    /// Computes the cache entries of the grammar's start state, so a request's first mask is
+    /// a cache hit: call it where waiting is cheap (the request's thread, at admission), not
+    /// on the engine's.
+    public func prepareStart() {
+        let mask = UnsafeMutablePointer<UInt32>.allocate(capacity: maskWords)  // (maskWords) discarded
+        defer { mask.deallocate() }
+        fillMask(GrammarMatcher(grammar: grammar), into: mask)
+    }
+
     /// Writes the tokens `matcher` allows next into `mask` (`maskWords` words). EOS is not
     /// included: allow it when `matcher.canEnd`.
     public func fillMask(_ matcher: GrammarMatcher, into mask: UnsafeMutablePointer<UInt32>) {
@@ -54,24 +68,32 @@ public final class TokenMasker: Sendable {
         for s in matcher.stacks where s.position >= 0 {
             let (key, exact) = cacheKey(s)
             let entry = cachedEntry(key, exact: exact, scratch: &scratch)
-            entry.addAccepted(to: mask)
+            entry.addAccepted(to: mask, vocabulary: tokenVocabulary)
             if let dependent = entry.dependent {
+                walk(dependent, from: [s], scratch: &scratch) { mask[Int($0) >> 5] |= 1 << (UInt32($0) & 31) }
+            }
+            if let dependent = entry.base?.dependent {
                 walk(dependent, from: [s], scratch: &scratch) { mask[Int($0) >> 5] |= 1 << (UInt32($0) & 31) }
             }
         }
     }
 
-    /// The top position and up to `contextFrames` return positions; `exact` when that is the
-    /// whole stack.
+    /// The top position and up to `contextFrames` return positions (as `levels.key` maps
+    /// them); `exact` when that is the whole stack.
     private func cacheKey(_ s: GrammarStack) -> ([Int32], Bool) {
-        var key = [s.position]
+        var key = [keyPosition(s.position)]
         var f = s.rest
         while let frame = f, key.count <= contextFrames {
-            key.append(frame.position)
+            key.append(keyPosition(frame.position))
             f = frame.parent
         }
         if f == nil { key.append(-1) }
         return (key, f == nil)
+    }
+
+    @inline(__always) private func keyPosition(_ p: Int32) -> Int32 {
+        guard let levels, p >= 0 else { return p }
+        return levels.key[Int(p)]
     }
 
     private func cachedEntry(_ key: [Int32], exact: Bool, scratch: inout MaskScratch) -> MaskCacheEntry {
@@ -79,7 +101,16 @@ public final class TokenMasker: Sendable {
         var rest: ReturnFrame? = exact ? nil : ReturnFrame.boundary
         let frames = exact ? key.dropLast() : key[...]
         for p in frames.dropFirst().reversed() { rest = ReturnFrame(p, rest) }
-        let e = MaskCacheEntry(grammar: grammar, vocabulary: tokenVocabulary, start: GrammarStack(position: key[0], rest: rest), scratch: &scratch)
+        let start = GrammarStack(position: key[0], rest: rest)
+        // Below a repetition's base level: the short tokens behave as at the base.
+        var base: MaskCacheEntry?, step = 0
+        if let levels, case let lowest = frames.reduce(Int32.max, { min($0, levels.level[Int($1)]) }), lowest < .max,
+           let s = tokenVocabulary.lengthStep(atMost: lowest) {
+            base = cachedEntry(key.map { $0 >= 0 ? levels.lift[Int($0)] : $0 }, exact: exact, scratch: &scratch)
+            step = s
+        }
+        let trie = base == nil ? tokenVocabulary.trie : tokenVocabulary.longTries[step]
+        let e = MaskCacheEntry(grammar: grammar, vocabulary: tokenVocabulary, trie: trie, start: start, scratch: &scratch, base: base, baseStep: step)
         cache.withLock { $0[key] = e }
         return e
     }

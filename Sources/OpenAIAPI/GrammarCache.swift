@@ -5,8 +5,8 @@ import Tokenizers
 
 /// The compiled constraints of one served model: its `TokenVocabulary` (built on first
 /// use, shared by every grammar), and one `TokenMasker` per distinct grammar, so requests with the same schema share
-/// its warm mask cache. The least recently used are dropped past `capacity`. Compiling runs
-/// on the request's thread, never the engine's.
+/// its warm mask cache. The least recently used are dropped past `capacity`. Compiling (and
+/// the start state's mask entries) runs on the request's thread, never the engine's.
 final class GrammarCache: @unchecked Sendable {
     let options: JSONSchemaOptions
     private let tokenizer: any Tokenizer
@@ -33,6 +33,7 @@ final class GrammarCache: @unchecked Sendable {
         if let m = lookup(key) { return m }
         let grammar = try build()
         let masker = TokenMasker(grammar: grammar, vocabulary: tokenVocabulary())
+        masker.prepareStart()  // the first step's mask entries, here rather than on the engine thread
         lock.lock()
         defer { lock.unlock() }
         uses += 1

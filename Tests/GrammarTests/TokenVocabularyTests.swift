@@ -124,4 +124,18 @@ final class TokenVocabularyTests: XCTestCase {
         XCTAssertEqual(own.vocabulary, Self.synthetic)
         XCTAssertGreaterThan(x.reduce(0) { $0 + $1.nonzeroBitCount }, 5)
     }
+
+    /// `prepareStart` (run on a request's thread) leaves the first mask a pure cache hit.
+    func testPrepareStartComputesTheFirstMasksEntries() throws {
+        let masker = TokenMasker(grammar: try Grammar(jsonSchema: Self.schemaA), vocabulary: TokenVocabulary(tokenBytes: Self.synthetic))
+        XCTAssertEqual(masker.cachedStates, 0)
+        masker.prepareStart()
+        let prepared = masker.cachedStates
+        XCTAssertGreaterThan(prepared, 0)
+        var mask = [UInt32](repeating: 0, count: masker.maskWords)
+        let m = GrammarMatcher(grammar: masker.grammar)
+        mask.withUnsafeMutableBufferPointer { masker.fillMask(m, into: $0.baseAddress!) }
+        XCTAssertEqual(masker.cachedStates, prepared)
+        XCTAssertEqual(mask, TokenMaskerTests.bruteForce(m, masker.vocabulary))
+    }
 }
