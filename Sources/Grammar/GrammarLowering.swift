@@ -4,7 +4,8 @@
 /// `*`, a chain of optional rules for `{m,n}`). Rejects undefined and left-recursive rules.
 struct GrammarLowering {
     enum Element: Hashable { case set(Int32), ref(Int) }
-    private enum HelperKey: Hashable { case expr(GrammarExpr), star(Element), optional(Element, Int), nothing }
+    private enum HelperKey: Hashable { case expr(GrammarExpr), star(Element), optional(Element, Int), required(Element, Element?, Int), nothing }
+    private enum ChainKey: Hashable { case optional(Element), required(Element, Element?) }
 
     var rules: [[[Element]]] = []
     var names: [String]
@@ -14,7 +15,7 @@ struct GrammarLowering {
     /// Each bounded repetition's chain of optional rules, by level: `chains[c][i - 1]` is
     /// O_i (up to i more units). Chains of one unit share their rules whatever the bounds.
     var chains: [[Int]] = []
-    private var chainOfUnit: [Element: Int] = [:]
+    private var chainOf: [ChainKey: Int] = [:]
     private var definitions: [GrammarExpr] = []
     /// Per named rule: 0 not lowered, 1 in progress, 2 done (helpers are made done).
     private var state: [UInt8] = []
@@ -76,22 +77,48 @@ struct GrammarLowering {
         append(x, to: &body)
         if body.isEmpty { return }
         let unit = body.count == 1 ? body[0] : .ref(helper(.expr(x)) { _ in [body] })
-        for _ in 0..<lo { out.append(unit) }
         let alts = unitAlternatives(unit)
+        var tail: Element?
         if let hi {
-            if hi > lo { out.append(.ref(optionalChain(unit, alts, hi - lo))) }
+            if hi > lo { tail = .ref(optionalChain(unit, alts, hi - lo)) }
         } else {
             let star = helper(.star(unit)) { _ in [] }
             rules[star] = alts.map { $0 + [.ref(star)] } + [[]]
-            out.append(.ref(star))
+            tail = .ref(star)
         }
+        if lo > 2 {
+            out.append(.ref(requiredChain(unit, alts, lo, then: tail)))
+            return
+        }
+        for _ in 0..<lo { out.append(unit) }
+        if let tail { out.append(tail) }
+    }
+
+    /// M_k ::= unit M_(k-1), with M_1 ::= unit `tail`: exactly k units, then the tail. A chain
+    /// rather than k copies in one sequence, so that `RepetitionLevels` can key its deep
+    /// levels as one (`minItems: 200` would otherwise make every item's states new).
+    private mutating func requiredChain(_ unit: Element, _ alts: [[Element]], _ k: Int, then tail: Element?) -> Int {
+        var previous: Int?
+        let chain = chainIndex(.required(unit, tail))
+        for i in 1...k {
+            let next = previous.map { [Element.ref($0)] } ?? tail.map { [$0] } ?? []
+            previous = helper(.required(unit, tail, i)) { _ in alts.map { $0 + next } }
+            if chains[chain].count < i, let r = previous { chains[chain].append(r) }
+        }
+        return previous ?? 0
+    }
+
+    private mutating func chainIndex(_ key: ChainKey) -> Int {
+        if let c = chainOf[key] { return c }
+        chains.append([])
+        chainOf[key] = chains.count - 1
+        return chains.count - 1
     }
 
     /// O_k ::= unit O_(k-1) | ε, with O_1 ::= unit | ε: up to k more units.
     private mutating func optionalChain(_ unit: Element, _ alts: [[Element]], _ k: Int) -> Int {
         var previous: Int?
-        let chain = chainOfUnit[unit] ?? chains.count
-        if chain == chains.count { chains.append([]); chainOfUnit[unit] = chain }
+        let chain = chainIndex(.optional(unit))
         for i in 1...k {
             let rest = previous
             previous = helper(.optional(unit, i)) { _ in alts.map { a in rest.map { a + [.ref($0)] } ?? a } + [[]] }

@@ -8,19 +8,20 @@ import XCTest
 /// above, at and below the cap (the vocabulary's longest token + 1), and the entries must not
 /// grow with the bound.
 final class RepetitionCapTests: XCTestCase {
-    /// Strings and arrays bounded well above the synthetic vocabulary's longest token (8
+    /// Strings and arrays (at most and at least so many) bounded well above the synthetic vocabulary's longest token (8
     /// bytes, so the cap is 9), and a string bounded below it (its base is its top level).
     static let schema: JSON = ["type": "object", "properties": [
         "name": ["type": "string", "maxLength": 30],
         "tags": ["type": "array", "items": ["type": "string", "maxLength": 12], "maxItems": 20],
         "code": ["type": "string", "maxLength": 7],
+        "ids": ["type": "array", "items": ["type": "integer"], "minItems": 12, "maxItems": 14],
     ], "required": ["name", "tags"]]
 
     /// Documents that run into every bound: 30 characters (multi-byte, escapes), 20 items of 12.
     static var documents: [String] {
         let tags = (0..<20).map { i in #""\#(String(repeating: i % 2 == 0 ? "é" : "a", count: 12))""# }
         return [
-            #"{"name": "abé日\"xy\u00e9🇨🇭 naïve café 12 \\Item", "tags": [\#(tags.joined(separator: ", "))], "code": "ab\"é🇨🇭"}"#,
+            #"{"name": "abé日\"xy\u00e9🇨🇭 naïve café 12 \\Item", "tags": [\#(tags.joined(separator: ", "))], "code": "ab\"é🇨🇭", "ids": [\#((1...13).map(String.init).joined(separator: ","))]}"#,
             #"{"name":"","tags":["", "x"], "code": "abcabca"}"#,
         ]
     }
