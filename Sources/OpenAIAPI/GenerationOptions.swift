@@ -60,8 +60,8 @@ struct GenerationOptions {
             logprobs = try f.int("logprobs", in: 0 ... 5)
         }
         format = try OutputFormat.parse(f)
-        if let tools = f["tools"], case .array(let a) = tools, !a.isEmpty {
-            throw APIError.invalid("tool calling is not supported by this server", param: "tools")
+        if !chat, let tools = f["tools"], case .array(let a) = tools, !a.isEmpty {
+            throw APIError.invalid("tools are a chat feature: use /v1/chat/completions", param: "tools")
         }
         _ = try f.string("user")
     }
