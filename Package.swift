@@ -31,7 +31,10 @@ let package = Package(
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
         .target(name: "Hub", dependencies: ["CCurl", "CCrypto", "JSON"]),
-        .target(name: "OpenAIAPI", dependencies: ["Engine", "Grammar", "Tokenizers", "ChatTemplate", "HTTP", "JSON"]),
+        // Testable in release builds too (the test command builds release once): the tool-call
+        // parser and prompt tests reach its internal types. Not a hot path, so no speed is lost.
+        .target(name: "OpenAIAPI", dependencies: ["Engine", "Grammar", "Tokenizers", "ChatTemplate", "HTTP", "JSON"],
+                swiftSettings: [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Loader", dependencies: ["Engine", "Models", "ModelFormats", "Tokenizers", "ChatTemplate", "Hub", "Kernels", "JSON"]),
         .executableTarget(name: "tern", dependencies: [
             "Loader", "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "HTTP", "OpenAIAPI", "Hub",
