@@ -4,6 +4,8 @@ import CKernels
 public enum Ops {
     public static func setup() { tern_init() }
     public static var usingAVX2: Bool { tern_using_avx2() != 0 }
+    /// The AVX-512 VNNI kernels run (packed weights); false on other CPUs or with TERN_NO_AVX512=1.
+    public static var usingAVX512: Bool { tern_using_avx512() != 0 }
     /// Force portable kernels (false) or allow AVX2 (true); for tests comparing both.
     public static func setSIMD(_ on: Bool) { tern_set_simd(on ? 1 : 0) }
 

@@ -11,8 +11,9 @@ import XCTest
 /// prompt alone and all prompts in one continuous batch.
 /// - The two real models (SmolLM2 Q4_1, Gemma 3 Q4_K_M) against Tests/Fixtures/greedy-golden.json,
 ///   made by scripts/golden/make_greedy_golden.py from the engine before issue 12's rewrite (the
-///   "behaviour unchanged" bar). With TERN_WRITE_GOLDEN=1 this test writes the file's token ids
-///   instead of comparing (the script does that; the prompts' ids and texts come from `tern`).
+///   "behaviour unchanged" bar), one set per kernel path (AVX-512 VNNI, AVX2). With
+///   TERN_WRITE_GOLDEN=1 this test writes the current path's token ids instead of comparing (the
+///   script does that; the prompts' ids and texts come from `tern`).
 /// - The tiny Llama checkpoint against Tests/Fixtures/tiny-llama/greedy.json, the argmax of the
 ///   float64 NumPy forward of scripts/golden/make_tiny_checkpoints.py (no big model needed).
 /// The GEMV matmul path is held fixed: its arithmetic does not depend on the batch.
@@ -22,16 +23,22 @@ final class GreedyGoldenTests: XCTestCase {
     /// The engine-facing part: greedy continuations of `prompts` (EOS ignored), all submitted
     /// at once to one engine; small step budget so later prompts join while earlier ones prefill.
     static func greedy(_ model: LoadedModel, _ prompts: [[Int32]], maxTokens: Int) throws -> [[Int32]] {
+        try greedyWithLogprobs(model, prompts, maxTokens: maxTokens).tokens
+    }
+
+    /// As `greedy`, with each token's top-`alternatives` logprobs.
+    static func greedyWithLogprobs(_ model: LoadedModel, _ prompts: [[Int32]], maxTokens: Int,
+                                   alternatives: Int? = nil) throws -> Outputs {
         let engine = model.makeEngine(SchedulerConfig(maxNumSeqs: 16, maxNumBatchedTokens: 64, maxModelLen: 512,
                                                       blockSize: 16, numBlocks: 256))
         defer { engine.shutdown() }
         let outputs = Outputs(count: prompts.count)
         for (i, prompt) in prompts.enumerated() {
             try engine.submit(EngineRequest(requestID: "g\(i)", promptTokenIDs: prompt, sampling: .greedy, maxTokens: maxTokens,
-                                            ignoreEOS: true)) { outputs.take(i, $0) }
+                                            ignoreEOS: true, logprobs: alternatives)) { outputs.take(i, $0) }
         }
         XCTAssertTrue(outputs.wait(timeout: 300), "the engine did not finish")
-        return outputs.tokens
+        return outputs
     }
 
     /// Tokens per request, collected from the engine thread.
@@ -39,12 +46,15 @@ final class GreedyGoldenTests: XCTestCase {
         private let condition = NSCondition()
         private var unfinished: Int
         private(set) var tokens: [[Int32]]  // (requests, their tokens)
-        init(count: Int) { unfinished = count; tokens = Array(repeating: [], count: count) }
+        private(set) var logprobs: [[TokenLogprobs]]  // (requests, their tokens) when asked for
+        init(count: Int) { unfinished = count; tokens = Array(repeating: [], count: count); logprobs = tokens.map { _ in [] } }
 
         func take(_ i: Int, _ event: EngineEvent) {
             condition.lock()
             switch event {
-            case .token(let t, _): tokens[i].append(t)
+            case .token(let t, let lp):
+                tokens[i].append(t)
+                if let lp { logprobs[i].append(lp) }
             case .finished, .failed: unfinished -= 1; condition.broadcast()
             case .scheduled, .promptLogprobs: break
             }
@@ -73,18 +83,43 @@ final class GreedyGoldenTests: XCTestCase {
         XCTAssertEqual(try Self.greedy(model, prompts, maxTokens: maxTokens), expected, "\(name) batched")
     }
 
+    /// Alone, each continuation equals the golden of this host's kernel path; batched, every
+    /// one equals it too. Where a run parts from the golden, the gap between the two tokens'
+    /// logprobs is printed: the paths sum in other orders, which moves logprobs by up to ~0.5
+    /// on these small models (the gaps where AVX2 parts from AVX-512 were 0.00006–0.52).
+    func checkAgainstGolden(_ model: LoadedModel, _ prompts: [[Int32]], _ expected: [[Int32]], _ name: String) throws {
+        let maxTokens = expected.map(\.count).max() ?? 0
+        for (i, prompt) in prompts.enumerated() {
+            let run = try Self.greedyWithLogprobs(model, [prompt], maxTokens: maxTokens, alternatives: 5)
+            let got = run.tokens[0]
+            XCTAssertEqual(got, expected[i], "\(name) prompt \(i) alone")
+            if let at = got.indices.first(where: { $0 < expected[i].count && got[$0] != expected[i][$0] }) {
+                let top = run.logprobs[0][at].top
+                let gap = top.first { $0.id == expected[i][at] }.map { "\(top[0].logprob - $0.logprob)" } ?? "beyond the top 5"
+                print("\(name) prompt \(i): parts from the golden at token \(at), \(expected[i][at]) -> \(got[at]), logprob gap \(gap)")
+            }
+        }
+        XCTAssertEqual(try Self.greedy(model, prompts, maxTokens: maxTokens), expected, "\(name) batched")
+    }
+
     func testRealModelsMatchTheGolden() throws {
         let url = Self.fixtures.appendingPathComponent("greedy-golden.json")
         var golden = try JSONDecoder().decode(GreedyGolden.self, from: Data(contentsOf: url))
         let write = ProcessInfo.processInfo.environment["TERN_WRITE_GOLDEN"] == "1"
+        // The AVX-512 VNNI kernels and the AVX2 ones sum in other orders: a golden for each.
+        let path: WritableKeyPath<GreedyGolden.Entry, [Int32]?> = Ops.usingAVX512 ? \.tokenIDs : \.avx2TokenIDs
         for (m, entry) in golden.models.enumerated() {
             let model = try Self.load(try requiredModel(entry.file))
             let prompts = entry.sequences.map(\.promptTokenIDs)
             if write {
                 let made = try prompts.map { try Self.greedy(model, [$0], maxTokens: golden.maxTokens)[0] }
-                for i in made.indices { golden.models[m].sequences[i].tokenIDs = made[i] }
+                for i in made.indices { golden.models[m].sequences[i][keyPath: path] = made[i] }
             }
-            try check(model, prompts, golden.models[m].sequences.map(\.tokenIDs), entry.file)
+            let expected = golden.models[m].sequences.compactMap { $0[keyPath: path] }
+            guard expected.count == prompts.count else {
+                return XCTFail("\(entry.file): the golden has no continuations for this kernel path (AVX-512: \(Ops.usingAVX512))")
+            }
+            try checkAgainstGolden(model, prompts, expected, entry.file)
         }
         if write { try golden.write(to: url) }
     }
@@ -106,7 +141,10 @@ struct TinyGreedy: Decodable {
 /// Tests/Fixtures/greedy-golden.json: per model, prompts (text and ids), the text `tern run`
 /// printed for them, and the engine's greedy token ids.
 struct GreedyGolden: Codable {
-    struct Entry: Codable { var prompt: String; var promptTokenIDs: [Int32]; var runText: String; var tokenIDs: [Int32] }
+    /// `tokenIDs` from the AVX-512 VNNI kernels, `avx2TokenIDs` from the AVX2 ones.
+    struct Entry: Codable {
+        var prompt: String; var promptTokenIDs: [Int32]; var runText: String; var tokenIDs: [Int32]?; var avx2TokenIDs: [Int32]?
+    }
     struct Model: Codable { var file: String; var sequences: [Entry] }
     var about: String
     var maxTokens: Int
