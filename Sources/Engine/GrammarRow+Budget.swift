@@ -11,7 +11,8 @@ extension GrammarRow {
     /// reach a valid end: then the most likely token (by `logits`, vocab floats as sampled)
     /// that brings the end nearer. Keeping `tokensToEnd ≤ budget` at every step means a
     /// constrained answer is complete JSON when `max_tokens` allows any (an open-ended object
-    /// closes instead of being cut off). Free rows and dead grammars keep `token`.
+    /// closes instead of being cut off). Free rows, dead grammars and rows whose end no longer
+    /// fits the budget keep `token`.
     func withinBudget(_ token: Int32, logits: UnsafePointer<Float>, vocab: Int, ends: Set<Int32>) -> Int32 {
         guard let matcher, !abandoned, budget < CompletionLengths.unbounded else { return token }
         func cost(_ t: Int32) -> Int {
@@ -19,8 +20,10 @@ extension GrammarRow {
             var m = matcher
             return m.accept(token: Int(t), masker: constraint.masker) ? tokensToEnd(m) : CompletionLengths.unbounded
         }
-        if cost(token) <= budget - 1 { return token }
         let now = tokensToEnd(matcher)
+        // No end fits any more (a schema longer than max_tokens): the answer is cut off at the
+        // length limit whatever comes next, so the model's own choice stands.
+        if now > budget || cost(token) <= budget - 1 { return token }
         for t in Self.best(32, logits, vocab: vocab) + Array(ends) + closingBytes() where cost(t) < now { return t }
         return token
     }

@@ -82,6 +82,11 @@ final class ConstrainedDecodingTests: XCTestCase {
         XCTAssertTrue(ended)
         request.maxTokens = 100
         XCTAssertEqual(try generate(request, steps: 30).tokens.count, 24, "no budget pressure: the model's own path")
+        // "cez" is the shortest answer: 3 tokens and the end never fit in 2, so nothing is
+        // swapped (the answer is cut off either way); the model goes on with d, not e.
+        request.maxTokens = 2
+        request.constraint = try constraint(regex: "cd*ez")
+        XCTAssertEqual(try generate(request, steps: 2).tokens, [2, 3])
     }
 
     func testEachForkHasItsOwnGrammarState() throws {
