@@ -4,7 +4,7 @@ extension GrammarRow {
     /// Tokens a sequence needs from `m` to end validly: none when the grammar is complete,
     /// else its fewest remaining bytes (one token each at worst) and the end token.
     func tokensToEnd(_ m: GrammarMatcher) -> Int {
-        m.isDone ? 0 : min(CompletionLengths.unbounded, constraint.lengths.bytesToEnd(m) + 1)
+        m.isDone ? 0 : min(CompletionLengths.unbounded, constraint.masker.lengths.bytesToEnd(m) + 1)
     }
 
     /// `token` (just sampled), unless taking it would leave too few tokens of the budget to

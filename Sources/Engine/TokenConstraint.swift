@@ -13,14 +13,11 @@ public final class TokenConstraint: Sendable {
     /// Tokens that switch the grammar on by themselves (a trigger spelled as one control
     /// token, whose bytes the masker's vocabulary leaves empty).
     public let triggerTokens: Set<Int32>
-    /// How far each grammar state is from a valid end, to close within the token budget.
-    let lengths: CompletionLengths
 
     public init(masker: TokenMasker, trigger: [UInt8]? = nil, triggerTokens: Set<Int32> = []) {
         self.masker = masker
         self.trigger = trigger
         self.triggerTokens = triggerTokens
-        lengths = CompletionLengths(masker.grammar)
     }
 
     /// Whether the grammar is on from the start.

@@ -19,6 +19,9 @@ public final class TokenMasker: Sendable {
     let contextFrames: Int
     /// Bounded repetitions' levels as cache keys use them (nil: the grammar has none).
     private let levels: RepetitionLevels?
+    /// How far each grammar state is from a valid end (built with the masker, so once per
+    /// cached grammar rather than once per request).
+    public let lengths: CompletionLengths
     private let cache = Mutex<[[Int32]: MaskCacheEntry]>([:])
 
     /// A masker over a shared vocabulary (no per-grammar setup: entries are computed as
@@ -29,6 +32,7 @@ public final class TokenMasker: Sendable {
         self.tokenVocabulary = vocabulary
         self.contextFrames = max(0, contextFrames)
         levels = RepetitionLevels(grammar, cap: vocabulary.trie.maxDepth + 1)
+        lengths = CompletionLengths(grammar)
     }
 
     /// `vocabulary[i]`: token i's bytes (empty: never allowed; the caller handles EOS). Builds
