@@ -1,3 +1,6 @@
+#if defined(__linux__)
+#include <malloc.h>
+#endif
 #include "quants.h"
 #include <math.h>
 #include <stdatomic.h>
@@ -64,6 +67,12 @@ __attribute__((constructor)) void tern_init(void) {
 int tern_using_avx2(void) { return have_avx2 && simd_allowed; }
 int tern_using_avx512(void) { return have_avx512 && simd_allowed; }
 void tern_set_simd(int enabled) { simd_allowed = enabled; }
+
+void tern_release_free_heap(void) {
+#if defined(__linux__)
+    malloc_trim(0);
+#endif
+}
 
 int tern_act_format(int type) {
     switch (type) {

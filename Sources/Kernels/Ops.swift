@@ -8,6 +8,8 @@ public enum Ops {
     public static var usingAVX512: Bool { tern_using_avx512() != 0 }
     /// Force portable kernels (false) or allow AVX2 (true); for tests comparing both.
     public static func setSIMD(_ on: Bool) { tern_set_simd(on ? 1 : 0) }
+    /// Gives freed heap memory back to the system (after loading, which frees MBs of parse buffers).
+    public static func releaseFreeHeap() { tern_release_free_heap() }
 
     public static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, n: Int, eps: Float) {
         tern_rmsnorm(x, weight, out, Int32(n), eps)

@@ -35,11 +35,13 @@ public enum ModelLoader {
             matmul.releaseOriginal = { w in file.release(w.data, count: w.rows * w.rowBytes) }
             model = try ModelRegistry.load(file, matmul: matmul)
             (tokenizer, templateSource, source) = (try TokenizerFactory.load(from: file), try? file.string("tokenizer.chat_template"), .gguf(file))
+            file.releaseHeader()  // the tokenizer and metadata are parsed: ~6 MB of pages for a 128k vocabulary
         }
         if case .checkpoint(let c) = source, c.generationConfig != nil { notes.append(GenerationDefaults.note(defaults.sampling)) }
         let template = chooseTemplate(templateSource, architecture: model.config.architecture, notes: &notes)
         let kvCacheDType = try kvCacheDType(options.kvCacheDType, source: source, config: model.config)
         notes.append("KV cache: \(kvCacheDType)\(options.kvCacheDType == nil ? " (auto)" : "")")
+        Ops.releaseFreeHeap()  // loading freed MBs of parse buffers
         return LoadedModel(model: model, tokenizer: tokenizer, template: template, samplingDefaults: defaults.sampling,
                            endTokenIDs: defaults.endTokenIDs, source: source, matmul: matmul, kvCacheDType: kvCacheDType, notes: notes)
     }

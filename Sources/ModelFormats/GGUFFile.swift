@@ -25,6 +25,13 @@ public final class GGUFFile: @unchecked Sendable {
         (storage as? MappedFile)?.release(start, count: count)
     }
 
+    /// Releases the resident pages of the header (metadata and tensor table, parsed into this
+    /// object's values): nothing reads those bytes again unless asked.
+    public func releaseHeader() {
+        guard let base = (storage as? MappedFile)?.bytes.baseAddress else { return }
+        release(base, count: dataOffset)
+    }
+
     public convenience init(path: String) throws {
         let file = try MappedFile(path: path)
         try self.init(bytes: file.bytes, storage: file)

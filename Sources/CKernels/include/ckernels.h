@@ -31,6 +31,8 @@ int tern_using_avx512(void);
 int tern_cpu_has_avx512(void);
 /// Force the portable kernels (0) or allow AVX2 when the CPU has it (1). For tests.
 void tern_set_simd(int enabled);
+// Returns freed heap memory to the system (glibc malloc_trim); nothing elsewhere.
+void tern_release_free_heap(void);
 
 float tern_fp16_to_fp32(uint16_t h);
 uint16_t tern_fp32_to_fp16(float f);
