@@ -4,8 +4,11 @@
 The text such a model writes is noise; its speed and memory are those of the real model.
 Quantize the result with llama.cpp's own `llama-quantize` (scripts/shapes/make-shapes does both).
 
-The tokenizer is SmolLM2's byte-level BPE (read from its GGUF), padded with reserved special
-tokens to the real model's vocabulary size, so the embedding and head have the real shape.
+The tokenizer is SmolLM2's byte-level BPE (read from its GGUF), padded to the real model's
+vocabulary size, so the embedding and head have the real shape: with ordinary tokens (no merge
+makes them) and, at the end, reserved special tokens up to 256 specials in all, as Llama 3's
+vocabulary is made (128,000 ordinary tokens, 256 special). Padding it all with specials would
+give the tokenizer ~80k control tokens to match in every text, which no real model has.
 
     make_shape_gguf.py llama-3.2-1b --tokenizer-from SmolLM2-135M-Instruct.Q4_1.gguf -o out.gguf
 """
@@ -87,6 +90,9 @@ def main():
         tokens, types = tokens[: vocab - len(specials)], types[: vocab - len(specials)]
         kept = set(tokens)
         merges = [m for m in merges if all(part in kept for part in m.split(" ", 1)) and m.replace(" ", "", 1) in kept]
+    ordinary = max(0, vocab - len(tokens) - max(256, len(specials)))
+    tokens += [f"Ġpad{i}" for i in range(ordinary)]
+    types += [1] * ordinary
     while len(tokens) + len(specials) < vocab:
         specials.append(f"<|reserved_special_token_{len(specials) - named}|>")
     first_special = len(tokens)
