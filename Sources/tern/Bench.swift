@@ -19,8 +19,6 @@ struct Bench: ParsableCommand {
     @Option(help: "Serving benchmark through the engine: concurrency levels (comma-separated), e.g. 1,4,16,32.") var concurrency: String?
 
     mutating func run() throws {
-        // Measured before the model is loaded, so that its buffer adds nothing to the peak RSS.
-        let bandwidth = concurrency == nil ? ReadBandwidth.measure(pool: ComputePool(threadCount: options.threads ?? systemCoreCount())) : 0
         let loaded = try options.load()
         if let concurrency {
             print("| clients | requests | wall s | aggregate tok/s | TTFT p50 | TTFT p95 | ITL p50 | preemptions |")
@@ -28,15 +26,16 @@ struct Bench: ParsableCommand {
             let bench = EngineBench(loaded: loaded, promptTokens: Int(promptTokens) ?? 100, genTokens: Int(genTokens) ?? 128)
             for c in positiveInts(concurrency) { print(try bench.run(concurrency: c)) }
         } else {
-            try kernels(loaded, bandwidth: bandwidth)
+            try kernels(loaded)
         }
         print(String(format: "peak RSS: %.1f MiB", Double(peakRSSBytes()) / 1048576))
     }
 
     /// llama-bench's ppN (one forward over N prompt tokens) and tgN (N single-token forwards),
     /// each after `depth` tokens already in the cache ("@ dD" as llama-bench labels them), then
-    /// decode's bytes per token and its share of the read bandwidth (bytes/s).
-    private func kernels(_ loaded: LoadedModel, bandwidth: Double) throws {
+    /// decode's bytes per token and its share of the read bandwidth, measured by a `tern
+    /// bandwidth` child just before and just after each tg test (the faster of the two).
+    private func kernels(_ loaded: LoadedModel) throws {
         let model = loaded.model
         let pps = positiveInts(promptTokens), tgs = positiveInts(genTokens)
         let depths = depth.split(separator: ",").compactMap { Int($0) }.filter { $0 >= 0 }
@@ -47,7 +46,7 @@ struct Bench: ParsableCommand {
         let (name, sizeMiB, params) = label(loaded)
         print("| model | size | params | backend | threads | kv | test | t/s |")
         print("| --- | ---: | ---: | --- | ---: | --- | ---: | ---: |")
-        var decodeRates: [(test: String, positions: Int, rate: Double)] = []
+        var decodeRates: [(test: String, positions: Int, rate: Double, bandwidth: [Double])] = []  // bandwidth: bytes/s
         @discardableResult
         func row(_ test: String, tokens n: Int, _ body: () throws -> Void) throws -> Double {
             try body()  // warm-up
@@ -77,16 +76,19 @@ struct Bench: ParsableCommand {
                 try row("pp\(n)\(at)", tokens: n) { _ = try model.forward(batch, cache: cache) }
             }
             for n in tgs {
+                let before = Bandwidth.measureInChild(threads: loaded.pool.threadCount)
                 let rate = try row("tg\(n)\(at)", tokens: n) { try generate(model, cache: cache, table: table, from: d, count: n, first: tokens[d]) }
-                decodeRates.append(("tg\(n)\(at)", d + n / 2, rate))
+                let after = Bandwidth.measureInChild(threads: loaded.pool.threadCount)
+                decodeRates.append(("tg\(n)\(at)", d + n / 2, rate, [before, after].compactMap { $0 }))
             }
         }
         let weights = Double(decodeWeightBytes(loaded)), kvPerPosition = Double(cache.totalBytes / (cache.numBlocks * cache.blockSize))
-        print(String(format: "memory read bandwidth: %.1f GB/s (%d threads)", bandwidth / 1e9, loaded.pool.threadCount))
-        for (test, positions, rate) in decodeRates {
+        for (test, positions, rate, probes) in decodeRates {
             let bytes = weights + kvPerPosition * Double(positions)  // weights, and the KV of the average position
-            print(String(format: "%@: %.1f MB per token, %.1f GB/s = %.0f%% of the read bandwidth",
-                         test, bytes / 1e6, bytes * rate / 1e9, 100 * bytes * rate / bandwidth))
+            guard let bandwidth = probes.max() else { print("\(test): the bandwidth probe failed"); continue }
+            print(String(format: "%@: %.1f MB per token, %.1f GB/s = %.0f%% of the read bandwidth (%@ GB/s before and after, %d threads)",
+                         test, bytes / 1e6, bytes * rate / 1e9, 100 * bytes * rate / bandwidth,
+                         probes.map { String(format: "%.1f", $0 / 1e9) }.joined(separator: ", "), loaded.pool.threadCount))
         }
     }
 
