@@ -17,8 +17,8 @@ not the input.
 tiny-llama2-spm/ holds the "llama2" variant as a checkpoint's tokenizer.json and tokenizer_config.json
 (no weights: the test borrows tiny-llama's, whose vocabulary is larger); its golden is the variant's.
 
-How to run (PyPI is the only network needed):
-  python3 -m venv ~/.cache/tern/venv-fixtures && ~/.cache/tern/venv-fixtures/bin/pip install tokenizers==0.23.3
+How to run (PyPI is the only network needed; the helpers come from make_tiny_checkpoints.py):
+  python3 -m venv ~/.cache/tern/venv-fixtures && ~/.cache/tern/venv-fixtures/bin/pip install numpy tokenizers==0.23.3
   ~/.cache/tern/venv-fixtures/bin/python scripts/golden/make_sentencepiece_golden.py
 Deterministic for a given `tokenizers` version (recorded in the fixture).
 """
@@ -26,10 +26,9 @@ import json
 import os
 
 import tokenizers
-from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FIX = os.path.join(ROOT, "Tests", "Fixtures")
+from make_tiny_checkpoints import FIX, dump, golden_ids, read
 SP = "\u2581"
 
 PROBES = [
@@ -41,18 +40,6 @@ PROBES = [
     "e\u0301", "ñandú ÅÆ", "ﬁ ｆｕｌｌ １２３ ½ Ⅻ", "\u00a0nbsp\u3000ideographic", SP + "already" + SP + "spaced", SP, SP + " " + SP,
     "Numbers 3.14159 and 2,718", "def add(a, b):\n    return a + b\n", "x" * 40, "ab" * 30, "don't won't it's",
 ]
-
-
-def read(name):
-    with open(os.path.join(FIX, name), encoding="utf-8") as f:
-        return f.read()
-
-
-def dump(path, obj, indent=None):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
-        f.write("\n")
 
 
 def trained_model(texts):
@@ -80,26 +67,6 @@ def added(contents):
 def component(obj):
     """A component's JSON as the package writes it."""
     return json.loads(obj.__getstate__()) if hasattr(obj, "__getstate__") else obj
-
-
-def golden(tok, strings, add_special):
-    ids = [tok.encode(s, add_special_tokens=add_special).ids for s in strings]
-    tok.encode_special_tokens = True
-    nospecial = {}
-    for i, s in enumerate(strings):
-        other = tok.encode(s, add_special_tokens=add_special).ids
-        if other != ids[i]:
-            nospecial[str(i)] = other
-    tok.encode_special_tokens = False
-    differs, skip = {}, {}
-    for i, s in enumerate(strings):
-        back = tok.decode(ids[i], skip_special_tokens=False)
-        if back != s:
-            differs[str(i)] = back
-        skipped = tok.decode(ids[i], skip_special_tokens=True)
-        if skipped != s:
-            skip[str(i)] = skipped
-    return {"ids": ids, "nospecial": nospecial, "detok_differs": differs, "detok_skip": skip}
 
 
 def main():
@@ -152,7 +119,7 @@ def main():
         j = {"version": "1.0", "truncation": None, "padding": None, **{k: v for k, v in parts.items() if k != "fuse_unk"},
              "model": dict(model, fuse_unk=parts.get("fuse_unk", True))}
         tok = Tokenizer.from_str(json.dumps(j))
-        out.append({"name": name, "note": note, "parts": parts, "add_special": add_special, **golden(tok, strings, add_special)})
+        out.append({"name": name, "note": note, "parts": parts, "add_special": add_special, **golden_ids(tok, strings, add_special, skip=True)})
         if name == "llama2":
             folder = os.path.join(FIX, "tiny-llama2-spm")
             dump(os.path.join(folder, "tokenizer.json"), json.loads(tok.to_str()), indent=1)
