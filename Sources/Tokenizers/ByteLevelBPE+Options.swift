@@ -1,9 +1,12 @@
 /// What byte-level BPE does where its merges and vocabulary have gaps, and how it decodes:
 /// llama.cpp's way (GGUF) or Hugging Face `tokenizers`' (tokenizer.json).
 extension ByteLevelBPE {
-    /// The defaults are llama.cpp's; a tokenizer.json sets `checkCharacters` and
-    /// `byteLevelDecoder`, and the rest as its model says.
+    /// The defaults are llama.cpp's; a tokenizer.json sets `checkCharacters`, and the rest
+    /// as its model, pre-tokenizer and decoder say.
     public struct Options: Sendable {
+        /// Words are merged as their bytes' printable stand-ins (a ByteLevel pre-tokenizer);
+        /// else as their characters (SentencePiece-style files, whose spaces are "▁").
+        public var byteLevel = true
         /// A word the vocabulary spells whole is one token, merges skipped (`ignore_merges`).
         public var ignoreMerges = false
         /// Look each character up before merging, as Hugging Face's BPE does (llama.cpp looks
@@ -13,10 +16,23 @@ extension ByteLevelBPE {
         public var checkCharacters = false
         public var byteFallback = false
         public var fuseUnknown = false
-        /// Decode as `tokenizers`' ByteLevel decoder: every token, added ones too, is the bytes
-        /// of its stand-ins when all its characters are stand-ins, else its own UTF-8
-        /// (llama.cpp: added tokens stay text, other tokens map character by character).
-        public var byteLevelDecoder = false
+        public var decoder = Decoder.llamaCpp
+    }
+
+    /// How token ids become text.
+    public enum Decoder: Sendable, Equatable {
+        /// llama.cpp's: added tokens stay text, other tokens map character by character back
+        /// to the bytes they stand for.
+        case llamaCpp
+        /// `tokenizers`' ByteLevel decoder: every token, added ones too, is the bytes of its
+        /// stand-ins when all its characters are stand-ins, else its own UTF-8.
+        case byteLevel
+        /// `tokenizers`' SentencePiece-style decoders: `replacement` ("▁"; "" for none) becomes a space in
+        /// every token, except in the first one decoded with `firstDropsReplacement` (a
+        /// Metaspace decoder that prepends); with `byteFallback` a `<0xNN>` token is its byte
+        /// (a run of them that is not UTF-8 decodes as one U+FFFD per byte); then up to
+        /// `stripLeadingSpaces` spaces leave the front of the whole text (Strip after Fuse).
+        case sentencePiece(replacement: String, byteFallback: Bool, firstDropsReplacement: Bool, stripLeadingSpaces: Int)
     }
 
     /// The starting symbols of Hugging Face's BPE (`BPE::merge_word`): characters in the

@@ -1,7 +1,9 @@
-/// Byte-level BPE (GPT-2 style: GGUF `tokenizer.ggml.model` = "gpt2", or a `tokenizer.json`
-/// BPE model behind a ByteLevel pre-tokenizer): words from the pre-tokenizer are mapped byte
-/// by byte onto printable characters, then merged pairwise by merge rank (lowest first,
-/// leftmost on ties) until no ranked pair remains.
+/// BPE by merge rank. Byte-level (GPT-2 style: GGUF `tokenizer.ggml.model` = "gpt2", or a
+/// `tokenizer.json` BPE model behind a ByteLevel pre-tokenizer): words from the pre-tokenizer
+/// are mapped byte by byte onto printable characters, then merged pairwise by merge rank
+/// (lowest first, leftmost on ties) until no ranked pair remains. A SentencePiece-style
+/// tokenizer.json (Llama 2, Mistral, Gemma: spaces as "▁", `byte_fallback`) merges the
+/// characters themselves the same way (`Options.byteLevel` off).
 public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     /// The two sides of a merge, as UTF-8.
     struct MergePair: Hashable {
@@ -60,9 +62,14 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         self.ranks = ranks
         self.oddRanks = oddRanks
         pieces = ByteStrings(vocabulary.tokens.enumerated().lazy.map { i, t -> [UInt8] in
-            if options.byteLevelDecoder {
+            switch options.decoder {
+            case .llamaCpp: break
+            case .byteLevel:
                 let bytes = t.unicodeScalars.map { Self.charToByte[Character($0)] }
                 return bytes.contains(nil) ? Array(t.utf8) : bytes.compactMap { $0 }
+            case .sentencePiece(let replacement, let byteFallback, _, _):
+                if byteFallback, let b = Self.fallbackByte(t) { return [b] }
+                return Array(PreTokenizerPipeline.Normalization.replacing(replacement, with: " ", in: t).utf8)
             }
             switch vocabulary.types[i] {
             case .control, .userDefined, .unknown, .unused: return Array(t.utf8)
@@ -81,11 +88,11 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
         var out: [Int32] = []
         if addSpecial, vocabulary.addBOS, let bos = vocabulary.bos { out.append(bos) }
-        for fragment in splitter.split(Array(text.utf8), parseSpecial: parseSpecial) {
+        for (i, fragment) in splitter.split(Array(text.utf8), parseSpecial: parseSpecial).enumerated() {
             switch fragment {
             case .token(let id): out.append(id)
             case .text(let bytes):
-                for word in pipeline.words(bytes, parseSpecial: parseSpecial) {
+                for word in pipeline.words(bytes, parseSpecial: parseSpecial, atStart: i == 0) {
                     switch word {
                     case .token(let id): out.append(id)
                     case .text(let w): encodeWord(w, into: &out)
@@ -98,7 +105,7 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     }
 
     func encodeWord(_ word: [UInt8], into out: inout [Int32]) {
-        let mapped = word.map { Self.byteToUTF8[Int($0)] }
+        let mapped = options.byteLevel ? word.map { Self.byteToUTF8[Int($0)] } : Self.characters(word)
         if options.ignoreMerges, let id = vocabulary.tokenToID[Array(mapped.joined())] { out.append(id); return }
         var symbols = SymbolList(options.checkCharacters ? checkedCharacters(mapped) : mapped)
         symbols.mergeAll { left, right in

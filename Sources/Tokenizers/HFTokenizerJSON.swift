@@ -1,7 +1,8 @@
 import Foundation
 import JSON
 
-/// A Hugging Face tokenizer: `tokenizer.json` (a byte-level BPE model) and, when present,
+/// A Hugging Face tokenizer: `tokenizer.json` (a BPE model: byte-level, or SentencePiece-style
+/// with "▁" for spaces and byte fallback) and, when present,
 /// `tokenizer_config.json` (BOS/EOS, whether to add BOS, the chat template). Encodes as the
 /// Python `tokenizers` package does; parts Tern does not implement are typed errors.
 public struct HFTokenizerJSON: Sendable {
@@ -47,15 +48,15 @@ public struct HFTokenizerJSON: Sendable {
             unknown: unknown, addBOS: config.addBOSToken ?? (template.prefix != nil),
             addEOS: config.addEOSToken ?? (template.suffix != nil), addSpacePrefix: false, endOfGenerationIsControl: false)
 
+        let preTokenizer = try Self.preTokenizer(root["pre_tokenizer"])
         let pipeline = PreTokenizerPipeline(
             normalizations: normalizations,
             normalizedTokens: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: added.normalized),
-            steps: try Self.preTokenizer(root["pre_tokenizer"]))
-        try Self.checkDecoder(root["decoder"])
+            steps: preTokenizer.steps)
         let options = ByteLevelBPE.Options(
-            ignoreMerges: try model["ignore_merges"].bool(default: false), checkCharacters: true,
+            byteLevel: preTokenizer.byteLevel, ignoreMerges: try model["ignore_merges"].bool(default: false), checkCharacters: true,
             byteFallback: try model["byte_fallback"].bool(default: false), fuseUnknown: try model["fuse_unk"].bool(default: false),
-            byteLevelDecoder: true)
+            decoder: try Self.decoder(root["decoder"]))
         tokenizer = ByteLevelBPE(
             vocabulary: vocabulary, merges: try Self.merges(model["merges"], vocabulary: vocabulary),
             splitter: SpecialTokenSplitter(vocabulary: vocabulary, matching: .leftmostLongest, entries: added.raw),

@@ -7,6 +7,9 @@ public protocol Tokenizer: Sendable {
     func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32]
     /// The bytes token `id` contributes to decoded text (control tokens: their spelling).
     func tokenBytes(_ id: Int32) -> [UInt8]
+    /// The text of `ids`; `skipSpecial` leaves control tokens out. By default the tokens'
+    /// bytes end to end (invalid UTF-8 becomes U+FFFD).
+    func decode(_ ids: [Int32], skipSpecial: Bool) -> String
 }
 
 extension Tokenizer {
@@ -22,10 +25,12 @@ extension Tokenizer {
     /// Whether `id` is a control (or unknown) token, hidden when decoding with skipSpecial.
     public func isControl(_ id: Int32) -> Bool { vocabulary.isControl(id) }
 
-    /// Concatenated bytes of the tokens, as text (invalid UTF-8 becomes U+FFFD).
-    public func decode(_ ids: [Int32], skipSpecial: Bool = true) -> String {
+    public func decode(_ ids: [Int32], skipSpecial: Bool) -> String {
         var bytes: [UInt8] = []
         for id in ids where !(skipSpecial && isControl(id)) { bytes += tokenBytes(id) }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// The text of `ids` without control tokens.
+    public func decode(_ ids: [Int32]) -> String { decode(ids, skipSpecial: true) }
 }

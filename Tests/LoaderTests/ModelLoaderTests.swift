@@ -22,6 +22,25 @@ final class ModelLoaderTests: XCTestCase {
         guard case .checkpoint = loaded.source else { return XCTFail("a folder loads as a checkpoint") }
     }
 
+    /// A Llama checkpoint with a SentencePiece-style tokenizer.json (Llama 2 / Mistral: byte
+    /// fallback, "▁" spaces, BOS from the template and tokenizer_config.json) loads and encodes.
+    func testCheckpointWithSentencePieceTokenizer() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-spm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (folder, name) in [("tiny-llama", "config.json"), ("tiny-llama", "model.safetensors"),
+                               ("tiny-llama2-spm", "tokenizer.json"), ("tiny-llama2-spm", "tokenizer_config.json")] {
+            try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent(name),
+                                                       withDestinationURL: Self.fixtures.appendingPathComponent("\(folder)/\(name)"))
+        }
+        let loaded = try ModelLoader.load(path: dir.path, options: LoadOptions(threads: 1, matmulPath: .gemv))
+        XCTAssertEqual(loaded.model.config.architecture, "llama")
+        let ids = loaded.tokenizer.encode("Hello wörld 😀", addSpecial: true, parseSpecial: true)
+        XCTAssertEqual(ids.first, 1, "<s> first")
+        XCTAssertTrue(ids.allSatisfy { $0 < loaded.model.config.vocabularySize })
+        XCTAssertEqual(loaded.tokenizer.decode(ids), "Hello wörld 😀")
+    }
+
     func testGGUFLoadsWithATokenizer() throws {
         let loaded = try ModelLoader.load(path: Self.fixtures.appendingPathComponent("tiny-gpt2/model.gguf").path,
                                           options: LoadOptions(threads: 1, matmulPath: .gemv))

@@ -71,8 +71,7 @@ final class HFTokenizerJSONErrorTests: XCTestCase {
 
     func testUnsupportedComponents() {
         XCTAssertEqual(error { $0["pre_tokenizer"] = ["type": "Whitespace"] },
-                       .unsupported(part: "pre_tokenizer", "'Whitespace' (Tern has ByteLevel, Split and Sequence)"))
-        XCTAssertEqual(error { $0["pre_tokenizer"] = NSNull() }, .unsupported(part: "pre_tokenizer", "none (a ByteLevel pre-tokenizer is needed)"))
+                       .unsupported(part: "pre_tokenizer", "'Whitespace' (Tern has ByteLevel, Metaspace, Split and Sequence)"))
         XCTAssertEqual(error { $0["pre_tokenizer"] = ["type": "Sequence", "pretokenizers": [
             ["type": "Split", "pattern": ["Regex": "\\d+"], "behavior": "Isolated", "invert": false], ["type": "ByteLevel"]]] },
                        .unsupported(part: "pre_tokenizer", "Split pattern \\d+ (Tern knows GPT-2's, Llama 3's and Qwen2's)"))
@@ -82,8 +81,9 @@ final class HFTokenizerJSONErrorTests: XCTestCase {
         XCTAssertEqual(error { $0["pre_tokenizer"] = ["type": "Sequence", "pretokenizers": [["type": "ByteLevel"], ["type": "Digits"]]] },
                        .unsupported(part: "pre_tokenizer", "steps after ByteLevel"))
         XCTAssertEqual(error { $0["normalizer"] = ["type": "Sequence", "normalizers": [["type": "NFC"], ["type": "Lowercase"]]] },
-                       .unsupported(part: "normalizer", "'Lowercase' (Tern has NFC, NFD, NFKC, NFKD and Sequence)"))
-        XCTAssertEqual(error { $0["decoder"] = ["type": "WordPiece"] }, .unsupported(part: "decoder", "'WordPiece' (Tern has ByteLevel)"))
+                       .unsupported(part: "normalizer", "'Lowercase' (Tern has NFC, NFD, NFKC, NFKD, Prepend, Replace and Sequence)"))
+        XCTAssertEqual(error { $0["decoder"] = ["type": "WordPiece"] },
+                       .unsupported(part: "decoder", "'WordPiece' (Tern has ByteLevel, Metaspace, and Replace, ByteFallback, Fuse, Strip in a Sequence)"))
         XCTAssertEqual(error { $0["post_processor"] = ["type": "BertProcessing"] },
                        .unsupported(part: "post_processor", "'BertProcessing' (Tern has ByteLevel, TemplateProcessing and Sequence)"))
     }

@@ -8,11 +8,13 @@ final class HFTokenizerJSONTests: XCTestCase {
     static func folder(_ name: String) -> String { TokenizerFixtures.url.appendingPathComponent(name).path }
 
     /// The golden of one tokenizer: ids with special tokens parsed, the ids that differ when
-    /// they are not, the decoded text where it is not the input.
+    /// they are not, the decoded text where it is not the input (and, when the golden has
+    /// them, the decoded text without special tokens where that is not the input).
     struct Golden {
         var ids: [[Int32]]
         var noSpecial: [String: [Int32]]
         var detokDiffers: [String: String]
+        var detokSkip: [String: String]?
 
         init(_ obj: [String: Any]) throws {
             func ints(_ v: Any?) throws -> [Int32] {
@@ -22,11 +24,18 @@ final class HFTokenizerJSONTests: XCTestCase {
             ids = try (obj["ids"] as? [Any] ?? []).map(ints)
             noSpecial = try (obj["nospecial"] as? [String: Any] ?? [:]).mapValues(ints)
             detokDiffers = obj["detok_differs"] as? [String: String] ?? [:]
+            detokSkip = obj["detok_skip"] as? [String: String]
         }
     }
 
     func check(_ tok: any Tokenizer, _ strings: [String], _ golden: Golden, addSpecial: Bool = false, name: String) {
         XCTAssertEqual(golden.ids.count, strings.count, name)
+        let mismatches = Self.mismatches(tok, strings, golden, addSpecial: addSpecial)
+        XCTAssertTrue(mismatches.isEmpty, "\(name): \(mismatches.count) mismatches; first:\n" + mismatches.prefix(6).joined(separator: "\n"))
+    }
+
+    /// Where `tok` encodes or decodes `strings` otherwise than `golden` says.
+    static func mismatches(_ tok: any Tokenizer, _ strings: [String], _ golden: Golden, addSpecial: Bool) -> [String] {
         var mismatches: [String] = []
         for (i, s) in strings.enumerated() where i < golden.ids.count {
             let want = golden.ids[i]
@@ -38,8 +47,12 @@ final class HFTokenizerJSONTests: XCTestCase {
             let text = golden.detokDiffers[String(i)] ?? s
             let decoded = tok.decode(want, skipSpecial: false)
             if decoded != text { mismatches.append("#\(i) decode: want \(text.debugDescription) got \(decoded.debugDescription)") }
+            if let skip = golden.detokSkip {
+                let text = skip[String(i)] ?? s, decoded = tok.decode(want, skipSpecial: true)
+                if decoded != text { mismatches.append("#\(i) decode without special tokens: want \(text.debugDescription) got \(decoded.debugDescription)") }
+            }
         }
-        XCTAssertTrue(mismatches.isEmpty, "\(name): \(mismatches.count) mismatches; first:\n" + mismatches.prefix(6).joined(separator: "\n"))
+        return mismatches
     }
 
     func testTinyCheckpointTokenizersMatchTokenizersPackage() throws {

@@ -92,9 +92,10 @@ def qwen2_pre_tokenizer(byte_level=None):
         byte_level or pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
 
 
-def golden_ids(tok, strings, add_special=False):
+def golden_ids(tok, strings, add_special=False, skip=False):
     """ids with special tokens parsed; ids where `encode_special_tokens` (no parsing) differs;
-    the decoded text where decode(encode(s)) != s."""
+    the decoded text where decode(encode(s)) != s; with `skip`, also "detok_skip": the text
+    decoded with skip_special_tokens where it is not s."""
     ids = [tok.encode(s, add_special_tokens=add_special).ids for s in strings]
     tok.encode_special_tokens = True
     nospecial = {}
@@ -108,7 +109,10 @@ def golden_ids(tok, strings, add_special=False):
         back = tok.decode(ids[i], skip_special_tokens=False)
         if back != s:
             differs[str(i)] = back
-    return {"ids": ids, "nospecial": nospecial, "detok_differs": differs}
+    out = {"ids": ids, "nospecial": nospecial, "detok_differs": differs}
+    if skip:
+        out["detok_skip"] = {str(i): d for i, d in enumerate(tok.decode(x, skip_special_tokens=True) for x in ids) if d != strings[i]}
+    return out
 
 
 # ---------------------------------------------------------------- safetensors
