@@ -91,13 +91,19 @@ static void values_rows(float *out, int out_stride, int g, int head_dim, const f
         for (int h = 0; h < g; h++) tern_axpy(out + (size_t)h * out_stride, v + (size_t)t * stride, w[h * n + t], head_dim);
 }
 
-// The run of positions from p: at most `cap`, inside one block; its first row to *slot.
-static inline int next_run(int p, int end, int block_size, int cap, const int32_t *block_table, size_t *slot) {
-    int j0 = p % block_size, run = block_size - j0;
+// The run of positions from p: at most `cap`, inside one block. A function of the positions
+// only (not of the block table), so a row's arithmetic is the same wherever its K/V live.
+static inline int run_length(int p, int end, int block_size, int cap) {
+    int run = block_size - p % block_size;
     if (run > end - p) run = end - p;
     if (run > cap) run = cap;
-    *slot = (size_t)block_table[p / block_size] * block_size + j0;
     return run;
+}
+
+// The run of positions from p (see run_length); its first row to *slot.
+static inline int next_run(int p, int end, int block_size, int cap, const int32_t *block_table, size_t *slot) {
+    *slot = (size_t)block_table[p / block_size] * block_size + p % block_size;
+    return run_length(p, end, block_size, cap);
 }
 
 static void softmax_and_clear(float *scores, int n, int g, float *out, int out_stride, int head_dim, int fast) {
@@ -178,5 +184,20 @@ void tern_attention_group_kv(int dtype, const float *q, int q_stride, int g, int
         run = next_run(p, end, block_size, KV_TILE, block_table, &slot);
         const float *rows = rows_f32(dtype, &v, p, run, head_dim, tile);
         values_rows(out, out_stride, g, head_dim, rows, head_dim, run, scores + p - start, n);
+    }
+}
+
+void tern_attention_group_flat(const float *q, int q_stride, int g, int head_dim, const float *keys, const float *values,
+                               int block_size, int start, int end, float scale, int fast_softmax, float *scores, float *out,
+                               int out_stride) {
+    int n = end - start, run;
+    for (int p = start; p < end; p += run) {
+        run = run_length(p, end, block_size, KV_TILE);
+        scores_rows(q, q_stride, g, head_dim, keys + (size_t)p * head_dim, head_dim, run, scale, scores + p - start, n);
+    }
+    softmax_and_clear(scores, n, g, out, out_stride, head_dim, fast_softmax);
+    for (int p = start; p < end; p += run) {
+        run = run_length(p, end, block_size, KV_TILE);
+        values_rows(out, out_stride, g, head_dim, values + (size_t)p * head_dim, head_dim, run, scores + p - start, n);
     }
 }

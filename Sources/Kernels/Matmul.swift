@@ -1,10 +1,9 @@
 import CKernels
 import Dispatch
 
-/// Which matmul path to use. `.auto` picks by the number of activation rows; the forced
-/// paths exist so that tests can hold the arithmetic fixed while batching varies. `.gemv`
-/// also keeps attention on its token-by-token kernel, making every row's arithmetic
-/// independent of the batch and of prompt chunking.
+/// Which matmul path to use. `.auto` takes GEMM for sequences of at least `gemmMinRows` rows
+/// (by default never: see `ModelLoader.prepareKernels`); the forced paths are for experiments
+/// and tests.
 public enum MatmulPath: String, Sendable, CaseIterable {
     case auto, gemv, gemm
 }
@@ -17,12 +16,8 @@ public enum MatmulPath: String, Sendable, CaseIterable {
 public final class Matmul: @unchecked Sendable {
     public let pool: ComputePool
     public var path: MatmulPath
-    /// With `.auto`, sequences of at least this many rows take the GEMM path…
+    /// With `.auto`, sequences of at least this many rows take the GEMM path (Int.max: never).
     public var gemmMinRows: Int
-    /// …unless their weight type has its own crossover here (GGML type → rows; Int.max: never).
-    public var gemmMinRowsByType: [Int32: Int] = [:]
-
-    public func gemmMinRows(for type: Int32) -> Int { gemmMinRowsByType[type] ?? gemmMinRows }
     /// Largest dequantized panel, in floats, per thread.
     let panelFloats = 1 << 18
     private let actScratch = ByteScratch()
@@ -66,14 +61,14 @@ public final class Matmul: @unchecked Sendable {
         }
     }
 
-    /// The split of m rows for a matrix of `type`: by `plan` on the auto path (or all rows one
-    /// way by m without a plan); otherwise all rows the forced way.
-    func resolve(_ m: Int, _ plan: RowPlan?, type: Int32) -> RowPlan.Split {
+    /// The split of m rows: by `plan` on the auto path (or all rows one way by m without a
+    /// plan); otherwise all rows the forced way.
+    func resolve(_ m: Int, _ plan: RowPlan?) -> RowPlan.Split {
         switch path {
         case .gemv: return RowPlan.Split(gemvRows: [0 ..< m], gemmGroups: [])
         case .gemm: return RowPlan.Split(gemvRows: [], gemmGroups: [0 ..< m])
         case .auto:
-            return (plan ?? RowPlan(segments: [0 ..< m])).split(threshold: gemmMinRows(for: type))
+            return (plan ?? RowPlan(segments: [0 ..< m])).split(threshold: gemmMinRows)
         }
     }
 
@@ -84,7 +79,7 @@ public final class Matmul: @unchecked Sendable {
                       plan: RowPlan? = nil) {
         guard m > 0 else { return }
         let ld = ldy ?? w.rows
-        let p = resolve(m, plan, type: w.type)
+        let p = resolve(m, plan)
         if !p.gemvRows.isEmpty { gemv([w], x: x, rows: p.gemvRows, ys: [y], ldy: ld) }
         if !p.gemmGroups.isEmpty { gemm(w, x: x, groups: p.gemmGroups, y: y, ldy: ld) }
     }
@@ -94,8 +89,8 @@ public final class Matmul: @unchecked Sendable {
     /// activation quantization per extra matrix on the GEMV path.
     public func apply(_ ws: [WeightMatrix], x: UnsafePointer<Float>, m: Int, ys: [UnsafeMutablePointer<Float>], plan: RowPlan? = nil) {
         guard m > 0 else { return }
-        let p = resolve(m, plan, type: ws[0].type)
-        if ws.contains(where: { $0.cols != ws[0].cols || gemmMinRows(for: $0.type) != gemmMinRows(for: ws[0].type) }) {
+        let p = resolve(m, plan)
+        if ws.contains(where: { $0.cols != ws[0].cols }) {
             for (w, y) in zip(ws, ys) { apply(w, x: x, m: m, y: y, plan: plan) }
             return
         }

@@ -54,6 +54,17 @@ public enum Ops {
                                 Int32(blockSize), Int32(range.lowerBound), Int32(range.upperBound), scale, scores, out, Int32(outStride))
     }
 
+    /// `attentionGroup(dtype:…)` over this KV head's rows already converted to floats: `keys`,
+    /// `values` (range.upperBound, headDim), position p at row p. Bit-identical to reading the
+    /// `dtype` cache they came from (same runs, same softmax).
+    public static func attentionGroup(flatFrom dtype: KVCacheDType, q: UnsafePointer<Float>, qStride: Int, group: Int, headDim: Int,
+                                      keys: UnsafePointer<Float>, values: UnsafePointer<Float>, blockSize: Int, range: Range<Int>,
+                                      scale: Float, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, outStride: Int) {
+        tern_attention_group_flat(q, Int32(qStride), Int32(group), Int32(headDim), keys, values, Int32(blockSize),
+                                  Int32(range.lowerBound), Int32(range.upperBound), scale, dtype == .f32 ? 0 : 1, scores, out,
+                                  Int32(outStride))
+    }
+
     public static func swiglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, n: Int) { tern_swiglu(gate, up, Int32(n)) }
     public static func geglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, n: Int) { tern_geglu(gate, up, Int32(n)) }
     public static func gelu(_ x: UnsafeMutablePointer<Float>, n: Int) { tern_gelu(x, Int32(n)) }

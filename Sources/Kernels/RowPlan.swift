@@ -2,15 +2,14 @@ extension Matmul {
     /// How the rows of one batch split between the two paths, so that **a sequence's results
     /// depend on its own rows only** — never on the other sequences of the batch, their
     /// lengths, or the order the sequences come in. `segments` are the sequences' row ranges
-    /// in any order; for each matrix, every segment shorter than the crossover (the matrix
-    /// type's, or `gemmMinRows` when set) takes GEMV — all of them in one GEMV over their
+    /// in any order; every segment shorter than the crossover (the plan's `gemmMinRows` when
+    /// set, else the `Matmul`'s) takes GEMV — all of them in one GEMV over their
     /// rows gathered together, which is exact because GEMV computes each row on its own —
     /// and every longer segment its own GEMM calls.
     public struct RowPlan: Sendable {
         /// Row ranges of the batch's sequences, disjoint, in any order.
         public var segments: [Range<Int>]
-        /// When set, the crossover for every matrix (e.g. 2 for the logits: sampling rows take
-        /// GEMV, sequences wanting several rows GEMM); else each weight type's own.
+        /// When set, the crossover for every matrix; else the `Matmul`'s.
         public var gemmMinRows: Int?
 
         public init(segments: [Range<Int>], gemmMinRows: Int? = nil) {
@@ -45,13 +44,12 @@ extension Matmul {
 
 extension Matmul {
     /// Contiguous windows covering rows 0 ..< m, each at most `maxRows` long, that never cut
-    /// a group of rows that one GEMM call multiplies for any of the weight types `types` (such
-    /// a window is the group's length). Computing a layer window by window (to bound its
+    /// a group of rows that one GEMM call multiplies (such a window is the group's length). Computing a layer window by window (to bound its
     /// scratch) then gives every row the bits of one pass: GEMV computes each row alone, and a
     /// GEMM group is still one call (sgemm's arithmetic can depend on its row count).
-    public func rowWindows(_ m: Int, plan: RowPlan, types: [Int32], maxRows: Int) -> [Range<Int>] {
+    public func rowWindows(_ m: Int, plan: RowPlan, maxRows: Int) -> [Range<Int>] {
         guard m > maxRows else { return [0 ..< m] }  // one window: nothing to cut (every decode step)
-        let groups = types.flatMap { resolve(m, plan, type: $0).gemmGroups }
+        let groups = resolve(m, plan).gemmGroups
         var windows: [Range<Int>] = [], start = 0
         while start < m {
             var end = min(m, start + max(1, maxRows))

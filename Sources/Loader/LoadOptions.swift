@@ -4,9 +4,9 @@ import Kernels
 public struct LoadOptions: Sendable {
     /// Compute threads (nil: every online core).
     public var threads: Int?
-    /// `.auto` picks GEMV or GEMM by rows; the forced paths hold the arithmetic fixed.
+    /// `.auto` picks GEMV or GEMM by rows (GEMV only unless `gemmMinRows` is set); `.gemm` is for experiments.
     public var matmulPath: MatmulPath
-    /// With `.auto`, sequences of at least this many rows take GEMM (nil: the fixed crossover of each weight type, `Matmul.crossovers`).
+    /// With `.auto`, sequences of at least this many rows take GEMM (nil: never, so that answers do not depend on batching).
     public var gemmMinRows: Int?
     /// How the KV cache stores keys and values; nil is `auto`: f16 for a GGUF file with
     /// quantized weights, f32 for F32/F16/BF16 files and safetensors checkpoints.

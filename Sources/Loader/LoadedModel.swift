@@ -28,6 +28,8 @@ public struct LoadedModel: @unchecked Sendable {
     public let matmul: Matmul
     /// How the engine's KV cache stores keys and values (`auto` already resolved).
     public let kvCacheDType: KVCacheDType
+    /// A short identity of the model file(s): see `ModelDigest`.
+    public let modelDigest: String
     /// What a log should say about how the model was loaded (template choice, KV cache dtype).
     public let notes: [String]
 
@@ -57,6 +59,23 @@ public struct LoadedModel: @unchecked Sendable {
     /// An engine over this model, its loop running.
     public func makeEngine(_ config: SchedulerConfig) -> EngineCore {
         EngineCore(model: model, pool: pool, config: config)
+    }
+
+    /// OpenAI's `system_fingerprint` for answers computed by this model with a KV cache of
+    /// `kvCacheDType`: everything an answer depends on besides the request — the kernel family
+    /// (avx512-vnni, avx2 or portable), the KV dtype and the model file's digest — plus the matmul
+    /// choice when it is not the default one (then answers also depend on batching), e.g.
+    /// "tern-avx512-vnni-f16-3c09d2e1a4b7". Two answers with the same fingerprint to the same
+    /// request (with a seed, or greedy) are the same.
+    public func systemFingerprint(kvCacheDType: KVCacheDType) -> String {
+        let family = Ops.usingAVX512 ? "avx512-vnni" : Ops.usingAVX2 ? "avx2" : "portable"
+        let matmulChoice: String
+        switch matmul.path {
+        case .gemm: matmulChoice = "-gemm"
+        case .auto where matmul.gemmMinRows != .max: matmulChoice = "-gemm\(matmul.gemmMinRows)"
+        case .auto, .gemv: matmulChoice = ""
+        }
+        return "tern-\(family)-\(kvCacheDType)\(matmulChoice)-\(modelDigest)"
     }
 
     /// The tokens that end generation for requests: the tokenizer's and the defaults'.

@@ -20,17 +20,20 @@ public enum ModelLoader {
         let model: any LanguageModel, tokenizer: any Tokenizer, templateSource: String?, source: LoadedModel.Source
         var defaults = (sampling: SamplingParams(), endTokenIDs: Set<Int32>())
         var notes: [String] = []
+        let digest: String
         prepareKernels(matmul, options: options)
         if SafetensorsCheckpoint.isCheckpoint(location) {
             let checkpoint = try SafetensorsCheckpoint(folder: location)
             let hf = try TokenizerFactory.load(huggingFaceFolder: location)
             model = try ModelRegistry.load(checkpoint, matmul: matmul)
+            digest = ModelDigest.of(checkpoint)
             (tokenizer, templateSource, source) = (hf.tokenizer, hf.chatTemplate, .checkpoint(checkpoint))
             if let generation = checkpoint.generationConfig {
                 defaults = GenerationDefaults.read(generation, vocabularySize: model.config.vocabularySize)
             }
         } else {
             let file = try GGUFFile(path: location)
+            digest = ModelDigest.of(file)  // before packing releases the originals' pages
             // The model packs its weights as it loads; each original's pages leave memory then.
             matmul.releaseOriginal = { w in file.release(w.data, count: w.rows * w.rowBytes) }
             model = try ModelRegistry.load(file, matmul: matmul)
@@ -43,7 +46,8 @@ public enum ModelLoader {
         notes.append("KV cache: \(kvCacheDType)\(options.kvCacheDType == nil ? " (auto)" : "")")
         Ops.releaseFreeHeap()  // loading freed MBs of parse buffers
         return LoadedModel(model: model, tokenizer: tokenizer, template: template, samplingDefaults: defaults.sampling,
-                           endTokenIDs: defaults.endTokenIDs, source: source, matmul: matmul, kvCacheDType: kvCacheDType, notes: notes)
+                           endTokenIDs: defaults.endTokenIDs, source: source, matmul: matmul, kvCacheDType: kvCacheDType, modelDigest: digest,
+                           notes: notes)
     }
 
     /// The KV cache dtype asked for, or for `auto` (nil): f16 when a GGUF file's matrices are
@@ -79,12 +83,13 @@ public enum ModelLoader {
         }
     }
 
-    /// The GEMV/GEMM crossover: given, or the fixed one of each weight type on this CPU.
+    /// The GEMV/GEMM crossover: GEMM only from `--gemm-min-rows` when asked for. By default
+    /// every matrix takes GEMV at every batch size: the GEMV kernels compute each row on its
+    /// own in a fixed order, so a row's bits never depend on how many rows its batch or prompt
+    /// chunk had, and an answer does not depend on prefix-cache hits, batching or preemption
+    /// (README "Reproducibility"). GEMM is faster for long prompt chunks of Q4_0/Q4_1/Q5_0/Q8_0
+    /// on the AVX2 kernels, at the price of that guarantee (`tern crossover` measures it).
     static func prepareKernels(_ matmul: Matmul, options: LoadOptions) {
-        if let rows = options.gemmMinRows {
-            matmul.gemmMinRows = rows
-        } else {
-            matmul.gemmMinRowsByType = Matmul.crossovers()
-        }
+        matmul.gemmMinRows = options.gemmMinRows ?? .max
     }
 }

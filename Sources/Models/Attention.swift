@@ -51,24 +51,19 @@ struct Attention {
                 cache.write(layer: layer, block: block, row: p % cache.blockSize, key: k.row(row, width: kvWidth), value: v.row(row, width: kvWidth))
             }
         }
-        // Long runs of new tokens (prompt chunks) go through BLAS; short ones (decode) walk
-        // the block table token by token. On the forced GEMV path every token walks, so
-        // results do not depend on how a prompt was chunked.
-        var short: [Int] = []
-        for (si, s) in batch.sequences.enumerated() {
-            if s.tokenRange.count >= Self.blasMinTokens && matmul.path != .gemv {
-                runBLAS(s, cache: cache, layer: layer, pool: pool, q: q, out: out, window: window)
-            } else {
-                short.append(si)
-            }
+        // Every query row takes the same kernel, whatever its chunk or batch: its scores, softmax
+        // and weighted sum of values are fixed-order sums over its own positions, walked in runs
+        // cut by position alone (see tern_attention_group_flat), so a row's bits do not depend on
+        // how its prompt was chunked, which batch computed its cached K/V, or its neighbours.
+        // Long runs of new tokens (prompt chunks) over an f16/q8_0 cache first convert their
+        // sequence's K/V to floats once (the conversion the kernel applies per row otherwise).
+        let flat = batch.sequences.map { s in
+            s.tokenRange.count >= Self.flatMinTokens && cache.dtype != .f32 ? flatRows(s, cache: cache, layer: layer, pool: pool, window: window) : nil
         }
-        guard !short.isEmpty else { return }
-        // One task per (sequence, token, head), spread over the pool.
         let group = heads / kvHeads
-        var work: [(seq: Int, row: Int, pos: Int)] = []
+        var work: [(seq: Int, row: Int, pos: Int)] = []  // one per new token
         work.reserveCapacity(batch.numTokens)
-        for si in short {
-            let s = batch.sequences[si]
+        for (si, s) in batch.sequences.enumerated() {
             for (i, row) in s.tokenRange.enumerated() { work.append((si, row, s.startPosition + i)) }
         }
         let tables = batch.sequences.map(\.blockTable)
@@ -82,62 +77,50 @@ struct Attention {
                 for item in range {
                     let (w, g) = (work[item / kvHeads], item % kvHeads)
                     let start = window.map { max(0, w.pos + 1 - $0) } ?? 0
+                    let (qg, og) = (q.row(w.row, width: qWidth) + g * group * headDim, out.row(w.row, width: qWidth) + g * group * headDim)
+                    if let f = flat[w.seq] {
+                        let at = g * f.end * headDim
+                        Ops.attentionGroup(flatFrom: dtype, q: qg, qStride: headDim, group: group, headDim: headDim,
+                                           keys: f.keys.pointer + at, values: f.values.pointer + at, blockSize: blockSize,
+                                           range: start ..< w.pos + 1, scale: scale, scores: scores.baseAddress!, out: og, outStride: headDim)
+                        continue
+                    }
                     tables[w.seq].withUnsafeBufferPointer { table in
-                        Ops.attentionGroup(dtype: dtype, q: q.row(w.row, width: qWidth) + g * group * headDim, qStride: headDim,
-                                           group: group, headDim: headDim, keys: keys + g * headStride, values: values + g * headStride,
-                                           blockStride: blockStride, blockTable: table.baseAddress!, blockSize: blockSize, range: start ..< w.pos + 1,
-                                           scale: scale, scores: scores.baseAddress!, out: out.row(w.row, width: qWidth) + g * group * headDim,
-                                           outStride: headDim)
+                        Ops.attentionGroup(dtype: dtype, q: qg, qStride: headDim, group: group, headDim: headDim,
+                                           keys: keys + g * headStride, values: values + g * headStride, blockStride: blockStride,
+                                           blockTable: table.baseAddress!, blockSize: blockSize, range: start ..< w.pos + 1,
+                                           scale: scale, scores: scores.baseAddress!, out: og, outStride: headDim)
                     }
                 }
             }
         }
     }
 
-    static let blasMinTokens = 16
-    static let blasRowChunk = 64
+    /// New-token runs from this long take the converted rows of `flatRows`.
+    static let flatMinTokens = 16
 
-    /// Attention for one sequence's run of new tokens as matrix products: per KV head, its
-    /// keys and values for positions 0 ..< end are gathered contiguously, then for each query
-    /// head and chunk of rows, scores = Q Kᵀ (BLAS), causal (and window) mask, softmax, and
-    /// out = P V (BLAS).
-    func runBLAS(_ s: ForwardBatch.Segment, cache: PagedKVCache, layer: Int, pool: ComputePool,
-                 q: FloatBuffer, out: FloatBuffer, window: Int?) {
-        let qWidth = heads * headDim, group = heads / kvHeads
-        let n = s.tokenRange.count, end = s.startPosition + n
+    /// One sequence's cached keys and values as floats, per KV head: keys and values
+    /// (kvHeads, end, headDim), position p of head g at row g * end + p; rows before the first
+    /// new token's window are left unset (never read).
+    func flatRows(_ s: ForwardBatch.Segment, cache: PagedKVCache, layer: Int, pool: ComputePool,
+                  window: Int?) -> (keys: FloatBuffer, values: FloatBuffer, end: Int) {
+        let end = s.startPosition + s.tokenRange.count
+        let first = window.map { max(0, s.startPosition + 1 - $0) } ?? 0
         let keys = FloatBuffer(count: kvHeads * end * headDim)    // (kvHeads, end, headDim)
         let values = FloatBuffer(count: kvHeads * end * headDim)  // (kvHeads, end, headDim)
-        let kc = cache.keys[layer], vc = cache.values[layer], dtype = cache.dtype
-        for p in 0 ..< end {  // the cache's rows as floats, whatever its dtype
-            let block = Int(s.blockTable[p / cache.blockSize])
-            for g in 0 ..< kvHeads {
-                let at = cache.segmentOffset(block: block, head: g, row: p % cache.blockSize)
-                dtype.load(kc + at, offset: 0, count: headDim, into: keys.pointer + (g * end + p) * headDim)
-                dtype.load(vc + at, offset: 0, count: headDim, into: values.pointer + (g * end + p) * headDim)
+        let (kc, vc, dtype, kvHeads, headDim, blockSize) = (cache.keys[layer], cache.values[layer], cache.dtype, self.kvHeads, self.headDim, cache.blockSize)
+        let table = s.blockTable
+        pool.parallelRanges(end - first, minChunk: 64, chunksPerThread: 1) { range in
+            for p in range.lowerBound + first ..< range.upperBound + first {
+                let block = Int(table[p / blockSize])
+                for g in 0 ..< kvHeads {
+                    let at = cache.segmentOffset(block: block, head: g, row: p % blockSize)
+                    dtype.load(kc + at, offset: 0, count: headDim, into: keys.pointer + (g * end + p) * headDim)
+                    dtype.load(vc + at, offset: 0, count: headDim, into: values.pointer + (g * end + p) * headDim)
+                }
             }
         }
-        let chunks = (n + Self.blasRowChunk - 1) / Self.blasRowChunk
-        let (heads, headDim, scale, start) = (self.heads, self.headDim, self.scale, s.startPosition)
-        let firstRow = s.tokenRange.lowerBound
-        pool.run(tasks: heads * chunks) { t in
-            let h = t % heads, c = t / heads, g = h / group
-            let r0 = c * Self.blasRowChunk, r1 = min(n, r0 + Self.blasRowChunk), rows = r1 - r0
-            let ctx = start + r1  // the last row of the chunk sees positions 0 ..< ctx
-            let scores = FloatBuffer(count: rows * ctx)  // (rows, ctx)
-            BLAS.gemmABt(m: rows, n: ctx, k: headDim, a: q.row(firstRow + r0, width: qWidth) + h * headDim, lda: qWidth,
-                         b: keys.pointer + g * end * headDim, ldb: headDim, c: scores.pointer, ldc: ctx)
-            for i in 0 ..< rows {
-                let pos = start + r0 + i, row = scores.row(i, width: ctx)
-                let lo = window.map { max(0, pos + 1 - $0) } ?? 0
-                for j in 0 ..< lo { row[j] = 0 }
-                let live = row + lo
-                for j in 0 ..< pos + 1 - lo { live[j] *= scale }
-                Ops.softmax(live, n: pos + 1 - lo)
-                for j in pos + 1 ..< ctx { row[j] = 0 }
-            }
-            BLAS.gemm(m: rows, n: headDim, k: ctx, a: scores.pointer, lda: ctx, b: values.pointer + g * end * headDim, ldb: headDim,
-                      c: out.row(firstRow + r0, width: qWidth) + h * headDim, ldc: qWidth)
-        }
+        return (keys, values, end)
     }
 }
 

@@ -33,7 +33,7 @@ struct FeedForward {
     /// s.xn (n, width) = FFN(s.xn), through s.hidden (and s.up when gated), in windows of about
     /// `TransformerScratch.ffnWindow` rows (each row's arithmetic as in one pass: `Matmul.rowWindows`).
     func apply(_ s: TransformerScratch, rows n: Int, plan: Matmul.RowPlan, matmul: Matmul) {
-        let windows = matmul.rowWindows(n, plan: plan, types: weights.map(\.type), maxRows: TransformerScratch.ffnWindow)
+        let windows = matmul.rowWindows(n, plan: plan, maxRows: TransformerScratch.ffnWindow)
         let most = (windows.map(\.count).max() ?? 0) * up.rows
         if s.hidden.count < most { s.hidden.resize(most) }
         if let u = s.up, u.count < most { u.resize(most) }

@@ -51,16 +51,15 @@ public struct ForwardBatch: Sendable {
         Matmul.RowPlan(segments: sequences.map(\.tokenRange))
     }
 
-    /// The same split for the logits matmul, over the rows of the logits matrix: sequences
-    /// with at most one logits row (sampling) take GEMV, every sequence with several (e.g.
-    /// prompt logprobs) its own GEMM.
+    /// The same split for the logits matmul, over the rows of the logits matrix (a sequence
+    /// has several for prompt logprobs).
     public func logitsPlan() -> Matmul.RowPlan {
         var at = 0
         let segments = sequences.map { s in
             defer { at += s.logitRows.count }
             return at ..< at + s.logitRows.count
         }
-        return Matmul.RowPlan(segments: segments, gemmMinRows: 2)
+        return Matmul.RowPlan(segments: segments)
     }
 
     /// All rows that need logits, in sequence order; the logits matrix has one row per entry.

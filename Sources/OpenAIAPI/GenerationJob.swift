@@ -14,7 +14,7 @@ struct GenerationJob {
     var generation: Generation
     private let chat: Bool
     /// The envelope every response object and chunk of the request shares (with its `object`).
-    private let id: String, created: Int, model: String
+    private let id: String, created: Int, model: String, fingerprint: String
 
     /// `prompts` reads the route's own fields after the shared ones and returns the token ids
     /// of each prompt. `chat` selects chat's fields, names and default length (the rest of
@@ -37,6 +37,7 @@ struct GenerationJob {
         id = (chat ? "chatcmpl-" : "cmpl-") + (0 ..< 3).map { _ in String(format: "%08x", UInt32.random(in: 0 ... .max)) }.joined()
         created = Int(Date().timeIntervalSince1970)
         model = service.modelName
+        fingerprint = service.systemFingerprint
         generation = Generation(service: service, options: options, prompts: self.prompts, maxTokens: maxTokens, baseID: id)
         generation.constraint = try options.format.map { try service.grammars.constraint($0) }
     }
@@ -79,7 +80,8 @@ struct GenerationJob {
     }
 
     private func head(_ object: String) -> [(String, JSON)] {
-        [("id", .string(id)), ("object", .string(object)), ("created", .int(created)), ("model", .string(model))]
+        [("id", .string(id)), ("object", .string(object)), ("created", .int(created)), ("model", .string(model)),
+         ("system_fingerprint", .string(fingerprint))]
     }
 
     private func usage(_ choices: [Choice]) -> JSON {

@@ -21,6 +21,9 @@ public final class ModelService: @unchecked Sendable {
     /// Every token that ends generation: the tokenizer's and generation_config.json's eos_token_id.
     public let eosTokenIDs: Set<Int32>
     public let created = Int(Date().timeIntervalSince1970)
+    /// OpenAI's `system_fingerprint` of every response: what answers depend on besides the
+    /// request (`LoadedModel.systemFingerprint`).
+    public let systemFingerprint: String
     let metrics: Metrics
     /// Compiled output grammars (structured outputs, tool calls).
     let grammars: GrammarCache
@@ -28,9 +31,10 @@ public final class ModelService: @unchecked Sendable {
     private var inFlight = 0
 
     public init(modelName: String, engine: EngineCore, tokenizer: any Tokenizer, template: ChatTemplate?, maxWaiting: Int,
-                samplingDefaults: SamplingParams = SamplingParams(), eosTokenIDs: Set<Int32>,
+                samplingDefaults: SamplingParams = SamplingParams(), eosTokenIDs: Set<Int32>, systemFingerprint: String,
                 grammarOptions: JSONSchemaOptions = ModelService.grammarOptions) {
         self.modelName = modelName
+        self.systemFingerprint = systemFingerprint
         self.samplingDefaults = samplingDefaults
         self.eosTokenIDs = eosTokenIDs
         self.engine = engine

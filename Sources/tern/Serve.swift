@@ -69,7 +69,8 @@ struct Serve: ParsableCommand {
         let engine = loaded.makeEngine(sized.config)
         let name = try s.servedModelName ?? ModelReference(options.model).servedName(as: options.model)
         api.service = ModelService(modelName: name, engine: engine, tokenizer: loaded.tokenizer, template: loaded.template,
-                                   maxWaiting: s.maxWaiting, samplingDefaults: loaded.samplingDefaults, eosTokenIDs: loaded.eosTokenIDs)
+                                   maxWaiting: s.maxWaiting, samplingDefaults: loaded.samplingDefaults, eosTokenIDs: loaded.eosTokenIDs,
+                                   systemFingerprint: loaded.systemFingerprint(kvCacheDType: sized.config.kvCacheDType))
         let c = sized.config
         log.info("ready: model \(name), \(c.numBlocks) KV blocks of \(c.blockSize) tokens (\(c.kvCacheDType)), max_model_len \(c.maxModelLen), max_num_seqs \(c.maxNumSeqs)\(loaded.template == nil ? ", no chat template" : "")")
 

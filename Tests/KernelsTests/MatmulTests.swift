@@ -155,7 +155,7 @@ final class MatmulTests: XCTestCase {
         // Window by window (as the feed-forward computes its rows), every row as in one pass.
         let width = Int.random(in: 1 ... m, using: &rng)
         var windowed = [Float](repeating: .nan, count: m * rows)
-        for r in mm.rowWindows(m, plan: plan, types: [w.type], maxRows: width) {
+        for r in mm.rowWindows(m, plan: plan, maxRows: width) {
             x.withUnsafeBufferPointer { px in
                 windowed.withUnsafeMutableBufferPointer { py in
                     mm.apply(w, x: px.baseAddress! + r.lowerBound * cols, m: r.count, y: py.baseAddress! + r.lowerBound * rows,

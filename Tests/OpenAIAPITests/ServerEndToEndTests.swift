@@ -61,6 +61,29 @@ final class ServerEndToEndTests: XCTestCase {
         XCTAssertEqual(try server.waitIdle()["tern:kv_cache_used_blocks"], 0)
     }
 
+    /// Every response object and stream chunk carries OpenAI's `system_fingerprint`: the
+    /// kernel family, the KV dtype and the model's digest, the same for every answer of a server.
+    func testSystemFingerprintInEveryResponseAndChunk() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        var seen: Set<String> = []
+        for (path, body) in [("/v1/completions", #"{"prompt":"Once upon a time","max_tokens":5"#),
+                             ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"Hi"}],"max_tokens":5"#)] {
+            let whole = try server.post(path, body + "}")
+            seen.insert(try XCTUnwrap(whole.json?["system_fingerprint"]?.stringValue, whole.body))
+            let stream = try server.post(path, body + #","stream":true,"stream_options":{"include_usage":true}}"#)
+            let chunks = stream.events.filter { $0 != "[DONE]" }
+            XCTAssertGreaterThan(chunks.count, 2)
+            for e in chunks { seen.insert(try XCTUnwrap(try JSONParser.parse(Array(e.utf8))["system_fingerprint"]?.stringValue, e)) }
+        }
+        XCTAssertEqual(seen.count, 1, "one fingerprint per server: \(seen)")
+        let fingerprint = try XCTUnwrap(seen.first)
+        let family = ["avx512-vnni", "avx2", "portable"].first { fingerprint.hasPrefix("tern-\($0)-") }
+        XCTAssertNotNil(family, fingerprint)
+        XCTAssertTrue(fingerprint.suffix(12).allSatisfy(\.isHexDigit), "ends with the model digest: \(fingerprint)")
+        XCTAssertTrue(fingerprint.contains("-f32-"), "the test server's KV cache is f32: \(fingerprint)")
+    }
+
     func testBrokenRequestsGet4xxAndTheServerKeepsServing() throws {
         let server = try TestServer()
         defer { server.stop() }

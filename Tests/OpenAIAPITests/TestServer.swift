@@ -40,7 +40,8 @@ final class TestServer {
                                               maxModelLen: 2048, blockSize: 16, numBlocks: numBlocks))
         let api = OpenAIServer(config: APIConfig(apiKey: apiKey))
         api.service = ModelService(modelName: "smollm2", engine: engine, tokenizer: l.tokenizer, template: l.template, maxWaiting: maxWaiting,
-                                   samplingDefaults: l.samplingDefaults, eosTokenIDs: l.eosTokenIDs)
+                                   samplingDefaults: l.samplingDefaults, eosTokenIDs: l.eosTokenIDs,
+                                   systemFingerprint: l.systemFingerprint(kvCacheDType: engine.config.kvCacheDType))
         var config = HTTPServerConfig()
         config.port = 0
         http = HTTPServer(config: config, router: api.router)

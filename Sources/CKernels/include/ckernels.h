@@ -165,6 +165,13 @@ void tern_kv_load(int dtype, const void *row, int off, float *out, int n);
 void tern_attention_group_kv(int dtype, const float *q, int q_stride, int g, int head_dim, const void *k_head,
                              const void *v_head, size_t block_stride, const int32_t *block_table, int block_size,
                              int start, int end, float scale, float *scores, float *out, int out_stride);
+/// tern_attention_group_kv with this head's rows already as floats, contiguous: keys, values
+/// (end, head_dim), position p at row p (rows before `start` are not read). Walked in the same
+/// runs, with the softmax of that dtype (fast_softmax: the f16/q8_0 one), so the result is
+/// bit-identical to tern_attention_group_kv over the cache these rows were converted from.
+void tern_attention_group_flat(const float *q, int q_stride, int g, int head_dim, const float *keys, const float *values,
+                               int block_size, int start, int end, float scale, int fast_softmax, float *scores, float *out,
+                               int out_stride);
 
 // ---- thread pool ------------------------------------------------------------------------
 typedef struct tern_pool tern_pool;
