@@ -41,6 +41,7 @@ public enum ModelLoader {
             file.releaseHeader()  // the tokenizer and metadata are parsed: ~6 MB of pages for a 128k vocabulary
         }
         if case .checkpoint(let c) = source, c.generationConfig != nil { notes.append(GenerationDefaults.note(defaults.sampling)) }
+        if options.gemmMinRows == nil && !hasQuantizedMatrices(source) { matmul.gemmMinRows = floatGemmMinRows }
         let template = chooseTemplate(templateSource, architecture: model.config.architecture, notes: &notes)
         let kvCacheDType = try kvCacheDType(options.kvCacheDType, source: source, config: model.config)
         notes.append("KV cache: \(kvCacheDType)\(options.kvCacheDType == nil ? " (auto)" : "")")
@@ -56,8 +57,7 @@ public enum ModelLoader {
         let dtype: KVCacheDType
         if let asked {
             dtype = asked
-        } else if case .gguf(let file) = source,
-                  file.tensors.values.contains(where: { $0.shape.count == 2 && ![.f32, .f16, .bf16].contains($0.type) }) {
+        } else if hasQuantizedMatrices(source) {
             dtype = .f16
         } else {
             dtype = .f32
@@ -89,7 +89,19 @@ public enum ModelLoader {
     /// chunk had, and an answer does not depend on prefix-cache hits, batching or preemption
     /// (README "Reproducibility"). GEMM is faster for long prompt chunks of Q4_0/Q4_1/Q5_0/Q8_0
     /// on the AVX2 kernels, at the price of that guarantee (`tern crossover` measures it).
+    /// Float weights (F32/F16/BF16 files and checkpoints) are the exception: no GEMV kernel
+    /// of theirs shares a weight row's reads between activation rows, and sgemm prefills 4×
+    /// faster (Llama-3.2-1B-shape F16, pp128: 75 against 19 tok/s), so runs of this many rows
+    /// take GEMM there, and their answers depend on chunking (the fingerprint says "-gemm32").
     static func prepareKernels(_ matmul: Matmul, options: LoadOptions) {
         matmul.gemmMinRows = options.gemmMinRows ?? .max
+    }
+
+    static let floatGemmMinRows = 32
+
+    /// Whether a GGUF file's matrices are quantized (checkpoints' never are).
+    static func hasQuantizedMatrices(_ source: LoadedModel.Source) -> Bool {
+        guard case .gguf(let file) = source else { return false }
+        return file.tensors.values.contains { $0.shape.count == 2 && ![.f32, .f16, .bf16].contains($0.type) }
     }
 }
