@@ -10,23 +10,11 @@ AVX2 static inline __m128 h2f_pair(const void *p) {
     memcpy(&v, p, 4);
     return _mm_cvtph_ps(_mm_cvtsi32_si128(v));
 }
-// The half at p; reads 4 bytes, so only for fields followed by more of the block.
-AVX2 static inline float h2f(const void *p) { return _mm_cvtss_f32(h2f_pair(p)); }
 
-// Types whose blocks are 32 signed bytes once unpacked: Σ over blocks of dw·dx·(q·x).
-#define DOT_SIGNED(type)                                                                                           \
-    AVX2 static float dot_##type(int k, const void *vw, const void *vx) {                                          \
-        const blk_##type *w = vw; const act_q8_32 *x = vx;                                                         \
-        __m256 acc = _mm256_setzero_ps();                                                                          \
-        for (int i = 0; i < k / 32; i++) {                                                                         \
-            __m256i p = dot_ss(type##_bytes(&w[i]), _mm256_loadu_si256((const __m256i *)x[i].qs));                \
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(&w[i].d) * x[i].d), _mm256_cvtepi32_ps(p), acc);             \
-        }                                                                                                          \
-        return hsum_ps(acc);                                                                                       \
-    }
-DOT_SIGNED(q4_0)
-DOT_SIGNED(q5_0)
-DOT_SIGNED(q8_0)
+// Q4_0, Q5_0 and Q8_0: the 1×1 tiles of block32_avx2.c (so a pair's result is the same in any tile).
+AVX2 static float dot_q4_0(int k, const void *w, const void *x) { return tern_dot_block32_avx2(TERN_Q4_0, k, w, x); }
+AVX2 static float dot_q5_0(int k, const void *w, const void *x) { return tern_dot_block32_avx2(TERN_Q5_0, k, w, x); }
+AVX2 static float dot_q8_0(int k, const void *w, const void *x) { return tern_dot_block32_avx2(TERN_Q8_0, k, w, x); }
 
 // Q4_1 and Q5_1: n activation rows (1 or 4) against one weight row, one accumulator per row:
 // the weight blocks are unpacked once for all rows (what makes batched decode cheaper per row
@@ -130,27 +118,9 @@ tern_dot_fn tern_dot_avx2(int type) {
 // Four activation rows against one weight row (see rows_q4_1).
 AVX2 static void dot4_q4_1(int k, const void *w, const void *const *x, float *out) { rows_q4_1(k, w, x, 4, out); }
 
-// Each row's arithmetic is dot_q8_0's.
-AVX2 static void dot4_q8_0(int k, const void *vw, const void *const *vx, float *out) {
-    const blk_q8_0 *w = vw;
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int i = 0; i < k / 32; i++) {
-        __m256i q = _mm256_loadu_si256((const __m256i *)w[i].qs);
-        __m256i aq = _mm256_sign_epi8(q, q);
-        float d = h2f(&w[i].d);
-        for (int r = 0; r < 4; r++) {
-            const act_q8_32 *x = (const act_q8_32 *)vx[r] + i;
-            __m256i p = dot_us(aq, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)x->qs), q));
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * x->d), _mm256_cvtepi32_ps(p), acc[r]);
-        }
-    }
-    for (int r = 0; r < 4; r++) out[r] = hsum_ps(acc[r]);
-}
-
 tern_dot4_fn tern_dot4_avx2(int type) {
     switch (type) {
     case TERN_Q4_1: return dot4_q4_1;
-    case TERN_Q8_0: return dot4_q8_0;
     default: return tern_dot4_lowbit_avx2(type);
     }
 }

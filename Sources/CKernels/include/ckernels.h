@@ -73,6 +73,14 @@ void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, 
 int tern_matmul_kquant_avx2(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x,
                             size_t x_stride, int nvec, float *y, int ldy);
 
+/// tern_matmul_rows by the AVX2 register-tiled kernels of Q4_0, Q5_0 and Q8_0 (up to four weight
+/// rows times two activation rows per tile in decode, two times four in batches; what
+/// tern_matmul_rows runs for these types on AVX2 CPUs without AVX-512 VNNI). Every output has
+/// the arithmetic of its pair alone. Returns 0, having written nothing, for other types or
+/// where AVX2 is not in use.
+int tern_matmul_block32_avx2(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x,
+                             size_t x_stride, int nvec, float *y, int ldy);
+
 /// 1 if weights of `type` take the packed kernels below (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K
 /// and IQ4_XS where AVX-512 VNNI is in use); Q4_0/Q5_0/Q8_0 activations are then TERN_ACT_Q8_32X (Q4_1's stay
 /// Q8_32, the K-quants' and IQ4_XS's Q8_256).
