@@ -31,7 +31,8 @@ struct Attention {
     }
 
     /// q: (numTokens, heads * headDim), k and v: (numTokens, kvHeads * headDim), all rotated in
-    /// place where needed; out: (numTokens, heads * headDim). `window` limits each query to the
+    /// place where needed; out: (numTokens, heads * headDim), which may be q itself (each task
+    /// reads its token's query slice whole before writing the same slice). `window` limits each query to the
     /// most recent `window` positions (sliding-window layers); nil attends to all.
     func run(batch: ForwardBatch, layer: Int, cache: PagedKVCache, matmul: Matmul,
              q: FloatBuffer, k: FloatBuffer, v: FloatBuffer, out: FloatBuffer,

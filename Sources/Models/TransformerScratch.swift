@@ -5,12 +5,16 @@ import Kernels
 struct TransformerScratch {
     let x: FloatBuffer     // (rows, width) residual stream
     let xn: FloatBuffer    // (rows, width) a sublayer's input, then its output
-    let q: FloatBuffer     // (rows, heads * hd)
+    let q: FloatBuffer     // (rows, heads * hd) queries, then the attention output written over them
     let k: FloatBuffer     // (rows, kvHeads * hd)
     let v: FloatBuffer     // (rows, kvHeads * hd)
-    let att: FloatBuffer   // (rows, heads * hd) attention output
     let hidden: FloatBuffer  // (window rows, ffn) the feed-forward's hidden layer (its gate half when gated)
     let up: FloatBuffer?     // (window rows, ffn) a gated feed-forward's up half
+
+    /// The attention output (rows, heads * hd): `q`'s buffer. Attention reads a token's query
+    /// slice whole (its scores) before it writes the same slice, and nothing reads queries after
+    /// it, so a prompt's pass needs no second (rows, heads * hd) buffer (4 MiB at 512 rows).
+    var att: FloatBuffer { q }
 
     /// Rows the feed-forward computes at a time (more when one GEMM call needs more): its hidden
     /// layer is the largest activation (2 × 128 × 8192 floats = 8 MiB for Llama-3.2-1B, rather
@@ -24,7 +28,6 @@ struct TransformerScratch {
         q = FloatBuffer(count: n * qWidth)
         k = FloatBuffer(count: n * c.kvWidth)
         v = FloatBuffer(count: n * c.kvWidth)
-        att = FloatBuffer(count: n * qWidth)
         let ffnRows = min(n, Self.ffnWindow)
         hidden = FloatBuffer(count: ffnRows * c.feedForwardLength)
         up = gated ? FloatBuffer(count: ffnRows * c.feedForwardLength) : nil
