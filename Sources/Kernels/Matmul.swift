@@ -2,7 +2,7 @@ import CKernels
 import Dispatch
 
 /// Which matmul path to use. `.auto` takes GEMM for sequences of at least `gemmMinRows` rows
-/// (by default never: see `ModelLoader.prepareKernels`); the forced paths are for experiments
+/// (by default never for quantized weights: see `ModelLoader.gemmMinRows`); the forced paths are for experiments
 /// and tests.
 public enum MatmulPath: String, Sendable, CaseIterable {
     case auto, gemv, gemm

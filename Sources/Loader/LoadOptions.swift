@@ -6,7 +6,7 @@ public struct LoadOptions: Sendable {
     public var threads: Int?
     /// `.auto` picks GEMV or GEMM by rows (GEMV only unless `gemmMinRows` is set); `.gemm` is for experiments.
     public var matmulPath: MatmulPath
-    /// With `.auto`, sequences of at least this many rows take GEMM (nil: never, so that answers do not depend on batching).
+    /// With `.auto`, sequences of at least this many rows take GEMM (nil: never for quantized weights, so that answers do not depend on batching; 32 for F32/F16/BF16 weights).
     public var gemmMinRows: Int?
     /// How the KV cache stores keys and values; nil is `auto`: f16 for a GGUF file with
     /// quantized weights, f32 for F32/F16/BF16 files and safetensors checkpoints.

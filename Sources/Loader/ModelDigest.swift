@@ -34,7 +34,7 @@ struct ModelDigest {
     }
 
     /// 12 hex digits of the hash.
-    private var hex: String { String(String(hash, radix: 16).leftPadded(to: 16).prefix(12)) }
+    private var hex: String { String(String(format: "%016llx", hash).prefix(12)) }
 
     static func of(_ file: GGUFFile) -> String {
         var d = ModelDigest()
@@ -57,8 +57,4 @@ struct ModelDigest {
         }
         return d.hex
     }
-}
-
-private extension String {
-    func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }

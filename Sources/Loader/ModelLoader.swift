@@ -21,7 +21,6 @@ public enum ModelLoader {
         var defaults = (sampling: SamplingParams(), endTokenIDs: Set<Int32>())
         var notes: [String] = []
         let digest: String
-        prepareKernels(matmul, options: options)
         if SafetensorsCheckpoint.isCheckpoint(location) {
             let checkpoint = try SafetensorsCheckpoint(folder: location)
             let hf = try TokenizerFactory.load(huggingFaceFolder: location)
@@ -41,7 +40,7 @@ public enum ModelLoader {
             file.releaseHeader()  // the tokenizer and metadata are parsed: ~6 MB of pages for a 128k vocabulary
         }
         if case .checkpoint(let c) = source, c.generationConfig != nil { notes.append(GenerationDefaults.note(defaults.sampling)) }
-        if options.gemmMinRows == nil && !hasQuantizedMatrices(source) { matmul.gemmMinRows = floatGemmMinRows }
+        matmul.gemmMinRows = gemmMinRows(options, source: source)
         let template = chooseTemplate(templateSource, architecture: model.config.architecture, notes: &notes)
         let kvCacheDType = try kvCacheDType(options.kvCacheDType, source: source, config: model.config)
         notes.append("KV cache: \(kvCacheDType)\(options.kvCacheDType == nil ? " (auto)" : "")")
@@ -83,8 +82,8 @@ public enum ModelLoader {
         }
     }
 
-    /// The GEMV/GEMM crossover: GEMM only from `--gemm-min-rows` when asked for. By default
-    /// every matrix takes GEMV at every batch size: the GEMV kernels compute each row on its
+    /// The GEMV/GEMM crossover: `--gemm-min-rows` when given. By default every quantized
+    /// matrix takes GEMV at every batch size: the GEMV kernels compute each row on its
     /// own in a fixed order, so a row's bits never depend on how many rows its batch or prompt
     /// chunk had, and an answer does not depend on prefix-cache hits, batching or preemption
     /// (README "Reproducibility"). GEMM is faster for long prompt chunks of Q4_0/Q4_1/Q5_0/Q8_0
@@ -93,11 +92,9 @@ public enum ModelLoader {
     /// of theirs shares a weight row's reads between activation rows, and sgemm prefills 4×
     /// faster (Llama-3.2-1B-shape F16, pp128: 75 against 19 tok/s), so runs of this many rows
     /// take GEMM there, and their answers depend on chunking (the fingerprint says "-gemm32").
-    static func prepareKernels(_ matmul: Matmul, options: LoadOptions) {
-        matmul.gemmMinRows = options.gemmMinRows ?? .max
+    static func gemmMinRows(_ options: LoadOptions, source: LoadedModel.Source) -> Int {
+        options.gemmMinRows ?? (hasQuantizedMatrices(source) ? .max : 32)
     }
-
-    static let floatGemmMinRows = 32
 
     /// Whether a GGUF file's matrices are quantized (checkpoints' never are).
     static func hasQuantizedMatrices(_ source: LoadedModel.Source) -> Bool {
