@@ -84,32 +84,14 @@ TERN_DOT_K45(AVX2, q5_K, w[i].qh)
 AVX2 static float dot_q4_K(int k, const void *w, const void *x) { return tern_dot_kquant_avx2(TERN_Q4_K, k, w, x); }
 AVX2 static float dot_q6_K(int k, const void *w, const void *x) { return tern_dot_kquant_avx2(TERN_Q6_K, k, w, x); }
 
-AVX2 static float dot_f32(int k, const void *vw, const void *vx) {
-    const float *w = vw, *x = vx;
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 16 <= k; i += 16) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
-    }
-    float s = hsum_ps(_mm256_add_ps(a0, a1));
-    for (; i < k; i++) s += w[i] * x[i];
-    return s;
-}
-
-AVX2 static float dot_f16(int k, const void *vw, const void *vx) {
-    const uint16_t *w = vw; const float *x = vx;
-    __m256 a0 = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 8 <= k; i += 8)
-        a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + i))), _mm256_loadu_ps(x + i), a0);
-    float s = hsum_ps(a0);
-    for (; i < k; i++) s += f16(w[i]) * x[i];
-    return s;
-}
+// Float weights: the 1×1 tiles of float_tiles.c (so a pair's result is the same in any tile).
+AVX2 static float dot_f32(int k, const void *w, const void *x) { return tern_dot_float(TERN_F32, k, w, x); }
+AVX2 static float dot_f16(int k, const void *w, const void *x) { return tern_dot_float(TERN_F16, k, w, x); }
+AVX2 static float dot_bf16(int k, const void *w, const void *x) { return tern_dot_float(TERN_BF16, k, w, x); }
 
 tern_dot_fn tern_dot_avx2(int type) {
     switch (type) {
+    case TERN_BF16: return dot_bf16;
     TERN_DOT_CASES;
     default: return tern_dot_lowbit_avx2(type);
     }

@@ -94,6 +94,8 @@ void tern_matmul_packing(int type, const void *w, size_t row_bytes, int k, int r
 float tern_dot_kquant_avx2(int type, int k, const void *w, const void *x);
 // The one-pair dot of block32_avx2.c's tiles (what tern_dot_avx2 gives for Q4_0, Q5_0 and Q8_0).
 float tern_dot_block32_avx2(int type, int k, const void *w, const void *x);
+// The one-pair dot of float_tiles.c's tiles (what tern_dot_avx2 gives for F32, F16 and BF16).
+float tern_dot_float(int type, int k, const void *w, const void *x);
 // AVX2 dequantization; -1 for types it does not cover (the portable code then runs).
 int tern_dequantize_avx2(int type, const void *src, float *dst, int64_t n);
 #if defined(__x86_64__)

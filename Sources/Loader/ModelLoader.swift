@@ -40,7 +40,7 @@ public enum ModelLoader {
             file.releaseHeader()  // the tokenizer and metadata are parsed: ~6 MB of pages for a 128k vocabulary
         }
         if case .checkpoint(let c) = source, c.generationConfig != nil { notes.append(GenerationDefaults.note(defaults.sampling)) }
-        matmul.gemmMinRows = gemmMinRows(options, source: source)
+        matmul.gemmMinRows = gemmMinRows(options)
         let template = chooseTemplate(templateSource, architecture: model.config.architecture, notes: &notes)
         let kvCacheDType = try kvCacheDType(options.kvCacheDType, source: source, config: model.config)
         notes.append("KV cache: \(kvCacheDType)\(options.kvCacheDType == nil ? " (auto)" : "")")
@@ -82,18 +82,16 @@ public enum ModelLoader {
         }
     }
 
-    /// The GEMV/GEMM crossover: `--gemm-min-rows` when given. By default every quantized
-    /// matrix takes GEMV at every batch size: the GEMV kernels compute each row on its
-    /// own in a fixed order, so a row's bits never depend on how many rows its batch or prompt
-    /// chunk had, and an answer does not depend on prefix-cache hits, batching or preemption
-    /// (README "Reproducibility"). GEMM is faster for long prompt chunks of Q4_0/Q4_1/Q5_0/Q8_0
-    /// on the AVX2 kernels, at the price of that guarantee (`tern crossover` measures it).
-    /// Float weights (F32/F16/BF16 files and checkpoints) are the exception: no GEMV kernel
-    /// of theirs shares a weight row's reads between activation rows, and sgemm prefills 4×
-    /// faster (Llama-3.2-1B-shape F16, pp128: 75 against 19 tok/s), so runs of this many rows
-    /// take GEMM there, and their answers depend on chunking (the fingerprint says "-gemm32").
-    static func gemmMinRows(_ options: LoadOptions, source: LoadedModel.Source) -> Int {
-        options.gemmMinRows ?? (hasQuantizedMatrices(source) ? .max : 32)
+    /// The GEMV/GEMM crossover: `--gemm-min-rows` when given. By default every matrix takes
+    /// GEMV at every batch size: the GEMV kernels compute each row on its own in a fixed order,
+    /// so a row's bits never depend on how many rows its batch or prompt chunk had, and an
+    /// answer does not depend on prefix-cache hits, batching or preemption (README
+    /// "Reproducibility"). GEMM is faster for long prompt chunks of Q4_0/Q4_1/Q5_0/Q8_0 on the
+    /// AVX2 kernels, at the price of that guarantee (`tern crossover` measures it). Float
+    /// weights need no exception since their register tiles (float_tiles.c) prefill faster
+    /// than dequantize + sgemm (Llama-3.2-1B-shape F16, pp512: 152-162 against 92 tok/s).
+    static func gemmMinRows(_ options: LoadOptions) -> Int {
+        options.gemmMinRows ?? .max
     }
 
     /// Whether a GGUF file's matrices are quantized (checkpoints' never are).

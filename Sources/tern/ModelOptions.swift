@@ -11,7 +11,7 @@ struct ModelOptions: ParsableArguments {
 
     @Option(name: [.customShort("t"), .long], help: "Compute threads (default: all cores).") var threads: Int?
     @Option(help: "Matmul path: auto, gemv or gemm (for experiments).") var matmulPath: String = "auto"
-    @Option(help: "With --matmul-path auto, sequences of at least this many rows use GEMM (default: never for quantized weights, 32 for F32/F16/BF16; GEMM can speed up prompts, but answers then depend on batching and prefix-cache hits).")
+    @Option(help: "With --matmul-path auto, sequences of at least this many rows use GEMM (default: never; GEMM can speed up prompts of some types on AVX2, but answers then depend on batching and prefix-cache hits).")
     var gemmMinRows: Int?
     @Option(name: .customLong("kv-cache-dtype"), help: "KV cache element type: auto, f32, f16 or q8_0 (auto: f16 for quantized GGUF files, else f32).")
     var kvCacheDType: String = "auto"

@@ -16,14 +16,16 @@ final class BatchingEquivalenceTests: XCTestCase {
         return try ModelLoader.load(path: path, options: LoadOptions(threads: 2, matmulPath: matmulPath))
     }
 
-    /// Drives a scheduler and a runner over the real model; outputs by sequence.
+    /// Drives a scheduler and a runner over the real model; outputs by sequence (and the bits of
+    /// their logprobs, for requests that ask for them).
     static func run(_ model: LoadedModel, _ requests: [EngineRequest], numBlocks: Int, budget: Int = 64,
-             maxNumSeqs: Int = 16, kvCacheDType: KVCacheDType = .f32) throws -> (outputs: [String: [Int32]], preemptions: Int, cachedTokens: Int) {
+             maxNumSeqs: Int = 16, kvCacheDType: KVCacheDType = .f32) throws
+        -> (outputs: [String: [Int32]], logprobBits: [String: [UInt32]], preemptions: Int, cachedTokens: Int) {
         let s = Scheduler(config: SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: budget, maxModelLen: 512,
                                                   blockSize: 16, numBlocks: numBlocks))
         let runner = ModelRunner(model: model.model, numBlocks: numBlocks, blockSize: 16, pool: model.pool, kvCacheDType: kvCacheDType)
         for r in requests { try s.add(r) }
-        var outputs: [String: [Int32]] = [:]
+        var outputs: [String: [Int32]] = [:], bits: [String: [UInt32]] = [:]
         var preemptions = 0, cached = 0
         while s.hasWork {
             let out = s.schedule()
@@ -32,11 +34,13 @@ final class BatchingEquivalenceTests: XCTestCase {
                 cached = max(cached, s.state(item.id)?.numCachedTokens ?? 0)
             }
             for e in s.update(out, try runner.execute(out)) {
-                if case .token(let t, _) = e.event { outputs[e.id.description, default: []].append(t) }
+                guard case .token(let t, let logprobs) = e.event else { continue }
+                outputs[e.id.description, default: []].append(t)
+                if let logprobs { bits[e.id.description, default: []].append(logprobs.logprob.bitPattern) }
             }
         }
         XCTAssertEqual(s.pool.numUsedBlocks, 0)
-        return (outputs, preemptions, cached)
+        return (outputs, bits, preemptions, cached)
     }
 
     func testConcurrentRequestsMatchAlone() throws {
@@ -110,6 +114,32 @@ final class BatchingEquivalenceTests: XCTestCase {
         let together = try Self.run(model, requests, numBlocks: 160, budget: 2048).outputs
         let identical = requests.filter { together[$0.requestID] == alone[$0.requestID] }.count
         XCTAssertEqual(identical, 16, "continuations identical alone and batched over 64 tokens")
+    }
+
+    /// Float weights (the tiny Qwen2 as an F32 GGUF and as a BF16 checkpoint) with the default
+    /// kernel choice: requests batched, in prompt chunks of another size and preempted give the
+    /// tokens each gives alone (their register tiles compute a pair the same way in any tile;
+    /// before, runs of 32 rows and more took sgemm, whose sums depend on the row count).
+    func testFloatWeightsMatchAloneWithDefaultKernels() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/tiny-qwen2")
+        for path in [fixtures.appendingPathComponent("model.gguf").path, fixtures.path] {
+            let model = try ModelLoader.load(path: path, options: LoadOptions(threads: 2))
+            let requests = (0 ..< 6).map { i in
+                EngineRequest(requestID: "f\(i)", promptTokenIDs: (0 ..< (20 + i * 15)).map { Int32((37 + i * 53 + $0 * 11) % 600) },
+                              sampling: .greedy, maxTokens: 24, ignoreEOS: true, logprobs: 0)
+            }
+            // The logprobs' bits as well as the tokens: a tiny random model's greedy tokens
+            // survive last-bit differences that its logprobs show.
+            var alone: [String: [UInt32]] = [:]
+            for r in requests { alone[r.requestID] = try Self.run(model, [r], numBlocks: 64, budget: 2048).logprobBits[r.requestID] }
+            XCTAssertEqual(alone.values.map(\.count), Array(repeating: 24, count: 6))
+            XCTAssertEqual(try Self.run(model, requests, numBlocks: 128, budget: 2048).logprobBits, alone, "batched, \(path)")
+            XCTAssertEqual(try Self.run(model, requests, numBlocks: 128, budget: 40).logprobBits, alone, "40-token chunks, \(path)")
+            let tight = try Self.run(model, requests, numBlocks: 14, budget: 48)
+            XCTAssertGreaterThan(tight.preemptions, 0, "the small pool should force preemption")
+            XCTAssertEqual(tight.logprobBits, alone, "with preemption, \(path)")
+        }
     }
 
     /// n = 3 seeded samples of one prompt (computed once, blocks shared, copy-on-write) equal

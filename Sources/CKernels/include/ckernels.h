@@ -81,6 +81,13 @@ int tern_matmul_kquant_avx2(int type, const void *w, size_t row_bytes, int k, in
 int tern_matmul_block32_avx2(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x,
                              size_t x_stride, int nvec, float *y, int ldy);
 
+/// tern_matmul_rows for float weights (F32, F16, BF16) against F32 activations by register
+/// tiles (up to six weight rows times four activation rows on AVX-512, 3 × 3 on AVX2). Every
+/// output has the arithmetic of its pair alone, so results do not depend on the batch. Returns
+/// 0, having written nothing, for other types or where AVX2 is not in use.
+int tern_matmul_float(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x, size_t x_stride,
+                      int nvec, float *y, int ldy);
+
 /// 1 if weights of `type` take the packed kernels below (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K
 /// and IQ4_XS where AVX-512 VNNI is in use); Q4_0/Q5_0/Q8_0 activations are then TERN_ACT_Q8_32X (Q4_1's stay
 /// Q8_32, the K-quants' and IQ4_XS's Q8_256).
