@@ -55,50 +55,36 @@ __attribute__((noinline)) static void finish(int type, int full, int k, const vo
 // y[v * ldy + r] = the pair (w[r], x[v]).
 typedef void (*tile_fn)(int k, const void *const *w, const float *const *x, float *y, int ldy);
 
-#define TILE_AVX2(name, type, nw, nx)                                                                              \
-    AVX2 static void name##_##nw##x##nx(int k, const void *const *w, const float *const *x, float *y, int ldy) {   \
-        __m256 acc[nw][nx];                                                                                        \
-        for (int r = 0; r < nw; r++)                                                                               \
-            for (int v = 0; v < nx; v++) acc[r][v] = _mm256_setzero_ps();                                          \
-        int i = 0;                                                                                                 \
-        for (; i + 8 <= k; i += 8) {                                                                               \
-            __m256 wv[nw];                                                                                         \
-            for (int r = 0; r < nw; r++) wv[r] = load8(type, w[r], i);                                             \
-            for (int v = 0; v < nx; v++) {                                                                         \
-                __m256 a = _mm256_loadu_ps(x[v] + i);                                                              \
-                for (int r = 0; r < nw; r++) acc[r][v] = _mm256_fmadd_ps(wv[r], a, acc[r][v]);                     \
-            }                                                                                                      \
-        }                                                                                                          \
-        float sum[nw][nx];                                                                                         \
-        for (int r = 0; r < nw; r++)                                                                               \
-            for (int v = 0; v < nx; v++) sum[r][v] = hsum_ps(acc[r][v]);                                              \
-        finish(type, i, k, w, x, nw, nx, &sum[0][0], y, ldy);                                                      \
-    }
-
 // The sum of the 16 lanes: the two halves added, then hsum_ps.
 AVX512 static inline float hsum16(__m512 v) {
     return hsum_ps(_mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1)));
 }
 
-#define TILE_AVX512(name, type, nw, nx)                                                                            \
-    AVX512 static void name##_##nw##x##nx(int k, const void *const *w, const float *const *x, float *y, int ldy) { \
-        __m512 acc[nw][nx];                                                                                        \
+// The tile body for one instruction set: its target attribute, vector type, lanes, zero,
+// weight load, activation load, FMA and lanes' sum.
+#define TILE(attr, vec, lanes, zero, loadw, loadx, fma, hsum, name, type, nw, nx)                                  \
+    attr static void name##_##nw##x##nx(int k, const void *const *w, const float *const *x, float *y, int ldy) {   \
+        vec acc[nw][nx];                                                                                           \
         for (int r = 0; r < nw; r++)                                                                               \
-            for (int v = 0; v < nx; v++) acc[r][v] = _mm512_setzero_ps();                                          \
+            for (int v = 0; v < nx; v++) acc[r][v] = zero();                                                       \
         int i = 0;                                                                                                 \
-        for (; i + 16 <= k; i += 16) {                                                                             \
-            __m512 wv[nw];                                                                                         \
-            for (int r = 0; r < nw; r++) wv[r] = load16(type, w[r], i);                                            \
+        for (; i + lanes <= k; i += lanes) {                                                                       \
+            vec wv[nw];                                                                                            \
+            for (int r = 0; r < nw; r++) wv[r] = loadw(type, w[r], i);                                             \
             for (int v = 0; v < nx; v++) {                                                                         \
-                __m512 a = _mm512_loadu_ps(x[v] + i);                                                              \
-                for (int r = 0; r < nw; r++) acc[r][v] = _mm512_fmadd_ps(wv[r], a, acc[r][v]);                     \
+                vec a = loadx(x[v] + i);                                                                           \
+                for (int r = 0; r < nw; r++) acc[r][v] = fma(wv[r], a, acc[r][v]);                                 \
             }                                                                                                      \
         }                                                                                                          \
         float sum[nw][nx];                                                                                         \
         for (int r = 0; r < nw; r++)                                                                               \
-            for (int v = 0; v < nx; v++) sum[r][v] = hsum16(acc[r][v]);                                              \
+            for (int v = 0; v < nx; v++) sum[r][v] = hsum(acc[r][v]);                                              \
         finish(type, i, k, w, x, nw, nx, &sum[0][0], y, ldy);                                                      \
     }
+#define TILE_AVX2(name, type, nw, nx)                                                                              \
+    TILE(AVX2, __m256, 8, _mm256_setzero_ps, load8, _mm256_loadu_ps, _mm256_fmadd_ps, hsum_ps, name, type, nw, nx)
+#define TILE_AVX512(name, type, nw, nx)                                                                            \
+    TILE(AVX512, __m512, 16, _mm512_setzero_ps, load16, _mm512_loadu_ps, _mm512_fmadd_ps, hsum16, name, type, nw, nx)
 
 // Tables [nw - 1][nx - 1]: AVX2 up to 3 × 3 (9 of 16 registers accumulate; 4 × 3 spilled and
 // ran at half the speed), AVX-512 up to 6 × 4 (24 of 32). On one Zen 5 core, F16 weights,
