@@ -2,8 +2,9 @@
 """Starts `tern serve` twice with SmolLM2 (an open server on :8080 as the README shows it,
 and a keyed one with one sequence and no waiting room), once with the tiny Qwen2
 safetensors checkpoint folder (:8082) and once with Gemma 3 (:8083), runs the README's curl
-examples verbatim and every Tests/sdk/test_*.py suite against them, then stops them with SIGTERM and checks
-they exit 0. Usage: run.py TERN_BINARY MODEL_PATH"""
+examples verbatim and every Tests/sdk/test_*.py suite against them, then the scaling-out stage
+(Tests/deploy: recipes against their schemas, the SDK through nginx in front of two replicas),
+then stops them with SIGTERM and checks they exit 0. Usage: run.py TERN_BINARY MODEL_PATH"""
 import os
 import pathlib
 import re
@@ -58,6 +59,11 @@ def main():
         for suite in sorted((root / "Tests/sdk").glob("test_*.py")):
             r = subprocess.run([sys.executable, str(suite)], env=env, timeout=1200)
             failed |= r.returncode != 0
+        # Scaling out: the recipes against their schemas, then two replicas behind nginx.
+        r = subprocess.run([sys.executable, str(root / "Tests/deploy/test_manifests.py")], timeout=300)
+        failed |= r.returncode != 0
+        r = subprocess.run([sys.executable, str(root / "Tests/deploy/cluster.py"), model], env=env, timeout=1800)
+        failed |= r.returncode != 0
     finally:
         for p in servers:
             p.send_signal(signal.SIGTERM)
