@@ -40,10 +40,13 @@ def readme_curl_examples():
 
 def main():
     gemma = os.path.join(os.path.dirname(model), "gemma-3-270m-q4_k_m.gguf")
-    servers = [start(8080), start(8081, "--api-key", "test-key", "--max-num-seqs", "1", "--max-waiting", "0"),
-               start(8082, model_path=str(root / "Tests/Fixtures/tiny-qwen2")), start(8083, model_path=gemma)]
+    servers = []
     failed = False
     try:
+        # Inside the try: a server that fails to start stops the ones started before it.
+        for port, extra, path in [(8080, [], None), (8081, ["--api-key", "test-key", "--max-num-seqs", "1", "--max-waiting", "0"], None),
+                                  (8082, [], str(root / "Tests/Fixtures/tiny-qwen2")), (8083, [], gemma)]:
+            servers.append(start(port, *extra, model_path=path))
         examples = readme_curl_examples()
         assert len(examples) >= 3, "README has no curl examples"
         for ex in examples:
