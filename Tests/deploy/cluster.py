@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """scripts/cluster (2 SmolLM2 replicas behind nginx with Config/deploy/nginx.conf) under the
 real `openai` SDK with its default retries: the SDK suite through the proxy, 32 concurrent
-streams, a rolling restart under 16 streaming clients, and a replica killed under load.
+streams, session affinity, a rolling restart under 16 streaming clients, and a replica
+killed under load.
 Run by Tests/sdk/run.py with TERN_KEYED_URL, TERN_CHECKPOINT_URL, TERN_GEMMA_URL set (the SDK
 suite's other servers); usage: cluster.py MODEL_PATH"""
 import os
@@ -53,6 +54,11 @@ class Cluster:
             return urllib.request.urlopen(f"http://127.0.0.1:{PORT + i}/health", timeout=2).status == 200
         except Exception:
             return False
+
+    def finished(self, i):
+        """Requests replica i has finished (its /metrics), whatever the reason."""
+        text = urllib.request.urlopen(f"http://127.0.0.1:{PORT + i}/metrics", timeout=5).read().decode()
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("vllm:request_success_total{"))
 
     def restart(self, i, sig):
         """Sends `sig` to replica i, waits for the new process (the script starts it again) to be healthy."""
@@ -130,6 +136,24 @@ def main():
         env = dict(os.environ, TERN_BASE_URL=BASE)
         r = subprocess.run([sys.executable, str(root / "Tests/sdk/test_openai_sdk.py")], env=env, timeout=900)
         good &= check("openai SDK suite through nginx", r.returncode == 0)
+
+        # Affinity: one session's requests all reach one replica; requests without a session
+        # header are spread over both (least_conn: each replica busy with a stream gets the next).
+        client = openai.OpenAI(base_url=BASE, api_key="unused")
+        for session in ("alpha", "beta", "gamma", "delta"):
+            before = [cluster.finished(i) for i in (1, 2)]
+            for _ in range(4):
+                client.completions.create(model=model, prompt="Hello", max_tokens=1, extra_headers={"X-Session-Id": session})
+            grew = sorted(cluster.finished(i) - before[i - 1] for i in (1, 2))
+            good &= check(f"session {session} stays on one replica", grew == [0, 4], f"{grew}")
+        before = [cluster.finished(i) for i in (1, 2)]
+        threads = [threading.Thread(target=stream_once, args=(openai.OpenAI(base_url=BASE, api_key="unused"), model)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        grew = [cluster.finished(i) - before[i - 1] for i in (1, 2)]
+        good &= check("requests without a session are spread", sum(grew) == 4 and min(grew) >= 1, f"{grew}")
 
         # 32 concurrent streams, all complete and well-formed.
         errors = []
