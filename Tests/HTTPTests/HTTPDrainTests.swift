@@ -7,13 +7,14 @@ import XCTest
 /// app), closes every connection after its answer, finishes what is in flight; and every
 /// request carries an `X-Request-Id`, echoed.
 final class HTTPDrainTests: XCTestCase {
-    private func server(_ add: (inout Router) -> Void) throws -> (HTTPServer, Int) {
+    private func server(accessLog: @escaping @Sendable (HTTPRequest, Int, Int, Double) -> Void = { _, _, _, _ in },
+                        _ add: (inout Router) -> Void) throws -> (HTTPServer, Int) {
         var router = Router { s, m in HTTPResponse(status: s, contentType: "text/plain", body: m) }
         router.add("GET", "/hi") { _, r in r.send(HTTPResponse(status: 200, contentType: "text/plain", body: "hi")) }
         add(&router)
         var config = HTTPServerConfig()
         config.port = 0
-        let server = HTTPServer(config: config, router: router)
+        let server = HTTPServer(config: config, router: router, accessLog: accessLog)
         return (server, try server.start())
     }
 
@@ -61,8 +62,8 @@ final class HTTPDrainTests: XCTestCase {
     }
 
     func testRequestIDIsKeptOrMadeAndEchoed() throws {
-        let seen = RequestIDs()
-        let (server, port) = try server { router in
+        let seen = RequestIDs(), logged = RequestIDs()
+        let (server, port) = try server(accessLog: { q, _, _, _ in logged.add(q.requestID) }) { router in
             router.add("GET", "/id") { q, r in
                 seen.add(q.requestID)
                 r.send(HTTPResponse(status: 200, contentType: "text/plain", body: q.requestID ?? "none"))
@@ -90,6 +91,7 @@ final class HTTPDrainTests: XCTestCase {
         XCTAssertEqual(replaced.echoed?.count, 32, "an over-long id is replaced")
         XCTAssertEqual(try get("/missing", "abc").echoed, "abc", "error answers echo the id too")
         XCTAssertEqual(seen.count, 4)
+        XCTAssertEqual(logged.all, seen.all + ["abc"], "the access log sees the id the client got")
     }
 }
 
@@ -98,4 +100,5 @@ private final class RequestIDs: @unchecked Sendable {
     private var ids: [String?] = []
     func add(_ id: String?) { lock.lock(); ids.append(id); lock.unlock() }
     var count: Int { lock.lock(); defer { lock.unlock() }; return ids.count }
+    var all: [String?] { lock.lock(); defer { lock.unlock() }; return ids }
 }

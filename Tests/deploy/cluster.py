@@ -127,7 +127,7 @@ def check(name, ok, detail=""):
 
 
 def main():
-    model_path = sys.argv[1]
+    model_path, started = sys.argv[1], time.time()
     cluster = Cluster(model_path)
     good = True
     try:
@@ -196,6 +196,7 @@ def main():
                       f"a new request's first event {first:.2f} s after the kill; errors {[type(e).__name__ for _, e in failed][:4]}")
     finally:
         cluster.stop()
+    print(f"cluster: stage took {time.time() - started:.0f} s", flush=True)
     sys.exit(0 if good else 1)
 
 
