@@ -39,7 +39,8 @@ ENV HF_HOME=/data/huggingface \
     TERN_PORT=8080
 VOLUME /data
 EXPOSE 8080
-# /health answers 503 while the model downloads and loads, 200 once it serves.
+# /health answers 503 while the model downloads and loads, 200 once it serves, 503 again
+# from the moment SIGTERM starts the drain (see README "Scaling out").
 HEALTHCHECK --interval=30s --timeout=5s --start-period=300s --retries=3 \
   CMD curl -fsS http://127.0.0.1:8080/health || exit 1
 ENTRYPOINT ["/bin/sh", "-c", "exec tern serve --model \"$TERN_MODEL\" \"$@\"", "tern"]

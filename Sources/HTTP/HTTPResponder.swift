@@ -8,20 +8,29 @@ public final class HTTPResponder: @unchecked Sendable {
     private(set) var bytesSent = 0
     private(set) var finished = false
     private(set) var streaming = false
-    /// The connection must close after this response (client asked, or a write failed).
-    private(set) var mustClose: Bool
+    /// Asked when the head goes out and at the end: whether the connection closes after this
+    /// response (the client asked, or the server started draining meanwhile).
+    private let closeAfter: () -> Bool
+    private var writeFailed = false
+    /// The connection must close after this response (`closeAfter`, or a write failed).
+    var mustClose: Bool { writeFailed || closeAfter() }
 
-    init(fd: Int32, request: HTTPRequest, closeAfter: Bool, hangups: HangupWatcher) {
+    init(fd: Int32, request: HTTPRequest, closeAfter: @escaping () -> Bool, hangups: HangupWatcher) {
         self.fd = fd
         self.hangups = hangups
         self.request = request
-        mustClose = closeAfter
+        self.closeAfter = closeAfter
     }
 
     /// Headers added to whatever response is sent (e.g. CORS).
     public var extraHeaders: [(name: String, value: String)] = []
 
     public var hasResponded: Bool { status != 0 }
+
+    /// `extraHeaders` plus the request's id, echoed.
+    private var echoedHeaders: [(name: String, value: String)] {
+        extraHeaders + (request.requestID.map { [(HTTPRequest.requestIDHeader, $0)] } ?? [])
+    }
 
     /// True once the client has gone away (never blocks).
     public var isPeerClosed: Bool { Socket.peerClosed(fd) }
@@ -38,8 +47,8 @@ public final class HTTPResponder: @unchecked Sendable {
         status = response.status
         finished = true
         var response = response
-        response.headers += extraHeaders
-        do { try Socket.write(fd, response.serialized(close: mustClose)); bytesSent += response.body.count } catch { mustClose = true }
+        response.headers += echoedHeaders
+        do { try Socket.write(fd, response.serialized(close: mustClose)); bytesSent += response.body.count } catch { writeFailed = true }
     }
 
     /// Sends the head of a streamed response; the body follows with `write` and ends with `finish`.
@@ -47,7 +56,7 @@ public final class HTTPResponder: @unchecked Sendable {
         guard !hasResponded else { throw HTTPServerError.responseAlreadySent }
         self.status = status
         streaming = true
-        var h = headers + extraHeaders
+        var h = headers + echoedHeaders
         if mustClose { h.append(("Connection", "close")) }
         try guarded { try Socket.write(fd, HTTPResponse.streamingHead(status: status, headers: h)) }
     }
@@ -68,6 +77,6 @@ public final class HTTPResponder: @unchecked Sendable {
     }
 
     private func guarded(_ body: () throws -> Void) throws {
-        do { try body() } catch { mustClose = true; finished = true; throw error }
+        do { try body() } catch { writeFailed = true; finished = true; throw error }
     }
 }

@@ -36,18 +36,20 @@ public final class HTTPServer: @unchecked Sendable {
         return port
     }
 
-    /// Stops accepting, lets requests in flight finish until `deadline` seconds have passed,
-    /// then calls `abortInFlight` and waits (briefly) for their connections to close.
+    /// Drains, then stops: every response from now on closes its connection and idle
+    /// keep-alive connections are closed, but the listener stays open (so health checks get
+    /// the app's answer, e.g. 503 "draining") until no request is in flight or `deadline`
+    /// seconds have passed; then it closes, `abortInFlight` is called for what is still
+    /// running, and connections get a brief grace to close.
     public func stop(deadline: Double, abortInFlight: () -> Void) {
         lock.withLock { stopping = true }
-        shutdown(listenFD, Int32(SHUT_RDWR))
-        close(listenFD)
         let until = Date().addingTimeInterval(deadline)
         lock.lock()
         while busyConnections > 0 && lock.wait(until: until) {}
-        let busy = busyConnections
         lock.unlock()
-        if busy > 0 {
+        shutdown(listenFD, Int32(SHUT_RDWR))
+        close(listenFD)
+        if lock.withLock({ busyConnections }) > 0 {
             abortInFlight()
             lock.lock()
             let grace = Date().addingTimeInterval(2)
@@ -69,7 +71,7 @@ public final class HTTPServer: @unchecked Sendable {
                 return
             }
             lock.lock()
-            let admitted = !stopping && openConnections < config.maxConnections
+            let admitted = openConnections < config.maxConnections
             if admitted { openConnections += 1 }
             lock.unlock()
             guard admitted else {
@@ -97,12 +99,14 @@ public final class HTTPServer: @unchecked Sendable {
         Socket.setSendTimeout(fd, seconds: config.sendTimeout)
         var parser = HTTPParser(limits: config.limits)
         var requestStarted: Date? = nil
+        var answered = 0
         while true {
             switch parser.next() {
             case .request(let request):
                 requestStarted = nil
                 lock.withLock { busyConnections += 1 }
                 let keepAlive = answer(request, fd: fd)
+                answered += 1
                 lock.lock()
                 busyConnections -= 1
                 lock.broadcast()
@@ -119,11 +123,12 @@ public final class HTTPServer: @unchecked Sendable {
                 break
             }
             // Wait for bytes in short slices so shutdown and timeouts are noticed.
-            if isStopping && parser.isIdle { return }
+            // Draining: idle keep-alive connections close; a new one still gets its request read.
+            if isStopping && parser.isIdle && answered > 0 { return }
             if !parser.isIdle && requestStarted == nil { requestStarted = Date() }
             let idleSince = Date()
             while !Socket.waitReadable(fd, ms: 200) {
-                if isStopping && parser.isIdle { return }
+                if isStopping && parser.isIdle && answered > 0 { return }
                 if let started = requestStarted, Date().timeIntervalSince(started) > config.requestTimeout {
                     try? Socket.write(fd, router.errorResponse(408, "request not received in time").serialized(close: true))
                     return
@@ -138,7 +143,9 @@ public final class HTTPServer: @unchecked Sendable {
     /// Runs the handler; returns whether the connection may be reused.
     private func answer(_ request: HTTPRequest, fd: Int32) -> Bool {
         let t0 = Date()
-        let responder = HTTPResponder(fd: fd, request: request, closeAfter: !request.keepAlive || isStopping, hangups: hangups)
+        var request = request
+        request.resolveRequestID()
+        let responder = HTTPResponder(fd: fd, request: request, closeAfter: { [keepAlive = request.keepAlive] in !keepAlive || self.isStopping }, hangups: hangups)
         router.handle(request, responder)
         hangups.unwatch(fd)
         if !responder.hasResponded { responder.send(router.errorResponse(500, "the handler sent no response")) }

@@ -23,8 +23,18 @@ public final class OpenAIServer: @unchecked Sendable {
     public let config: APIConfig
     private let lock = NSLock()
     private var loaded: ModelService?
+    private var draining = false
 
     public init(config: APIConfig) { self.config = config }
+
+    public var phase: ServerPhase {
+        lock.lock(); defer { lock.unlock() }
+        return draining ? .draining : loaded == nil ? .loading : .ready
+    }
+
+    /// From now on `/health` answers 503 and new model requests get 503 with `Retry-After`
+    /// (requests already running are not touched); call before `HTTPServer.stop`.
+    public func beginDrain() { lock.lock(); draining = true; lock.unlock() }
 
     public var service: ModelService? {
         get { lock.lock(); defer { lock.unlock() }; return loaded }
@@ -46,8 +56,10 @@ public final class OpenAIServer: @unchecked Sendable {
         for (method, path, body) in routes {
             router.add(method, path) { [self] request, responder in
                 guard authorize(request, responder) else { return }
-                guard let service else {
-                    responder.send(APIError(status: 503, message: "the model is still loading", type: "server_error", retryAfter: 1).response)
+                let phase = phase
+                guard phase == .ready, let service else {
+                    let message = phase == .loading ? "the model is still loading" : "the server is shutting down; retry on another replica"
+                    responder.send(APIError(status: 503, message: message, type: "server_error", retryAfter: 1).response)
                     return
                 }
                 do {
@@ -62,22 +74,26 @@ public final class OpenAIServer: @unchecked Sendable {
         }
         router.add("GET", "/health") { [self] _, responder in
             setCORS(responder)
-            let ready = service != nil
-            responder.send(HTTPResponse(status: ready ? 200 : 503, contentType: "application/json",
-                                        body: ready ? #"{"status":"ok"}"# : #"{"status":"loading"}"#, headers: ready ? [] : [("Retry-After", "1")]))
+            let phase = phase
+            responder.send(HTTPResponse(status: phase == .ready ? 200 : 503, contentType: "application/json", body: phase.body,
+                                        headers: phase == .ready ? [] : [("Retry-After", "1")]))
+        }
+        router.add("GET", "/live") { [self] _, responder in
+            setCORS(responder)
+            responder.send(HTTPResponse(status: 200, contentType: "application/json", body: phase.body))
         }
         return router
     }
 
     private func setCORS(_ responder: HTTPResponder) {
-        if let origin = config.corsOrigin { responder.extraHeaders = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")] }
+        if let origin = config.corsOrigin { responder.extraHeaders = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin"), ("Access-Control-Expose-Headers", "X-Request-Id")] }
     }
 
     private func preflight(_ request: HTTPRequest, _ responder: HTTPResponder) {
         setCORS(responder)
         responder.send(HTTPResponse(status: 204, headers: [
             ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-            ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
+            ("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id, X-Session-Id"),
             ("Access-Control-Max-Age", "600"),
         ]))
     }

@@ -56,7 +56,7 @@ struct Serve: ParsableCommand {
         httpConfig.limits.maxBodyBytes = s.maxBodyBytes
         httpConfig.maxConnections = s.maxConnections
         let server = HTTPServer(config: httpConfig, router: api.router) { request, status, bytes, seconds in
-            access.info("\(request.method) \(request.target) \(request.version) \(status) \(bytes) \(String(format: "%.3f", seconds))s")
+            access.info("\(request.method) \(request.target) \(request.version) \(status) \(bytes) \(String(format: "%.3f", seconds))s id=\(request.requestID ?? "-")")
         }
         let port = try server.start()
         log.info("listening on http://\(s.host):\(port) (loading the model; /health answers 503 until ready)")
@@ -74,7 +74,7 @@ struct Serve: ParsableCommand {
         let c = sized.config
         log.info("ready: model \(name), \(c.numBlocks) KV blocks of \(c.blockSize) tokens (\(c.kvCacheDType)), max_model_len \(c.maxModelLen), max_num_seqs \(c.maxNumSeqs)\(loaded.template == nil ? ", no chat template" : "")")
 
-        // Graceful shutdown: stop accepting, let requests finish until the deadline, abort the rest, exit 0.
+        // Graceful shutdown: drain (see ServerPhase), let requests finish until the deadline, abort the rest, exit 0.
         let stopped = DispatchSemaphore(value: 0)
         let sources = [SIGTERM, SIGINT].map { sig in
             signal(sig, SIG_IGN)
@@ -84,7 +84,8 @@ struct Serve: ParsableCommand {
             return source
         }
         withExtendedLifetime(sources) { stopped.wait() }
-        log.info("shutting down: waiting up to \(s.shutdownTimeout) s for requests in flight")
+        log.info("draining: /health answers 503, new requests 503 with Retry-After; waiting up to \(s.shutdownTimeout) s for requests in flight")
+        api.beginDrain()
         server.stop(deadline: s.shutdownTimeout) { engine.abortAll() }
         engine.shutdown()
         log.info("stopped")

@@ -30,6 +30,7 @@ final class TestServer {
     }
 
     let http: HTTPServer
+    let api: OpenAIServer
     let engine: EngineCore
     let port: Int
 
@@ -38,7 +39,7 @@ final class TestServer {
         let l = try Self.loaded(model)
         engine = l.makeEngine(SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
                                               maxModelLen: 2048, blockSize: 16, numBlocks: numBlocks))
-        let api = OpenAIServer(config: APIConfig(apiKey: apiKey))
+        api = OpenAIServer(config: APIConfig(apiKey: apiKey))
         api.service = ModelService(modelName: "smollm2", engine: engine, tokenizer: l.tokenizer, template: l.template, maxWaiting: maxWaiting,
                                    samplingDefaults: l.samplingDefaults, eosTokenIDs: l.eosTokenIDs,
                                    systemFingerprint: l.systemFingerprint(kvCacheDType: engine.config.kvCacheDType))

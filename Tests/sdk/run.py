@@ -2,8 +2,9 @@
 """Starts `tern serve` twice with SmolLM2 (an open server on :8080 as the README shows it,
 and a keyed one with one sequence and no waiting room), once with the tiny Qwen2
 safetensors checkpoint folder (:8082) and once with Gemma 3 (:8083), runs the README's curl
-examples verbatim and every Tests/sdk/test_*.py suite against them, then stops them with SIGTERM and checks
-they exit 0. Usage: run.py TERN_BINARY MODEL_PATH"""
+examples verbatim and every Tests/sdk/test_*.py suite against them, then the scaling-out stage
+(Tests/deploy: recipes against their schemas, the SDK through nginx in front of two replicas),
+then stops them with SIGTERM and checks they exit 0. Usage: run.py TERN_BINARY MODEL_PATH"""
 import os
 import pathlib
 import re
@@ -39,10 +40,13 @@ def readme_curl_examples():
 
 def main():
     gemma = os.path.join(os.path.dirname(model), "gemma-3-270m-q4_k_m.gguf")
-    servers = [start(8080), start(8081, "--api-key", "test-key", "--max-num-seqs", "1", "--max-waiting", "0"),
-               start(8082, model_path=str(root / "Tests/Fixtures/tiny-qwen2")), start(8083, model_path=gemma)]
+    servers = []
     failed = False
     try:
+        # Inside the try: a server that fails to start stops the ones started before it.
+        for port, extra, path in [(8080, [], None), (8081, ["--api-key", "test-key", "--max-num-seqs", "1", "--max-waiting", "0"], None),
+                                  (8082, [], str(root / "Tests/Fixtures/tiny-qwen2")), (8083, [], gemma)]:
+            servers.append(start(port, *extra, model_path=path))
         examples = readme_curl_examples()
         assert len(examples) >= 3, "README has no curl examples"
         for ex in examples:
@@ -58,6 +62,11 @@ def main():
         for suite in sorted((root / "Tests/sdk").glob("test_*.py")):
             r = subprocess.run([sys.executable, str(suite)], env=env, timeout=1200)
             failed |= r.returncode != 0
+        # Scaling out: the recipes against their schemas, then two replicas behind nginx.
+        r = subprocess.run([sys.executable, str(root / "Tests/deploy/test_manifests.py")], timeout=300)
+        failed |= r.returncode != 0
+        r = subprocess.run([sys.executable, str(root / "Tests/deploy/cluster.py"), model], env=env, timeout=1800)
+        failed |= r.returncode != 0
     finally:
         for p in servers:
             p.send_signal(signal.SIGTERM)
