@@ -101,19 +101,26 @@ public final class BlockPool {
         }
     }
 
-    /// Cached blocks for the longest prefix of `hashes`, each taken (ref-counted) for the caller.
-    public func takeCachedPrefix(_ hashes: [UInt64]) -> [Int32] {
-        guard enablePrefixCaching else { return [] }
-        prefixQueries += hashes.count
-        var out: [Int32] = []
-        for h in hashes {
-            guard let b = cached[h] else { break }
-            prefixHits += 1
-            if inQueue[Int(b)] { unlink(b) }
-            refCount[Int(b)] += 1
-            out.append(b)
-        }
-        return out
+    /// The hash a block of table `table` registers under, for a block of positions hashed `hash`
+    /// (table 0's is the position hash itself; other tables' pages hold other layers).
+    public static func tableHash(_ hash: UInt64, table: Int) -> UInt64 {
+        table == 0 ? hash : Self.hash(parent: hash, tokens: [Int32(truncatingIfNeeded: -table)])
+    }
+
+    /// The cached block registered under `hash`, if any (nothing is taken).
+    public func cachedBlock(_ hash: UInt64) -> Int32? { enablePrefixCaching ? cached[hash] : nil }
+
+    /// Takes a reference to cached block `b` for a new holder.
+    public func take(_ b: Int32) {
+        if inQueue[Int(b)] { unlink(b) }
+        refCount[Int(b)] += 1
+    }
+
+    /// Counts a prefix lookup of `queries` blocks of positions of which `hits` were found.
+    public func noteLookup(queries: Int, hits: Int) {
+        guard enablePrefixCaching else { return }
+        prefixQueries += queries
+        prefixHits += hits
     }
 
     /// Registers a block that became full with `hash` (if no block holds that hash yet).

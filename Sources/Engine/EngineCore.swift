@@ -22,7 +22,11 @@ public final class EngineCore: @unchecked Sendable {
     private var stats = EngineStats()
     private var thread: Thread?
 
+    /// An engine over `model`; `config.numBlocks` counts blocks of the model's KV layout, whose
+    /// groups the engine sets in the config.
     public init(model: any LanguageModel, pool: ComputePool, config: SchedulerConfig) {
+        var config = config
+        config.kvGroups = model.kvLayout.groups
         self.config = config
         scheduler = Scheduler(config: config)
         runner = ModelRunner(model: model, numBlocks: config.numBlocks, blockSize: config.blockSize, pool: pool,

@@ -14,10 +14,12 @@ public final class ModelRunner {
     let pool: ComputePool
     private var sequences: [SequenceID: SequenceSampling] = [:]
 
+    /// A runner over a cache of `numBlocks` blocks in the model's `kvLayout` (the scheduler's
+    /// `kvGroups` must be that layout's groups).
     public init(model: any LanguageModel, numBlocks: Int, blockSize: Int, pool: ComputePool, kvCacheDType: KVCacheDType = .f32) {
         self.model = model
         self.pool = pool
-        cache = model.makeCache(numBlocks: numBlocks, blockSize: blockSize, dtype: kvCacheDType)
+        cache = model.makeCache(numBlocks: numBlocks, blockSize: blockSize, dtype: kvCacheDType, layout: model.kvLayout)
     }
 
     /// Where a step's logits rows come from.
@@ -62,7 +64,7 @@ public final class ModelRunner {
                 rows.prompt[item.id] = next
             }
             if item.needsSample { want.append(item.tokenIDs.count - 1) }
-            batch.append(tokens: item.tokenIDs, startPosition: item.startPosition, blockTable: item.blockTable, logitsFor: want)
+            batch.append(tokens: item.tokenIDs, startPosition: item.startPosition, blockTables: item.blockTables, logitsFor: want)
             next += want.count
             if item.needsSample { rows.sample[item.id] = next - 1 }
         }

@@ -9,7 +9,11 @@ public final class RequestState {
     public internal(set) var numComputedTokens = 0
     /// Of which this many came from the prefix cache on admission.
     public internal(set) var numCachedTokens = 0
-    public internal(set) var blockIDs: [Int32] = []
+    /// Per block table of the KV layout: the blocks holding each `blockSize` positions (all
+    /// tables equally long; -1 where a sliding-window table released a block its window left).
+    public internal(set) var blockTables: [[Int32]]
+    /// Per table: blocks before this index are released (always 0 for full-attention tables).
+    var releasedBlocks: [Int]
     /// Block hashes of the full blocks of the tokens (grown as blocks fill).
     var blockHashes: [UInt64] = []
     /// How many of `blockIDs` are registered in the prefix cache.
@@ -26,7 +30,9 @@ public final class RequestState {
     var wasScheduled = false
     let arrival: Int
 
-    init(_ request: EngineRequest, id: SequenceID, arrival: Int) {
+    init(_ request: EngineRequest, id: SequenceID, arrival: Int, numTables: Int) {
+        blockTables = Array(repeating: [], count: numTables)
+        releasedBlocks = Array(repeating: 0, count: numTables)
         self.id = id
         self.request = request
         self.arrival = arrival
@@ -37,4 +43,8 @@ public final class RequestState {
     /// Prompt plus generated tokens.
     public var numTokens: Int { request.promptTokenIDs.count + outputTokenIDs.count }
     public var allTokenIDs: [Int32] { request.promptTokenIDs + outputTokenIDs }
+    /// Blocks of positions (the length of every block table).
+    public var numBlocks: Int { blockTables[0].count }
+    /// Every block the sequence holds, in all its tables.
+    public var blockIDs: [Int32] { blockTables.flatMap { $0.filter { $0 >= 0 } } }
 }

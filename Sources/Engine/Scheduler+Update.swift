@@ -9,6 +9,7 @@ extension Scheduler {
             guard let s = byID[item.id], s.status == .running else { continue }
             s.numComputedTokens += item.tokenIDs.count
             registerFullBlocks(s)
+            releasePassed(s)
             let row = result.rows[item.id] ?? RowResult()
             if let spec = item.promptLogprobs, row.promptLogprobs.count == spec.targets.count {
                 s.nextPromptLogprob = spec.firstToken + spec.targets.count
@@ -39,7 +40,7 @@ extension Scheduler {
 
     /// Registers the request's newly full, computed blocks in the prefix cache.
     private func registerFullBlocks(_ s: RequestState) {
-        let full = min(s.numComputedTokens / config.blockSize, s.blockIDs.count)
+        let full = min(s.numComputedTokens / config.blockSize, s.numBlocks)
         guard full > s.numRegisteredBlocks else { return }
         let tokens = s.allTokenIDs
         while s.blockHashes.count < full {
@@ -47,7 +48,11 @@ extension Scheduler {
             let parent = s.blockHashes.last ?? 0
             s.blockHashes.append(BlockPool.hash(parent: parent, tokens: tokens[b * config.blockSize ..< (b + 1) * config.blockSize]))
         }
-        for b in s.numRegisteredBlocks ..< full { pool.register(s.blockIDs[b], hash: s.blockHashes[b]) }
+        for b in s.numRegisteredBlocks ..< full {
+            for (t, table) in s.blockTables.enumerated() where table[b] >= 0 {
+                pool.register(table[b], hash: BlockPool.tableHash(s.blockHashes[b], table: t))
+            }
+        }
         s.numRegisteredBlocks = full
     }
 

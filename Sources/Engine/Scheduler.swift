@@ -3,6 +3,8 @@
 /// with its total. Running requests go first, so decode is never starved and long prompts
 /// are chunked; then waiting requests are admitted in order while sequences, budget and
 /// blocks allow. When blocks run out the newest running request is preempted by recompute.
+/// Each sequence holds one block table per table of the model's KV layout, all from one pool;
+/// a sliding-window table gives back (-1 in its place) each block its window has left.
 public final class Scheduler {
     public let config: SchedulerConfig
     public let pool: BlockPool
@@ -12,10 +14,13 @@ public final class Scheduler {
     /// Sequences finished since the last `schedule()`, for the runner to forget.
     var finishedSinceLastStep: [SequenceID] = []
     private var arrivals = 0
+    /// The window of each block table (nil: full attention).
+    let tableWindows: [Int?]
 
     public init(config: SchedulerConfig) {
         self.config = config
         pool = BlockPool(numBlocks: config.numBlocks, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching)
+        tableWindows = config.kvGroups.flatMap { g in Array(repeating: g.window, count: g.tables) }
     }
 
     public var hasWork: Bool { !waiting.isEmpty || !running.isEmpty }
@@ -31,7 +36,7 @@ public final class Scheduler {
         }
         guard request.n >= 1, request.n <= config.maxNumSeqs else { throw EngineError.tooManySamples(n: request.n, maxNumSeqs: config.maxNumSeqs) }
         let longest = min(config.maxModelLen, request.promptTokenIDs.count + max(1, request.maxTokens))
-        let blocks = (longest + config.blockSize - 1) / config.blockSize
+        let blocks = config.blocksNeeded(tokens: longest)
         guard blocks <= config.numBlocks else { throw EngineError.neverFits(blocksNeeded: blocks, numBlocks: config.numBlocks) }
     }
 
@@ -40,31 +45,52 @@ public final class Scheduler {
         try Self.check(request, config: config)
         let id = SequenceID(request.requestID)
         guard byID[id] == nil else { throw EngineError.duplicateRequestID(request.requestID) }
-        let s = RequestState(request, id: id, arrival: arrivals)
+        let s = RequestState(request, id: id, arrival: arrivals, numTables: tableWindows.count)
         arrivals += 1
         byID[id] = s
         waiting.append(s)
     }
 
-    /// Grows `s`'s blocks to hold `total` tokens; false (and nothing taken) if the pool is short.
+    /// Grows `s`'s tables to hold `total` tokens; false (and nothing taken) if the pool is short.
     private func reserve(_ s: RequestState, total: Int) -> Bool {
-        let need = blocksFor(total) - s.blockIDs.count
+        let need = blocksFor(total) - s.numBlocks, tables = tableWindows.count
         guard need > 0 else { return true }
-        guard let blocks = pool.allocate(need) else { return false }
-        s.blockIDs += blocks
+        guard let blocks = pool.allocate(need * tables) else { return false }
+        for b in 0 ..< need { for t in 0 ..< tables { s.blockTables[t].append(blocks[b * tables + t]) } }
         return true
     }
 
     /// Copy-on-write: if the partly filled block the next token goes into is shared (forked
-    /// samples), give `s` its own copy. False (nothing changed) if the pool is short.
+    /// samples) in any table, give `s` its own copy. False (nothing changed) if the pool is short.
     private func makeWritable(_ s: RequestState, into out: inout SchedulerOutput) -> Bool {
         let pos = s.numComputedTokens, b = pos / config.blockSize
-        guard pos % config.blockSize != 0, b < s.blockIDs.count, pool.refCount[Int(s.blockIDs[b])] > 1 else { return true }
-        guard let fresh = pool.allocate(1) else { return false }
-        out.copies.append((s.blockIDs[b], fresh[0]))
-        pool.free([s.blockIDs[b]])
-        s.blockIDs[b] = fresh[0]
+        guard pos % config.blockSize != 0, b < s.numBlocks else { return true }
+        let shared = s.blockTables.indices.filter { s.blockTables[$0][b] >= 0 && pool.refCount[Int(s.blockTables[$0][b])] > 1 }
+        guard !shared.isEmpty else { return true }
+        guard let fresh = pool.allocate(shared.count) else { return false }
+        for (t, new) in zip(shared, fresh) {
+            out.copies.append((s.blockTables[t][b], new))
+            pool.free([s.blockTables[t][b]])
+            s.blockTables[t][b] = new
+        }
         return true
+    }
+
+    /// The first block of a table with `window` that the next token at `position` still reads.
+    private func firstNeeded(_ window: Int?, position: Int) -> Int {
+        window.map { max(0, position + 1 - $0) / config.blockSize } ?? 0
+    }
+
+    /// Gives back the blocks of `s`'s window tables that lie wholly before the window of its next
+    /// token (earliest first, so they are also evicted from the prefix cache first).
+    func releasePassed(_ s: RequestState) {
+        for (t, window) in tableWindows.enumerated() where window != nil {
+            let end = min(firstNeeded(window, position: s.numComputedTokens), s.numBlocks)
+            guard s.releasedBlocks[t] < end else { continue }
+            pool.free(s.blockTables[t][s.releasedBlocks[t] ..< end].filter { $0 >= 0 })
+            for b in s.releasedBlocks[t] ..< end { s.blockTables[t][b] = -1 }
+            s.releasedBlocks[t] = end
+        }
     }
 
     /// Room for `s` to compute up to `total` tokens: its own copy of a shared partial block,
@@ -76,8 +102,9 @@ public final class Scheduler {
     /// Gives back `s`'s blocks, which leaves it with no computed tokens.
     func release(_ s: RequestState) {
         // Reverse order: a prefix's first blocks are evicted last.
-        pool.free(s.blockIDs.reversed())
-        s.blockIDs = []
+        pool.free((0 ..< s.numBlocks).reversed().flatMap { b in s.blockTables.map { $0[b] }.filter { $0 >= 0 } })
+        s.blockTables = s.blockTables.map { _ in [] }
+        s.releasedBlocks = s.releasedBlocks.map { _ in 0 }
         s.numRegisteredBlocks = 0
         s.numComputedTokens = 0
         s.numCachedTokens = 0
@@ -138,16 +165,7 @@ public final class Scheduler {
     private func admitWaiting(_ budget: inout Int) -> [(RequestState, Int)] {
         var admitted: [(RequestState, Int)] = []
         while let s = waiting.first, budget > 0, running.count + 1 + s.pendingForks <= config.maxNumSeqs {
-            if s.blockIDs.isEmpty && s.numComputedTokens == 0 && s.request.promptLogprobs == nil {
-                // Full blocks of all but the last token (which must be computed to produce logits).
-                let hashes = pool.blockHashes(Array(s.allTokenIDs.prefix(s.numTokens - 1)))
-                let hit = pool.takeCachedPrefix(hashes)
-                s.blockIDs = hit
-                s.blockHashes = Array(hashes.prefix(hit.count))
-                s.numRegisteredBlocks = hit.count
-                s.numComputedTokens = hit.count * config.blockSize
-                s.numCachedTokens = s.numComputedTokens
-            }
+            if s.numBlocks == 0 && s.numComputedTokens == 0 && s.request.promptLogprobs == nil { takeCachedPrefix(s) }
             let n = min(s.numTokens - s.numComputedTokens, budget)
             guard reserve(s, total: s.numComputedTokens + n) else {
                 // Not enough blocks now: give back the cache hits and wait.
@@ -163,11 +181,40 @@ public final class Scheduler {
         return admitted
     }
 
+    /// Gives `s` the longest cached prefix of its prompt's full blocks (all but the last token,
+    /// which must be computed to produce logits) that every table can serve: full-attention
+    /// tables need each block of it, window tables only those the first token computed after it
+    /// reads (the others become -1).
+    private func takeCachedPrefix(_ s: RequestState) {
+        let hashes = pool.blockHashes(Array(s.allTokenIDs.prefix(s.numTokens - 1)))
+        func cached(_ b: Int, _ t: Int) -> Int32? { pool.cachedBlock(BlockPool.tableHash(hashes[b], table: t)) }
+        let tables = tableWindows.indices
+        var k = 0
+        while k < hashes.count, tables.allSatisfy({ tableWindows[$0] != nil || cached(k, $0) != nil }) { k += 1 }
+        while k > 0, !tables.allSatisfy({ t in (firstNeeded(tableWindows[t], position: k * config.blockSize) ..< k).allSatisfy { cached($0, t) != nil } }) {
+            k -= 1
+        }
+        pool.noteLookup(queries: hashes.count, hits: k)
+        for t in tables {
+            let first = firstNeeded(tableWindows[t], position: k * config.blockSize)
+            s.blockTables[t] = (0 ..< k).map { b in
+                guard b >= first, let block = cached(b, t) else { return -1 }
+                pool.take(block)
+                return block
+            }
+            s.releasedBlocks[t] = first
+        }
+        s.blockHashes = Array(hashes.prefix(k))
+        s.numRegisteredBlocks = k
+        s.numComputedTokens = k * config.blockSize
+        s.numCachedTokens = s.numComputedTokens
+    }
+
     /// The step's work for `s`: its next `n` tokens, and what to sample and report after them.
     private func item(_ s: RequestState, count n: Int) -> ScheduledRequest {
         let start = s.numComputedTokens
         let tokens = Array(s.allTokenIDs[start ..< start + n])
-        var item = ScheduledRequest(id: s.id, tokenIDs: tokens, startPosition: start, blockTable: s.blockIDs)
+        var item = ScheduledRequest(id: s.id, tokenIDs: tokens, startPosition: start, blockTables: s.blockTables)
         if start + n == s.numTokens { item.sample = SampleSpec(params: s.request.sampling, logprobs: s.request.logprobs) }
         if let k = s.request.promptLogprobs {
             // Positions p < last predict prompt token p + 1; those before nextPromptLogprob - 1 were reported.
@@ -194,16 +241,17 @@ public final class Scheduler {
             if let seed = r.sampling.seed { r.sampling.seed = seed &+ UInt64(i) }
             let id = SequenceID(s.id.requestID, i)
             guard byID[id] == nil else { continue }
-            let c = RequestState(r, id: id, arrival: s.arrival)
+            let c = RequestState(r, id: id, arrival: s.arrival, numTables: tableWindows.count)
             c.isFork = true
             c.status = .running
-            c.blockIDs = s.blockIDs
+            c.blockTables = s.blockTables
+            c.releasedBlocks = s.releasedBlocks
             pool.retain(c.blockIDs)
             c.numComputedTokens = s.numTokens  // true once this step's forward has run
             c.wasScheduled = true
             byID[id] = c
             running.append(c)
-            var item = ScheduledRequest(id: id, tokenIDs: [], startPosition: s.numTokens, blockTable: c.blockIDs)
+            var item = ScheduledRequest(id: id, tokenIDs: [], startPosition: s.numTokens, blockTables: c.blockTables)
             item.sample = SampleSpec(params: r.sampling, logprobs: r.logprobs, logitsFrom: s.id)
             item.newRequest = r
             out.scheduled.append(item)

@@ -28,20 +28,26 @@ public struct PromptLogprobsSpec: Sendable {
 }
 
 /// One sequence's share of a step: compute `tokenIDs` at positions `startPosition…`, reading
-/// and writing K/V through `blockTable`; then sample if `sample` is set.
+/// and writing K/V through `blockTables` (one per table of the KV layout); then sample if
+/// `sample` is set.
 public struct ScheduledRequest: Sendable {
     public let id: SequenceID
     public let tokenIDs: [Int32]
     public let startPosition: Int
-    public let blockTable: [Int32]
+    public let blockTables: [[Int32]]
     public var sample: SampleSpec?
     public var promptLogprobs: PromptLogprobsSpec?
     /// Set on a sequence's first schedule: the request it serves (prompt, sampling), from
     /// which the runner builds its own per-sequence state (random stream, penalty history).
     public var newRequest: EngineRequest?
 
+    public init(id: SequenceID, tokenIDs: [Int32], startPosition: Int, blockTables: [[Int32]]) {
+        (self.id, self.tokenIDs, self.startPosition, self.blockTables) = (id, tokenIDs, startPosition, blockTables)
+    }
+
+    /// A request over a plain KV layout (one block table).
     public init(id: SequenceID, tokenIDs: [Int32], startPosition: Int, blockTable: [Int32]) {
-        (self.id, self.tokenIDs, self.startPosition, self.blockTable) = (id, tokenIDs, startPosition, blockTable)
+        self.init(id: id, tokenIDs: tokenIDs, startPosition: startPosition, blockTables: [blockTable])
     }
 
     public var needsSample: Bool { sample != nil }

@@ -35,24 +35,27 @@ public struct LoadedModel: @unchecked Sendable {
 
     public var pool: ComputePool { matmul.pool }
 
-    /// Engine limits for this model: the KV pool from a memory budget (blocks of `kvCacheDType`), and the longest
-    /// context capped by both the model and the pool. Warns when `maxModelLen` was cut.
+    /// Engine limits for this model: the KV pool from a memory budget (blocks of `kvCacheDType` in the
+    /// model's KV layout: with sliding-window layers a block holds `pageLayers` layers, and a window
+    /// table keeps only the blocks its window needs), and the longest context capped by both the
+    /// model and the pool. Warns when `maxModelLen` was cut.
     public func schedulerConfig(kvCacheMemory: Int, blockSize: Int, maxModelLen: Int?, maxNumSeqs: Int, maxNumBatchedTokens: Int,
                                 enablePrefixCaching: Bool) throws -> (config: SchedulerConfig, warning: String?) {
         let c = model.config, memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
         // A pool the machine cannot hold would fail to map (or be killed later): refuse it now.
         guard kvCacheMemory <= memory else { throw LoaderError.kvPoolTooLarge(bytes: kvCacheMemory, physicalMemory: memory) }
-        let bytesPerBlock = PagedKVCache.bytesPerBlock(numLayers: c.blockCount, blockSize: blockSize, kvWidth: c.kvWidth, dtype: kvCacheDType)
+        let layout = model.kvLayout
+        let bytesPerBlock = PagedKVCache.bytesPerBlock(numLayers: layout.pageLayers, blockSize: blockSize, kvWidth: c.kvWidth, dtype: kvCacheDType)
         let numBlocks = kvCacheMemory / bytesPerBlock
-        guard numBlocks >= 1 else { throw LoaderError.kvPoolTooSmall(bytesPerBlock: bytesPerBlock) }
-        let capped = min(maxModelLen ?? c.contextLength, numBlocks * blockSize)
-        var warning: String?
-        if let asked = maxModelLen, asked > capped {
-            warning = "max_model_len \(asked) does not fit the KV pool (\(numBlocks) blocks); using \(capped)"
-        }
-        let config = SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: max(maxNumBatchedTokens, 1), maxModelLen: capped,
+        var config = SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: max(maxNumBatchedTokens, 1), maxModelLen: 0,
                                      blockSize: blockSize, numBlocks: numBlocks, enablePrefixCaching: enablePrefixCaching,
-                                     kvCacheDType: kvCacheDType)
+                                     kvCacheDType: kvCacheDType, kvGroups: layout.groups)
+        guard config.blocksNeeded(tokens: 1) <= numBlocks else { throw LoaderError.kvPoolTooSmall(bytesPerBlock: bytesPerBlock * layout.numTables) }
+        config.maxModelLen = config.longestFitting(limit: maxModelLen ?? c.contextLength)
+        var warning: String?
+        if let asked = maxModelLen, asked > config.maxModelLen {
+            warning = "max_model_len \(asked) does not fit the KV pool (\(numBlocks) blocks); using \(config.maxModelLen)"
+        }
         return (config, warning)
     }
 

@@ -46,9 +46,10 @@ struct Attention {
                 Ops.rope(k.row(row, width: kvWidth), heads: kvHeads, headDim: headDim, ropeDim: ropeDim, cos: c, sin: s, neox: neox)
             }
         }
+        let t = cache.layout.layerTable[layer]  // this layer's block table
         for s in batch.sequences {
             for (i, row) in s.tokenRange.enumerated() {
-                let p = s.startPosition + i, block = Int(s.blockTable[p / cache.blockSize])
+                let p = s.startPosition + i, block = Int(s.blockTables[t][p / cache.blockSize])
                 cache.write(layer: layer, block: block, row: p % cache.blockSize, key: k.row(row, width: kvWidth), value: v.row(row, width: kvWidth))
             }
         }
@@ -67,10 +68,10 @@ struct Attention {
         for (si, s) in batch.sequences.enumerated() {
             for (i, row) in s.tokenRange.enumerated() { work.append((si, row, s.startPosition + i)) }
         }
-        let tables = batch.sequences.map(\.blockTable)
+        let tables = batch.sequences.map { $0.blockTables[t] }
         let maxContext = work.map(\.pos).max().map { $0 + 1 } ?? 1
         let (kvHeads, headDim, blockSize, scale) = (self.kvHeads, self.headDim, cache.blockSize, self.scale)
-        let (keys, values, dtype) = (cache.keys[layer], cache.values[layer], cache.dtype)
+        let (keys, values, dtype) = (cache.keys(layer), cache.values(layer), cache.dtype)
         let (blockStride, headStride) = (cache.blockBytes, cache.segmentOffset(block: 0, head: 1, row: 0))
         // One task per (token, KV head): its `group` query heads read each key/value row once.
         pool.parallelRanges(work.count * kvHeads, minChunk: 2, chunksPerThread: 8) { range in
@@ -109,8 +110,8 @@ struct Attention {
         let first = window.map { max(0, s.startPosition + 1 - $0) } ?? 0
         let keys = FloatBuffer(count: kvHeads * end * headDim)    // (kvHeads, end, headDim)
         let values = FloatBuffer(count: kvHeads * end * headDim)  // (kvHeads, end, headDim)
-        let (kc, vc, dtype, kvHeads, headDim, blockSize) = (cache.keys[layer], cache.values[layer], cache.dtype, self.kvHeads, self.headDim, cache.blockSize)
-        let table = s.blockTable
+        let (kc, vc, dtype, kvHeads, headDim, blockSize) = (cache.keys(layer), cache.values(layer), cache.dtype, self.kvHeads, self.headDim, cache.blockSize)
+        let table = s.blockTables[cache.layout.layerTable[layer]]
         pool.parallelRanges(end - first, minChunk: 64, chunksPerThread: 1) { range in
             for p in range.lowerBound + first ..< range.upperBound + first {
                 let block = Int(table[p / blockSize])

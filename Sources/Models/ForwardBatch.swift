@@ -3,22 +3,24 @@ import Kernels
 /// The input of one forward pass: every scheduled token of every sequence, sequences laid
 /// out one after another. A sequence's tokens sit at consecutive positions starting at
 /// `startPosition` (its number of already-computed tokens); attention reads its earlier
-/// keys and values from the paged cache through `blockTable`.
+/// keys and values from the paged cache through its block tables (one per table of the cache's
+/// `KVLayout`; a plain cache has one).
 public struct ForwardBatch: Sendable {
     public struct Segment: Sendable {
         /// Rows of this sequence in `tokenIDs`.
         public var tokenRange: Range<Int>
         /// Position of the first of those tokens.
         public var startPosition: Int
-        /// Block ids holding positions 0 ..< startPosition + tokenRange.count.
-        public var blockTable: [Int32]
+        /// Per table of the layout: block ids holding positions 0 ..< startPosition + tokenRange.count
+        /// (-1 for a sliding-window table's blocks that lie wholly before the window).
+        public var blockTables: [[Int32]]
         /// Rows (absolute indices into `tokenIDs`) whose logits are wanted, in order.
         public var logitRows: [Int]
 
-        public init(tokenRange: Range<Int>, startPosition: Int, blockTable: [Int32], logitRows: [Int]) {
+        public init(tokenRange: Range<Int>, startPosition: Int, blockTables: [[Int32]], logitRows: [Int]) {
             self.tokenRange = tokenRange
             self.startPosition = startPosition
-            self.blockTable = blockTable
+            self.blockTables = blockTables
             self.logitRows = logitRows
         }
     }
@@ -34,11 +36,16 @@ public struct ForwardBatch: Sendable {
 
     /// Appends one sequence's tokens; `wantLogits` selects which of the new tokens (by index
     /// within `tokens`) need logits.
-    public mutating func append(tokens: [Int32], startPosition: Int, blockTable: [Int32], logitsFor wantLogits: [Int]) {
+    public mutating func append(tokens: [Int32], startPosition: Int, blockTables: [[Int32]], logitsFor wantLogits: [Int]) {
         let base = tokenIDs.count
         tokenIDs.append(contentsOf: tokens)
         sequences.append(Segment(tokenRange: base ..< base + tokens.count, startPosition: startPosition,
-                                   blockTable: blockTable, logitRows: wantLogits.map { base + $0 }))
+                                   blockTables: blockTables, logitRows: wantLogits.map { base + $0 }))
+    }
+
+    /// `append` for a plain cache (one block table).
+    public mutating func append(tokens: [Int32], startPosition: Int, blockTable: [Int32], logitsFor wantLogits: [Int]) {
+        append(tokens: tokens, startPosition: startPosition, blockTables: [blockTable], logitsFor: wantLogits)
     }
 
     public var numTokens: Int { tokenIDs.count }

@@ -70,6 +70,8 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
         matmul.prepare(layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo] + $0.ffn.weights } + [embedding])
     }
 
+    public var layerWindows: [Int?] { layers.map(\.window) }
+
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer {
         try validate(batch, cache: cache)
         let c = config, n = batch.numTokens, width = c.embeddingLength

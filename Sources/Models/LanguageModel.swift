@@ -5,15 +5,24 @@ import Kernels
 /// computes with the `Matmul` it was made with, and prepares its weights there at load.)
 public protocol LanguageModel: AnyObject, Sendable {
     var config: ModelConfig { get }
+    /// Per layer, the positions its attention sees (nil: all); default: `config.slidingWindow` for every layer.
+    var layerWindows: [Int?] { get }
     /// Logits (batch.logitRows.count, vocabularySize), in the order of `batch.logitRows`.
     func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer
 }
 
 extension LanguageModel {
-    /// A KV cache for this model of `numBlocks` blocks of `blockSize` positions, stored as `dtype`.
-    public func makeCache(numBlocks: Int, blockSize: Int, dtype: KVCacheDType = .f32) -> PagedKVCache {
-        PagedKVCache(numLayers: config.blockCount, numBlocks: numBlocks, blockSize: blockSize, kvWidth: config.kvWidth,
-                     headDim: config.keyLength, dtype: dtype)
+    public var layerWindows: [Int?] { Array(repeating: config.slidingWindow, count: config.blockCount) }
+
+    /// The cache layout the engine uses: sliding-window layers in tables of their own, so their
+    /// blocks can be freed once the window has passed them.
+    public var kvLayout: KVLayout { KVLayout(layerWindows: layerWindows) }
+
+    /// A KV cache for this model of `numBlocks` blocks of `blockSize` positions, stored as `dtype`,
+    /// in `layout` (default: plain, one block table for every layer).
+    public func makeCache(numBlocks: Int, blockSize: Int, dtype: KVCacheDType = .f32, layout: KVLayout? = nil) -> PagedKVCache {
+        PagedKVCache(layout: layout ?? .plain(numLayers: config.blockCount), numBlocks: numBlocks, blockSize: blockSize,
+                     kvWidth: config.kvWidth, headDim: config.keyLength, dtype: dtype)
     }
 
     /// Checks token ids and cache capacity before any work is done.
@@ -21,13 +30,19 @@ extension LanguageModel {
         for t in batch.tokenIDs where t < 0 || Int(t) >= config.vocabularySize {
             throw ModelError.tokenOutOfRange(t, vocabularySize: config.vocabularySize)
         }
+        let windows = cache.layout.tableWindows
         for s in batch.sequences {
             let end = s.startPosition + s.tokenRange.count
-            guard s.blockTable.count * cache.blockSize >= end else {
-                throw ModelError.contextOverflow(position: end, limit: s.blockTable.count * cache.blockSize)
-            }
-            for b in s.blockTable where b < 0 || Int(b) >= cache.numBlocks {
-                throw ModelError.contextOverflow(position: end, limit: cache.numBlocks * cache.blockSize)
+            guard s.blockTables.count == windows.count else { throw ModelError.blockTables(given: s.blockTables.count, layout: windows.count) }
+            for (table, window) in zip(s.blockTables, windows) {
+                guard table.count * cache.blockSize >= end else {
+                    throw ModelError.contextOverflow(position: end, limit: table.count * cache.blockSize)
+                }
+                // A window table's blocks wholly before the first new token's window may be released (-1).
+                let released = window.map { max(0, s.startPosition + 1 - $0) / cache.blockSize } ?? 0
+                for (i, b) in table.enumerated() where (b < 0 && i >= released) || Int(b) >= cache.numBlocks {
+                    throw ModelError.contextOverflow(position: end, limit: cache.numBlocks * cache.blockSize)
+                }
             }
         }
     }

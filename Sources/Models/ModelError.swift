@@ -8,6 +8,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case unsupportedTensorType(tensor: String, type: String)
     case tokenOutOfRange(Int32, vocabularySize: Int)
     case contextOverflow(position: Int, limit: Int)
+    case blockTables(given: Int, layout: Int)
 
     public var description: String {
         switch self {
@@ -17,6 +18,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .unsupportedTensorType(let t, let ty): return "tensor '\(t)' has type \(ty), which this layer cannot use"
         case .tokenOutOfRange(let t, let v): return "token id \(t) is outside the vocabulary (0..<\(v))"
         case .contextOverflow(let p, let l): return "position \(p) exceeds the KV cache capacity \(l)"
+        case .blockTables(let g, let l): return "a sequence has \(g) block tables; the KV cache layout has \(l)"
         }
     }
 }

@@ -40,8 +40,10 @@ struct Bench: ParsableCommand {
         let pps = positiveInts(promptTokens), tgs = positiveInts(genTokens)
         let depths = depth.split(separator: ",").compactMap { Int($0) }.filter { $0 >= 0 }
         let maxLen = (pps + tgs).max() ?? 1, maxDepth = depths.max() ?? 0
-        let cache = model.makeCache(numBlocks: (maxDepth + maxLen + 15) / 16, blockSize: 16, dtype: loaded.kvCacheDType)
-        let table = (0 ..< Int32(cache.numBlocks)).map { $0 }
+        // The engine's layout (one table per group of layers), each table its own run of blocks.
+        let layout = model.kvLayout, perTable = (maxDepth + maxLen + 15) / 16
+        let cache = model.makeCache(numBlocks: perTable * layout.numTables, blockSize: 16, dtype: loaded.kvCacheDType, layout: layout)
+        let tables = (0 ..< layout.numTables).map { t in (0 ..< perTable).map { Int32(t * perTable + $0) } }
         let tokens = (0 ..< maxDepth + maxLen).map { _ in Int32.random(in: 0 ..< Int32(model.config.vocabularySize)) }
         let (name, sizeMiB, params) = label(loaded)
         print("| model | size | params | backend | threads | kv | test | t/s |")
@@ -67,22 +69,22 @@ struct Bench: ParsableCommand {
             for c in stride(from: 0, to: d, by: 512) {
                 var batch = ForwardBatch()
                 let end = min(d, c + 512)
-                batch.append(tokens: Array(tokens[c ..< end]), startPosition: c, blockTable: table, logitsFor: [end - c - 1])
+                batch.append(tokens: Array(tokens[c ..< end]), startPosition: c, blockTables: tables, logitsFor: [end - c - 1])
                 _ = try model.forward(batch, cache: cache)
             }
             for n in pps {
                 var batch = ForwardBatch()
-                batch.append(tokens: Array(tokens[d ..< d + n]), startPosition: d, blockTable: table, logitsFor: [n - 1])
+                batch.append(tokens: Array(tokens[d ..< d + n]), startPosition: d, blockTables: tables, logitsFor: [n - 1])
                 try row("pp\(n)\(at)", tokens: n) { _ = try model.forward(batch, cache: cache) }
             }
             for n in tgs {
                 let before = Bandwidth.measureInChild(threads: loaded.pool.threadCount)
-                let rate = try row("tg\(n)\(at)", tokens: n) { try generate(model, cache: cache, table: table, from: d, count: n, first: tokens[d]) }
+                let rate = try row("tg\(n)\(at)", tokens: n) { try generate(model, cache: cache, tables: tables, from: d, count: n, first: tokens[d]) }
                 let after = Bandwidth.measureInChild(threads: loaded.pool.threadCount)
                 decodeRates.append(("tg\(n)\(at)", d + n / 2, rate, [before, after].compactMap { $0 }))
             }
         }
-        let weights = Double(decodeWeightBytes(loaded)), kvPerPosition = Double(cache.totalBytes / (cache.numBlocks * cache.blockSize))
+        let weights = Double(decodeWeightBytes(loaded)), kvPerPosition = Double(cache.totalBytes / (perTable * cache.blockSize))
         for (test, positions, rate, probes) in decodeRates {
             let bytes = weights + kvPerPosition * Double(positions)  // weights, and the KV of the average position
             guard let bandwidth = probes.max() else { print("\(test): the bandwidth probe failed"); continue }
@@ -93,11 +95,11 @@ struct Bench: ParsableCommand {
     }
 
     /// `count` single-token forwards from position `from`, each token derived from the last logits.
-    private func generate(_ model: any LanguageModel, cache: PagedKVCache, table: [Int32], from: Int, count: Int, first: Int32) throws {
+    private func generate(_ model: any LanguageModel, cache: PagedKVCache, tables: [[Int32]], from: Int, count: Int, first: Int32) throws {
         var token = first
         for pos in from ..< from + count {
             var batch = ForwardBatch()
-            batch.append(tokens: [token], startPosition: pos, blockTable: table, logitsFor: [0])
+            batch.append(tokens: [token], startPosition: pos, blockTables: tables, logitsFor: [0])
             let logits = try model.forward(batch, cache: cache)
             token = Int32(pos % 2 == 0 ? 0 : 1) &+ Int32(truncatingIfNeeded: Int(logits[0].bitPattern % 1000))
         }

@@ -14,10 +14,11 @@ struct EngineBench {
 
     func run(concurrency c: Int) throws -> String {
         let perRequest = promptTokens + genTokens
-        let numBlocks = c * ((perRequest + blockSize - 1) / blockSize + 1) + 16
-        let engine = loaded.makeEngine(SchedulerConfig(maxNumSeqs: max(c, 1), maxNumBatchedTokens: 2048, maxModelLen: perRequest + 16,
-                                                       blockSize: blockSize, numBlocks: numBlocks, enablePrefixCaching: true,
-                                                       kvCacheDType: loaded.kvCacheDType))
+        var config = SchedulerConfig(maxNumSeqs: max(c, 1), maxNumBatchedTokens: 2048, maxModelLen: perRequest + 16,
+                                     blockSize: blockSize, numBlocks: 0, enablePrefixCaching: true,
+                                     kvCacheDType: loaded.kvCacheDType, kvGroups: loaded.model.kvLayout.groups)
+        config.numBlocks = c * config.blocksNeeded(tokens: perRequest + blockSize) + 16 * loaded.model.kvLayout.numTables
+        let engine = loaded.makeEngine(config)
         defer { engine.shutdown() }
         let total = max(4, 2 * c)
         var rng = RandomSource(seed: 42)

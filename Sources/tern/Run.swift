@@ -34,9 +34,10 @@ struct Run: ParsableCommand {
         let total = min(promptIDs.count + maxTokens, loaded.model.config.contextLength)
         guard promptIDs.count < total else { throw ValidationError("the prompt (\(promptIDs.count) tokens) fills the context") }
         let blockSize = 16
-        let engine = loaded.makeEngine(SchedulerConfig(maxNumSeqs: 1, maxNumBatchedTokens: max(2048, promptIDs.count), maxModelLen: total,
-                                                       blockSize: blockSize, numBlocks: (total + blockSize - 1) / blockSize,
-                                                       kvCacheDType: loaded.kvCacheDType))
+        var config = SchedulerConfig(maxNumSeqs: 1, maxNumBatchedTokens: max(2048, promptIDs.count), maxModelLen: total,
+                                     blockSize: blockSize, numBlocks: 0, kvCacheDType: loaded.kvCacheDType, kvGroups: loaded.model.kvLayout.groups)
+        config.numBlocks = config.blocksNeeded(tokens: total)
+        let engine = loaded.makeEngine(config)
         defer { engine.shutdown() }
         let request = EngineRequest(requestID: "run", promptTokenIDs: promptIDs,
                                     sampling: SamplingParams(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed),

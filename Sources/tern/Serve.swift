@@ -72,7 +72,10 @@ struct Serve: ParsableCommand {
                                    maxWaiting: s.maxWaiting, samplingDefaults: loaded.samplingDefaults, eosTokenIDs: loaded.eosTokenIDs,
                                    systemFingerprint: loaded.systemFingerprint(kvCacheDType: sized.config.kvCacheDType))
         let c = sized.config
-        log.info("ready: model \(name), \(c.numBlocks) KV blocks of \(c.blockSize) tokens (\(c.kvCacheDType)), max_model_len \(c.maxModelLen), max_num_seqs \(c.maxNumSeqs)\(loaded.template == nil ? ", no chat template" : "")")
+        let layout = loaded.model.kvLayout
+        let tables = layout.groups.map { "\($0.tables) \($0.window.map { "of window \($0)" } ?? "full")" }.joined(separator: ", ")
+        let blocks = layout.numTables == 1 ? "" : " × \(layout.pageLayers) layers, block tables: \(tables)"
+        log.info("ready: model \(name), \(c.numBlocks) KV blocks of \(c.blockSize) tokens\(blocks) (\(c.kvCacheDType)), max_model_len \(c.maxModelLen), max_num_seqs \(c.maxNumSeqs)\(loaded.template == nil ? ", no chat template" : "")")
 
         // Graceful shutdown: drain (see ServerPhase), let requests finish until the deadline, abort the rest, exit 0.
         let stopped = DispatchSemaphore(value: 0)

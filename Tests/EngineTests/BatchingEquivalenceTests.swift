@@ -22,7 +22,7 @@ final class BatchingEquivalenceTests: XCTestCase {
              maxNumSeqs: Int = 16, kvCacheDType: KVCacheDType = .f32) throws
         -> (outputs: [String: [Int32]], logprobBits: [String: [UInt32]], preemptions: Int, cachedTokens: Int) {
         let s = Scheduler(config: SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: budget, maxModelLen: 512,
-                                                  blockSize: 16, numBlocks: numBlocks))
+                                                  blockSize: 16, numBlocks: numBlocks, kvGroups: model.model.kvLayout.groups))
         let runner = ModelRunner(model: model.model, numBlocks: numBlocks, blockSize: 16, pool: model.pool, kvCacheDType: kvCacheDType)
         for r in requests { try s.add(r) }
         var outputs: [String: [Int32]] = [:], bits: [String: [UInt32]] = [:]

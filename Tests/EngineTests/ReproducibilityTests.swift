@@ -33,18 +33,24 @@ final class ReproducibilityTests: XCTestCase {
         /// The most prompt tokens any request found cached.
         private(set) var cachedTokens = 0
 
-        init(_ l: LoadedModel, numBlocks: Int, budget: Int, maxNumSeqs: Int = 16) {
-            scheduler = Scheduler(config: SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: budget, maxModelLen: 512,
-                                                          blockSize: 16, numBlocks: numBlocks, kvCacheDType: l.kvCacheDType))
-            runner = ModelRunner(model: l.model, numBlocks: numBlocks, blockSize: 16, pool: l.pool, kvCacheDType: l.kvCacheDType)
+        /// `numBlocks` blocks of positions' worth of memory (in the model's KV layout, a block of
+        /// positions takes one block per table).
+        init(_ l: LoadedModel, numBlocks: Int, budget: Int, maxNumSeqs: Int = 16, maxModelLen: Int = 512) {
+            let layout = l.model.kvLayout
+            scheduler = Scheduler(config: SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: budget, maxModelLen: maxModelLen,
+                                                          blockSize: 16, numBlocks: numBlocks * layout.numTables, kvCacheDType: l.kvCacheDType,
+                                                          kvGroups: layout.groups))
+            runner = ModelRunner(model: l.model, numBlocks: numBlocks * layout.numTables, blockSize: 16, pool: l.pool, kvCacheDType: l.kvCacheDType)
         }
 
         /// Runs `requests` to the end together; answers by sequence ("id", or "id.i" for forks).
-        func run(_ requests: [EngineRequest]) throws -> [String: Answer] {
+        /// `onStep` sees each step's output before it runs.
+        func run(_ requests: [EngineRequest], onStep: ((Scheduler, SchedulerOutput) -> Void)? = nil) throws -> [String: Answer] {
             for r in requests { try scheduler.add(r) }
             var answers: [String: Answer] = [:]
             while scheduler.hasWork {
                 let out = scheduler.schedule()
+                onStep?(scheduler, out)
                 preemptions += out.preempted.count
                 for item in out.scheduled { cachedTokens = max(cachedTokens, scheduler.state(item.id)?.numCachedTokens ?? 0) }
                 for e in scheduler.update(out, try runner.execute(out)) {

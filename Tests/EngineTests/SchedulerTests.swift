@@ -33,7 +33,9 @@ final class SchedulerTests: XCTestCase {
             XCTAssertLessThanOrEqual(s.running.count, s.config.maxNumSeqs)
             checkBlocks(s)
             for item in out.scheduled {
-                XCTAssertGreaterThanOrEqual(item.blockTable.count * s.config.blockSize, item.startPosition + item.tokenIDs.count)
+                for table in item.blockTables {
+                    XCTAssertGreaterThanOrEqual(table.count * s.config.blockSize, item.startPosition + item.tokenIDs.count)
+                }
             }
             onStep?(step, out)
             for e in s.update(out, Self.fakeRun(s, out)) {

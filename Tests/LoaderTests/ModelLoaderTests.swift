@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Loader
 import Models
+import TestSupport
 import XCTest
 
 /// The loader on the committed tiny checkpoints: a folder or a GGUF becomes a model with its
@@ -47,6 +48,21 @@ final class ModelLoaderTests: XCTestCase {
         XCTAssertEqual(loaded.model.config.architecture, "gpt2")
         XCTAssertFalse(loaded.tokenizer.encode("hello world", addSpecial: false, parseSpecial: false).isEmpty)
         guard case .gguf = loaded.source else { return XCTFail("a .gguf loads as GGUF") }
+    }
+
+    /// Gemma 3's sliding-window layers: the budget is cut into blocks of 3 layers (a sixth of a
+    /// plain 18-layer block), and the longest context counts the window tables' blocks only up to
+    /// what their window needs.
+    func testKVSizingCountsBlocksOfTheWindowedLayout() throws {
+        let loaded = try ModelLoader.load(path: try requiredModel("gemma-3-270m-q4_k_m.gguf"), options: LoadOptions(threads: 1))
+        let c = loaded.model.config
+        let plainBlock = PagedKVCache.bytesPerBlock(numLayers: c.blockCount, blockSize: 16, kvWidth: c.kvWidth, dtype: loaded.kvCacheDType)
+        let sized = try loaded.schedulerConfig(kvCacheMemory: plainBlock * 100, blockSize: 16, maxModelLen: 32768, maxNumSeqs: 8,
+                                               maxNumBatchedTokens: 256, enablePrefixCaching: true)
+        XCTAssertEqual(sized.config.kvGroups, [KVLayout.Group(window: nil, tables: 1), KVLayout.Group(window: 512, tables: 5)])
+        XCTAssertEqual(sized.config.numBlocks, 600)
+        XCTAssertEqual(sized.config.maxModelLen, (600 - 5 * sized.config.windowBlocks(512)) * 16, "plain: 100 blocks, 1600 positions")
+        XCTAssertEqual(sized.config.blocksNeeded(tokens: sized.config.maxModelLen), 600)
     }
 
     func testKVSizingCapsTheContextByThePool() throws {
