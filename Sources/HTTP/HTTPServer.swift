@@ -141,7 +141,10 @@ public final class HTTPServer: @unchecked Sendable {
         let responder = HTTPResponder(fd: fd, request: request, closeAfter: !request.keepAlive || isStopping, hangups: hangups)
         router.handle(request, responder)
         hangups.unwatch(fd)
-        if !responder.hasResponded { responder.send(router.errorResponse(500, "the handler sent no response")) }
+        responder.seal()
+        if !responder.hasResponded {
+            if responder.isPeerClosed { responder.abandon() } else { responder.send(router.errorResponse(500, "the handler sent no response")) }
+        }
         responder.finish()
         accessLog(request, responder.status, responder.bytesSent, Date().timeIntervalSince(t0))
         return !responder.mustClose

@@ -52,10 +52,10 @@ public final class OpenAIServer: @unchecked Sendable {
                 }
                 do {
                     try body(service, request, responder)
-                } catch let e as APIError {
-                    responder.send(e.response)
+                } catch is ClientGone {
+                    responder.abandon()
                 } catch {
-                    responder.send(APIError(status: 500, message: "\(error)", type: "server_error").response)
+                    responder.send(APIError.server(error).response)
                 }
             }
             if config.corsOrigin != nil { router.add("OPTIONS", path) { [self] q, r in preflight(q, r) } }

@@ -119,6 +119,18 @@ final class HTTPServerTests: XCTestCase {
         stays.close()
         XCTAssertTrue(both.contains("waited") && both.hasSuffix("hi"), both)
 
+        // A client that shuts down its write side after a whole request is not gone: it reads
+        // its answer (after the interim 100 that probes it).
+        let halfClosed = try RawClient(port: port)
+        halfClosed.send("GET /wait HTTP/1.1\r\n\r\n")
+        halfClosed.shutdownWrite()
+        XCTAssertEqual(closed.wait(timeout: .now() + 0.5), .timedOut, "a half-closed client taken for a gone one")
+        release.signal()
+        let answer = halfClosed.read()
+        halfClosed.close()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"), answer)
+        XCTAssertTrue(answer.hasSuffix("waited"), answer)
+
         // The client leaves mid-request: the handler is told at once.
         let leaves = try RawClient(port: port)
         leaves.send("GET /wait HTTP/1.1\r\n\r\n")

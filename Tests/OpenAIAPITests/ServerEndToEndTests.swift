@@ -36,6 +36,7 @@ final class ServerEndToEndTests: XCTestCase {
 
             let chatBody = #"{"messages":[{"role":"user","content":"Write a sentence about the sea."}],"max_tokens":30,\#(seeded)"#
             let chat = try server.post("/v1/chat/completions", chatBody + "}")
+            _ = try XCTUnwrap(chat.json, "no JSON body: " + chat.head + chat.body)
             let content = try XCTUnwrap(chat.json?["choices"].flatMap { if case .array(let a) = $0 { return a.first } else { return nil } }?["message"]?["content"]?.stringValue)
             let chatStream = try server.post("/v1/chat/completions", chatBody + #","stream":true}"#)
             XCTAssertEqual(try streamed(chatStream, chat: true).text, content)
@@ -206,6 +207,27 @@ final class ServerEndToEndTests: XCTestCase {
         XCTAssertEqual(m["tern:kv_cache_used_blocks"], 0, "blocks left after a mid-prefill disconnect")
         XCTAssertEqual(m["vllm:prompt_tokens_total"], promptBefore, "the aborted prefill was not finished")
         XCTAssertEqual(m[aborted], 3, "the prefill counted as aborted")
+    }
+
+    /// A client that shuts down its write side after sending a whole request (legal, and done by
+    /// some clients and proxies) is served, streamed or not; no error body names an internal type.
+    func testHalfClosedClientsAreServed() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let words = (0 ..< 500).map { "word\($0 % 50)" }.joined(separator: " ")
+        for stream in [false, true] {
+            let body = #"{"prompt":"\#(words)","max_tokens":4,"temperature":0,"stream":\#(stream)}"#
+            let c = try RawClient(port: server.port)
+            c.send("POST /v1/completions HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+            c.shutdownWrite()
+            let raw = c.read()
+            c.close()
+            let r = TestServer.parseResponse(raw)
+            XCTAssertEqual(r.status, 200, "stream \(stream): \(raw.prefix(300))")
+            XCTAssertFalse(raw.contains("ClientGone"), raw)
+            if stream { XCTAssertEqual(r.events.last, "[DONE]") } else { XCTAssertTrue(r.body.contains(#""text":"#), r.body) }
+        }
+        XCTAssertEqual(try server.waitIdle()["tern:kv_cache_used_blocks"], 0)
     }
 
     func testAPIKeyAndWaitingBound() throws {

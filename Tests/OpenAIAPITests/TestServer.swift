@@ -80,8 +80,11 @@ final class TestServer {
         try request("POST", path, body: body, headers: headers)
     }
 
-    static func parseResponse(_ raw: String) -> Response {
-        guard let split = raw.range(of: "\r\n\r\n") else { return Response(status: 0, head: raw, body: "") }
+    /// The final response of `raw` (interim 1xx responses before it are skipped, as clients do).
+    static func parseResponse(_ text: String) -> Response {
+        var raw = Substring(text)
+        while raw.hasPrefix("HTTP/1.1 1"), let end = raw.range(of: "\r\n\r\n") { raw = raw[end.upperBound...] }
+        guard let split = raw.range(of: "\r\n\r\n") else { return Response(status: 0, head: String(raw), body: "") }
         let head = String(raw[..<split.lowerBound])
         var body = String(raw[split.upperBound...])
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0

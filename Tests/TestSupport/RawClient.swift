@@ -34,6 +34,9 @@ public struct RawClient {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Shuts down the write side only (end of stream to the server); the answer can still be read.
+    public func shutdownWrite() { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
+
     public func close() { Glibc.close(fd) }
 }
 
