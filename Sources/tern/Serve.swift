@@ -55,6 +55,9 @@ struct Serve: ParsableCommand {
         httpConfig.port = s.port
         httpConfig.limits.maxBodyBytes = s.maxBodyBytes
         httpConfig.maxConnections = s.maxConnections
+        httpConfig.headerTimeout = s.headerTimeout
+        httpConfig.bodyTimeout = s.bodyTimeout
+        httpConfig.bodyMinRate = s.bodyMinRate
         let server = HTTPServer(config: httpConfig, router: api.router) { request, status, bytes, seconds in
             access.info("\(request.method) \(request.target) \(request.version) \(status) \(bytes) \(String(format: "%.3f", seconds))s")
         }
