@@ -33,6 +33,13 @@ public final class OpenAIServer: @unchecked Sendable {
 
     public var router: Router {
         var router = Router { status, message in APIError.http(status, message).response }
+        // The key is checked before the route is looked up: without it, routes cannot be discovered
+        // (404/405); /health and CORS preflights stay open. Every answer, 404 included, carries CORS.
+        router.admit = { [self] request, responder in
+            setCORS(responder)
+            if request.path == "/health" || (request.method == "OPTIONS" && config.corsOrigin != nil) { return true }
+            return authorize(request, responder)
+        }
         let routes: [(String, String, @Sendable (ModelService, HTTPRequest, HTTPResponder) throws -> Void)] = [
             ("POST", "/v1/completions", { s, q, r in try CompletionsRoute(service: s).handle(q, r) }),
             ("POST", "/v1/chat/completions", { s, q, r in try ChatRoute(service: s).handle(q, r) }),
@@ -45,7 +52,6 @@ public final class OpenAIServer: @unchecked Sendable {
         ]
         for (method, path, body) in routes {
             router.add(method, path) { [self] request, responder in
-                guard authorize(request, responder) else { return }
                 guard let service else {
                     responder.send(APIError(status: 503, message: "the model is still loading", type: "server_error", retryAfter: 1).response)
                     return
@@ -61,7 +67,6 @@ public final class OpenAIServer: @unchecked Sendable {
             if config.corsOrigin != nil { router.add("OPTIONS", path) { [self] q, r in preflight(q, r) } }
         }
         router.add("GET", "/health") { [self] _, responder in
-            setCORS(responder)
             let ready = service != nil
             responder.send(HTTPResponse(status: ready ? 200 : 503, contentType: "application/json",
                                         body: ready ? #"{"status":"ok"}"# : #"{"status":"loading"}"#, headers: ready ? [] : [("Retry-After", "1")]))
@@ -74,7 +79,6 @@ public final class OpenAIServer: @unchecked Sendable {
     }
 
     private func preflight(_ request: HTTPRequest, _ responder: HTTPResponder) {
-        setCORS(responder)
         responder.send(HTTPResponse(status: 204, headers: [
             ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
             ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
@@ -84,7 +88,6 @@ public final class OpenAIServer: @unchecked Sendable {
 
     /// Checks the bearer key (constant time); answers 401 and returns false if it is wrong.
     private func authorize(_ request: HTTPRequest, _ responder: HTTPResponder) -> Bool {
-        setCORS(responder)
         guard let key = config.apiKey else { return true }
         let given = request.header("Authorization").flatMap { h -> String? in
             let parts = h.split(separator: " ", maxSplits: 1)

@@ -63,6 +63,9 @@ struct Serve: ParsableCommand {
         }
         let port = try server.start()
         log.info("listening on http://\(s.host):\(port) (loading the model; /health answers 503 until ready)")
+        if s.apiKey == nil && !(s.host == "localhost" || s.host.hasPrefix("127.")) {
+            log.warning("listening on \(s.host), beyond this machine, without an API key: anyone who can reach it may use it (set --api-key or TERN_API_KEY)")
+        }
 
         let loaded = try options.load()
         let sized = try loaded.schedulerConfig(kvCacheMemory: s.kvCacheMemory, blockSize: s.blockSize, maxModelLen: s.maxModelLen,

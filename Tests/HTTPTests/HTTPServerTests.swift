@@ -193,9 +193,10 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertTrue(second.hasSuffix("hi"), "a newer incomplete connection was evicted: \(second.debugDescription)")
 
         // Table full of connections answering requests: 503, read to a clean end of stream.
+        XCTAssertTrue(waitFor { server.connectionCounts == (2, 1) }, "the answered connection does not wait for its next request")
         let others = try (0 ..< 2).map { _ in try RawClient(port: port) }
         for o in others { o.send("GET /hold HTTP/1.1\r\n\r\n") }
-        XCTAssertTrue(waitFor { server.connectionCounts == (3, 3) })
+        XCTAssertTrue(waitFor { server.connectionCounts == (3, 3) }, "\(server.connectionCounts)")
         let refused = try RawClient(port: port)
         refused.send("GET /hi HTTP/1.1\r\n\r\n" + String(repeating: "x", count: 100_000))
         let (text, clean) = refused.readToEnd()

@@ -231,10 +231,20 @@ final class ServerEndToEndTests: XCTestCase {
     }
 
     func testAPIKeyAndWaitingBound() throws {
-        let server = try TestServer(maxNumSeqs: 1, maxWaiting: 0, apiKey: "sekrit")
+        let server = try TestServer(maxNumSeqs: 1, maxWaiting: 0, apiKey: "sekrit", corsOrigin: "https://app.example")
         defer { server.stop() }
         let body = #"{"prompt":"Hi","max_tokens":2,"temperature":0}"#
         XCTAssertEqual(try server.request("GET", "/health").status, 200)
+        // Without the key, routes cannot be discovered: unknown paths and wrong methods are 401 too.
+        for (method, path) in [("GET", "/no-such-route"), ("DELETE", "/v1/models"), ("GET", "/v1/completions")] {
+            let r = try server.request(method, path)
+            XCTAssertEqual(r.status, 401, "\(method) \(path)")
+            XCTAssertTrue(r.head.contains("Access-Control-Allow-Origin: https://app.example"), r.head)
+        }
+        let missing = try server.request("GET", "/no-such-route", headers: ["Authorization: Bearer sekrit"])
+        XCTAssertEqual(missing.status, 404)
+        XCTAssertTrue(missing.head.contains("Access-Control-Allow-Origin: https://app.example"), "no CORS on 404: \(missing.head)")
+        XCTAssertEqual(try server.request("OPTIONS", "/v1/completions").status, 204, "preflights need no key")
         for path in ["/v1/models", "/metrics"] {
             let r = try server.request("GET", path)
             XCTAssertEqual(r.status, 401)
