@@ -119,6 +119,11 @@ final class ServerEndToEndTests: XCTestCase {
             #"{"prompt":"x","min_p":2}"#, #"{"prompt":"x","top_k":-7}"#, #"{"prompt":"x","repetition_penalty":0}"#,
             #"{"prompt":"x","stop_token_ids":[-1]}"#, "{\"prompt\":\"\\ud800\"}", "{\"prompt\":\"a\u{1}b\"}",
             #"{"prompt":"x",}"#, #"{"prompt":"x" "y"}"#, String(repeating: "[", count: 500),
+            // Accepted by OpenAI or vLLM but not served: a 400 naming the field, never silently ignored.
+            #"{"prompt":"x","best_of":3}"#, #"{"prompt":"x","n":2,"best_of":1}"#, #"{"prompt":"x","best_of":"2"}"#,
+            #"{"prompt":"x","suffix":"end"}"#, #"{"prompt":"x","suffix":5}"#, #"{"prompt":"x","tools":5}"#,
+            #"{"prompt":"x","tools":{"a":1}}"#, #"{"prompt":"x","tools":[{"type":"function"}]}"#, #"{"prompt":"x","tool_choice":7}"#,
+            #"{"prompt":"x","tool_choice":"required"}"#, #"{"prompt":"x","tool_choice":{"type":"function"}}"#,
         ]
         let chatBodies: [String] = [
             #"{}"#, #"{"messages":[]}"#, #"{"messages":"hi"}"#, #"{"messages":[1]}"#, #"{"messages":[{"content":"x"}]}"#,
@@ -152,6 +157,15 @@ final class ServerEndToEndTests: XCTestCase {
             c.close()
         }
         for b in bodies { expect4xx(try server.post("/v1/completions", b), b) }
+        for (b, field) in [(#"{"prompt":"x","best_of":3}"#, "best_of"), (#"{"prompt":"x","suffix":"end"}"#, "suffix"),
+                           (#"{"prompt":"x","tools":5}"#, "tools"), (#"{"prompt":"x","tool_choice":7}"#, "tool_choice")] {
+            XCTAssertEqual(try server.post("/v1/completions", b).json?["error"]?["param"]?.stringValue, field, b)
+        }
+        // What OpenAI's SDKs send by default stays accepted.
+        for b in [#"{"prompt":"x","max_tokens":1,"best_of":1}"#, #"{"prompt":"x","max_tokens":1,"n":2,"best_of":2}"#,
+                  #"{"prompt":"x","max_tokens":1,"suffix":null,"tools":[],"tool_choice":"none"}"#] {
+            XCTAssertEqual(try server.post("/v1/completions", b).status, 200, b)
+        }
         for b in chatBodies { expect4xx(try server.post("/v1/chat/completions", b), b) }
         for b in ["{}", #"{"tokens":"x"}"#, #"{"tokens":[-4]}"#] { expect4xx(try server.post("/detokenize", b), b) }
         for b in ["{}", #"{"prompt":7}"#] { expect4xx(try server.post("/tokenize", b), b) }
