@@ -3,9 +3,10 @@ import Foundation
 /// One thread that tells responders when their client is gone, while their responses are
 /// being produced: it sleeps in `poll()` over the watched connections. A client that only
 /// shut down its write side (end of stream, POLLRDHUP) may still read its answer, and looks
-/// on the wire exactly like one that closed its socket: the first time a connection reads
-/// end of stream, `onReadClosed` is called (the responder probes with an interim response),
-/// and from then on only a reset or error (POLLHUP, POLLERR) counts as gone. Bytes of a
+/// on the wire exactly like one that closed its socket: when a connection reads end of stream,
+/// `onReadClosed` is called (the responder probes with an interim response), and again every
+/// second while the response has not begun (a half-closed client that closes later sends
+/// nothing more); only a reset or error (POLLHUP, POLLERR) counts as gone. Bytes of a
 /// pipelined request waiting to be read never wake it. A pipe wakes it when the set of
 /// connections changes.
 final class HangupWatcher: @unchecked Sendable {
@@ -19,8 +20,8 @@ final class HangupWatcher: @unchecked Sendable {
     private final class Watch {
         let onGone: @Sendable () -> Void
         let onReadClosed: @Sendable () -> Void
-        /// End of stream was seen (only read and written on the watching thread).
-        var readClosed = false
+        /// When end of stream was last probed; nil before end of stream (only used on the watching thread).
+        var probed: Double? = nil
         init(_ onGone: @escaping @Sendable () -> Void, _ onReadClosed: @escaping @Sendable () -> Void) {
             self.onGone = onGone
             self.onReadClosed = onReadClosed
@@ -41,7 +42,7 @@ final class HangupWatcher: @unchecked Sendable {
     }
 
     /// Calls `onGone` (once, on the watching thread) if the peer of `fd` resets or fails before
-    /// `unwatch(fd)`; `onReadClosed` (once) when it first shuts down its write side.
+    /// `unwatch(fd)`; `onReadClosed` when it shuts down its write side, then every second.
     func watch(_ fd: Int32, onGone: @escaping @Sendable () -> Void, onReadClosed: @escaping @Sendable () -> Void) {
         lock.lock()
         watched[fd] = Watch(onGone, onReadClosed)
@@ -85,11 +86,20 @@ final class HangupWatcher: @unchecked Sendable {
             lock.unlock()
             // (1 + snapshot.count): the wake pipe, then one entry per watched connection.
             var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
-            fds += snapshot.map { pollfd(fd: $0.0, events: $0.1.readClosed ? 0 : rdhup, revents: 0) }
-            guard poll(&fds, nfds_t(fds.count), -1) > 0 else { continue }
+            fds += snapshot.map { pollfd(fd: $0.0, events: $0.1.probed == nil ? rdhup : 0, revents: 0) }
+            let probing = snapshot.contains { $0.1.probed != nil }
+            if poll(&fds, nfds_t(fds.count), probing ? 250 : -1) < 0 { continue }
             if fds[0].revents != 0 { _ = Glibc.read(wakeRead, &drain, drain.count) }
-            for (i, (fd, watch)) in snapshot.enumerated() where fds[i + 1].revents != 0 {
+            let now = ProcessInfo.processInfo.systemUptime
+            for (i, (fd, watch)) in snapshot.enumerated() {
                 let revents = fds[i + 1].revents
+                if revents == 0 {
+                    if let p = watch.probed, now - p >= 1, lock.withLock({ watched[fd] === watch }) {
+                        watch.probed = now
+                        watch.onReadClosed()
+                    }
+                    continue
+                }
                 lock.lock()
                 // Still the same request on this fd (not a reused descriptor).
                 let current = watched[fd] === watch
@@ -98,8 +108,8 @@ final class HangupWatcher: @unchecked Sendable {
                 lock.unlock()
                 if isGone {
                     watch.onGone()
-                } else if current && revents & rdhup != 0 && !watch.readClosed {
-                    watch.readClosed = true
+                } else if current && revents & rdhup != 0 && watch.probed == nil {
+                    watch.probed = now
                     watch.onReadClosed()
                 }
             }

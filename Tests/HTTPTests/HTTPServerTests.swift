@@ -132,6 +132,15 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"), answer)
         XCTAssertTrue(answer.hasSuffix("waited"), answer)
 
+        // Half-closed, then gone: a closed socket sends nothing more, but the next probe (each second) finds it.
+        let halfThenGone = try RawClient(port: port)
+        halfThenGone.send("GET /wait HTTP/1.1\r\n\r\n")
+        halfThenGone.shutdownWrite()
+        XCTAssertTrue(halfThenGone.read { $0.contains("100 Continue") }.contains("100 Continue"))
+        halfThenGone.close()
+        XCTAssertEqual(closed.wait(timeout: .now() + 3), .success, "a half-closed client that left was never noticed")
+        release.signal()
+
         // The client leaves mid-request: the handler is told at once.
         let leaves = try RawClient(port: port)
         leaves.send("GET /wait HTTP/1.1\r\n\r\n")
