@@ -98,17 +98,11 @@ final class HTTPServerTests: XCTestCase {
     func testHandlersAreToldWhenTheirClientHangsUp() throws {
         let closed = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
-        var router = Router { s, m in HTTPResponse(status: s, contentType: "text/plain", body: m) }
-        router.add("GET", "/wait") { _, responder in
+        let (server, port) = try startServer(routes: ["/wait": { _, responder in
             responder.onPeerClosed { closed.signal() }
             _ = release.wait(timeout: .now() + 10)
             responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "waited"))
-        }
-        router.add("GET", "/hi") { _, responder in responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "hi")) }
-        var config = HTTPServerConfig()
-        config.port = 0
-        let server = HTTPServer(config: config, router: router)
-        let port = try server.start()
+        }])
         defer { server.stop(deadline: 1) {} }
 
         // A second request pipelined behind the first: readable bytes, the client still there.
@@ -171,17 +165,10 @@ final class HTTPServerTests: XCTestCase {
     /// them are, the newcomer reads a whole 503 (lingering close, not a reset).
     func testFullTableEvictsTheOldestIncompleteConnection() throws {
         let release = DispatchSemaphore(value: 0)
-        var router = Router { s, m in HTTPResponse(status: s, contentType: "text/plain", body: m) }
-        router.add("GET", "/hold") { _, responder in
+        let (server, port) = try startServer(routes: ["/hold": { _, responder in
             _ = release.wait(timeout: .now() + 10)
             responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "held"))
-        }
-        router.add("GET", "/hi") { _, responder in responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "hi")) }
-        var config = HTTPServerConfig()
-        config.port = 0
-        config.maxConnections = 3
-        let server = HTTPServer(config: config, router: router)
-        let port = try server.start()
+        }], maxConnections: 3)
         defer { server.stop(deadline: 1) {} }
 
         let busy = try RawClient(port: port)
@@ -206,12 +193,7 @@ final class HTTPServerTests: XCTestCase {
         let others = try (0 ..< 2).map { _ in try RawClient(port: port) }
         for o in others { o.send("GET /hold HTTP/1.1\r\n\r\n") }
         XCTAssertTrue(waitFor { server.connectionCounts == (3, 3) }, "\(server.connectionCounts)")
-        let refused = try RawClient(port: port)
-        refused.send("GET /hi HTTP/1.1\r\n\r\n" + String(repeating: "x", count: 100_000))
-        let (text, clean) = refused.readToEnd()
-        refused.close()
-        XCTAssertTrue(text.hasPrefix("HTTP/1.1 503"), text)
-        XCTAssertTrue(clean, "a reset instead of a lingering close")
+        try expectAnswerAndCleanEnd(port, "GET /hi HTTP/1.1\r\n\r\n" + String(repeating: "x", count: 100_000), status: 503)
         for _ in 0 ..< 3 { release.signal() }
         for c in [busy] + slow + others { c.close() }
     }
@@ -221,12 +203,30 @@ final class HTTPServerTests: XCTestCase {
     func testErrorsCloseByLingering() throws {
         let (server, port) = try startServer()
         defer { server.stop(deadline: 1) {} }
+        try expectAnswerAndCleanEnd(port, "POST /echo HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n" + String(repeating: "x", count: 200_000),
+                                    status: 413)
+    }
+
+    /// Sends `raw` on a new connection: the answer has `status` and ends in end of stream, not a reset.
+    private func expectAnswerAndCleanEnd(_ port: Int, _ raw: String, status: Int, line: UInt = #line) throws {
         let c = try RawClient(port: port)
-        c.send("POST /echo HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n" + String(repeating: "x", count: 200_000))
+        c.send(raw)
         let (text, clean) = c.readToEnd()
         c.close()
-        XCTAssertTrue(text.hasPrefix("HTTP/1.1 413"), text)
-        XCTAssertTrue(clean, "a reset instead of a lingering close")
+        XCTAssertTrue(text.hasPrefix("HTTP/1.1 \(status)"), text, line: line)
+        XCTAssertTrue(clean, "a reset instead of a lingering close", line: line)
+    }
+
+    /// A server with plain-text errors, `GET /hi`, and `routes` (GET, by path).
+    private func startServer(routes: [String: Router.Handler], maxConnections: Int = 256) throws -> (HTTPServer, Int) {
+        var router = Router { s, m in HTTPResponse(status: s, contentType: "text/plain", body: m) }
+        router.add("GET", "/hi") { _, responder in responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "hi")) }
+        for (path, handler) in routes { router.add("GET", path, handler) }
+        var config = HTTPServerConfig()
+        config.port = 0
+        config.maxConnections = maxConnections
+        let server = HTTPServer(config: config, router: router)
+        return (server, try server.start())
     }
 
     private func waitFor(_ condition: () -> Bool) -> Bool {
