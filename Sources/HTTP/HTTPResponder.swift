@@ -38,6 +38,7 @@ public final class HTTPResponder: @unchecked Sendable {
     /// of stream alone (a half-closed client may read): on end of stream before the response
     /// began, an HTTP/1.1 client is sent an interim `100 Continue` (which every HTTP/1.1
     /// client must accept), and a client that closed its socket answers that with a reset.
+    /// HTTP/1.0 has no interim responses: there end of stream counts as gone.
     /// Registering again replaces the handler.
     public func onPeerClosed(_ handler: @escaping @Sendable () -> Void) {
         hangups.watch(fd, onGone: handler, onReadClosed: { [self] in probe() })
@@ -56,10 +57,14 @@ public final class HTTPResponder: @unchecked Sendable {
     /// Ends interim responses: called before the response's first byte and when the handler returns.
     func seal() { probeLock.withLock { sealed = true } }
 
-    private func probe() {
+    /// Probes a client that sent end of stream; false if it cannot be probed (HTTP/1.0 allows no
+    /// interim response), and then end of stream is taken for a client that left.
+    private func probe() -> Bool {
         probeLock.withLock {
-            guard !sealed, request.version == "HTTP/1.1" else { return }
+            guard !sealed else { return true }
+            guard request.version == "HTTP/1.1" else { return false }
             _ = Socket.writeNow(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+            return true
         }
     }
 

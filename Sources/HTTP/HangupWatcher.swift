@@ -19,10 +19,10 @@ final class HangupWatcher: @unchecked Sendable {
 
     private final class Watch {
         let onGone: @Sendable () -> Void
-        let onReadClosed: @Sendable () -> Void
+        let onReadClosed: @Sendable () -> Bool
         /// When end of stream was last probed; nil before end of stream (only used on the watching thread).
         var probed: Double? = nil
-        init(_ onGone: @escaping @Sendable () -> Void, _ onReadClosed: @escaping @Sendable () -> Void) {
+        init(_ onGone: @escaping @Sendable () -> Void, _ onReadClosed: @escaping @Sendable () -> Bool) {
             self.onGone = onGone
             self.onReadClosed = onReadClosed
         }
@@ -42,8 +42,9 @@ final class HangupWatcher: @unchecked Sendable {
     }
 
     /// Calls `onGone` (once, on the watching thread) if the peer of `fd` resets or fails before
-    /// `unwatch(fd)`; `onReadClosed` when it shuts down its write side, then every second.
-    func watch(_ fd: Int32, onGone: @escaping @Sendable () -> Void, onReadClosed: @escaping @Sendable () -> Void) {
+    /// `unwatch(fd)`; `onReadClosed` when it shuts down its write side, then every second (if
+    /// that returns false, end of stream is taken for gone).
+    func watch(_ fd: Int32, onGone: @escaping @Sendable () -> Void, onReadClosed: @escaping @Sendable () -> Bool) {
         lock.lock()
         watched[fd] = Watch(onGone, onReadClosed)
         wake()
@@ -96,7 +97,7 @@ final class HangupWatcher: @unchecked Sendable {
                 if revents == 0 {
                     if let p = watch.probed, now - p >= 1, lock.withLock({ watched[fd] === watch }) {
                         watch.probed = now
-                        watch.onReadClosed()
+                        _ = watch.onReadClosed()
                     }
                     continue
                 }
@@ -110,7 +111,7 @@ final class HangupWatcher: @unchecked Sendable {
                     watch.onGone()
                 } else if current && revents & rdhup != 0 && watch.probed == nil {
                     watch.probed = now
-                    watch.onReadClosed()
+                    if !watch.onReadClosed(), lock.withLock({ watched.removeValue(forKey: fd) === watch }) { watch.onGone() }
                 }
             }
         }

@@ -135,6 +135,14 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(closed.wait(timeout: .now() + 3), .success, "a half-closed client that left was never noticed")
         release.signal()
 
+        // HTTP/1.0 cannot be probed with an interim response: end of stream counts as gone.
+        let old = try RawClient(port: port)
+        old.send("GET /wait HTTP/1.0\r\n\r\n")
+        old.shutdownWrite()
+        XCTAssertEqual(closed.wait(timeout: .now() + 2), .success, "an HTTP/1.0 client's end of stream not taken for gone")
+        release.signal()
+        old.close()
+
         // The client leaves mid-request: the handler is told at once.
         let leaves = try RawClient(port: port)
         leaves.send("GET /wait HTTP/1.1\r\n\r\n")
