@@ -44,6 +44,14 @@ public struct HTTPParser {
     /// True between requests with nothing buffered: the connection may be closed cleanly.
     public var isIdle: Bool { if case .head = state { return buffer.count == start } else { return false } }
 
+    /// True once a request's head is parsed and its body is still arriving.
+    public var isReadingBody: Bool {
+        switch state {
+        case .body, .chunkSize, .chunkData, .chunkEnd, .trailers: return true
+        case .head, .failed: return false
+        }
+    }
+
     public mutating func next() -> HTTPParseResult {
         while true {
             switch state {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a handler answers one request: either one whole response, or a streamed body
 /// (chunked transfer encoding) written piece by piece. Used from the connection's thread.
 public final class HTTPResponder: @unchecked Sendable {
@@ -11,9 +13,14 @@ public final class HTTPResponder: @unchecked Sendable {
     /// Asked when the head goes out and at the end: whether the connection closes after this
     /// response (the client asked, or the server started draining meanwhile).
     private let closeAfter: () -> Bool
+    /// A write failed, or the client left before its answer (`abandon`).
     private var writeFailed = false
     /// The connection must close after this response (`closeAfter`, or a write failed).
     var mustClose: Bool { writeFailed || closeAfter() }
+    /// Guards `sealed` against the hang-up watcher's probe, which writes from its own thread.
+    private let probeLock = NSLock()
+    /// Set before the first byte of the response is written: no interim response may follow.
+    private var sealed = false
 
     init(fd: Int32, request: HTTPRequest, closeAfter: @escaping () -> Bool, hangups: HangupWatcher) {
         self.fd = fd
@@ -32,18 +39,48 @@ public final class HTTPResponder: @unchecked Sendable {
         extraHeaders + (request.requestID.map { [(HTTPRequest.requestIDHeader, $0)] } ?? [])
     }
 
-    /// True once the client has gone away (never blocks).
-    public var isPeerClosed: Bool { Socket.peerClosed(fd) }
+    /// True once the client is gone: its connection was reset or failed (never blocks). A
+    /// client that only shut down its write side is still there to read the answer.
+    public var isPeerClosed: Bool { Socket.peerGone(fd) }
 
-    /// Calls `handler` once, from another thread, if the client hangs up (end of stream,
-    /// reset or error; bytes of a pipelined request are not a hang-up) before this
-    /// request's handler returns. Registering again replaces the handler.
+    /// Calls `handler` once, from another thread, if the client goes away before this
+    /// request's handler returns. Bytes of a pipelined request are not a hang-up, nor is end
+    /// of stream alone (a half-closed client may read): on end of stream before the response
+    /// began, an HTTP/1.1 client is sent an interim `100 Continue` (which every HTTP/1.1
+    /// client must accept), and a client that closed its socket answers that with a reset.
+    /// HTTP/1.0 has no interim responses: there end of stream counts as gone.
+    /// Registering again replaces the handler.
     public func onPeerClosed(_ handler: @escaping @Sendable () -> Void) {
-        hangups.watch(fd, handler)
+        hangups.watch(fd, onGone: handler, onReadClosed: { [self] in probe() })
+    }
+
+    /// The client left while its answer was being made: nothing is sent, the connection
+    /// closes, and the access log shows 499 (nginx's "client closed request").
+    public func abandon() {
+        guard !hasResponded else { return }
+        seal()
+        status = 499
+        finished = true
+        writeFailed = true
+    }
+
+    /// Ends interim responses: called before the response's first byte and when the handler returns.
+    func seal() { probeLock.withLock { sealed = true } }
+
+    /// Probes a client that sent end of stream; false if it cannot be probed (HTTP/1.0 allows no
+    /// interim response), and then end of stream is taken for a client that left.
+    private func probe() -> Bool {
+        probeLock.withLock {
+            guard !sealed else { return true }
+            guard request.version == "HTTP/1.1" else { return false }
+            _ = Socket.writeNow(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+            return true
+        }
     }
 
     public func send(_ response: HTTPResponse) {
         guard !hasResponded else { return }
+        seal()
         status = response.status
         finished = true
         var response = response
@@ -54,6 +91,7 @@ public final class HTTPResponder: @unchecked Sendable {
     /// Sends the head of a streamed response; the body follows with `write` and ends with `finish`.
     public func startStream(status: Int, headers: [(name: String, value: String)]) throws {
         guard !hasResponded else { throw HTTPServerError.responseAlreadySent }
+        seal()
         self.status = status
         streaming = true
         var h = headers + echoedHeaders

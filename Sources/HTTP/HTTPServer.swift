@@ -11,8 +11,10 @@ public final class HTTPServer: @unchecked Sendable {
     private var listenFD: Int32 = -1
     /// Tells handlers that asked (`HTTPResponder.onPeerClosed`) when their client hangs up.
     private let hangups = HangupWatcher()
+    /// Closes the connections the server ends itself, after their clients read the last response.
+    private let closer = LingeringCloser()
     private let lock = NSCondition()
-    private var openConnections = 0
+    private var connections: ConnectionTable
     private var busyConnections = 0
     private var stopping = false
 
@@ -20,6 +22,7 @@ public final class HTTPServer: @unchecked Sendable {
                 accessLog: @escaping @Sendable (HTTPRequest, Int, Int, Double) -> Void = { _, _, _, _ in }) {
         self.config = config
         self.router = router
+        connections = ConnectionTable(capacity: config.maxConnections)
         self.accessLog = accessLog
     }
 
@@ -29,6 +32,7 @@ public final class HTTPServer: @unchecked Sendable {
         signal(SIGPIPE, SIG_IGN)
         listenFD = try Socket.listen(host: config.host, port: config.port)
         try hangups.start()
+        closer.start()
         let port = Socket.boundPort(listenFD)
         let t = Thread { [self] in acceptLoop() }
         t.name = "tern-accept"
@@ -57,9 +61,13 @@ public final class HTTPServer: @unchecked Sendable {
             lock.unlock()
         }
         hangups.stop()
+        closer.stop()
     }
 
     private var isStopping: Bool { lock.withLock { stopping } }
+
+    /// Open connections, and those of them answering a request.
+    public var connectionCounts: (open: Int, busy: Int) { lock.withLock { (connections.count, connections.busyCount) } }
 
     private func acceptLoop() {
         while true {
@@ -71,71 +79,81 @@ public final class HTTPServer: @unchecked Sendable {
                 return
             }
             lock.lock()
-            let admitted = openConnections < config.maxConnections
-            if admitted { openConnections += 1 }
+            // Draining keeps admitting: a new connection gets its request read and the app's answer.
+            let admitted = connections.admit(fd, now: Self.now)
+            // A connection still receiving its request (or idle) made room: shutting it down wakes its thread.
+            if let evicted = admitted?.evicted { _ = shutdown(evicted, Int32(SHUT_RDWR)) }
             lock.unlock()
-            guard admitted else {
+            guard let id = admitted?.id else {
                 var r = router.errorResponse(503, "too many open connections")
                 r.headers.append(("Retry-After", "1"))
                 try? Socket.write(fd, r.serialized(close: true))
-                close(fd)
+                closer.close(fd)
                 continue
             }
             let t = Thread { [self] in
                 // Connection threads yield to compute: on a small machine a preempted compute
                 // thread stalls a whole parallel step, while parsing and writing can wait a little.
                 _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, config.connectionNice)  // who 0: this thread (Linux)
-                serve(fd)
-                close(fd)
-                lock.withLock { openConnections -= 1 }
+                let linger = serve(fd, id: id)
+                lock.withLock { connections.remove(fd, id: id) }
+                if linger { closer.close(fd) } else { close(fd) }
             }
             t.stackSize = 1 << 20
             t.start()
         }
     }
 
-    /// One connection: read, parse, answer, until close, error, timeout or shutdown.
-    private func serve(_ fd: Int32) {
+    private static var now: Double { ProcessInfo.processInfo.systemUptime }
+
+    /// One connection: read, parse, answer, until close, error, timeout, eviction or shutdown.
+    /// Returns whether the server ends it with bytes possibly still coming (close by lingering).
+    private func serve(_ fd: Int32, id: Int) -> Bool {
         Socket.setSendTimeout(fd, seconds: config.sendTimeout)
         var parser = HTTPParser(limits: config.limits)
-        var requestStarted: Date? = nil
+        var deadline = RequestDeadline(headerTimeout: config.headerTimeout, bodyTimeout: config.bodyTimeout, bodyMinRate: config.bodyMinRate)
         var answered = 0
         while true {
             switch parser.next() {
             case .request(let request):
-                requestStarted = nil
+                deadline.reset()
+                guard lock.withLock({ connections.markBusy(fd, id: id) }) else { return false }  // evicted
                 lock.withLock { busyConnections += 1 }
                 let keepAlive = answer(request, fd: fd)
                 answered += 1
                 lock.lock()
                 busyConnections -= 1
+                connections.markWaiting(fd, id: id, now: Self.now)
                 lock.broadcast()
                 lock.unlock()
-                if !keepAlive || isStopping { return }
+                if !keepAlive || isStopping { return true }
                 continue
             case .expectContinue:
-                guard (try? Socket.write(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))) != nil else { return }
+                guard (try? Socket.write(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))) != nil else { return false }
                 continue
             case .error(let e):
                 try? Socket.write(fd, router.errorResponse(e.status, e.description).serialized(close: true))
-                return
+                return true
             case .needMore:
                 break
             }
+            if parser.isReadingBody { deadline.headComplete(at: Self.now) }
             // Wait for bytes in short slices so shutdown and timeouts are noticed.
             // Draining: idle keep-alive connections close; a new one still gets its request read.
-            if isStopping && parser.isIdle && answered > 0 { return }
-            if !parser.isIdle && requestStarted == nil { requestStarted = Date() }
-            let idleSince = Date()
-            while !Socket.waitReadable(fd, ms: 200) {
-                if isStopping && parser.isIdle && answered > 0 { return }
-                if let started = requestStarted, Date().timeIntervalSince(started) > config.requestTimeout {
+            let idleSince = Self.now
+            while true {
+                if isStopping && parser.isIdle && answered > 0 { return false }
+                let now = Self.now
+                if let until = deadline.deadline, now >= until {
                     try? Socket.write(fd, router.errorResponse(408, "request not received in time").serialized(close: true))
-                    return
+                    return true
                 }
-                if parser.isIdle && Date().timeIntervalSince(idleSince) > config.keepAliveTimeout { return }
+                if parser.isIdle && now - idleSince > config.keepAliveTimeout { return false }
+                let slice = Int32(min(200, max(1, ((deadline.deadline ?? .infinity) - now) * 1000)).rounded(.up))
+                if Socket.waitReadable(fd, ms: slice) { break }
             }
-            guard let bytes = Socket.read(fd) else { return }
+            guard let bytes = Socket.read(fd) else { return false }
+            deadline.received(bytes.count, at: Self.now, readingBody: parser.isReadingBody)
             parser.feed(bytes)
         }
     }
@@ -148,7 +166,10 @@ public final class HTTPServer: @unchecked Sendable {
         let responder = HTTPResponder(fd: fd, request: request, closeAfter: { [keepAlive = request.keepAlive] in !keepAlive || self.isStopping }, hangups: hangups)
         router.handle(request, responder)
         hangups.unwatch(fd)
-        if !responder.hasResponded { responder.send(router.errorResponse(500, "the handler sent no response")) }
+        responder.seal()
+        if !responder.hasResponded {
+            if responder.isPeerClosed { responder.abandon() } else { responder.send(router.errorResponse(500, "the handler sent no response")) }
+        }
         responder.finish()
         accessLog(request, responder.status, responder.bytesSent, Date().timeIntervalSince(t0))
         return !responder.mustClose

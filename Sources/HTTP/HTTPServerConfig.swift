@@ -3,9 +3,14 @@ public struct HTTPServerConfig: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var limits = HTTPLimits()
+    /// Open connections; when full, the one waiting longest without a whole request is closed to admit a new one.
     public var maxConnections = 256
-    /// A request's head and body must arrive within this many seconds of its first byte.
-    public var requestTimeout = 30.0
+    /// A request's head must arrive within this many seconds of its first byte.
+    public var headerTimeout = 10.0
+    /// Its body within this many seconds of the head…
+    public var bodyTimeout = 20.0
+    /// …plus one second per this many body bytes received (0: no extension).
+    public var bodyMinRate = 500.0
     /// An idle keep-alive connection is closed after this many seconds.
     public var keepAliveTimeout = 5.0
     /// A blocked write gives up after this many seconds.

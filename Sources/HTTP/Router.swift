@@ -4,6 +4,9 @@ public struct Router: Sendable {
     private var routes: [String: [String: Handler]] = [:]  // path → method → handler
     /// Builds the response for a status and message (so errors keep the app's shape).
     public var errorResponse: @Sendable (_ status: Int, _ message: String) -> HTTPResponse
+    /// Runs before the route is looked up (so 404 and 405 come after it): may set headers, or
+    /// answer itself (e.g. 401) and return false.
+    public var admit: @Sendable (HTTPRequest, HTTPResponder) -> Bool = { _, _ in true }
 
     public init(errorResponse: @escaping @Sendable (Int, String) -> HTTPResponse) {
         self.errorResponse = errorResponse
@@ -14,6 +17,7 @@ public struct Router: Sendable {
     }
 
     public func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        guard admit(request, responder) else { return }
         guard let byMethod = routes[request.path] else {
             responder.send(errorResponse(404, "no route \(request.method) \(request.path)"))
             return

@@ -46,14 +46,16 @@ enum Socket {
         return poll(&p, 1, ms) > 0
     }
 
-    /// True if the peer has closed its side or the socket is in error (never blocks).
-    static func peerClosed(_ fd: Int32) -> Bool {
-        var p = pollfd(fd: fd, events: Int16(POLLIN) | Int16(0x2000 /* POLLRDHUP */), revents: 0)
-        guard poll(&p, 1, 0) > 0 else { return false }
-        if p.revents & (Int16(0x2000) | Int16(POLLHUP) | Int16(POLLERR)) != 0 { return true }
-        // Readable: either pipelined bytes (still open) or end of stream.
-        var byte: UInt8 = 0
-        return recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) == 0
+    /// True if the connection was reset or is in error (never blocks). A peer that only shut
+    /// down its write side is not gone: it may still be reading.
+    static func peerGone(_ fd: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: 0, revents: 0)
+        return poll(&p, 1, 0) > 0 && p.revents & (Int16(POLLHUP) | Int16(POLLERR)) != 0
+    }
+
+    /// Writes what the socket buffer takes now, never blocking; true if all of it went.
+    static func writeNow(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { send(fd, $0.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) } == bytes.count
     }
 
     /// Reads what is available (at most `max` bytes); nil at end of stream or on error.

@@ -26,6 +26,16 @@ struct APIError: Error, CustomStringConvertible {
         }
     }
 
+    /// A 500 for an error no route turned into an `APIError`: its message if its type
+    /// wrote one for people (`CustomStringConvertible`), never a bare type name.
+    static func server(_ error: Error) -> APIError {
+        if let e = error as? APIError { return e }
+        // The metatype test: a value cast would always succeed (errors bridge to NSError, whose
+        // description names the type).
+        let text = Swift.type(of: error) is any CustomStringConvertible.Type ? String(describing: error) : ""
+        return APIError(status: 500, message: text.isEmpty ? "internal server error" : text, type: "server_error")
+    }
+
     var description: String { message }
 
     var json: JSON {

@@ -74,7 +74,7 @@ struct GenerationJob {
             return
         } catch {
             if responder.isPeerClosed { return }
-            try? sse.send(APIError(status: 500, message: "\(error)", type: "server_error").json.serialized)
+            try? sse.send(APIError.server(error).json.serialized)
         }
         try? sse.done()
     }

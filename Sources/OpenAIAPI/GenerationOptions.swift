@@ -60,8 +60,22 @@ struct GenerationOptions {
             logprobs = try f.int("logprobs", in: 0 ... 5)
         }
         format = try OutputFormat.parse(f)
-        if !chat, let tools = f["tools"], case .array(let a) = tools, !a.isEmpty {
-            throw APIError.invalid("tools are a chat feature: use /v1/chat/completions", param: "tools")
+        // best_of (vLLM, legacy OpenAI): ranking extra samples is not done, so only best_of == n is accepted.
+        if let bestOf = try f.int("best_of", in: 1 ... 16), bestOf != n {
+            throw APIError.invalid("'best_of' \(bestOf) is not supported: sequences are not ranked, so best_of must equal n (\(n)) or be left out",
+                                   param: "best_of")
+        }
+        if !chat {
+            if let tools = f["tools"], tools != .array([]) {
+                throw APIError.invalid("tools are a chat feature: use /v1/chat/completions", param: "tools")
+            }
+            if let choice = f["tool_choice"], choice != .string("none"), choice != .string("auto") {
+                throw APIError.invalid("tool_choice is a chat feature: use /v1/chat/completions", param: "tool_choice")
+            }
+            // Fill-in-the-middle needs a model trained with FIM tokens and its prompt layout; not served.
+            if let suffix = try f.string("suffix"), !suffix.isEmpty {
+                throw APIError.invalid("'suffix' (fill-in-the-middle) is not supported", param: "suffix")
+            }
         }
         _ = try f.string("user")
     }

@@ -43,6 +43,13 @@ public final class OpenAIServer: @unchecked Sendable {
 
     public var router: Router {
         var router = Router { status, message in APIError.http(status, message).response }
+        // The key is checked before the route is looked up: without it, routes cannot be discovered
+        // (404/405); /health, /live and CORS preflights stay open. Every answer, 404 included, carries CORS.
+        router.admit = { [self] request, responder in
+            setCORS(responder)
+            if ["/health", "/live"].contains(request.path) || (request.method == "OPTIONS" && config.corsOrigin != nil) { return true }
+            return authorize(request, responder)
+        }
         let routes: [(String, String, @Sendable (ModelService, HTTPRequest, HTTPResponder) throws -> Void)] = [
             ("POST", "/v1/completions", { s, q, r in try CompletionsRoute(service: s).handle(q, r) }),
             ("POST", "/v1/chat/completions", { s, q, r in try ChatRoute(service: s).handle(q, r) }),
@@ -55,7 +62,6 @@ public final class OpenAIServer: @unchecked Sendable {
         ]
         for (method, path, body) in routes {
             router.add(method, path) { [self] request, responder in
-                guard authorize(request, responder) else { return }
                 let phase = phase
                 guard phase == .ready, let service else {
                     let message = phase == .loading ? "the model is still loading" : "the server is shutting down; retry on another replica"
@@ -64,22 +70,20 @@ public final class OpenAIServer: @unchecked Sendable {
                 }
                 do {
                     try body(service, request, responder)
-                } catch let e as APIError {
-                    responder.send(e.response)
+                } catch is ClientGone {
+                    responder.abandon()
                 } catch {
-                    responder.send(APIError(status: 500, message: "\(error)", type: "server_error").response)
+                    responder.send(APIError.server(error).response)
                 }
             }
             if config.corsOrigin != nil { router.add("OPTIONS", path) { [self] q, r in preflight(q, r) } }
         }
         router.add("GET", "/health") { [self] _, responder in
-            setCORS(responder)
             let phase = phase
             responder.send(HTTPResponse(status: phase == .ready ? 200 : 503, contentType: "application/json", body: phase.body,
                                         headers: phase == .ready ? [] : [("Retry-After", "1")]))
         }
         router.add("GET", "/live") { [self] _, responder in
-            setCORS(responder)
             responder.send(HTTPResponse(status: 200, contentType: "application/json", body: phase.body))
         }
         return router
@@ -90,7 +94,6 @@ public final class OpenAIServer: @unchecked Sendable {
     }
 
     private func preflight(_ request: HTTPRequest, _ responder: HTTPResponder) {
-        setCORS(responder)
         responder.send(HTTPResponse(status: 204, headers: [
             ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
             ("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id, X-Session-Id"),
@@ -100,7 +103,6 @@ public final class OpenAIServer: @unchecked Sendable {
 
     /// Checks the bearer key (constant time); answers 401 and returns false if it is wrong.
     private func authorize(_ request: HTTPRequest, _ responder: HTTPResponder) -> Bool {
-        setCORS(responder)
         guard let key = config.apiKey else { return true }
         let given = request.header("Authorization").flatMap { h -> String? in
             let parts = h.split(separator: " ", maxSplits: 1)

@@ -21,6 +21,11 @@ public struct ServeSettings: Sendable {
     public var maxWaiting = 256
     public var maxBodyBytes = 8 << 20
     public var maxConnections = 256
+    /// Seconds from a request's first byte to the end of its head.
+    public var headerTimeout = 10.0
+    /// Seconds from the end of the head to the end of the body, plus one per `bodyMinRate` bytes received.
+    public var bodyTimeout = 20.0
+    public var bodyMinRate = 500.0
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     public var shutdownTimeout = 10.0
 
@@ -28,7 +33,7 @@ public struct ServeSettings: Sendable {
 
     public static let keys = ["host", "port", "api_key", "cors_origin", "served_model_name", "max_num_seqs", "max_num_batched_tokens",
                        "max_model_len", "block_size", "kv_cache_memory", "enable_prefix_caching", "max_waiting",
-                       "max_body_bytes", "max_connections", "shutdown_timeout"]
+                       "max_body_bytes", "max_connections", "header_timeout", "body_timeout", "body_min_rate", "shutdown_timeout"]
 
     public struct Invalid: Error, CustomStringConvertible { public let description: String }
 
@@ -36,6 +41,10 @@ public struct ServeSettings: Sendable {
     public mutating func set(_ key: String, _ text: String, source: String) throws {
         func int() throws -> Int {
             guard let v = Int(text), v >= 0 else { throw Invalid(description: "\(source): \(key) must be a non-negative integer, got '\(text)'") }
+            return v
+        }
+        func number() throws -> Double {
+            guard let v = Double(text), v >= 0, v.isFinite else { throw Invalid(description: "\(source): \(key) must be a non-negative number, got '\(text)'") }
             return v
         }
         switch key {
@@ -59,9 +68,10 @@ public struct ServeSettings: Sendable {
         case "max_waiting": maxWaiting = try int()
         case "max_body_bytes": maxBodyBytes = try int()
         case "max_connections": maxConnections = try int()
-        case "shutdown_timeout":
-            guard let v = Double(text), v >= 0 else { throw Invalid(description: "\(source): shutdown_timeout must be seconds") }
-            shutdownTimeout = v
+        case "header_timeout": headerTimeout = try number()
+        case "body_timeout": bodyTimeout = try number()
+        case "body_min_rate": bodyMinRate = try number()
+        case "shutdown_timeout": shutdownTimeout = try number()
         default: throw Invalid(description: "\(source): unknown setting \(key); known: \(Self.keys.joined(separator: ", "))")
         }
     }

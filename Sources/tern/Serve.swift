@@ -55,11 +55,17 @@ struct Serve: ParsableCommand {
         httpConfig.port = s.port
         httpConfig.limits.maxBodyBytes = s.maxBodyBytes
         httpConfig.maxConnections = s.maxConnections
+        httpConfig.headerTimeout = s.headerTimeout
+        httpConfig.bodyTimeout = s.bodyTimeout
+        httpConfig.bodyMinRate = s.bodyMinRate
         let server = HTTPServer(config: httpConfig, router: api.router) { request, status, bytes, seconds in
             access.info("\(request.method) \(request.target) \(request.version) \(status) \(bytes) \(String(format: "%.3f", seconds))s id=\(request.requestID ?? "-")")
         }
         let port = try server.start()
         log.info("listening on http://\(s.host):\(port) (loading the model; /health answers 503 until ready)")
+        if s.apiKey == nil && !(s.host == "localhost" || s.host == "::1" || s.host.hasPrefix("127.")) {
+            log.warning("listening on \(s.host), beyond this machine, without an API key: anyone who can reach it may use it (set --api-key or TERN_API_KEY)")
+        }
 
         let loaded = try options.load()
         let sized = try loaded.schedulerConfig(kvCacheMemory: s.kvCacheMemory, blockSize: s.blockSize, maxModelLen: s.maxModelLen,

@@ -21,7 +21,8 @@ final class HTTPServerTests: XCTestCase {
         var config = HTTPServerConfig()
         config.port = 0
         config.keepAliveTimeout = 1
-        config.requestTimeout = 1
+        config.headerTimeout = 1
+        config.bodyTimeout = 1
         let server = HTTPServer(config: config, router: router)
         return (server, try server.start())
     }
@@ -97,17 +98,11 @@ final class HTTPServerTests: XCTestCase {
     func testHandlersAreToldWhenTheirClientHangsUp() throws {
         let closed = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
-        var router = Router { s, m in HTTPResponse(status: s, contentType: "text/plain", body: m) }
-        router.add("GET", "/wait") { _, responder in
+        let (server, port) = try startServer(routes: ["/wait": { _, responder in
             responder.onPeerClosed { closed.signal() }
             _ = release.wait(timeout: .now() + 10)
             responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "waited"))
-        }
-        router.add("GET", "/hi") { _, responder in responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "hi")) }
-        var config = HTTPServerConfig()
-        config.port = 0
-        let server = HTTPServer(config: config, router: router)
-        let port = try server.start()
+        }])
         defer { server.stop(deadline: 1) {} }
 
         // A second request pipelined behind the first: readable bytes, the client still there.
@@ -119,6 +114,35 @@ final class HTTPServerTests: XCTestCase {
         stays.close()
         XCTAssertTrue(both.contains("waited") && both.hasSuffix("hi"), both)
 
+        // A client that shuts down its write side after a whole request is not gone: it reads
+        // its answer (after the interim 100 that probes it).
+        let halfClosed = try RawClient(port: port)
+        halfClosed.send("GET /wait HTTP/1.1\r\n\r\n")
+        halfClosed.shutdownWrite()
+        XCTAssertEqual(closed.wait(timeout: .now() + 0.5), .timedOut, "a half-closed client taken for a gone one")
+        release.signal()
+        let answer = halfClosed.read()
+        halfClosed.close()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"), answer)
+        XCTAssertTrue(answer.hasSuffix("waited"), answer)
+
+        // Half-closed, then gone: a closed socket sends nothing more, but the next probe (each second) finds it.
+        let halfThenGone = try RawClient(port: port)
+        halfThenGone.send("GET /wait HTTP/1.1\r\n\r\n")
+        halfThenGone.shutdownWrite()
+        XCTAssertTrue(halfThenGone.read { $0.contains("100 Continue") }.contains("100 Continue"))
+        halfThenGone.close()
+        XCTAssertEqual(closed.wait(timeout: .now() + 3), .success, "a half-closed client that left was never noticed")
+        release.signal()
+
+        // HTTP/1.0 cannot be probed with an interim response: end of stream counts as gone.
+        let old = try RawClient(port: port)
+        old.send("GET /wait HTTP/1.0\r\n\r\n")
+        old.shutdownWrite()
+        XCTAssertEqual(closed.wait(timeout: .now() + 2), .success, "an HTTP/1.0 client's end of stream not taken for gone")
+        release.signal()
+        old.close()
+
         // The client leaves mid-request: the handler is told at once.
         let leaves = try RawClient(port: port)
         leaves.send("GET /wait HTTP/1.1\r\n\r\n")
@@ -127,5 +151,94 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(closed.wait(timeout: .now() + 2), .success, "no hang-up notification")
         XCTAssertLessThan(Date().timeIntervalSince(t0), 0.2)
         release.signal()
+    }
+    /// A client that sends its head one byte at a time never stops being "active", yet is
+    /// answered 408 and closed once the header deadline (from its first byte) passes.
+    func testDripFedHeadIsClosedByTheHeaderDeadline() throws {
+        let (server, port) = try startServer()
+        defer { server.stop(deadline: 1) {} }
+        let c = try RawClient(port: port)
+        defer { c.close() }
+        c.send("GET /echo HTTP/1.1\r\nX: ")
+        var answer = ""
+        for _ in 0 ..< 50 where answer.isEmpty {  // up to 5 s of dripping; the deadline is 1 s
+            c.send("a")
+            answer = c.readAvailable(ms: 100)
+        }
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 408"), answer)
+    }
+
+    /// When the table is full, the connection waiting longest without a whole request is closed
+    /// to admit a new one; connections answering requests are never evicted, and when all of
+    /// them are, the newcomer reads a whole 503 (lingering close, not a reset).
+    func testFullTableEvictsTheOldestIncompleteConnection() throws {
+        let release = DispatchSemaphore(value: 0)
+        let (server, port) = try startServer(routes: ["/hold": { _, responder in
+            _ = release.wait(timeout: .now() + 10)
+            responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "held"))
+        }], maxConnections: 3)
+        defer { server.stop(deadline: 1) {} }
+
+        let busy = try RawClient(port: port)
+        busy.send("GET /hold HTTP/1.1\r\n\r\n")
+        let slow = try (0 ..< 2).map { _ in try RawClient(port: port) }
+        for (i, s) in slow.enumerated() {
+            s.send("GET /hi HTTP/1.1\r\nX: \(i)")
+            Thread.sleep(forTimeInterval: 0.05)  // an order of arrival
+        }
+        XCTAssertTrue(waitFor { server.connectionCounts == (3, 1) })
+        let fresh = try RawClient(port: port)
+        fresh.send("GET /hi HTTP/1.1\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(fresh.read().hasSuffix("hi"), "the newcomer was not served")
+        fresh.close()
+        XCTAssertEqual(slow[0].readToEnd().text, "", "the oldest incomplete connection was not closed")
+        slow[1].send("\r\n\r\n")
+        let second = slow[1].read { $0.hasSuffix("hi") }
+        XCTAssertTrue(second.hasSuffix("hi"), "a newer incomplete connection was evicted: \(second.debugDescription)")
+
+        // Table full of connections answering requests: 503, read to a clean end of stream.
+        XCTAssertTrue(waitFor { server.connectionCounts == (2, 1) }, "the answered connection does not wait for its next request")
+        let others = try (0 ..< 2).map { _ in try RawClient(port: port) }
+        for o in others { o.send("GET /hold HTTP/1.1\r\n\r\n") }
+        XCTAssertTrue(waitFor { server.connectionCounts == (3, 3) }, "\(server.connectionCounts)")
+        try expectAnswerAndCleanEnd(port, "GET /hi HTTP/1.1\r\n\r\n" + String(repeating: "x", count: 100_000), status: 503)
+        for _ in 0 ..< 3 { release.signal() }
+        for c in [busy] + slow + others { c.close() }
+    }
+
+    /// An error answered while the client is still sending: the client reads the whole 4xx and
+    /// a clean end of stream, not a reset (the unread bytes are drained before closing).
+    func testErrorsCloseByLingering() throws {
+        let (server, port) = try startServer()
+        defer { server.stop(deadline: 1) {} }
+        try expectAnswerAndCleanEnd(port, "POST /echo HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n" + String(repeating: "x", count: 200_000),
+                                    status: 413)
+    }
+
+    /// Sends `raw` on a new connection: the answer has `status` and ends in end of stream, not a reset.
+    private func expectAnswerAndCleanEnd(_ port: Int, _ raw: String, status: Int, line: UInt = #line) throws {
+        let c = try RawClient(port: port)
+        c.send(raw)
+        let (text, clean) = c.readToEnd()
+        c.close()
+        XCTAssertTrue(text.hasPrefix("HTTP/1.1 \(status)"), text, line: line)
+        XCTAssertTrue(clean, "a reset instead of a lingering close", line: line)
+    }
+
+    /// A server with plain-text errors, `GET /hi`, and `routes` (GET, by path).
+    private func startServer(routes: [String: Router.Handler], maxConnections: Int = 256) throws -> (HTTPServer, Int) {
+        var router = Router { s, m in HTTPResponse(status: s, contentType: "text/plain", body: m) }
+        router.add("GET", "/hi") { _, responder in responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "hi")) }
+        for (path, handler) in routes { router.add("GET", path, handler) }
+        var config = HTTPServerConfig()
+        config.port = 0
+        config.maxConnections = maxConnections
+        let server = HTTPServer(config: config, router: router)
+        return (server, try server.start())
+    }
+
+    private func waitFor(_ condition: () -> Bool) -> Bool {
+        for _ in 0 ..< 100 { if condition() { return true }; Thread.sleep(forTimeInterval: 0.02) }
+        return false
     }
 }

@@ -7,6 +7,8 @@ import Hub
 final class FakeHub {
     let process = Process()
     let port: Int
+    /// The cache folders `client` made, removed with the hub (and any made beside it by `temporary`).
+    private var caches: [URL] = []
     var endpoint: String { "http://127.0.0.1:\(port)" }
 
     init(bigMB: Int = 0) throws {
@@ -32,6 +34,14 @@ final class FakeHub {
     deinit {
         process.terminate()
         process.waitUntilExit()
+        for cache in caches { try? FileManager.default.removeItem(at: cache) }
+    }
+
+    /// A fresh path under the temporary directory, removed with the hub.
+    func temporary(_ prefix: String) -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        caches.append(url)
+        return url
     }
 
     /// `/_stats`: bytes the CDN sent per key, Authorization headers it saw.
@@ -56,7 +66,7 @@ final class FakeHub {
 
     /// A client on a fresh, empty cache.
     func client(token: String? = nil, offline: Bool = false, attempts: Int = 3) throws -> (HubClient, URL) {
-        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("tern-hub-\(UUID().uuidString)")
+        let cache = temporary("tern-hub")
         return (try client(cache: cache, token: token, offline: offline, attempts: attempts), cache)
     }
 

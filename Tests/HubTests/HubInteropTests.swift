@@ -61,7 +61,7 @@ final class HubInteropTests: XCTestCase {
 
     func testTernReusesWhatHuggingFaceHubDownloaded() throws {
         let hub = try XCTUnwrap(Self.hub)
-        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("tern-hub-py-\(UUID().uuidString)")
+        let cache = hub.temporary("tern-hub-py")
         let pythonPath = try python("""
             from huggingface_hub import hf_hub_download
             print(hf_hub_download("tern-test/tiny-gguf", "tiny.Q8_0.gguf"))

@@ -58,6 +58,7 @@ final class HubNamesTests: XCTestCase {
 
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-hf-home-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         try Data("hf_file_token\n".utf8).write(to: dir.appendingPathComponent("token"))
         XCTAssertEqual(HubSettings.fromEnvironment(["HF_HOME": dir.path]).token, "hf_file_token")
         XCTAssertEqual(HubSettings.fromEnvironment(["HF_HOME": dir.path, "HF_TOKEN": "hf_env"]).token, "hf_env")

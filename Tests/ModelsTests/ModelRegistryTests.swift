@@ -18,6 +18,7 @@ final class ModelRegistryTests: XCTestCase {
         bytes += [UInt8](repeating: 0, count: (32 - bytes.count % 32) % 32)  // aligned start of (no) tensor data
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tern-arch-\(UUID().uuidString).gguf").path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
         return path
     }
 

@@ -17,6 +17,10 @@ final class ServeSettingsTests: XCTestCase {
         XCTAssertEqual(fromFile.maxNumSeqs, defaults.maxNumSeqs)
         XCTAssertEqual(fromFile.maxNumBatchedTokens, defaults.maxNumBatchedTokens)
         XCTAssertEqual(fromFile.maxWaiting, defaults.maxWaiting)
+        XCTAssertEqual(fromFile.maxConnections, defaults.maxConnections)
+        XCTAssertEqual(fromFile.headerTimeout, defaults.headerTimeout)
+        XCTAssertEqual(fromFile.bodyTimeout, defaults.bodyTimeout)
+        XCTAssertEqual(fromFile.bodyMinRate, defaults.bodyMinRate)
         XCTAssertNil(fromFile.apiKey)
     }
 
@@ -42,6 +46,7 @@ final class ServeSettingsTests: XCTestCase {
         XCTAssertThrowsError(try s.set("kv_cache_memory", "lots", source: "TERN_KV_CACHE_MEMORY"))
         XCTAssertThrowsError(try s.set("no_such_setting", "1", source: "file")) { XCTAssertTrue("\($0)".contains("known:")) }
         XCTAssertThrowsError(try s.loadEnvironment(["TERN_MAX_WAITING": "-3"]))
+        XCTAssertThrowsError(try s.set("header_timeout", "soon", source: "file")) { XCTAssertTrue("\($0)".contains("header_timeout")) }
         XCTAssertEqual(ServeSettings.parseBytes("1.5GiB"), 3 << 29)
         XCTAssertEqual(ServeSettings.parseBytes("4096"), 4096)
         XCTAssertNil(ServeSettings.parseBytes("0"))

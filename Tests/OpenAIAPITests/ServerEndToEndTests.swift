@@ -36,6 +36,7 @@ final class ServerEndToEndTests: XCTestCase {
 
             let chatBody = #"{"messages":[{"role":"user","content":"Write a sentence about the sea."}],"max_tokens":30,\#(seeded)"#
             let chat = try server.post("/v1/chat/completions", chatBody + "}")
+            _ = try XCTUnwrap(chat.json, "no JSON body: " + chat.head + chat.body)
             let content = try XCTUnwrap(chat.json?["choices"].flatMap { if case .array(let a) = $0 { return a.first } else { return nil } }?["message"]?["content"]?.stringValue)
             let chatStream = try server.post("/v1/chat/completions", chatBody + #","stream":true}"#)
             XCTAssertEqual(try streamed(chatStream, chat: true).text, content)
@@ -118,6 +119,11 @@ final class ServerEndToEndTests: XCTestCase {
             #"{"prompt":"x","min_p":2}"#, #"{"prompt":"x","top_k":-7}"#, #"{"prompt":"x","repetition_penalty":0}"#,
             #"{"prompt":"x","stop_token_ids":[-1]}"#, "{\"prompt\":\"\\ud800\"}", "{\"prompt\":\"a\u{1}b\"}",
             #"{"prompt":"x",}"#, #"{"prompt":"x" "y"}"#, String(repeating: "[", count: 500),
+            // Accepted by OpenAI or vLLM but not served: a 400 naming the field, never silently ignored.
+            #"{"prompt":"x","best_of":3}"#, #"{"prompt":"x","n":2,"best_of":1}"#, #"{"prompt":"x","best_of":"2"}"#,
+            #"{"prompt":"x","suffix":"end"}"#, #"{"prompt":"x","suffix":5}"#, #"{"prompt":"x","tools":5}"#,
+            #"{"prompt":"x","tools":{"a":1}}"#, #"{"prompt":"x","tools":[{"type":"function"}]}"#, #"{"prompt":"x","tool_choice":7}"#,
+            #"{"prompt":"x","tool_choice":"required"}"#, #"{"prompt":"x","tool_choice":{"type":"function"}}"#,
         ]
         let chatBodies: [String] = [
             #"{}"#, #"{"messages":[]}"#, #"{"messages":"hi"}"#, #"{"messages":[1]}"#, #"{"messages":[{"content":"x"}]}"#,
@@ -151,6 +157,15 @@ final class ServerEndToEndTests: XCTestCase {
             c.close()
         }
         for b in bodies { expect4xx(try server.post("/v1/completions", b), b) }
+        for (b, field) in [(#"{"prompt":"x","best_of":3}"#, "best_of"), (#"{"prompt":"x","suffix":"end"}"#, "suffix"),
+                           (#"{"prompt":"x","tools":5}"#, "tools"), (#"{"prompt":"x","tool_choice":7}"#, "tool_choice")] {
+            XCTAssertEqual(try server.post("/v1/completions", b).json?["error"]?["param"]?.stringValue, field, b)
+        }
+        // What OpenAI's SDKs send by default stays accepted.
+        for b in [#"{"prompt":"x","max_tokens":1,"best_of":1}"#, #"{"prompt":"x","max_tokens":1,"n":2,"best_of":2}"#,
+                  #"{"prompt":"x","max_tokens":1,"suffix":null,"tools":[],"tool_choice":"none"}"#] {
+            XCTAssertEqual(try server.post("/v1/completions", b).status, 200, b)
+        }
         for b in chatBodies { expect4xx(try server.post("/v1/chat/completions", b), b) }
         for b in ["{}", #"{"tokens":"x"}"#, #"{"tokens":[-4]}"#] { expect4xx(try server.post("/detokenize", b), b) }
         for b in ["{}", #"{"prompt":7}"#] { expect4xx(try server.post("/tokenize", b), b) }
@@ -208,11 +223,42 @@ final class ServerEndToEndTests: XCTestCase {
         XCTAssertEqual(m[aborted], 3, "the prefill counted as aborted")
     }
 
+    /// A client that shuts down its write side after sending a whole request (legal, and done by
+    /// some clients and proxies) is served, streamed or not; no error body names an internal type.
+    func testHalfClosedClientsAreServed() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let words = (0 ..< 500).map { "word\($0 % 50)" }.joined(separator: " ")
+        for stream in [false, true] {
+            let body = #"{"prompt":"\#(words)","max_tokens":4,"temperature":0,"stream":\#(stream)}"#
+            let c = try RawClient(port: server.port)
+            c.send("POST /v1/completions HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+            c.shutdownWrite()
+            let raw = c.read()
+            c.close()
+            let r = TestServer.parseResponse(raw)
+            XCTAssertEqual(r.status, 200, "stream \(stream): \(raw.prefix(300))")
+            XCTAssertFalse(raw.contains("ClientGone"), raw)
+            if stream { XCTAssertEqual(r.events.last, "[DONE]") } else { XCTAssertTrue(r.body.contains(#""text":"#), r.body) }
+        }
+        XCTAssertEqual(try server.waitIdle()["tern:kv_cache_used_blocks"], 0)
+    }
+
     func testAPIKeyAndWaitingBound() throws {
-        let server = try TestServer(maxNumSeqs: 1, maxWaiting: 0, apiKey: "sekrit")
+        let server = try TestServer(maxNumSeqs: 1, maxWaiting: 0, apiKey: "sekrit", corsOrigin: "https://app.example")
         defer { server.stop() }
         let body = #"{"prompt":"Hi","max_tokens":2,"temperature":0}"#
         XCTAssertEqual(try server.request("GET", "/health").status, 200)
+        // Without the key, routes cannot be discovered: unknown paths and wrong methods are 401 too.
+        for (method, path) in [("GET", "/no-such-route"), ("DELETE", "/v1/models"), ("GET", "/v1/completions")] {
+            let r = try server.request(method, path)
+            XCTAssertEqual(r.status, 401, "\(method) \(path)")
+            XCTAssertTrue(r.head.contains("Access-Control-Allow-Origin: https://app.example"), r.head)
+        }
+        let missing = try server.request("GET", "/no-such-route", headers: ["Authorization: Bearer sekrit"])
+        XCTAssertEqual(missing.status, 404)
+        XCTAssertTrue(missing.head.contains("Access-Control-Allow-Origin: https://app.example"), "no CORS on 404: \(missing.head)")
+        XCTAssertEqual(try server.request("OPTIONS", "/v1/completions").status, 204, "preflights need no key")
         for path in ["/v1/models", "/metrics"] {
             let r = try server.request("GET", path)
             XCTAssertEqual(r.status, 401)

@@ -35,11 +35,11 @@ final class TestServer {
     let port: Int
 
     init(model: String? = nil, maxNumSeqs: Int = 8, maxNumBatchedTokens: Int = 512, numBlocks: Int = 400, maxWaiting: Int = 64,
-         apiKey: String? = nil) throws {
+         apiKey: String? = nil, corsOrigin: String? = nil) throws {
         let l = try Self.loaded(model)
         engine = l.makeEngine(SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
                                               maxModelLen: 2048, blockSize: 16, numBlocks: numBlocks))
-        api = OpenAIServer(config: APIConfig(apiKey: apiKey))
+        api = OpenAIServer(config: APIConfig(apiKey: apiKey, corsOrigin: corsOrigin))
         api.service = ModelService(modelName: "smollm2", engine: engine, tokenizer: l.tokenizer, template: l.template, maxWaiting: maxWaiting,
                                    samplingDefaults: l.samplingDefaults, eosTokenIDs: l.eosTokenIDs,
                                    systemFingerprint: l.systemFingerprint(kvCacheDType: engine.config.kvCacheDType))
@@ -81,8 +81,11 @@ final class TestServer {
         try request("POST", path, body: body, headers: headers)
     }
 
-    static func parseResponse(_ raw: String) -> Response {
-        guard let split = raw.range(of: "\r\n\r\n") else { return Response(status: 0, head: raw, body: "") }
+    /// The final response of `raw` (interim 1xx responses before it are skipped, as clients do).
+    static func parseResponse(_ text: String) -> Response {
+        var raw = Substring(text)
+        while raw.hasPrefix("HTTP/1.1 1"), let end = raw.range(of: "\r\n\r\n") { raw = raw[end.upperBound...] }
+        guard let split = raw.range(of: "\r\n\r\n") else { return Response(status: 0, head: String(raw), body: "") }
         let head = String(raw[..<split.lowerBound])
         var body = String(raw[split.upperBound...])
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0

@@ -34,6 +34,30 @@ public struct RawClient {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// What arrives within `ms` milliseconds (empty if nothing).
+    public func readAvailable(ms: Int32) -> String {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, ms) > 0 else { return "" }
+        var buf = [UInt8](repeating: 0, count: 65536)
+        let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 65536, Int32(MSG_DONTWAIT)) }
+        return n > 0 ? String(decoding: buf[0 ..< n], as: UTF8.self) : ""
+    }
+
+    /// Everything until the stream ends; `clean` is false if it ended in a reset or error, not end of stream.
+    public func readToEnd() -> (text: String, clean: Bool) {
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 65536, 0) }
+            if n == 0 { return (String(decoding: out, as: UTF8.self), true) }
+            if n < 0 { return (String(decoding: out, as: UTF8.self), false) }
+            out += buf[0 ..< n]
+        }
+    }
+
+    /// Shuts down the write side only (end of stream to the server); the answer can still be read.
+    public func shutdownWrite() { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
+
     public func close() { Glibc.close(fd) }
 }
 
