@@ -14,6 +14,14 @@ public struct SSEWriter {
         try responder.write(Array(("data: " + payload + "\n\n").utf8))
     }
 
+    /// One named event (`event: <name>`), as Anthropic's Messages API streams them.
+    public func send(event: String, _ payload: String) throws {
+        try responder.write(Array(("event: " + event + "\ndata: " + payload + "\n\n").utf8))
+    }
+
+    /// Ends the stream without OpenAI's `[DONE]`.
+    public func close() { responder.finish() }
+
     public func done() throws {
         try send("[DONE]")
         responder.finish()

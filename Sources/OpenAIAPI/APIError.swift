@@ -1,6 +1,9 @@
 import HTTP
 import JSON
 
+/// Which API's error shape a route answers in.
+enum ErrorShape { case openAI, anthropic }
+
 /// An error in OpenAI's shape: `{"error":{"message","type","param","code"}}` with its status.
 struct APIError: Error, CustomStringConvertible {
     var status: Int
@@ -43,6 +46,29 @@ struct APIError: Error, CustomStringConvertible {
             ("message", .string(message)), ("type", .string(type)),
             ("param", param.map { .string($0) } ?? .null), ("code", code.map { .string($0) } ?? .null),
         ]))])
+    }
+
+    /// The error as Anthropic's Messages API shapes it: `{"type":"error","error":{"type","message"}}`,
+    /// the type named by the status.
+    var anthropicJSON: JSON {
+        let kind = switch status {
+        case 401: "authentication_error"
+        case 403: "permission_error"
+        case 404: "not_found_error"
+        case 413: "request_too_large"
+        case 429: "rate_limit_error"
+        case 503, 529: "overloaded_error"
+        case 500...: "api_error"
+        default: "invalid_request_error"
+        }
+        return .object([("type", .string("error")), ("error", .object([("type", .string(kind)), ("message", .string(message))]))])
+    }
+
+    /// The response in the shape of the API the route belongs to.
+    func response(_ shape: ErrorShape) -> HTTPResponse {
+        var r = response
+        if shape == .anthropic { r.body = Array(anthropicJSON.serialized.utf8) }
+        return r
     }
 
     var response: HTTPResponse {

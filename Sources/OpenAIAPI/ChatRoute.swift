@@ -11,21 +11,7 @@ struct ChatRoute {
     let service: ModelService
 
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) throws {
-        var tools: ToolRequest?
-        var job = try GenerationJob(request, service, chat: true) { f in
-            let prompt = try ChatRoute.prompt(f, service)
-            tools = prompt.tools
-            return [prompt.ids]
-        }
-        var calls: ToolFormat?
-        if let tools, tools.parsesCalls {
-            if let format = job.options.format {
-                throw APIError.invalid("'\(format.param)' cannot be combined with tools unless tool_choice is 'none'", param: format.param)
-            }
-            job.generation.constraint = try tools.constraint(service.grammars, tokenizer: service.tokenizer)
-            calls = tools.format
-        }
-        try tools?.checkParameters(constrained: calls != nil && job.generation.constraint != nil, options: service.grammars.options)
+        let (job, calls) = try Self.job(RequestFields(request.body), service)
         var streams: [Int: ToolCallStream] = [:]
         try job.answer(responder, opening: [("delta", .object([("role", .string("assistant")), ("content", .string(""))])), ("logprobs", .null)],
                        onDelta: { delta, c, send in
@@ -50,6 +36,27 @@ struct ChatRoute {
             if let calls { message = ToolCallStream.message(c.text, format: calls, reason: &reason) }
             return .object([("index", .int(c.index)), ("message", .object(message)), ("logprobs", lp), ("finish_reason", .string(reason))])
         })
+    }
+
+    /// The generation job of a chat request, and the call syntax to read its output with
+    /// when tools may be called (then the output is constrained to it as `tool_choice` asks).
+    static func job(_ fields: RequestFields, _ service: ModelService) throws -> (GenerationJob, calls: ToolFormat?) {
+        var tools: ToolRequest?
+        var job = try GenerationJob(fields, service, chat: true) { f in
+            let prompt = try ChatRoute.prompt(f, service)
+            tools = prompt.tools
+            return [prompt.ids]
+        }
+        var calls: ToolFormat?
+        if let tools, tools.parsesCalls {
+            if let format = job.options.format {
+                throw APIError.invalid("'\(format.param)' cannot be combined with tools unless tool_choice is 'none'", param: format.param)
+            }
+            job.generation.constraint = try tools.constraint(service.grammars, tokenizer: service.tokenizer)
+            calls = tools.format
+        }
+        try tools?.checkParameters(constrained: calls != nil && job.generation.constraint != nil, options: service.grammars.options)
+        return (job, calls)
     }
 
     /// Chat's `logprobs` object for the choice's tokens in `range`.

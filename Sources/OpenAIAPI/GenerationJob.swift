@@ -20,11 +20,12 @@ struct GenerationJob {
     /// of each prompt. `chat` selects chat's fields, names and default length (the rest of
     /// the context; completions: 16 tokens).
     init(_ request: HTTPRequest, _ service: ModelService, chat: Bool, prompts: (RequestFields) throws -> [[Int32]]) throws {
-        let fields = try RequestFields(request.body)
-        if let model = try fields.string("model"), model != service.modelName {
-            throw APIError(status: 404, message: "The model `\(model)` does not exist; this server serves `\(service.modelName)`.",
-                           type: "invalid_request_error", param: "model", code: "model_not_found")
-        }
+        try self.init(RequestFields(request.body), service, chat: chat, prompts: prompts)
+    }
+
+    /// The same from fields already parsed (another API's request translated to chat's fields).
+    init(_ fields: RequestFields, _ service: ModelService, chat: Bool, prompts: (RequestFields) throws -> [[Int32]]) throws {
+        try Self.checkModel(fields, service)
         options = try GenerationOptions(fields, vocabularySize: service.tokenizer.vocabularySize, chat: chat, defaults: service.samplingDefaults)
         self.prompts = try prompts(fields)
         let maxTokens = options.maxTokens ?? (chat ? max(1, service.maxModelLen - self.prompts[0].count) : 16)
@@ -40,6 +41,14 @@ struct GenerationJob {
         fingerprint = service.systemFingerprint
         generation = Generation(service: service, options: options, prompts: self.prompts, maxTokens: maxTokens, baseID: id)
         generation.constraint = try options.format.map { try service.grammars.constraint($0) }
+    }
+
+    /// A 404 when the request names a model other than the one served.
+    static func checkModel(_ fields: RequestFields, _ service: ModelService) throws {
+        if let model = try fields.string("model"), model != service.modelName {
+            throw APIError(status: 404, message: "The model `\(model)` does not exist; this server serves `\(service.modelName)`.",
+                           type: "invalid_request_error", param: "model", code: "model_not_found")
+        }
     }
 
     /// Not streamed: one object of every choice's `item`. Streamed: `opening` for every choice,

@@ -6,7 +6,7 @@ import HTTP
 
 /// Access settings of the API.
 public struct APIConfig: Sendable {
-    /// When set, every route but `/health` needs `Authorization: Bearer <key>`.
+    /// When set, every route but `/health` needs `Authorization: Bearer <key>` (or Anthropic's `x-api-key: <key>`).
     public var apiKey: String?
     /// When set, responses carry CORS headers for this origin and preflights are answered.
     public var corsOrigin: String?
@@ -48,10 +48,12 @@ public final class OpenAIServer: @unchecked Sendable {
         router.admit = { [self] request, responder in
             setCORS(responder)
             if ["/health", "/live"].contains(request.path) || (request.method == "OPTIONS" && config.corsOrigin != nil) { return true }
-            return authorize(request, responder)
+            return authorize(request, responder, request.path.hasPrefix("/v1/messages") ? .anthropic : .openAI)
         }
         let routes: [(String, String, @Sendable (ModelService, HTTPRequest, HTTPResponder) throws -> Void)] = [
             ("POST", "/v1/completions", { s, q, r in try CompletionsRoute(service: s).handle(q, r) }),
+            ("POST", "/v1/messages", { s, q, r in try MessagesRoute(service: s).handle(q, r) }),
+            ("POST", "/v1/messages/count_tokens", { s, q, r in r.send(jsonResponse(try MessagesRoute(service: s).countTokens(q))) }),
             ("POST", "/v1/chat/completions", { s, q, r in try ChatRoute(service: s).handle(q, r) }),
             ("GET", "/v1/models", { s, _, r in r.send(jsonResponse(Self.models(s))) }),
             ("POST", "/tokenize", { s, q, r in r.send(jsonResponse(try Self.tokenize(s, q))) }),
@@ -61,19 +63,22 @@ public final class OpenAIServer: @unchecked Sendable {
             }),
         ]
         for (method, path, body) in routes {
+            let shape: ErrorShape = path.hasPrefix("/v1/messages") ? .anthropic : .openAI
             router.add(method, path) { [self] request, responder in
                 let phase = phase
                 guard phase == .ready, let service else {
                     let message = phase == .loading ? "the model is still loading" : "the server is shutting down; retry on another replica"
-                    responder.send(APIError(status: 503, message: message, type: "server_error", retryAfter: 1).response)
+                    responder.send(APIError(status: 503, message: message, type: "server_error", retryAfter: 1).response(shape))
                     return
                 }
                 do {
                     try body(service, request, responder)
                 } catch is ClientGone {
                     responder.abandon()
+                } catch let e as APIError {
+                    responder.send(e.response(shape))
                 } catch {
-                    responder.send(APIError.server(error).response)
+                    responder.send(APIError.server(error).response(shape))
                 }
             }
             if config.corsOrigin != nil { router.add("OPTIONS", path) { [self] q, r in preflight(q, r) } }
@@ -96,27 +101,28 @@ public final class OpenAIServer: @unchecked Sendable {
     private func preflight(_ request: HTTPRequest, _ responder: HTTPResponder) {
         responder.send(HTTPResponse(status: 204, headers: [
             ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-            ("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id, X-Session-Id"),
+            ("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id, X-Session-Id, X-Api-Key, Anthropic-Version"),
             ("Access-Control-Max-Age", "600"),
         ]))
     }
 
-    /// Checks the bearer key (constant time); answers 401 and returns false if it is wrong.
-    private func authorize(_ request: HTTPRequest, _ responder: HTTPResponder) -> Bool {
+    /// Checks the bearer key or `x-api-key` (constant time); answers 401 in the route's error shape
+    /// and returns false if it is wrong.
+    private func authorize(_ request: HTTPRequest, _ responder: HTTPResponder, _ shape: ErrorShape) -> Bool {
         guard let key = config.apiKey else { return true }
-        let given = request.header("Authorization").flatMap { h -> String? in
+        let bearer = request.header("Authorization").flatMap { h -> String? in
             let parts = h.split(separator: " ", maxSplits: 1)
             return parts.count == 2 && parts[0].lowercased() == "bearer" ? String(parts[1]) : nil
         }
-        guard let given else {
-            responder.send(APIError.http(401, "missing API key: send 'Authorization: Bearer <key>'").response)
+        guard let given = bearer ?? request.header("x-api-key") else {
+            responder.send(APIError.http(401, "missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'").response(shape))
             return false
         }
         let a = Array(given.utf8), b = Array(key.utf8)
         var diff = a.count ^ b.count
         for i in 0 ..< max(a.count, b.count) { diff |= Int((i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)) }
         if diff != 0 {
-            responder.send(APIError.http(401, "incorrect API key").response)
+            responder.send(APIError.http(401, "incorrect API key").response(shape))
             return false
         }
         return true

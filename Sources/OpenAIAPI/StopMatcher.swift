@@ -4,7 +4,9 @@
 public struct StopMatcher {
     private let stops: [[Unicode.Scalar]]
     private var held: [Unicode.Scalar] = []
-    public private(set) var stopped = false
+    /// The stop string that matched (nil until one did).
+    public private(set) var matched: String?
+    public var stopped: Bool { matched != nil }
 
     public init(stops: [String]) {
         self.stops = stops.filter { !$0.isEmpty }.map { Array($0.unicodeScalars) }
@@ -19,11 +21,14 @@ public struct StopMatcher {
         var earliest: Int?
         for s in stops where s.count <= held.count {
             for start in 0 ... held.count - s.count where earliest.map({ start < $0 }) ?? true {
-                if held[start ..< start + s.count].elementsEqual(s) { earliest = start; break }
+                if held[start ..< start + s.count].elementsEqual(s) {
+                    earliest = start
+                    matched = String(String.UnicodeScalarView(s))
+                    break
+                }
             }
         }
         if let cut = earliest {
-            stopped = true
             let out = String(String.UnicodeScalarView(held[0 ..< cut]))
             held = []
             return out
