@@ -2,14 +2,15 @@ import CKernels
 import Dispatch
 
 /// Which matmul path to use. `.auto` takes GEMM for sequences of at least `gemmMinRows` rows
-/// (by default never for quantized weights: see `ModelLoader.gemmMinRows`); the forced paths are for experiments
+/// (by default never: see `ModelLoader.gemmMinRows`); the forced paths are for experiments
 /// and tests.
 public enum MatmulPath: String, Sendable, CaseIterable {
     case auto, gemv, gemm
 }
 
-/// Y (m, rows) = X (m, cols) · Wᵀ for quantized W, by one of two paths:
-/// - GEMV: activations quantized to int8 blocks, integer dot products that read the weight
+/// Y (m, rows) = X (m, cols) · Wᵀ for quantized or float W, by one of two paths:
+/// - GEMV: activations quantized to int8 blocks (float for F32/F16/BF16 weights, in the
+///   register tiles of float_tiles.c), integer dot products that read the weight
 ///   blocks directly (each weight row read once for all m activation rows);
 /// - GEMM: the weight dequantized in row panels into scratch and multiplied with
 ///   `cblas_sgemm`, so dequantization is paid once per panel for all m rows.
