@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "ModelFormats", dependencies: ["JSON"]),
         .target(name: "Models", dependencies: ["Kernels", "ModelFormats", "JSON"]),
         .target(name: "Tokenizers", dependencies: ["ModelFormats", "JSON", .product(name: "HeapModule", package: "swift-collections")]),
-        .target(name: "Engine", dependencies: ["Models", "Kernels", "Grammar", .product(name: "HeapModule", package: "swift-collections")]),
+        .target(name: "Engine", dependencies: ["Models", "Kernels", "Grammar", "JSON", .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "ChatTemplate"),
         .target(name: "HTTP"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl"),
@@ -37,7 +37,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Loader", dependencies: ["Engine", "Models", "ModelFormats", "Tokenizers", "ChatTemplate", "Hub", "Kernels", "JSON"]),
         .executableTarget(name: "tern", dependencies: [
-            "Loader", "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "HTTP", "OpenAIAPI", "Hub",
+            "Loader", "Engine", "Models", "ModelFormats", "Tokenizers", "Kernels", "HTTP", "OpenAIAPI", "Hub", "ChatTemplate", "JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -23,14 +23,15 @@ public final class EngineCore: @unchecked Sendable {
     private var thread: Thread?
 
     /// An engine over `model`; `config.numBlocks` counts blocks of the model's KV layout, whose
-    /// groups the engine sets in the config.
-    public init(model: any LanguageModel, pool: ComputePool, config: SchedulerConfig) {
+    /// groups the engine sets in the config. With `config.speculative` of method `draft`,
+    /// `draftModel` guesses (see `SpeculativeConfig.check`).
+    public init(model: any LanguageModel, pool: ComputePool, config: SchedulerConfig, draftModel: (any LanguageModel)? = nil) {
         var config = config
         config.kvGroups = model.kvLayout.groups
         self.config = config
         scheduler = Scheduler(config: config)
         runner = ModelRunner(model: model, numBlocks: config.numBlocks, blockSize: config.blockSize, pool: pool,
-                             kvCacheDType: config.kvCacheDType)
+                             kvCacheDType: config.kvCacheDType, speculative: config.speculative, draftModel: draftModel)
         stats.numBlocks = config.numBlocks
         snapshot = stats
         let t = Thread { [weak self] in self?.loop() }
@@ -117,6 +118,10 @@ public final class EngineCore: @unchecked Sendable {
                 for e in scheduler.abort(item.id) { deliver(SequenceEvent(id: e.id, event: .failed("\(error)"))) }
             }
             return
+        }
+        for item in out.scheduled {
+            guard let draft = item.sample?.draft, !draft.isEmpty else { continue }
+            stats.countSpeculation(draft: draft.count, accepted: Scheduler.acceptedCount(draft, result.rows[item.id]?.tokens ?? []))
         }
         scheduler.update(out, result).forEach(deliver)
         stats.maskedRows += result.maskedRows

@@ -21,6 +21,9 @@ public struct EngineRequest: Sendable {
     /// A grammar the generated text must match (nil: free text). EOS and stop tokens are
     /// allowed only where the grammar may end; the sequence stops when it is complete.
     public var constraint: TokenConstraint?
+    /// Let the engine verify guessed tokens for this request when it speculates (the output is
+    /// the same either way; false spends no compute on guesses).
+    public var speculative = true
 
     public init(requestID: String, promptTokenIDs: [Int32], sampling: SamplingParams = .greedy, maxTokens: Int = 16,
                 eosTokenIDs: Set<Int32> = [], stopTokenIDs: Set<Int32> = [], ignoreEOS: Bool = false, logprobs: Int? = nil) {

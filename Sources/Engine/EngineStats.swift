@@ -18,6 +18,21 @@ public struct EngineStats: Sendable, Equatable {
     public var maskedRows = 0
     public var maskSeconds = 0.0
     public var finishedByReason: [FinishReason: Int] = [:]
+    /// Speculative decoding: rows that verified guesses, the guesses, those accepted, and the
+    /// accepted ones by position in their row (vLLM's `spec_decode` counters).
+    public var specDrafts = 0
+    public var specDraftTokens = 0
+    public var specAcceptedTokens = 0
+    public var specAcceptedPerPosition: [Int] = []
+
+    /// Counts a row that verified `draft` and accepted its first `accepted` guesses.
+    mutating func countSpeculation(draft: Int, accepted: Int) {
+        specDrafts += 1
+        specDraftTokens += draft
+        specAcceptedTokens += accepted
+        if specAcceptedPerPosition.count < draft { specAcceptedPerPosition += Array(repeating: 0, count: draft - specAcceptedPerPosition.count) }
+        for p in 0 ..< accepted { specAcceptedPerPosition[p] += 1 }
+    }
 }
 
 /// What a submitted request's stream carries.

@@ -2,24 +2,36 @@ import Kernels
 import Models
 
 /// Turns a `SchedulerOutput` into one batched forward pass over every scheduled token —
-/// prompt chunks and decode rows together — and a `RunnerOutput`: a sampled token for each
-/// sequence that finished its prompt or is decoding (from logits computed only for those
-/// rows), its logprobs, and prompt logprobs where asked. It never reads the scheduler: all
-/// it needs comes in the output, and its own per-sequence state (random streams, penalty
-/// histories) is built from `newRequest` and dropped for `finished`.
+/// prompt chunks, decode rows and guesses to verify together — and a `RunnerOutput`: the
+/// sampled tokens of each sequence that finished its prompt or is decoding (from logits
+/// computed only for those rows), their logprobs, prompt logprobs where asked, and guesses
+/// for the next step where asked. It never reads the scheduler: all it needs comes in the
+/// output, and its own per-sequence state (random streams, penalty histories, the tokens a
+/// proposer reads) is built from `newRequest` and dropped for `finished`.
 public final class ModelRunner {
     public let model: any LanguageModel
     public let cache: PagedKVCache
     /// Rows of a step sample in parallel here.
     let pool: ComputePool
     private var sequences: [SequenceID: SequenceSampling] = [:]
+    /// Guesses the next tokens when the scheduler speculates (nil: never asked).
+    private let proposer: (any Proposer)?
+    /// Per sequence, prompt and output so far (kept only with a proposer).
+    private var tokens: [SequenceID: [Int32]] = [:]
 
     /// A runner over a cache of `numBlocks` blocks in the model's `kvLayout` (the scheduler's
-    /// `kvGroups` must be that layout's groups).
-    public init(model: any LanguageModel, numBlocks: Int, blockSize: Int, pool: ComputePool, kvCacheDType: KVCacheDType = .f32) {
+    /// `kvGroups` must be that layout's groups), guessing as `speculative` says (a `draft`
+    /// method guesses with `draftModel`, which `SpeculativeConfig.check` has accepted).
+    public init(model: any LanguageModel, numBlocks: Int, blockSize: Int, pool: ComputePool, kvCacheDType: KVCacheDType = .f32,
+                speculative: SpeculativeConfig? = nil, draftModel: (any LanguageModel)? = nil) {
         self.model = model
         self.pool = pool
         cache = model.makeCache(numBlocks: numBlocks, blockSize: blockSize, dtype: kvCacheDType, layout: model.kvLayout)
+        switch (speculative?.method, draftModel) {
+        case (.ngram?, _): proposer = speculative.map { NgramProposer(minN: $0.promptLookupMin, maxN: $0.promptLookupMax) }
+        case (.draft?, let draft?): proposer = DraftModelProposer(model: draft, numBlocks: numBlocks, blockSize: blockSize, dtype: kvCacheDType)
+        default: proposer = nil
+        }
     }
 
     /// Where a step's logits rows come from.
@@ -31,12 +43,17 @@ public final class ModelRunner {
     }
 
     public func execute(_ output: SchedulerOutput) throws -> RunnerOutput {
-        for id in output.finished { sequences[id] = nil }
-        for item in output.scheduled { if let r = item.newRequest { sequences[item.id] = SequenceSampling(r) } }
+        for id in output.finished { sequences[id] = nil; tokens[id] = nil }
+        for item in output.scheduled {
+            guard let r = item.newRequest else { continue }
+            sequences[item.id] = SequenceSampling(r)
+            if proposer != nil { tokens[item.id] = r.promptTokenIDs }
+        }
         guard !output.scheduled.isEmpty else { return RunnerOutput() }
         for (src, dst) in output.copies { cache.copyBlock(src, to: dst) }
         let (batch, rows) = makeBatch(output)
         let logits = try model.forward(batch, cache: cache)  // (logit rows, vocab)
+        try proposer?.observe(batch, copies: output.copies)
         var result = RunnerOutput()
         let vocab = model.config.vocabularySize
         for item in output.scheduled {
@@ -46,7 +63,24 @@ public final class ModelRunner {
             }
         }
         sample(output, logits: logits, rows: rows, into: &result)
+        try propose(output, into: &result)
         return result
+    }
+
+    /// Extends each sequence's tokens by what it drew, and asks the proposer for the guesses
+    /// the scheduler wants next.
+    private func propose(_ output: SchedulerOutput, into result: inout RunnerOutput) throws {
+        guard let proposer else { return }
+        var requests: [ProposalRequest] = []
+        for item in output.scheduled {
+            guard let spec = item.sample, let row = result.rows[item.id] else { continue }
+            tokens[item.id, default: []] += row.tokens
+            if spec.propose > 0 && !row.ended, let known = tokens[item.id] {
+                requests.append(ProposalRequest(id: item.id, tokens: known, blockTables: item.blockTables, count: spec.propose))
+            }
+        }
+        guard !requests.isEmpty else { return }
+        for (id, guess) in try proposer.propose(requests) { result.rows[id]?.drafts = guess }
     }
 
     /// The forward batch of a step: each computing sequence's tokens, with logits for its
@@ -63,17 +97,20 @@ public final class ModelRunner {
                 want = Array(p.firstRow ..< p.firstRow + p.targets.count)
                 rows.prompt[item.id] = next
             }
-            if item.needsSample { want.append(item.tokenIDs.count - 1) }
+            // A sampling row's last own token, then each guess: draft.count + 1 rows.
+            let guesses = item.sample?.draft.count ?? 0
+            if item.needsSample { want += (item.tokenIDs.count - 1 - guesses) ... (item.tokenIDs.count - 1) }
             batch.append(tokens: item.tokenIDs, startPosition: item.startPosition, blockTables: item.blockTables, logitsFor: want)
             next += want.count
-            if item.needsSample { rows.sample[item.id] = next - 1 }
+            if item.needsSample { rows.sample[item.id] = next - 1 - guesses }
         }
         return (batch, rows)
     }
 
     /// Samples every sequence that asks, rows in parallel on the pool (each has its own
     /// parameters, history and random stream, so results do not depend on the spread).
-    /// Forks draw their first token from a copy of their parent's row.
+    /// Forks draw their first token from a copy of their parent's row. A row verifying guesses
+    /// draws position after position, as if decoding one token per step, while draws equal guesses.
     private func sample(_ output: SchedulerOutput, logits: FloatBuffer, rows: Rows, into result: inout RunnerOutput) {
         let vocab = model.config.vocabularySize
         let forks = output.scheduled.filter { $0.sample?.logitsFrom != nil }.count
@@ -93,26 +130,39 @@ public final class ModelRunner {
             }
         }
         var states = jobs.map { sequences[$0.item.id] ?? SequenceSampling(params: $0.spec.params, prompt: []) }
-        let drawn = UnsafeMutableBufferPointer<SequenceSampling.Draw>.allocate(capacity: jobs.count)
-        defer { drawn.baseAddress?.deinitialize(count: jobs.count); drawn.deallocate() }
+        var drawn = [RowResult](repeating: RowResult(), count: jobs.count)
+        var maskNanos = [UInt64](repeating: 0, count: jobs.count), masked = [Int](repeating: 0, count: jobs.count)
         states.withUnsafeMutableBufferPointer { s in
-            let s = s.baseAddress!  // each task touches only its own element
-            pool.run(tasks: jobs.count) { i in
-                (drawn.baseAddress! + i).initialize(to: s[i].draw(jobs[i].row, vocab: vocab, spec: jobs[i].spec))
+            drawn.withUnsafeMutableBufferPointer { d in
+                maskNanos.withUnsafeMutableBufferPointer { ns in
+                    masked.withUnsafeMutableBufferPointer { m in
+                        // Each task touches only its own elements.
+                        let (s, d, ns, m) = (s.baseAddress!, d.baseAddress!, ns.baseAddress!, m.baseAddress!)
+                        pool.run(tasks: jobs.count) { i in
+                            let spec = jobs[i].spec
+                            for j in 0 ... spec.draft.count {
+                                let draw = s[i].draw(jobs[i].row + j * vocab, vocab: vocab, spec: spec)
+                                d[i].tokens.append(draw.token)
+                                if let lp = draw.logprobs { d[i].logprobs.append(lp) }
+                                ns[i] += draw.maskNanos
+                                m[i] += draw.masked ? 1 : 0
+                                d[i].ended = draw.ended
+                                if draw.ended || s[i].ends.contains(draw.token) || j == spec.draft.count || draw.token != spec.draft[j] { break }
+                            }
+                        }
+                    }
+                }
             }
         }
         for (i, job) in jobs.enumerated() {
             sequences[job.item.id] = states[i]
-            let d = drawn[i]
             var row = result.rows[job.item.id] ?? RowResult()
-            row.tokens = [d.token]
-            if let lp = d.logprobs { row.logprobs = [lp] }
-            row.ended = d.ended
+            row.tokens = drawn[i].tokens
+            row.logprobs = drawn[i].logprobs
+            row.ended = drawn[i].ended
             result.rows[job.item.id] = row
-            if d.masked {
-                result.maskedRows += 1
-                result.maskNanos += d.maskNanos
-            }
+            result.maskedRows += masked[i]
+            result.maskNanos += maskNanos[i]
         }
     }
 }

@@ -26,6 +26,8 @@ public final class RequestState {
     /// The next prompt token whose logprob is still to be reported (token 0 has none); a
     /// recompute after preemption does not report earlier ones again.
     var nextPromptLogprob = 1
+    /// The runner's guesses of the tokens after the last one, to verify in the next step.
+    var draftTokenIDs: [Int32] = []
     /// False until the sequence is first scheduled (then the runner is handed its request).
     var wasScheduled = false
     let arrival: Int

@@ -7,10 +7,14 @@ extension Scheduler {
         var events: [SequenceEvent] = []
         for item in output.scheduled {
             guard let s = byID[item.id], s.status == .running else { continue }
-            s.numComputedTokens += item.tokenIDs.count
-            registerFullBlocks(s)
-            releasePassed(s)
             let row = result.rows[item.id] ?? RowResult()
+            // Of the guesses verified, those drawn equal are computed tokens; the K/V of the
+            // others is dropped (overwritten later; `trimBlocks` frees whole blocks of it).
+            let draft = item.sample?.draft ?? []
+            let accepted = Self.acceptedCount(draft, row.tokens)
+            s.numComputedTokens += item.tokenIDs.count - draft.count + accepted
+            registerFullBlocks(s, pending: row.tokens.prefix(accepted))
+            releasePassed(s)
             if let spec = item.promptLogprobs, row.promptLogprobs.count == spec.targets.count {
                 s.nextPromptLogprob = spec.firstToken + spec.targets.count
                 events.append(SequenceEvent(id: s.id, event: .promptLogprobs(first: spec.firstToken, row.promptLogprobs)))
@@ -26,8 +30,17 @@ extension Scheduler {
                     break
                 }
             }
+            if s.status == .running {
+                s.draftTokenIDs = row.drafts
+                trimBlocks(s)
+            }
         }
         return events
+    }
+
+    /// How many leading guesses the draws equal.
+    public static func acceptedCount(_ draft: [Int32], _ drawn: [Int32]) -> Int {
+        zip(draft, drawn).prefix { $0 == $1 }.count
     }
 
     /// Whether `token` ends `s`, and how.
@@ -38,11 +51,12 @@ extension Scheduler {
         return nil
     }
 
-    /// Registers the request's newly full, computed blocks in the prefix cache.
-    private func registerFullBlocks(_ s: RequestState) {
+    /// Registers the request's newly full, computed blocks in the prefix cache (`pending`:
+    /// computed tokens not yet appended to its output).
+    private func registerFullBlocks(_ s: RequestState, pending: ArraySlice<Int32>) {
         let full = min(s.numComputedTokens / config.blockSize, s.numBlocks)
         guard full > s.numRegisteredBlocks else { return }
-        let tokens = s.allTokenIDs
+        let tokens = s.allTokenIDs + pending
         while s.blockHashes.count < full {
             let b = s.blockHashes.count
             let parent = s.blockHashes.last ?? 0

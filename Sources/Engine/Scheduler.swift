@@ -108,6 +108,17 @@ public final class Scheduler {
         s.numRegisteredBlocks = 0
         s.numComputedTokens = 0
         s.numCachedTokens = 0
+        s.draftTokenIDs = []
+    }
+
+    /// Gives back `s`'s blocks past those its known tokens need: after a step that verified
+    /// guesses, the rejected guesses' K/V (and a draft model's scratch) go with them.
+    func trimBlocks(_ s: RequestState) {
+        let keep = blocksFor(s.numTokens)
+        guard s.numBlocks > keep else { return }
+        pool.free((keep ..< s.numBlocks).reversed().flatMap { b in s.blockTables.map { $0[b] }.filter { $0 >= 0 } })
+        s.blockTables = s.blockTables.map { Array($0.prefix(keep)) }
+        s.releasedBlocks = s.releasedBlocks.map { min($0, keep) }
     }
 
     private func preempt(_ s: RequestState, into out: inout SchedulerOutput) {
@@ -119,42 +130,78 @@ public final class Scheduler {
         out.preempted.append(s.id)
     }
 
+    /// One sequence's share of the step being planned: `n` of its own tokens, then `draft` of
+    /// its guesses to verify; after sampling, `propose` guesses for the next step.
+    private struct Planned {
+        let s: RequestState
+        var n: Int
+        var draft = 0
+        var propose = 0
+    }
+
     public func schedule() -> SchedulerOutput {
         var out = SchedulerOutput()
         out.finished = finishedSinceLastStep
         finishedSinceLastStep = []
         var budget = config.maxNumBatchedTokens
-        var scheduled = scheduleRunning(&budget, into: &out)
+        // Speculation backs off once the batch alone is wide enough to keep the cores busy.
+        let speculating = config.speculative.map { running.count + waiting.count <= $0.disableByBatchSize } ?? false
+        var planned = scheduleRunning(&budget, speculating: speculating, into: &out)
         // Waiting requests join unless this step had to preempt.
-        if out.preempted.isEmpty { scheduled += admitWaiting(&budget) }
-        for (s, n) in scheduled {
-            out.scheduled.append(item(s, count: n))
-            if s.numComputedTokens + n == s.numTokens && s.pendingForks > 0 { fork(s, into: &out) }
+        if out.preempted.isEmpty { planned += admitWaiting(&budget, speculating: speculating) }
+        for p in planned {
+            out.scheduled.append(item(p))
+            if p.s.numComputedTokens + p.n == p.s.numTokens && p.s.pendingForks > 0 { fork(p.s, into: &out) }
         }
         return out
     }
 
-    /// Running requests, oldest first, each with as many tokens as the budget allows; when
-    /// blocks run out the newest running request is preempted (possibly the one asking).
-    private func scheduleRunning(_ budget: inout Int, into out: inout SchedulerOutput) -> [(RequestState, Int)] {
-        var scheduled: [(RequestState, Int)] = []
+    /// `s` with `n` of its tokens this step, and, when those end its known tokens and the step
+    /// speculates, the guesses it can verify within `budget`, `max_tokens` and the context, and
+    /// the guesses it asks for next.
+    private func plan(_ s: RequestState, n: Int, budget: Int, speculating: Bool) -> Planned {
+        var p = Planned(s: s, n: n)
+        guard speculating, s.request.speculative, let spec = config.speculative, s.numComputedTokens + n == s.numTokens else { return p }
+        let room = min(budget - n, s.request.maxTokens - s.outputTokenIDs.count - 1, config.maxModelLen - s.numTokens - 1)
+        p.draft = max(0, min(s.draftTokenIDs.count, room))
+        p.propose = spec.numSpeculativeTokens
+        return p
+    }
+
+    /// Positions `p` reserves blocks for: its tokens and guesses, and for a draft model the
+    /// positions its next guesses are computed at.
+    private func reservedTotal(_ p: Planned) -> Int {
+        let lookahead = config.speculative?.method == .draft ? p.propose : 0
+        return min(config.maxModelLen, p.s.numComputedTokens + p.n + p.draft + lookahead)
+    }
+
+    /// Running requests, oldest first, each with as many tokens as the budget allows (and its
+    /// guesses, when blocks allow); when blocks run out the newest running request is preempted
+    /// (possibly the one asking).
+    private func scheduleRunning(_ budget: inout Int, speculating: Bool, into out: inout SchedulerOutput) -> [Planned] {
+        var scheduled: [Planned] = []
         var i = 0
         while i < running.count && budget > 0 {
             let s = running[i]
             let n = min(s.numTokens - s.numComputedTokens, budget)
             if n <= 0 { i += 1; continue }
-            var ok = prepare(s, total: s.numComputedTokens + n, into: &out)
+            var p = plan(s, n: n, budget: budget, speculating: speculating)
+            var ok = prepare(s, total: reservedTotal(p), into: &out)
+            if !ok && (p.draft > 0 || p.propose > 0) {
+                p = Planned(s: s, n: n)  // guesses are never worth a preemption
+                ok = prepare(s, total: reservedTotal(p), into: &out)
+            }
             while !ok, let victim = running.last, victim !== s {
-                scheduled.removeAll { $0.0 === victim }
+                scheduled.removeAll { $0.s === victim }
                 preempt(victim, into: &out)
-                ok = prepare(s, total: s.numComputedTokens + n, into: &out)
+                ok = prepare(s, total: reservedTotal(p), into: &out)
             }
             if !ok {
                 preempt(s, into: &out)  // it was the newest itself
                 continue
             }
-            scheduled.append((s, n))
-            budget -= n
+            scheduled.append(p)
+            budget -= p.n + p.draft
             i += 1
         }
         return scheduled
@@ -162,21 +209,25 @@ public final class Scheduler {
 
     /// Waiting requests in order, while sequences, budget and blocks allow; each first takes
     /// what the prefix cache holds of its prompt.
-    private func admitWaiting(_ budget: inout Int) -> [(RequestState, Int)] {
-        var admitted: [(RequestState, Int)] = []
+    private func admitWaiting(_ budget: inout Int, speculating: Bool) -> [Planned] {
+        var admitted: [Planned] = []
         while let s = waiting.first, budget > 0, running.count + 1 + s.pendingForks <= config.maxNumSeqs {
             if s.numBlocks == 0 && s.numComputedTokens == 0 && s.request.promptLogprobs == nil { takeCachedPrefix(s) }
-            let n = min(s.numTokens - s.numComputedTokens, budget)
-            guard reserve(s, total: s.numComputedTokens + n) else {
-                // Not enough blocks now: give back the cache hits and wait.
-                release(s)
-                break
+            var p = plan(s, n: min(s.numTokens - s.numComputedTokens, budget), budget: budget, speculating: speculating)
+            p.draft = 0  // guesses made before a preemption are dropped with its blocks
+            if !reserve(s, total: reservedTotal(p)) {
+                p.propose = 0
+                guard reserve(s, total: reservedTotal(p)) else {
+                    // Not enough blocks now: give back the cache hits and wait.
+                    release(s)
+                    break
+                }
             }
             waiting.removeFirst()
             s.status = .running
             running.append(s)
-            admitted.append((s, n))
-            budget -= n
+            admitted.append(p)
+            budget -= p.n
         }
         return admitted
     }
@@ -210,12 +261,18 @@ public final class Scheduler {
         s.numCachedTokens = s.numComputedTokens
     }
 
-    /// The step's work for `s`: its next `n` tokens, and what to sample and report after them.
-    private func item(_ s: RequestState, count n: Int) -> ScheduledRequest {
-        let start = s.numComputedTokens
-        let tokens = Array(s.allTokenIDs[start ..< start + n])
+    /// The step's work for `p.s`: its next `p.n` tokens and guesses, and what to sample and
+    /// report after them.
+    private func item(_ p: Planned) -> ScheduledRequest {
+        let s = p.s, n = p.n, start = s.numComputedTokens
+        let draft = Array(s.draftTokenIDs.prefix(p.draft))
+        let tokens = Array(s.allTokenIDs[start ..< start + n]) + draft
         var item = ScheduledRequest(id: s.id, tokenIDs: tokens, startPosition: start, blockTables: s.blockTables)
-        if start + n == s.numTokens { item.sample = SampleSpec(params: s.request.sampling, logprobs: s.request.logprobs) }
+        if start + n == s.numTokens {
+            item.sample = SampleSpec(params: s.request.sampling, logprobs: s.request.logprobs)
+            item.sample?.draft = draft
+            item.sample?.propose = p.propose
+        }
         if let k = s.request.promptLogprobs {
             // Positions p < last predict prompt token p + 1; those before nextPromptLogprob - 1 were reported.
             let last = min(start + n, s.numPromptTokens - 1)
@@ -244,7 +301,8 @@ public final class Scheduler {
             let c = RequestState(r, id: id, arrival: s.arrival, numTables: tableWindows.count)
             c.isFork = true
             c.status = .running
-            c.blockTables = s.blockTables
+            // Only the blocks of the prompt: any beyond were reserved for the parent's guesses.
+            c.blockTables = s.blockTables.map { Array($0.prefix(blocksFor(s.numTokens))) }
             c.releasedBlocks = s.releasedBlocks
             pool.retain(c.blockIDs)
             c.numComputedTokens = s.numTokens  // true once this step's forward has run

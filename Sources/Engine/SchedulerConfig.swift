@@ -15,10 +15,12 @@ public struct SchedulerConfig: Sendable {
     /// The block tables each sequence holds, by window (the model's `KVLayout.groups`; the
     /// engine sets them from its model): one full-attention table without sliding windows.
     public var kvGroups: [KVLayout.Group]
+    /// Speculative decoding (nil: off).
+    public var speculative: SpeculativeConfig?
 
     public init(maxNumSeqs: Int = 32, maxNumBatchedTokens: Int = 256, maxModelLen: Int = 2048, blockSize: Int = 16,
                 numBlocks: Int, enablePrefixCaching: Bool = true, kvCacheDType: KVCacheDType = .f32,
-                kvGroups: [KVLayout.Group] = [KVLayout.Group(window: nil, tables: 1)]) {
+                kvGroups: [KVLayout.Group] = [KVLayout.Group(window: nil, tables: 1)], speculative: SpeculativeConfig? = nil) {
         self.maxNumSeqs = maxNumSeqs
         self.maxNumBatchedTokens = maxNumBatchedTokens
         self.maxModelLen = maxModelLen
@@ -27,6 +29,7 @@ public struct SchedulerConfig: Sendable {
         self.enablePrefixCaching = enablePrefixCaching
         self.kvCacheDType = kvCacheDType
         self.kvGroups = kvGroups
+        self.speculative = speculative
     }
 
     /// The most blocks a sequence of `tokens` positions holds at once: per full-attention table

@@ -5,12 +5,15 @@ public struct SampleSpec: Sendable {
     public var logprobs: Int?
     /// A fork's first token comes from this sequence's logits row (it computes no tokens itself).
     public var logitsFrom: SequenceID?
+    /// Guessed tokens this step verifies: the last `draft.count` scheduled tokens. The row
+    /// samples each of their positions in turn and keeps going while a draw equals the guess.
+    public var draft: [Int32] = []
+    /// After sampling, guess this many tokens for the next step (0: none).
+    public var propose = 0
 
     public init(params: SamplingParams, logprobs: Int? = nil, logitsFrom: SequenceID? = nil) {
         (self.params, self.logprobs, self.logitsFrom) = (params, logprobs, logitsFrom)
     }
-    // Room for what later features add per row: several candidate tokens to verify
-    // (speculative decoding). A grammar's mask is the runner's own per-sequence state.
 }
 
 /// Prompt tokens whose logprobs this step's rows predict: rows `firstRow ..< firstRow +
@@ -64,11 +67,13 @@ public struct SchedulerOutput: Sendable {
     public var finished: [SequenceID] = []
     public init() {}
     public var numScheduledTokens: Int { scheduled.reduce(0) { $0 + $1.tokenIDs.count } }
+    /// Of which guesses to verify.
+    public var numDraftTokens: Int { scheduled.reduce(0) { $0 + ($1.sample?.draft.count ?? 0) } }
 }
 
 /// What the runner computed for one sequence in a step.
 public struct RowResult: Sendable {
-    /// Sampled tokens, in order (one per step today; several once speculative rows exist).
+    /// Sampled tokens, in order: the guesses drawn equal, then one more (or fewer when one ends the sequence).
     public var tokens: [Int32] = []
     /// Logprobs of `tokens`, when asked for.
     public var logprobs: [TokenLogprobs] = []
@@ -76,6 +81,8 @@ public struct RowResult: Sendable {
     public var promptLogprobs: [TokenLogprobs] = []
     /// The request's grammar is complete after the last token: the sequence stops there.
     public var ended = false
+    /// Guesses for the next step, when the step asked for them (`SampleSpec.propose`).
+    public var drafts: [Int32] = []
 
     public init(tokens: [Int32] = [], logprobs: [TokenLogprobs] = [], promptLogprobs: [TokenLogprobs] = []) {
         (self.tokens, self.logprobs, self.promptLogprobs) = (tokens, logprobs, promptLogprobs)

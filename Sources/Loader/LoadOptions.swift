@@ -11,8 +11,13 @@ public struct LoadOptions: Sendable {
     /// How the KV cache stores keys and values; nil is `auto`: f16 for a GGUF file with
     /// quantized weights, f32 for F32/F16/BF16 files and safetensors checkpoints.
     public var kvCacheDType: KVCacheDType?
+    /// Run on this pool instead of a new one (`threads` is then ignored): a draft model shares
+    /// its target's, since two pools' spinning workers would fight over the same cores.
+    public var pool: ComputePool?
 
-    public init(threads: Int? = nil, matmulPath: MatmulPath = .auto, gemmMinRows: Int? = nil, kvCacheDType: KVCacheDType? = nil) {
+    public init(threads: Int? = nil, matmulPath: MatmulPath = .auto, gemmMinRows: Int? = nil, kvCacheDType: KVCacheDType? = nil,
+                pool: ComputePool? = nil) {
+        self.pool = pool
         self.threads = threads
         self.matmulPath = matmulPath
         self.gemmMinRows = gemmMinRows

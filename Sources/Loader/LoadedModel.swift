@@ -40,12 +40,16 @@ public struct LoadedModel: @unchecked Sendable {
     /// table keeps only the blocks its window needs), and the longest context capped by both the
     /// model and the pool. Warns when `maxModelLen` was cut.
     public func schedulerConfig(kvCacheMemory: Int, blockSize: Int, maxModelLen: Int?, maxNumSeqs: Int, maxNumBatchedTokens: Int,
-                                enablePrefixCaching: Bool) throws -> (config: SchedulerConfig, warning: String?) {
+                                enablePrefixCaching: Bool, draft: LoadedModel? = nil) throws -> (config: SchedulerConfig, warning: String?) {
         let c = model.config, memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
         // A pool the machine cannot hold would fail to map (or be killed later): refuse it now.
         guard kvCacheMemory <= memory else { throw LoaderError.kvPoolTooLarge(bytes: kvCacheMemory, physicalMemory: memory) }
         let layout = model.kvLayout
-        let bytesPerBlock = PagedKVCache.bytesPerBlock(numLayers: layout.pageLayers, blockSize: blockSize, kvWidth: c.kvWidth, dtype: kvCacheDType)
+        // A draft model keeps its own K/V in the same block ids: each block costs both.
+        let draftBytes = draft.map { d in
+            PagedKVCache.bytesPerBlock(numLayers: d.model.kvLayout.pageLayers, blockSize: blockSize, kvWidth: d.model.config.kvWidth, dtype: kvCacheDType)
+        } ?? 0
+        let bytesPerBlock = PagedKVCache.bytesPerBlock(numLayers: layout.pageLayers, blockSize: blockSize, kvWidth: c.kvWidth, dtype: kvCacheDType) + draftBytes
         let numBlocks = kvCacheMemory / bytesPerBlock
         var config = SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: max(maxNumBatchedTokens, 1), maxModelLen: 0,
                                      blockSize: blockSize, numBlocks: numBlocks, enablePrefixCaching: enablePrefixCaching,
@@ -59,9 +63,10 @@ public struct LoadedModel: @unchecked Sendable {
         return (config, warning)
     }
 
-    /// An engine over this model, its loop running.
-    public func makeEngine(_ config: SchedulerConfig) -> EngineCore {
-        EngineCore(model: model, pool: pool, config: config)
+    /// An engine over this model, its loop running (`draft`: the draft model when
+    /// `config.speculative` names one).
+    public func makeEngine(_ config: SchedulerConfig, draft: LoadedModel? = nil) -> EngineCore {
+        EngineCore(model: model, pool: pool, config: config, draftModel: draft?.model)
     }
 
     /// OpenAI's `system_fingerprint` for answers computed by this model with a KV cache of

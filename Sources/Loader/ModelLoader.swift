@@ -16,7 +16,7 @@ public enum ModelLoader {
     }
 
     public static func load(path location: String, options: LoadOptions) throws -> LoadedModel {
-        let matmul = Matmul(pool: ComputePool(threadCount: options.threads ?? systemCoreCount()), path: options.matmulPath)
+        let matmul = Matmul(pool: options.pool ?? ComputePool(threadCount: options.threads ?? systemCoreCount()), path: options.matmulPath)
         let model: any LanguageModel, tokenizer: any Tokenizer, templateSource: String?, source: LoadedModel.Source
         var defaults = (sampling: SamplingParams(), endTokenIDs: Set<Int32>())
         var notes: [String] = []

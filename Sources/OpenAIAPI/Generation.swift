@@ -127,6 +127,7 @@ struct Generation {
             request.n = n
             request.promptLogprobs = promptLogprobs
             request.constraint = constraint
+            request.speculative = options.speculative
             for i in 0 ..< n {
                 choices.append(Choice(index: p * n + i, sequence: SequenceID(request.requestID, i), prompt: prompt, arrival: arrival,
                                       detokenizer: IncrementalDetokenizer(tokenizer: service.tokenizer),

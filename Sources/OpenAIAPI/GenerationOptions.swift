@@ -17,6 +17,9 @@ struct GenerationOptions {
     var logprobs: Int?
     /// What the output must match (nil: free text).
     var format: OutputFormat?
+    /// Tern's `speculative` field: false keeps this request out of speculative decoding (its
+    /// output is the same either way; only the compute spent on guesses differs).
+    var speculative = true
 
     init(_ f: RequestFields, vocabularySize: Int, chat: Bool, defaults: SamplingParams = SamplingParams()) throws {
         sampling = defaults
@@ -46,6 +49,7 @@ struct GenerationOptions {
         stop = try f.strings("stop", maxCount: 16) ?? []
         stopTokenIDs = Set(try f.ints("stop_token_ids", in: 0 ... vocabularySize - 1)?.map { Int32($0) } ?? [])
         ignoreEOS = try f.bool("ignore_eos") ?? false
+        speculative = try f.bool("speculative") ?? true
         stream = try f.bool("stream") ?? false
         if let options = f["stream_options"] {
             guard case .object = options else { throw APIError.invalid("'stream_options' must be an object", param: "stream_options") }

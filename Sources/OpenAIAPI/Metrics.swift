@@ -57,6 +57,14 @@ final class Metrics: @unchecked Sendable {
         metric("tern:grammar_masked_rows_total", "counter", "Sampled rows whose logits a grammar masked.", Double(stats.maskedRows))
         metric("tern:grammar_mask_seconds_total", "counter", "Time computing and applying grammar masks (divide by rows: per row per step).",
                stats.maskSeconds)
+        metric("vllm:spec_decode_num_drafts_total", "counter", "Rows that verified guessed tokens (speculative decoding).", Double(stats.specDrafts))
+        metric("vllm:spec_decode_num_draft_tokens_total", "counter", "Guessed tokens verified.", Double(stats.specDraftTokens))
+        metric("vllm:spec_decode_num_accepted_tokens_total", "counter", "Guessed tokens accepted.", Double(stats.specAcceptedTokens))
+        out += "# HELP vllm:spec_decode_num_accepted_tokens_per_pos_total Guessed tokens accepted, by position in their row.\n"
+        out += "# TYPE vllm:spec_decode_num_accepted_tokens_per_pos_total counter\n"
+        for (p, n) in stats.specAcceptedPerPosition.enumerated() {
+            out += "vllm:spec_decode_num_accepted_tokens_per_pos_total{\(label),position=\"\(p)\"} \(n)\n"
+        }
         out += "# HELP vllm:request_success_total Finished requests by finish reason.\n# TYPE vllm:request_success_total counter\n"
         for (reason, n) in finished.sorted(by: { $0.key < $1.key }) {
             out += "vllm:request_success_total{\(label),finished_reason=\"\(reason)\"} \(n)\n"

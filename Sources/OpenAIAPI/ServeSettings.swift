@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import JSON
 
 /// Every `tern serve` setting, with its default; read in order from the defaults, a JSON
@@ -28,12 +29,15 @@ public struct ServeSettings: Sendable {
     public var bodyMinRate = 500.0
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     public var shutdownTimeout = 10.0
+    /// Speculative decoding, from vLLM's JSON form (nil: off).
+    public var speculativeConfig: SpeculativeConfig?
 
     public init() {}
 
     public static let keys = ["host", "port", "api_key", "cors_origin", "served_model_name", "max_num_seqs", "max_num_batched_tokens",
                        "max_model_len", "block_size", "kv_cache_memory", "enable_prefix_caching", "max_waiting",
-                       "max_body_bytes", "max_connections", "header_timeout", "body_timeout", "body_min_rate", "shutdown_timeout"]
+                       "max_body_bytes", "max_connections", "header_timeout", "body_timeout", "body_min_rate", "shutdown_timeout",
+                       "speculative_config"]
 
     public struct Invalid: Error, CustomStringConvertible { public let description: String }
 
@@ -72,6 +76,12 @@ public struct ServeSettings: Sendable {
         case "body_timeout": bodyTimeout = try number()
         case "body_min_rate": bodyMinRate = try number()
         case "shutdown_timeout": shutdownTimeout = try number()
+        case "speculative_config":
+            do {
+                speculativeConfig = ["", "null", "off"].contains(text.trimmingCharacters(in: .whitespaces)) ? nil : try SpeculativeConfig(json: text)
+            } catch let error as SpeculativeConfig.Invalid {
+                throw Invalid(description: "\(source): \(error.description)")
+            }
         default: throw Invalid(description: "\(source): unknown setting \(key); known: \(Self.keys.joined(separator: ", "))")
         }
     }
@@ -85,6 +95,7 @@ public struct ServeSettings: Sendable {
             case .string(let s): try set(key, s, source: path)
             case .bool(let b): try set(key, b ? "true" : "false", source: path)
             case .number: try set(key, value.serialized, source: path)
+            case .object where key == "speculative_config": try set(key, value.serialized, source: path)
             default: throw Invalid(description: "\(path): \(key) must be a string, number or boolean")
             }
         }

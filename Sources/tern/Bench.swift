@@ -4,6 +4,7 @@ import Kernels
 import ModelFormats
 import Loader
 import Models
+import Engine
 
 /// `tern bench`: prompt processing and generation speed in llama-bench's shape.
 struct Bench: ParsableCommand {
@@ -17,14 +18,25 @@ struct Bench: ParsableCommand {
     @Option(name: [.customShort("d"), .long], help: "Context depths (comma-separated): each test runs after this many tokens are in the KV cache.")
     var depth: String = "0"
     @Option(help: "Serving benchmark through the engine: concurrency levels (comma-separated), e.g. 1,4,16,32.") var concurrency: String?
+    @Option(help: "With --concurrency: a JSON prompt set (e.g. Tests/Fixtures/speculative/prompts.json: [{\"task\", \"messages\"}]) rendered with the chat template, each once, greedy, to EOS or -n tokens; one table row per task.")
+    var prompts: String?
+    @Option(help: "With --concurrency: speculative decoding as in `tern serve` (JSON with vLLM's keys).") var speculativeConfig: String?
 
     mutating func run() throws {
         let loaded = try options.load()
         if let concurrency {
-            print("| clients | requests | wall s | aggregate tok/s | TTFT p50 | TTFT p95 | ITL p50 | preemptions |")
-            print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-            let bench = EngineBench(loaded: loaded, promptTokens: Int(promptTokens) ?? 100, genTokens: Int(genTokens) ?? 128)
-            for c in positiveInts(concurrency) { print(try bench.run(concurrency: c)) }
+            var spec: SpeculativeConfig?
+            do { spec = try speculativeConfig.map { try SpeculativeConfig(json: $0) } } catch { throw ValidationError("\(error)") }
+            let draft = try spec.flatMap { $0.method == .draft ? try options.loadDraft($0, for: loaded) : nil }
+            print("| task | clients | requests | wall s | aggregate tok/s | stream decode tok/s | TTFT p50 | TTFT p95 | ITL p50 | preemptions | accepted guesses |")
+            print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+            var bench = EngineBench(loaded: loaded, promptTokens: Int(promptTokens) ?? 100, genTokens: Int(genTokens) ?? 128)
+            (bench.speculative, bench.draft) = (spec, draft)
+            let sets: [(task: String, prompts: [[Int32]]?)] = try prompts.map { try PromptSet.load($0, loaded).map { ($0.task, $0.prompts) } } ?? [("random", nil)]
+            for (task, set) in sets {
+                bench.prompts = set
+                for c in positiveInts(concurrency) { print("| \(task) " + (try bench.run(concurrency: c))) }
+            }
         } else {
             try kernels(loaded)
         }

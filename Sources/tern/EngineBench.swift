@@ -5,27 +5,33 @@ import Models
 
 /// The offline serving benchmark: C closed-loop clients drive the engine directly (no HTTP),
 /// each sending requests back to back; reports aggregate output tokens/s, time to first
-/// token p50/p95 and inter-token latency p50 per concurrency level.
+/// token p50/p95, inter-token latency p50 and, when speculating, the share of guesses accepted
+/// per concurrency level. Prompts are random tokens (`promptTokens` each, generating
+/// `genTokens` regardless of EOS), or a given set (each prompt once, greedy, to EOS or `genTokens`).
 struct EngineBench {
     let loaded: LoadedModel
     let promptTokens: Int
     let genTokens: Int
+    var prompts: [[Int32]]? = nil
+    var speculative: SpeculativeConfig? = nil
+    var draft: LoadedModel? = nil
     let blockSize = 16
 
     func run(concurrency c: Int) throws -> String {
-        let perRequest = promptTokens + genTokens
+        let perRequest = (prompts.map { $0.map(\.count).max() ?? 0 } ?? promptTokens) + genTokens
         var config = SchedulerConfig(maxNumSeqs: max(c, 1), maxNumBatchedTokens: 2048, maxModelLen: perRequest + 16,
                                      blockSize: blockSize, numBlocks: 0, enablePrefixCaching: true,
-                                     kvCacheDType: loaded.kvCacheDType, kvGroups: loaded.model.kvLayout.groups)
-        config.numBlocks = c * config.blocksNeeded(tokens: perRequest + blockSize) + 16 * loaded.model.kvLayout.numTables
-        let engine = loaded.makeEngine(config)
+                                     kvCacheDType: loaded.kvCacheDType, kvGroups: loaded.model.kvLayout.groups, speculative: speculative)
+        config.numBlocks = c * config.blocksNeeded(tokens: perRequest + blockSize + 16) + 16 * loaded.model.kvLayout.numTables
+        let engine = loaded.makeEngine(config, draft: draft)
         defer { engine.shutdown() }
-        let total = max(4, 2 * c)
+        let total = prompts?.count ?? max(4, 2 * c)
         var rng = RandomSource(seed: 42)
         // Unique prompts (no prefix hits), token ids away from the special ones.
-        let prompts: [[Int32]] = (0 ..< total).map { _ in
+        let prompts: [[Int32]] = self.prompts ?? (0 ..< total).map { _ in
             (0 ..< promptTokens).map { _ in Int32(100 + Int(rng.next() % UInt64(loaded.model.config.vocabularySize - 200))) }
         }
+        let given = self.prompts != nil, eos = loaded.eosTokenIDs
         let rec = Record(total)
         let done = DispatchSemaphore(value: 0)
         let genTokens = self.genTokens
@@ -37,7 +43,7 @@ struct EngineBench {
             rec.lock.unlock()
             guard i < total else { return }
             let request = EngineRequest(requestID: "bench-\(i)", promptTokenIDs: prompts[i], sampling: .greedy,
-                                        maxTokens: genTokens, ignoreEOS: true)
+                                        maxTokens: genTokens, eosTokenIDs: given ? eos : [], ignoreEOS: !given)
             do {
                 try engine.submit(request) { event in
                     let now = DispatchTime.now().uptimeNanoseconds
@@ -58,7 +64,10 @@ struct EngineBench {
         for _ in 0 ..< c { launch() }
         for _ in 0 ..< total { done.wait() }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        return rec.row(clients: c, wall: wall, preemptions: engine.statistics.preemptions)
+        let stats = engine.statistics
+        let accepted = stats.specDraftTokens == 0 ? "-" : String(format: "%d/%d (%.0f%%)", stats.specAcceptedTokens, stats.specDraftTokens,
+                                                                  100 * Double(stats.specAcceptedTokens) / Double(stats.specDraftTokens))
+        return rec.row(clients: c, wall: wall, preemptions: stats.preemptions) + " \(accepted) |"
     }
 }
 
@@ -71,12 +80,15 @@ private final class Record: @unchecked Sendable {
     var outputTokens = 0
     init(_ n: Int) { sent = Array(repeating: 0, count: n); tokenTimes = Array(repeating: [], count: n) }
 
-    /// The table row: requests, wall time, aggregate rate, TTFT p50/p95, ITL p50, preemptions.
+    /// The table row: requests, wall time, aggregate rate, per-stream decode rate, TTFT p50/p95, ITL p50, preemptions.
     func row(clients c: Int, wall: Double, preemptions: Int) -> String {
         let ttft = sent.indices.compactMap { i in tokenTimes[i].first.map { Double($0 - sent[i]) / 1e9 } }.sorted()
         let gaps = tokenTimes.flatMap { times in zip(times, times.dropFirst()).map { Double($1 - $0) / 1e9 } }.sorted()
         func pct(_ xs: [Double], _ p: Double) -> Double { xs.isEmpty ? .nan : xs[min(xs.count - 1, Int(Double(xs.count - 1) * p + 0.5))] }
-        return String(format: "| %d | %d | %.1f | %.1f | %.2f s | %.2f s | %.1f ms | %d |",
-                      c, sent.count, wall, Double(outputTokens) / wall, pct(ttft, 0.5), pct(ttft, 0.95), pct(gaps, 0.5) * 1000, preemptions)
+        // A stream's decode rate: tokens after its first over the time from first to last.
+        let decoding = tokenTimes.filter { $0.count > 1 }
+        let decodeRate = Double(decoding.reduce(0) { $0 + $1.count - 1 }) / (Double(decoding.reduce(0) { $0 + ($1.last! - $1.first!) }) / 1e9)
+        return String(format: "| %d | %d | %.1f | %.1f | %.1f | %.2f s | %.2f s | %.1f ms | %d |",
+                      c, sent.count, wall, Double(outputTokens) / wall, decodeRate, pct(ttft, 0.5), pct(ttft, 0.95), pct(gaps, 0.5) * 1000, preemptions)
     }
 }

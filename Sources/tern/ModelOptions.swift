@@ -3,6 +3,7 @@ import Foundation
 import Hub
 import Kernels
 import Loader
+import Engine
 
 /// Options shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
@@ -32,6 +33,26 @@ struct ModelOptions: ParsableArguments {
         } catch let error as HubError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
+        }
+    }
+
+    /// The draft model `spec` names, on `target`'s compute pool, with its KV dtype; refused
+    /// unless it can guess for `target` (one tokenizer, no sliding windows).
+    func loadDraft(_ spec: SpeculativeConfig, for target: LoadedModel) throws -> LoadedModel? {
+        guard spec.method == .draft, let reference = spec.model else { return nil }
+        do {
+            let draft = try ModelLoader.load(reference, options: LoadOptions(matmulPath: target.matmul.path, kvCacheDType: target.kvCacheDType,
+                                                                             pool: target.pool))
+            try SpeculativeConfig.check(draft: draft.model, for: target.model)
+            let (mine, theirs) = (draft.tokenizer.vocabulary.tokens, target.tokenizer.vocabulary.tokens)
+            if let i = mine.indices.first(where: { $0 < theirs.count && mine[$0] != theirs[$0] }) {
+                throw ValidationError("the draft model's tokenizer differs from the target's (token \(i): \(mine[i].debugDescription) vs \(theirs[i].debugDescription))")
+            }
+            return draft
+        } catch let error as LoaderError {
+            throw ValidationError("draft model: \(error.description)")
+        } catch let error as SpeculativeConfig.Invalid {
+            throw ValidationError(error.description)
         }
     }
 

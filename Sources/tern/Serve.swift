@@ -26,6 +26,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Memory for the KV cache, e.g. 1GiB or 512MiB (default 1GiB).") var kvCacheMemory: String?
     @Option(help: "Requests that may wait beyond max-num-seqs before new ones get 429 (default 256).") var maxWaiting: Int?
     @Flag(help: "Turn prefix caching off.") var noPrefixCaching = false
+    @Option(help: "Speculative decoding, as JSON with vLLM's keys: '{\"method\": \"ngram\", \"num_speculative_tokens\": 4, \"prompt_lookup_max\": 4}' (prompt lookup) or '{\"model\": \"draft.gguf\", \"num_speculative_tokens\": 4}' (a draft model with the same tokenizer); also prompt_lookup_min and disable_by_batch_size (default 4). Outputs are unchanged; default off.")
+    var speculativeConfig: String?
 
     func settings() throws -> ServeSettings {
         var s = ServeSettings()
@@ -35,6 +37,7 @@ struct Serve: ParsableCommand {
             ("host", host), ("port", port), ("api_key", apiKey), ("cors_origin", corsOrigin), ("served_model_name", servedModelName),
             ("max_num_seqs", maxNumSeqs), ("max_num_batched_tokens", maxNumBatchedTokens), ("max_model_len", maxModelLen),
             ("block_size", blockSize), ("kv_cache_memory", kvCacheMemory), ("max_waiting", maxWaiting),
+            ("speculative_config", speculativeConfig),
         ]
         for case let (key, value?) in flags { try s.set(key, value.description, source: "--" + key.replacingOccurrences(of: "_", with: "-")) }
         if noPrefixCaching { s.enablePrefixCaching = false }
@@ -68,11 +71,17 @@ struct Serve: ParsableCommand {
         }
 
         let loaded = try options.load()
-        let sized = try loaded.schedulerConfig(kvCacheMemory: s.kvCacheMemory, blockSize: s.blockSize, maxModelLen: s.maxModelLen,
+        let draft = try s.speculativeConfig.flatMap { try options.loadDraft($0, for: loaded) }
+        var sized = try loaded.schedulerConfig(kvCacheMemory: s.kvCacheMemory, blockSize: s.blockSize, maxModelLen: s.maxModelLen,
                                                maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: s.maxNumBatchedTokens,
-                                               enablePrefixCaching: s.enablePrefixCaching)
+                                               enablePrefixCaching: s.enablePrefixCaching, draft: draft)
+        sized.config.speculative = s.speculativeConfig
         if let warning = sized.warning { log.warning("\(warning)") }
-        let engine = loaded.makeEngine(sized.config)
+        if let spec = s.speculativeConfig {
+            let who = spec.method == .ngram ? "prompt lookup (n-grams of \(spec.promptLookupMin)…\(spec.promptLookupMax))" : "draft model \(spec.model ?? "")"
+            log.info("speculative decoding: \(who), \(spec.numSpeculativeTokens) guesses per step while at most \(spec.disableByBatchSize) requests run or wait")
+        }
+        let engine = loaded.makeEngine(sized.config, draft: draft)
         let name = try s.servedModelName ?? ModelReference(options.model).servedName(as: options.model)
         api.service = ModelService(modelName: name, engine: engine, tokenizer: loaded.tokenizer, template: loaded.template,
                                    maxWaiting: s.maxWaiting, samplingDefaults: loaded.samplingDefaults, eosTokenIDs: loaded.eosTokenIDs,

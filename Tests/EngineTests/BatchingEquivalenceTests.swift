@@ -18,29 +18,34 @@ final class BatchingEquivalenceTests: XCTestCase {
 
     /// Drives a scheduler and a runner over the real model; outputs by sequence (and the bits of
     /// their logprobs, for requests that ask for them).
+    /// (`accepted`: guesses accepted, when `speculative` is set.)
     static func run(_ model: LoadedModel, _ requests: [EngineRequest], numBlocks: Int, budget: Int = 64,
-             maxNumSeqs: Int = 16, kvCacheDType: KVCacheDType = .f32) throws
-        -> (outputs: [String: [Int32]], logprobBits: [String: [UInt32]], preemptions: Int, cachedTokens: Int) {
+             maxNumSeqs: Int = 16, kvCacheDType: KVCacheDType = .f32, speculative: SpeculativeConfig? = nil, draft: LoadedModel? = nil) throws
+        -> (outputs: [String: [Int32]], logprobBits: [String: [UInt32]], preemptions: Int, cachedTokens: Int, accepted: Int) {
         let s = Scheduler(config: SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: budget, maxModelLen: 512,
-                                                  blockSize: 16, numBlocks: numBlocks, kvGroups: model.model.kvLayout.groups))
-        let runner = ModelRunner(model: model.model, numBlocks: numBlocks, blockSize: 16, pool: model.pool, kvCacheDType: kvCacheDType)
+                                                  blockSize: 16, numBlocks: numBlocks, kvGroups: model.model.kvLayout.groups,
+                                                  speculative: speculative))
+        let runner = ModelRunner(model: model.model, numBlocks: numBlocks, blockSize: 16, pool: model.pool, kvCacheDType: kvCacheDType,
+                                 speculative: speculative, draftModel: draft?.model)
         for r in requests { try s.add(r) }
         var outputs: [String: [Int32]] = [:], bits: [String: [UInt32]] = [:]
-        var preemptions = 0, cached = 0
+        var preemptions = 0, cached = 0, accepted = 0
         while s.hasWork {
             let out = s.schedule()
             preemptions += out.preempted.count
             for item in out.scheduled where item.startPosition > 0 && s.state(item.id)?.outputTokenIDs.isEmpty == true {
                 cached = max(cached, s.state(item.id)?.numCachedTokens ?? 0)
             }
-            for e in s.update(out, try runner.execute(out)) {
+            let result = try runner.execute(out)
+            for item in out.scheduled { accepted += Scheduler.acceptedCount(item.sample?.draft ?? [], result.rows[item.id]?.tokens ?? []) }
+            for e in s.update(out, result) {
                 guard case .token(let t, let logprobs) = e.event else { continue }
                 outputs[e.id.description, default: []].append(t)
                 if let logprobs { bits[e.id.description, default: []].append(logprobs.logprob.bitPattern) }
             }
         }
         XCTAssertEqual(s.pool.numUsedBlocks, 0)
-        return (outputs, bits, preemptions, cached)
+        return (outputs, bits, preemptions, cached, accepted)
     }
 
     func testConcurrentRequestsMatchAlone() throws {

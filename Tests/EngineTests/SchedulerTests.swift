@@ -31,7 +31,7 @@ final class SchedulerTests: XCTestCase {
             let out = s.schedule()
             XCTAssertLessThanOrEqual(out.numScheduledTokens, s.config.maxNumBatchedTokens)
             XCTAssertLessThanOrEqual(s.running.count, s.config.maxNumSeqs)
-            checkBlocks(s)
+            Self.checkBlocks(s)
             for item in out.scheduled {
                 for table in item.blockTables {
                     XCTAssertGreaterThanOrEqual(table.count * s.config.blockSize, item.startPosition + item.tokenIDs.count)
@@ -41,7 +41,7 @@ final class SchedulerTests: XCTestCase {
             for e in s.update(out, Self.fakeRun(s, out)) {
                 if case .token(let t, _) = e.event { outputs[e.id.description, default: []].append(t) }
             }
-            checkBlocks(s)
+            Self.checkBlocks(s)
             step += 1
         }
         XCTAssertFalse(s.hasWork, "did not finish in \(maxSteps) steps")
@@ -50,7 +50,7 @@ final class SchedulerTests: XCTestCase {
     }
 
     /// Every block held by a request is counted once per holder in the pool.
-    func checkBlocks(_ s: Scheduler) {
+    static func checkBlocks(_ s: Scheduler) {
         var holders: [Int32: Int] = [:]
         for r in s.running + s.waiting {
             XCTAssertEqual(Set(r.blockIDs).count, r.blockIDs.count, "a request holds a block twice")
@@ -84,7 +84,7 @@ final class SchedulerTests: XCTestCase {
             }
             XCTAssertEqual(promptTokensComputed, promptLength, "the prompt is computed once")
             XCTAssertEqual(copies, promptLength % 16 == 0 ? 0 : 2, "copy-on-write of the shared partial block")
-            for id in ["p", "p[1]", "p[2]"] { XCTAssertEqual(outputs[id], expected(prompt, 12), id) }
+            for id in ["p", "p[1]", "p[2]"] { XCTAssertEqual(outputs[id], Self.expected(prompt, 12), id) }
         }
     }
 
@@ -99,7 +99,7 @@ final class SchedulerTests: XCTestCase {
         var preempted = 0
         let outputs = drive(s) { _, out in preempted += out.preempted.count }
         XCTAssertGreaterThan(preempted, 0)
-        for i in 0 ..< 4 { XCTAssertEqual(outputs[SequenceID("q", i).description], expected(prompt, 30)) }
+        for i in 0 ..< 4 { XCTAssertEqual(outputs[SequenceID("q", i).description], Self.expected(prompt, 30)) }
     }
 
     func testTooManySamplesIsRefused() {
@@ -109,7 +109,7 @@ final class SchedulerTests: XCTestCase {
         XCTAssertThrowsError(try s.add(r))
     }
 
-    func expected(_ prompt: [Int32], _ n: Int) -> [Int32] {
+    static func expected(_ prompt: [Int32], _ n: Int) -> [Int32] {
         var all = prompt
         var out: [Int32] = []
         for _ in 0 ..< n { let t = Self.nextToken(all); all.append(t); out.append(t) }
@@ -120,23 +120,23 @@ final class SchedulerTests: XCTestCase {
         EngineRequest(requestID: id, promptTokenIDs: prompt, maxTokens: max, eosTokenIDs: [Self.eos])
     }
 
-    func prompt(_ seed: Int, _ n: Int) -> [Int32] { (0 ..< n).map { Int32(2 + (seed * 7919 + $0 * 31) % 400) } }
+    static func prompt(_ seed: Int, _ n: Int) -> [Int32] { (0 ..< n).map { Int32(2 + (seed * 7919 + $0 * 31) % 400) } }
 
     func testManyRequestsFinishWithTheirOwnOutputs() throws {
         let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 4, maxNumBatchedTokens: 64, numBlocks: 64))
         var prompts: [String: [Int32]] = [:]
         for i in 0 ..< 10 {
-            prompts["r\(i)"] = prompt(i, 5 + i * 7)
+            prompts["r\(i)"] = Self.prompt(i, 5 + i * 7)
             try s.add(request("r\(i)", prompts["r\(i)"]!, max: 6 + i))
         }
         let outputs = drive(s)
-        for i in 0 ..< 10 { XCTAssertEqual(outputs["r\(i)"], expected(prompts["r\(i)"]!, 6 + i), "r\(i)") }
+        for i in 0 ..< 10 { XCTAssertEqual(outputs["r\(i)"], Self.expected(prompts["r\(i)"]!, 6 + i), "r\(i)") }
     }
 
     func testLongPromptIsChunkedAndDecodesAreNotStarved() throws {
         let s2 = Scheduler(config: SchedulerConfig(maxNumSeqs: 8, maxNumBatchedTokens: 32, numBlocks: 64))
-        try s2.add(request("short", prompt(1, 4), max: 20))
-        try s2.add(request("long", prompt(2, 200), max: 2))
+        try s2.add(request("short", Self.prompt(1, 4), max: 20))
+        try s2.add(request("long", Self.prompt(2, 200), max: 2))
         var decodeSteps = 0
         drive(s2) { _, out in
             if out.scheduled.contains(where: { $0.id.requestID == "long" }) && out.scheduled.contains(where: { $0.id.requestID == "short" }) {
@@ -149,7 +149,7 @@ final class SchedulerTests: XCTestCase {
 
     func testWaitingRequestsAreAdmittedInOrder() throws {
         let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 2, maxNumBatchedTokens: 1000, numBlocks: 100))
-        for i in 0 ..< 6 { try s.add(request("r\(i)", prompt(i, 10), max: 3 + i)) }
+        for i in 0 ..< 6 { try s.add(request("r\(i)", Self.prompt(i, 10), max: 3 + i)) }
         var admitted: [String] = []
         drive(s) { _, out in
             for item in out.scheduled where item.startPosition == 0 { admitted.append(item.id.requestID) }
@@ -162,21 +162,21 @@ final class SchedulerTests: XCTestCase {
         let cfg = SchedulerConfig(maxNumSeqs: 3, maxNumBatchedTokens: 100, blockSize: 4, numBlocks: 12)
         let s = Scheduler(config: cfg)
         var prompts: [String: [Int32]] = [:]
-        for i in 0 ..< 3 { prompts["r\(i)"] = prompt(i, 10); try s.add(request("r\(i)", prompts["r\(i)"]!, max: 20)) }
+        for i in 0 ..< 3 { prompts["r\(i)"] = Self.prompt(i, 10); try s.add(request("r\(i)", prompts["r\(i)"]!, max: 20)) }
         var preempted: [String] = []
         let outputs = drive(s) { _, out in
             preempted += out.preempted.map(\.description)
         }
         XCTAssertFalse(preempted.isEmpty, "the pool was meant to run out")
         XCTAssertEqual(preempted.first, "r2", "the newest running request goes first")
-        for i in 0 ..< 3 { XCTAssertEqual(outputs["r\(i)"], expected(prompts["r\(i)"]!, 20)) }
+        for i in 0 ..< 3 { XCTAssertEqual(outputs["r\(i)"], Self.expected(prompts["r\(i)"]!, 20)) }
     }
 
     func testAbortFreesEverythingAtEveryStage() throws {
         for abortAt in 0 ..< 6 {
             let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 1, maxNumBatchedTokens: 8, numBlocks: 32))
-            try s.add(request("a", prompt(1, 30), max: 10))
-            try s.add(request("queued", prompt(2, 5), max: 3))
+            try s.add(request("a", Self.prompt(1, 30), max: 10))
+            try s.add(request("queued", Self.prompt(2, 5), max: 3))
             for _ in 0 ..< abortAt {
                 let out = s.schedule()
                 var result = RunnerOutput()
@@ -195,7 +195,7 @@ final class SchedulerTests: XCTestCase {
 
     func testPrefixCacheReusesFullBlocks() throws {
         let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 4, maxNumBatchedTokens: 512, blockSize: 16, numBlocks: 64))
-        let shared = prompt(9, 48)
+        let shared = Self.prompt(9, 48)
         try s.add(request("first", shared + [7, 8], max: 4))
         let outA = drive(s)
         try s.add(request("second", shared + [9], max: 4))
@@ -204,8 +204,8 @@ final class SchedulerTests: XCTestCase {
             if let item = out.scheduled.first, cached < 0 { cached = item.startPosition }
         }
         XCTAssertEqual(cached, 48, "three full blocks of the shared prefix come from the cache")
-        XCTAssertEqual(outB["second"], expected(shared + [9], 4))
-        XCTAssertEqual(outA["first"], expected(shared + [7, 8], 4))
+        XCTAssertEqual(outB["second"], Self.expected(shared + [9], 4))
+        XCTAssertEqual(outA["first"], Self.expected(shared + [7, 8], 4))
         XCTAssertGreaterThan(s.pool.prefixHits, 0)
         // Two running requests share the prefix blocks (reference count 2).
         try s.add(request("x", shared + [1, 2], max: 30))
@@ -213,21 +213,21 @@ final class SchedulerTests: XCTestCase {
         _ = s.schedule()
         let x = try XCTUnwrap(s.state(SequenceID("x"))), y = try XCTUnwrap(s.state(SequenceID("y")))
         XCTAssertEqual(Array(x.blockIDs.prefix(3)), Array(y.blockIDs.prefix(3)))
-        checkBlocks(s)
+        Self.checkBlocks(s)
         _ = s.abort(SequenceID("x")); _ = s.abort(SequenceID("y"))
         XCTAssertEqual(s.pool.numUsedBlocks, 0)
     }
 
     func testImpossibleRequestsAreRejected() {
         let s = Scheduler(config: SchedulerConfig(maxModelLen: 64, blockSize: 16, numBlocks: 2))
-        XCTAssertThrowsError(try s.add(request("long", prompt(1, 64)))) { XCTAssertEqual($0 as? EngineError, .promptTooLong(tokens: 64, maxModelLen: 64)) }
-        XCTAssertThrowsError(try s.add(request("big", prompt(1, 40), max: 10))) { XCTAssertEqual($0 as? EngineError, .neverFits(blocksNeeded: 4, numBlocks: 2)) }
+        XCTAssertThrowsError(try s.add(request("long", Self.prompt(1, 64)))) { XCTAssertEqual($0 as? EngineError, .promptTooLong(tokens: 64, maxModelLen: 64)) }
+        XCTAssertThrowsError(try s.add(request("big", Self.prompt(1, 40), max: 10))) { XCTAssertEqual($0 as? EngineError, .neverFits(blocksNeeded: 4, numBlocks: 2)) }
         XCTAssertThrowsError(try s.add(request("empty", []))) { XCTAssertEqual($0 as? EngineError, .emptyPrompt) }
     }
 
     func testStopTokensEOSAndIgnoreEOS() throws {
-        let p = prompt(3, 6)
-        let first = expected(p, 1)[0]
+        let p = Self.prompt(3, 6)
+        let first = Self.expected(p, 1)[0]
         let s = Scheduler(config: SchedulerConfig(numBlocks: 16))
         try s.add(EngineRequest(requestID: "eos", promptTokenIDs: p, maxTokens: 10, eosTokenIDs: [first]))
         try s.add(EngineRequest(requestID: "ignore", promptTokenIDs: p, maxTokens: 5, eosTokenIDs: [first], ignoreEOS: true))
