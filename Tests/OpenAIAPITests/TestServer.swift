@@ -35,11 +35,11 @@ final class TestServer {
     let port: Int
 
     init(model: String? = nil, maxNumSeqs: Int = 8, maxNumBatchedTokens: Int = 512, numBlocks: Int = 400, maxWaiting: Int = 64,
-         apiKey: String? = nil, corsOrigin: String? = nil) throws {
+         apiKey: String? = nil, corsOrigin: String? = nil, maxStoredResponses: Int = 1000) throws {
         let l = try Self.loaded(model)
         engine = l.makeEngine(SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
                                               maxModelLen: 2048, blockSize: 16, numBlocks: numBlocks))
-        api = OpenAIServer(config: APIConfig(apiKey: apiKey, corsOrigin: corsOrigin))
+        api = OpenAIServer(config: APIConfig(apiKey: apiKey, corsOrigin: corsOrigin, maxStoredResponses: maxStoredResponses))
         api.service = ModelService(modelName: "smollm2", engine: engine, tokenizer: l.tokenizer, template: l.template, maxWaiting: maxWaiting,
                                    samplingDefaults: l.samplingDefaults, eosTokenIDs: l.eosTokenIDs,
                                    systemFingerprint: l.systemFingerprint(kvCacheDType: engine.config.kvCacheDType))
