@@ -9,21 +9,10 @@ import XCTest
 /// bound), `previous_response_id` continuing the conversation, function_call items whole and
 /// streamed, and OpenAI-shaped 400s and 404s with the server still serving.
 final class ResponsesEndToEndTests: XCTestCase {
-    /// A stream's events: name (from `event:`) and data, checked to agree and to be numbered 0, 1, 2, …
+    /// A stream's events: name (from `event:`) and data, numbered 0, 1, 2, … without gaps.
     private func events(_ r: TestServer.Response) throws -> [(name: String, data: JSON)] {
-        XCTAssertEqual(r.status, 200, r.body)
-        XCTAssertTrue(r.head.contains("text/event-stream"), r.head)
-        let events = try r.body.components(separatedBy: "\n\n").filter { !$0.isEmpty }.map { block -> (String, JSON) in
-            let lines = block.split(separator: "\n", maxSplits: 1).map(String.init)
-            guard lines.count == 2, lines[0].hasPrefix("event: "), lines[1].hasPrefix("data: ") else {
-                XCTFail("not a Responses event: \(block)")
-                return ("", .null)
-            }
-            let data = try JSONParser.parse(Array(lines[1].dropFirst(6).utf8))
-            XCTAssertEqual(data["type"]?.stringValue, String(lines[0].dropFirst(7)), "event name and data type differ")
-            return (String(lines[0].dropFirst(7)), data)
-        }
-        XCTAssertEqual(events.map { $0.1["sequence_number"]?.intValue }, Array(0 ..< events.count).map { Optional($0) })
+        let events = try r.namedEvents()
+        XCTAssertEqual(events.map { $0.data["sequence_number"]?.intValue }, Array(0 ..< events.count).map { Optional($0) })
         return events
     }
 

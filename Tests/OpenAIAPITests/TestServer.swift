@@ -63,6 +63,23 @@ final class TestServer {
         var events: [String] {
             body.components(separatedBy: "\n\n").filter { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) }
         }
+
+        /// The events of a stream of named events (Anthropic's, the Responses API's): each
+        /// `event:` name with its `data:` JSON, checked to be a stream and the name to be the data's `type`.
+        func namedEvents() throws -> [(name: String, data: JSON)] {
+            XCTAssertEqual(status, 200, body)
+            XCTAssertTrue(head.contains("text/event-stream"), head)
+            return try body.components(separatedBy: "\n\n").filter { !$0.isEmpty }.map { block in
+                let lines = block.split(separator: "\n", maxSplits: 1).map(String.init)
+                guard lines.count == 2, lines[0].hasPrefix("event: "), lines[1].hasPrefix("data: ") else {
+                    XCTFail("not a named event: \(block)")
+                    return ("", .null)
+                }
+                let data = try JSONParser.parse(Array(lines[1].dropFirst(6).utf8))
+                XCTAssertEqual(data["type"]?.stringValue, String(lines[0].dropFirst(7)), "event name and data type differ")
+                return (String(lines[0].dropFirst(7)), data)
+            }
+        }
     }
 
     /// One request on its own connection (`Connection: close`); a chunked body is decoded.
