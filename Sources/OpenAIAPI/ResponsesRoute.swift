@@ -72,8 +72,10 @@ struct ResponsesRoute {
         try send(events.event("response.created", [("response", object("in_progress"))]))
         try send(events.event("response.in_progress", [("response", object("in_progress"))]))
         do {
-            for e in events.opening() { try send(e) }
+            // The output opens with the first delta: a request the engine refuses (a full server) fails with no item begun.
+            var opened = false
             let choices = try job.generation.run(onClientGone: responder.onPeerClosed) { delta, _ in
+                if !opened { opened = true; for e in events.opening() { try send(e) } }
                 for e in events.take(delta.text, finish: delta.finishReason) { try send(e) }
             }
             let response = finish(choices[0])

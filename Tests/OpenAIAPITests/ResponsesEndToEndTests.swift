@@ -176,6 +176,30 @@ final class ResponsesEndToEndTests: XCTestCase {
         XCTAssertGreaterThan(next.json?["usage"]?["input_tokens"]?.intValue ?? 0, r["usage"]?["input_tokens"]?.intValue ?? .max)
     }
 
+    /// A stream that cannot run (the server is full) ends with `response.failed` carrying the
+    /// error; not streamed, the same is a 429. Neither is stored.
+    func testAFullServerFailsTheStreamAndRefusesTheWholeAnswer() throws {
+        let server = try TestServer(maxNumSeqs: 1, maxWaiting: 0)
+        defer { server.stop() }
+        // The one sequence is taken by a long completion.
+        let long = #"{"prompt": "Hi", "max_tokens": 400, "ignore_eos": true, "stream": true}"#
+        let c = try RawClient(port: server.port)
+        c.send("POST /v1/completions HTTP/1.1\r\nContent-Length: \(long.utf8.count)\r\n\r\n" + long)
+        _ = c.read { $0.contains("\"text\"") }
+        let stream = try events(server.post("/v1/responses", body(#""input": "Hi""#, stream: true)))
+        XCTAssertEqual(stream.map(\.name), ["response.created", "response.in_progress", "response.failed"])
+        let failed = try XCTUnwrap(stream.last?.data["response"])
+        XCTAssertEqual(failed["status"], .string("failed"))
+        XCTAssertEqual(failed["error"]?["code"], .string("rate_limit_exceeded"))
+        XCTAssertFalse(failed["error"]?["message"]?.stringValue?.isEmpty ?? true)
+        XCTAssertEqual(try server.request("GET", "/v1/responses/\(failed["id"]?.stringValue ?? "")").status, 404)
+        let refused = try server.post("/v1/responses", body(#""input": "Hi""#))
+        XCTAssertEqual(refused.status, 429)
+        XCTAssertEqual(refused.json?["error"]?["type"], .string("rate_limit_error"))
+        c.close()
+        XCTAssertEqual(try server.waitIdle()["tern:kv_cache_used_blocks"], 0)
+    }
+
     func testBadInputIsA400InOpenAIsShapeAndTheServerKeepsServing() throws {
         let server = try TestServer()
         defer { server.stop() }
