@@ -81,15 +81,15 @@ struct ResponsesRoute {
             let response = finish(choices[0])
             let status = response["status"]?.stringValue ?? "completed"
             try send(events.event("response.\(status)", [("response", response)]))
-        } catch let e as APIError {
-            let code = e.status == 429 ? "rate_limit_exceeded" : e.status < 500 ? "invalid_prompt" : "server_error"
-            try? send(events.event("response.failed", [("response", object("failed", error: .object([("code", .string(code)), ("message", .string(e.message))])))]))
         } catch is ClientGone {
             return
         } catch {
-            if responder.isPeerClosed { return }
-            try? send(events.event("response.failed", [("response", object("failed", error: .object([
-                ("code", .string("server_error")), ("message", .string(APIError.server(error).message))])))]))
+            // A write that failed because the client left; else the error goes out as the failed response's.
+            if !(error is APIError), responder.isPeerClosed { return }
+            let e = APIError.server(error)
+            let code = e.status == 429 ? "rate_limit_exceeded" : e.status < 500 ? "invalid_prompt" : "server_error"
+            let failed = object("failed", error: .object([("code", .string(code)), ("message", .string(e.message))]))
+            try? send(events.event("response.failed", [("response", failed)]))
         }
         sse.close()
     }
