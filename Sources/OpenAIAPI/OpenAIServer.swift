@@ -10,10 +10,14 @@ public struct APIConfig: Sendable {
     public var apiKey: String?
     /// When set, responses carry CORS headers for this origin and preflights are answered.
     public var corsOrigin: String?
+    /// How many Responses API responses are kept in memory for retrieval and `previous_response_id`
+    /// (the least recently used are dropped first; 0 keeps none).
+    public var maxStoredResponses: Int
 
-    public init(apiKey: String? = nil, corsOrigin: String? = nil) {
+    public init(apiKey: String? = nil, corsOrigin: String? = nil, maxStoredResponses: Int = 1000) {
         self.apiKey = apiKey
         self.corsOrigin = corsOrigin
+        self.maxStoredResponses = maxStoredResponses
     }
 }
 
@@ -24,8 +28,13 @@ public final class OpenAIServer: @unchecked Sendable {
     private let lock = NSLock()
     private var loaded: ModelService?
     private var draining = false
+    /// The Responses API's stored responses.
+    private let responses: ResponseStore
 
-    public init(config: APIConfig) { self.config = config }
+    public init(config: APIConfig) {
+        self.config = config
+        responses = ResponseStore(capacity: config.maxStoredResponses)
+    }
 
     public var phase: ServerPhase {
         lock.lock(); defer { lock.unlock() }
@@ -50,11 +59,18 @@ public final class OpenAIServer: @unchecked Sendable {
             if ["/health", "/live"].contains(request.path) || (request.method == "OPTIONS" && config.corsOrigin != nil) { return true }
             return authorize(request, responder, request.path.hasPrefix("/v1/messages") ? .anthropic : .openAI)
         }
+        let responses = responses
         let routes: [(String, String, @Sendable (ModelService, HTTPRequest, HTTPResponder) throws -> Void)] = [
             ("POST", "/v1/completions", { s, q, r in try CompletionsRoute(service: s).handle(q, r) }),
             ("POST", "/v1/messages", { s, q, r in try MessagesRoute(service: s).handle(q, r) }),
             ("POST", "/v1/messages/count_tokens", { s, q, r in r.send(jsonResponse(try MessagesRoute(service: s).countTokens(q))) }),
             ("POST", "/v1/chat/completions", { s, q, r in try ChatRoute(service: s).handle(q, r) }),
+            ("POST", "/v1/responses", { s, q, r in try ResponsesRoute(service: s, store: responses).create(q, r) }),
+            ("GET", "/v1/responses/{id}", { s, q, r in r.send(jsonResponse(try ResponsesRoute(service: s, store: responses).retrieve(q))) }),
+            ("DELETE", "/v1/responses/{id}", { s, q, r in r.send(jsonResponse(try ResponsesRoute(service: s, store: responses).delete(q))) }),
+            ("GET", "/v1/responses/{id}/input_items", { s, q, r in
+                r.send(jsonResponse(try ResponsesRoute(service: s, store: responses).inputItems(q)))
+            }),
             ("GET", "/v1/models", { s, _, r in r.send(jsonResponse(Self.models(s))) }),
             ("POST", "/tokenize", { s, q, r in r.send(jsonResponse(try Self.tokenize(s, q))) }),
             ("POST", "/detokenize", { s, q, r in r.send(jsonResponse(try Self.detokenize(s, q))) }),
@@ -100,7 +116,7 @@ public final class OpenAIServer: @unchecked Sendable {
 
     private func preflight(_ request: HTTPRequest, _ responder: HTTPResponder) {
         responder.send(HTTPResponse(status: 204, headers: [
-            ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+            ("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"),
             ("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id, X-Session-Id, X-Api-Key, Anthropic-Version"),
             ("Access-Control-Max-Age", "600"),
         ]))

@@ -29,6 +29,8 @@ public struct ServeSettings: Sendable {
     public var bodyMinRate = 500.0
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     public var shutdownTimeout = 10.0
+    /// Responses API responses kept in memory (least recently used dropped first; 0: none).
+    public var maxStoredResponses = 1000
     /// Speculative decoding, from vLLM's JSON form (nil: off).
     public var speculativeConfig: SpeculativeConfig?
 
@@ -37,7 +39,7 @@ public struct ServeSettings: Sendable {
     public static let keys = ["host", "port", "api_key", "cors_origin", "served_model_name", "max_num_seqs", "max_num_batched_tokens",
                        "max_model_len", "block_size", "kv_cache_memory", "enable_prefix_caching", "max_waiting",
                        "max_body_bytes", "max_connections", "header_timeout", "body_timeout", "body_min_rate", "shutdown_timeout",
-                       "speculative_config"]
+                       "max_stored_responses", "speculative_config"]
 
     public struct Invalid: Error, CustomStringConvertible { public let description: String }
 
@@ -76,6 +78,7 @@ public struct ServeSettings: Sendable {
         case "body_timeout": bodyTimeout = try number()
         case "body_min_rate": bodyMinRate = try number()
         case "shutdown_timeout": shutdownTimeout = try number()
+        case "max_stored_responses": maxStoredResponses = try int()
         case "speculative_config":
             do {
                 speculativeConfig = ["", "null", "off"].contains(text.trimmingCharacters(in: .whitespaces)) ? nil : try SpeculativeConfig(json: text)

@@ -52,7 +52,7 @@ struct Serve: ParsableCommand {
         var log = Logger(label: "tern")
         log.logLevel = .info
         let access = Logger(label: "tern.access")
-        let api = OpenAIServer(config: APIConfig(apiKey: s.apiKey, corsOrigin: s.corsOrigin))
+        let api = OpenAIServer(config: APIConfig(apiKey: s.apiKey, corsOrigin: s.corsOrigin, maxStoredResponses: s.maxStoredResponses))
         var httpConfig = HTTPServerConfig()
         httpConfig.host = s.host
         httpConfig.port = s.port

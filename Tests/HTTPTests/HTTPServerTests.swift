@@ -12,6 +12,12 @@ final class HTTPServerTests: XCTestCase {
         router.add("POST", "/echo") { request, responder in
             responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: String(decoding: request.body, as: UTF8.self)))
         }
+        router.add("GET", "/items/{id}") { request, responder in
+            responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "item " + request.path))
+        }
+        router.add("GET", "/items/special") { _, responder in
+            responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "exact"))
+        }
         router.add("GET", "/stream") { _, responder in
             let sse = SSEWriter(responder: responder)
             try? sse.open()
@@ -49,8 +55,19 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertTrue(stream.contains("data: {\"i\":2}\n\n"))
         XCTAssertTrue(stream.contains("data: [DONE]\n\n"))
 
+        // A `{id}` segment matches one non-empty segment; an exact path wins over it.
+        for (target, body) in [("/items/a1?x=1", "item /items/a1"), ("/items/special", "exact")] {
+            let e = try RawClient(port: port)
+            e.send("GET \(target) HTTP/1.1\r\nConnection: close\r\n\r\n")
+            let answer = e.read()
+            e.close()
+            XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200") && answer.hasSuffix(body), answer)
+        }
+
         // Unknown route, wrong method, malformed request: answered, and the server goes on.
-        for (raw, status) in [("GET /missing HTTP/1.1\r\n\r\n", "404"), ("GET /echo HTTP/1.1\r\n\r\n", "405"), ("NONSENSE\r\n\r\n", "400")] {
+        for (raw, status) in [("GET /missing HTTP/1.1\r\n\r\n", "404"), ("GET /echo HTTP/1.1\r\n\r\n", "405"), ("NONSENSE\r\n\r\n", "400"),
+                              ("GET /items/ HTTP/1.1\r\n\r\n", "404"), ("GET /items/a/b HTTP/1.1\r\n\r\n", "404"),
+                              ("POST /items/a HTTP/1.1\r\nContent-Length: 0\r\n\r\n", "405")] {
             let e = try RawClient(port: port)
             e.send(raw)
             let answer = e.read { $0.contains("\r\n\r\n") }

@@ -9,20 +9,7 @@ import XCTest
 /// tool_use blocks from the tiny Qwen2 checkpoint (Hermes format, calls made well formed by the grammar).
 final class MessagesEndToEndTests: XCTestCase {
     /// A stream's events: name (from `event:`) and data.
-    private func events(_ r: TestServer.Response) throws -> [(name: String, data: JSON)] {
-        XCTAssertEqual(r.status, 200, r.body)
-        XCTAssertTrue(r.head.contains("text/event-stream"), r.head)
-        return try r.body.components(separatedBy: "\n\n").filter { !$0.isEmpty }.map { block in
-            let lines = block.split(separator: "\n", maxSplits: 1).map(String.init)
-            guard lines.count == 2, lines[0].hasPrefix("event: "), lines[1].hasPrefix("data: ") else {
-                XCTFail("not an Anthropic event: \(block)")
-                return ("", .null)
-            }
-            let data = try JSONParser.parse(Array(lines[1].dropFirst(6).utf8))
-            XCTAssertEqual(data["type"]?.stringValue, String(lines[0].dropFirst(7)), "event name and data type differ")
-            return (String(lines[0].dropFirst(7)), data)
-        }
-    }
+    private func events(_ r: TestServer.Response) throws -> [(name: String, data: JSON)] { try r.namedEvents() }
 
     private func body(_ fields: String, stream: Bool = false) -> String {
         #"{"model": "smollm2", "temperature": 0, "stream": \#(stream), "metadata": {"user_id": "u1"}, \#(fields)}"#

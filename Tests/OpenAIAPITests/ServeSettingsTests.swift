@@ -21,6 +21,7 @@ final class ServeSettingsTests: XCTestCase {
         XCTAssertEqual(fromFile.headerTimeout, defaults.headerTimeout)
         XCTAssertEqual(fromFile.bodyTimeout, defaults.bodyTimeout)
         XCTAssertEqual(fromFile.bodyMinRate, defaults.bodyMinRate)
+        XCTAssertEqual(fromFile.maxStoredResponses, defaults.maxStoredResponses)
         XCTAssertNil(fromFile.apiKey)
     }
 

@@ -35,11 +35,11 @@ final class TestServer {
     let port: Int
 
     init(model: String? = nil, maxNumSeqs: Int = 8, maxNumBatchedTokens: Int = 512, numBlocks: Int = 400, maxWaiting: Int = 64,
-         apiKey: String? = nil, corsOrigin: String? = nil) throws {
+         apiKey: String? = nil, corsOrigin: String? = nil, maxStoredResponses: Int = 1000) throws {
         let l = try Self.loaded(model)
         engine = l.makeEngine(SchedulerConfig(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
                                               maxModelLen: 2048, blockSize: 16, numBlocks: numBlocks))
-        api = OpenAIServer(config: APIConfig(apiKey: apiKey, corsOrigin: corsOrigin))
+        api = OpenAIServer(config: APIConfig(apiKey: apiKey, corsOrigin: corsOrigin, maxStoredResponses: maxStoredResponses))
         api.service = ModelService(modelName: "smollm2", engine: engine, tokenizer: l.tokenizer, template: l.template, maxWaiting: maxWaiting,
                                    samplingDefaults: l.samplingDefaults, eosTokenIDs: l.eosTokenIDs,
                                    systemFingerprint: l.systemFingerprint(kvCacheDType: engine.config.kvCacheDType))
@@ -62,6 +62,23 @@ final class TestServer {
         /// The `data:` payloads of an event stream.
         var events: [String] {
             body.components(separatedBy: "\n\n").filter { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) }
+        }
+
+        /// The events of a stream of named events (Anthropic's, the Responses API's): each
+        /// `event:` name with its `data:` JSON, checked to be a stream and the name to be the data's `type`.
+        func namedEvents() throws -> [(name: String, data: JSON)] {
+            XCTAssertEqual(status, 200, body)
+            XCTAssertTrue(head.contains("text/event-stream"), head)
+            return try body.components(separatedBy: "\n\n").filter { !$0.isEmpty }.map { block in
+                let lines = block.split(separator: "\n", maxSplits: 1).map(String.init)
+                guard lines.count == 2, lines[0].hasPrefix("event: "), lines[1].hasPrefix("data: ") else {
+                    XCTFail("not a named event: \(block)")
+                    return ("", .null)
+                }
+                let data = try JSONParser.parse(Array(lines[1].dropFirst(6).utf8))
+                XCTAssertEqual(data["type"]?.stringValue, String(lines[0].dropFirst(7)), "event name and data type differ")
+                return (String(lines[0].dropFirst(7)), data)
+            }
         }
     }
 

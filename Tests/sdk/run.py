@@ -54,7 +54,8 @@ def main():
         assert len(examples) >= 3, "README has no curl examples"
         for ex in examples:
             r = subprocess.run(["bash", "-c", "set -euo pipefail\n" + ex], capture_output=True, text=True, timeout=120)
-            ok = r.returncode == 0 and '"error"' not in r.stdout
+            # An error body is {"error": {…}}; a Responses API object carries "error": null.
+            ok = r.returncode == 0 and not re.search(r'"error":\s*\{', r.stdout)
             print(f"README example {'ok' if ok else 'FAILED'}: {ex.strip().splitlines()[0]}")
             if not ok:
                 print(r.stdout[-2000:], r.stderr[-2000:])
