@@ -28,6 +28,10 @@ public final class RequestState {
     var nextPromptLogprob = 1
     /// The runner's guesses of the tokens after the last one, to verify in the next step.
     var draftTokenIDs: [Int32] = []
+    /// Guesses the next step verifies at most (0: `num_speculative_tokens`): grows by 2 after
+    /// a step that accepted every guess, falls to one more than were accepted after one that
+    /// did not, so a sequence whose guesses keep failing spends 2 rows a step, not k + 1.
+    var guessLimit = 0
     /// False until the sequence is first scheduled (then the runner is handed its request).
     var wasScheduled = false
     let arrival: Int

@@ -13,6 +13,10 @@ extension Scheduler {
             let draft = item.sample?.draft ?? []
             let accepted = Self.acceptedCount(draft, row.tokens)
             s.numComputedTokens += item.tokenIDs.count - draft.count + accepted
+            if let k = config.speculative?.numSpeculativeTokens, !draft.isEmpty {
+                let limit = s.guessLimit > 0 ? s.guessLimit : k
+                s.guessLimit = accepted == draft.count ? min(k, limit + 2) : accepted + 1
+            }
             registerFullBlocks(s, pending: row.tokens.prefix(accepted))
             releasePassed(s)
             if let spec = item.promptLogprobs, row.promptLogprobs.count == spec.targets.count {

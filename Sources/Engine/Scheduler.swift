@@ -162,9 +162,10 @@ public final class Scheduler {
     private func plan(_ s: RequestState, n: Int, budget: Int, speculating: Bool) -> Planned {
         var p = Planned(s: s, n: n)
         guard speculating, s.request.speculative, let spec = config.speculative, s.numComputedTokens + n == s.numTokens else { return p }
+        let limit = s.guessLimit > 0 ? s.guessLimit : spec.numSpeculativeTokens
         let room = min(budget - n, s.request.maxTokens - s.outputTokenIDs.count - 1, config.maxModelLen - s.numTokens - 1)
-        p.draft = max(0, min(s.draftTokenIDs.count, room))
-        p.propose = spec.numSpeculativeTokens
+        p.draft = max(0, min(s.draftTokenIDs.count, room, limit))
+        p.propose = limit
         return p
     }
 

