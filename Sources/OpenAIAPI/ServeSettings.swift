@@ -28,12 +28,14 @@ public struct ServeSettings: Sendable {
     public var bodyMinRate = 500.0
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     public var shutdownTimeout = 10.0
+    /// The chat page at `/`.
+    public var ui = true
 
     public init() {}
 
     public static let keys = ["host", "port", "api_key", "cors_origin", "served_model_name", "max_num_seqs", "max_num_batched_tokens",
                        "max_model_len", "block_size", "kv_cache_memory", "enable_prefix_caching", "max_waiting",
-                       "max_body_bytes", "max_connections", "header_timeout", "body_timeout", "body_min_rate", "shutdown_timeout"]
+                       "max_body_bytes", "max_connections", "header_timeout", "body_timeout", "body_min_rate", "shutdown_timeout", "ui"]
 
     public struct Invalid: Error, CustomStringConvertible { public let description: String }
 
@@ -42,6 +44,12 @@ public struct ServeSettings: Sendable {
         func int() throws -> Int {
             guard let v = Int(text), v >= 0 else { throw Invalid(description: "\(source): \(key) must be a non-negative integer, got '\(text)'") }
             return v
+        }
+        func bool() throws -> Bool {
+            guard let b = ["true": true, "1": true, "false": false, "0": false][text.lowercased()] else {
+                throw Invalid(description: "\(source): \(key) must be true or false")
+            }
+            return b
         }
         func number() throws -> Double {
             guard let v = Double(text), v >= 0, v.isFinite else { throw Invalid(description: "\(source): \(key) must be a non-negative number, got '\(text)'") }
@@ -60,11 +68,8 @@ public struct ServeSettings: Sendable {
         case "kv_cache_memory":
             guard let bytes = Self.parseBytes(text) else { throw Invalid(description: "\(source): kv_cache_memory must be like 1GiB, 512MiB or a byte count, got '\(text)'") }
             kvCacheMemory = bytes
-        case "enable_prefix_caching":
-            guard let b = ["true": true, "1": true, "false": false, "0": false][text.lowercased()] else {
-                throw Invalid(description: "\(source): enable_prefix_caching must be true or false")
-            }
-            enablePrefixCaching = b
+        case "enable_prefix_caching": enablePrefixCaching = try bool()
+        case "ui": ui = try bool()
         case "max_waiting": maxWaiting = try int()
         case "max_body_bytes": maxBodyBytes = try int()
         case "max_connections": maxConnections = try int()

@@ -26,6 +26,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Memory for the KV cache, e.g. 1GiB or 512MiB (default 1GiB).") var kvCacheMemory: String?
     @Option(help: "Requests that may wait beyond max-num-seqs before new ones get 429 (default 256).") var maxWaiting: Int?
     @Flag(help: "Turn prefix caching off.") var noPrefixCaching = false
+    @Flag(help: "Do not serve the chat page at / (then / is 404).") var noUi = false
 
     func settings() throws -> ServeSettings {
         var s = ServeSettings()
@@ -38,6 +39,7 @@ struct Serve: ParsableCommand {
         ]
         for case let (key, value?) in flags { try s.set(key, value.description, source: "--" + key.replacingOccurrences(of: "_", with: "-")) }
         if noPrefixCaching { s.enablePrefixCaching = false }
+        if noUi { s.ui = false }
         guard s.maxNumSeqs >= 1, s.blockSize >= 1, s.maxNumBatchedTokens >= 1 else {
             throw ValidationError("max_num_seqs, block_size and max_num_batched_tokens must be positive")
         }
@@ -49,7 +51,7 @@ struct Serve: ParsableCommand {
         var log = Logger(label: "tern")
         log.logLevel = .info
         let access = Logger(label: "tern.access")
-        let api = OpenAIServer(config: APIConfig(apiKey: s.apiKey, corsOrigin: s.corsOrigin))
+        let api = OpenAIServer(config: APIConfig(apiKey: s.apiKey, corsOrigin: s.corsOrigin, chatPage: s.ui))
         var httpConfig = HTTPServerConfig()
         httpConfig.host = s.host
         httpConfig.port = s.port
@@ -62,7 +64,7 @@ struct Serve: ParsableCommand {
             access.info("\(request.method) \(request.target) \(request.version) \(status) \(bytes) \(String(format: "%.3f", seconds))s id=\(request.requestID ?? "-")")
         }
         let port = try server.start()
-        log.info("listening on http://\(s.host):\(port) (loading the model; /health answers 503 until ready)")
+        log.info("listening on http://\(s.host):\(port) (loading the model; /health answers 503 until ready)\(s.ui ? "; chat page at /" : "")")
         if s.apiKey == nil && !(s.host == "localhost" || s.host == "::1" || s.host.hasPrefix("127.")) {
             log.warning("listening on \(s.host), beyond this machine, without an API key: anyone who can reach it may use it (set --api-key or TERN_API_KEY)")
         }
