@@ -261,7 +261,7 @@ async function send() {
     if (finish === "length") note = "stopped at max_tokens";
   } catch (e) {
     if (e.name === "AbortError") note = "stopped";
-    else failed = e.message || String(e);
+    else { failed = e.message || String(e); controller.abort(); }  // an error event mid-stream: hang up
   }
   controller = null;
   busy(false);
