@@ -21,6 +21,9 @@ public struct ServeSettings: Sendable {
     public var maxWaiting = 256
     public var maxBodyBytes = 8 << 20
     public var maxConnections = 256
+    /// Connections one client address may hold (0: no cap), and whether loopback clients are capped too.
+    public var maxConnectionsPerAddress = 64
+    public var capLoopbackConnections = false
     /// Seconds from a request's first byte to the end of its head.
     public var headerTimeout = 10.0
     /// Seconds from the end of the head to the end of the body, plus one per `bodyMinRate` bytes received.
@@ -35,7 +38,7 @@ public struct ServeSettings: Sendable {
 
     public static let keys = ["host", "port", "api_key", "cors_origin", "served_model_name", "max_num_seqs", "max_num_batched_tokens",
                        "max_model_len", "block_size", "kv_cache_memory", "enable_prefix_caching", "max_waiting",
-                       "max_body_bytes", "max_connections", "header_timeout", "body_timeout", "body_min_rate", "shutdown_timeout", "ui"]
+                       "max_body_bytes", "max_connections", "max_connections_per_address", "cap_loopback_connections", "header_timeout", "body_timeout", "body_min_rate", "shutdown_timeout", "ui"]
 
     public struct Invalid: Error, CustomStringConvertible { public let description: String }
 
@@ -73,6 +76,8 @@ public struct ServeSettings: Sendable {
         case "max_waiting": maxWaiting = try int()
         case "max_body_bytes": maxBodyBytes = try int()
         case "max_connections": maxConnections = try int()
+        case "max_connections_per_address": maxConnectionsPerAddress = try int()
+        case "cap_loopback_connections": capLoopbackConnections = try bool()
         case "header_timeout": headerTimeout = try number()
         case "body_timeout": bodyTimeout = try number()
         case "body_min_rate": bodyMinRate = try number()

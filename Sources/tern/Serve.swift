@@ -57,6 +57,8 @@ struct Serve: ParsableCommand {
         httpConfig.port = s.port
         httpConfig.limits.maxBodyBytes = s.maxBodyBytes
         httpConfig.maxConnections = s.maxConnections
+        httpConfig.maxConnectionsPerAddress = s.maxConnectionsPerAddress
+        httpConfig.capLoopbackConnections = s.capLoopbackConnections
         httpConfig.headerTimeout = s.headerTimeout
         httpConfig.bodyTimeout = s.bodyTimeout
         httpConfig.bodyMinRate = s.bodyMinRate

@@ -22,6 +22,8 @@ final class ServeSettingsTests: XCTestCase {
         XCTAssertEqual(fromFile.bodyTimeout, defaults.bodyTimeout)
         XCTAssertEqual(fromFile.bodyMinRate, defaults.bodyMinRate)
         XCTAssertEqual(fromFile.ui, defaults.ui)
+        XCTAssertEqual(fromFile.maxConnectionsPerAddress, defaults.maxConnectionsPerAddress)
+        XCTAssertEqual(fromFile.capLoopbackConnections, defaults.capLoopbackConnections)
         XCTAssertNil(fromFile.apiKey)
     }
 
