@@ -7,7 +7,10 @@ import HTTP
 enum ChatPage {
     static func response() -> HTTPResponse {
         var random = SystemRandomNumberGenerator()
-        let nonce = (0 ..< 16).map { _ in String(UInt8.random(in: 0 ... 255, using: &random), radix: 16) }.joined()
+        let nonce = (0 ..< 2).map { _ in  // 128 random bits as 32 hex digits
+            let hex = String(UInt64.random(in: .min ... .max, using: &random), radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
         let policy = [
             "default-src 'self'", "script-src 'nonce-\(nonce)'", "style-src 'nonce-\(nonce)'", "img-src 'self' data:",
             "connect-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'", "object-src 'none'",
@@ -29,10 +32,10 @@ enum ChatPage {
 <link rel="icon" href="data:,">
 <style nonce="{{nonce}}">
 :root { color-scheme: light dark; --bg: #f6f7f9; --panel: #ffffff; --text: #1d232b; --muted: #677281; --line: #d9dee5;
-  --user: #dcebff; --assistant: #ffffff; --accent: #2563eb; --danger: #c2410c; }
+  --user: #dcebff; --assistant: #ffffff; --accent: #2563eb; --on-accent: #ffffff; --danger: #c2410c; }
 @media (prefers-color-scheme: dark) {
   :root { --bg: #14171c; --panel: #1c2027; --text: #e6e9ee; --muted: #98a2b0; --line: #2e3440; --user: #1f3656;
-    --assistant: #1c2027; --accent: #6ea0ff; --danger: #fb923c; }
+    --assistant: #1c2027; --accent: #6ea0ff; --on-accent: #0b1220; --danger: #fb923c; }
 }
 * { box-sizing: border-box; }
 html, body { height: 100%; margin: 0; }
@@ -40,9 +43,9 @@ body { display: flex; flex-direction: column; background: var(--bg); color: var(
   font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 header { display: flex; align-items: center; gap: 12px; padding: 8px 16px; border-bottom: 1px solid var(--line); background: var(--panel); }
 header h1 { font-size: 17px; margin: 0; }
-#model { color: var(--muted); font-size: 13px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+#model { min-width: 0; color: var(--muted); font-size: 13px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 #stats { margin-left: auto; color: var(--muted); font-size: 13px; font-variant-numeric: tabular-nums; white-space: nowrap; }
-main { flex: 1; display: flex; min-height: 0; }
+main { flex: 1; display: flex; min-height: 0; position: relative; }
 #settings { width: 270px; padding: 14px 16px; border-right: 1px solid var(--line); background: var(--panel); overflow-y: auto; }
 #settings label { display: block; margin: 0 0 12px; font-size: 13px; color: var(--muted); }
 #settings textarea, #settings input { display: block; width: 100%; margin-top: 4px; }
@@ -62,8 +65,8 @@ main { flex: 1; display: flex; min-height: 0; }
 textarea, input { font: inherit; color: var(--text); background: var(--bg); border: 1px solid var(--line); border-radius: 8px; padding: 7px 9px; }
 textarea:focus, input:focus { outline: 2px solid var(--accent); outline-offset: -1px; }
 button { font: inherit; border-radius: 8px; border: 1px solid var(--line); background: var(--panel); color: var(--text); padding: 7px 14px; cursor: pointer; }
-button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
-button.danger { background: var(--danger); border-color: var(--danger); color: #fff; }
+button.primary { background: var(--accent); border-color: var(--accent); color: var(--on-accent); }
+button.danger { background: var(--danger); border-color: var(--danger); color: var(--on-accent); }
 button:disabled { opacity: .5; cursor: default; }
 [hidden] { display: none !important; }
 dialog { border: 1px solid var(--line); border-radius: 12px; background: var(--panel); color: var(--text); width: min(420px, 90vw); }
@@ -71,7 +74,13 @@ dialog::backdrop { background: rgb(0 0 0 / .4); }
 dialog input { width: 100%; margin: 8px 0 12px; }
 #key-error { color: var(--danger); font-size: 13px; min-height: 1em; }
 body.toggled #settings { display: none; }
-@media (max-width: 720px) { #settings { display: none; } body.toggled #settings { display: block; position: absolute; inset: 50px 0 auto 0; z-index: 1; border-bottom: 1px solid var(--line); } }
+@media (max-width: 720px) {
+  header { flex-wrap: wrap; row-gap: 4px; }
+  #stats { order: 1; flex-basis: 100%; margin-left: 0; }
+  #toggle-settings { margin-left: auto; }
+  #settings { display: none; }
+  body.toggled #settings { display: block; position: absolute; inset: 0 0 auto 0; width: auto; max-height: 100%; z-index: 1; border-bottom: 1px solid var(--line); }
+}
 </style>
 </head>
 <body>

@@ -36,7 +36,7 @@ final class ChatPageTests: XCTestCase {
         XCTAssertTrue(csp.hasPrefix("default-src 'self'; "), csp)
         XCTAssertFalse(csp.contains("unsafe"), csp)
         let nonce = try XCTUnwrap(csp.firstMatch(of: /script-src 'nonce-([0-9a-f]+)'/)?.1)
-        XCTAssertGreaterThanOrEqual(nonce.count, 16)
+        XCTAssertEqual(nonce.count, 32)
         XCTAssertTrue(csp.contains("style-src 'nonce-\(nonce)'"), csp)
         // Every inline script and style carries the nonce; nothing is loaded from another origin.
         XCTAssertEqual(page.body.components(separatedBy: "<script").count - 1, 1)
