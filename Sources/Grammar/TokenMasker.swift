@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The allowed-token bitset for a grammar state over one vocabulary. Built once per
 /// (grammar, vocabulary) and shared by every sequence using that grammar.
 ///
@@ -22,7 +20,7 @@ public final class TokenMasker: Sendable {
     /// How far each grammar state is from a valid end (built with the masker, so once per
     /// cached grammar rather than once per request).
     public let lengths: CompletionLengths
-    private let cache = Mutex<[[Int32]: MaskCacheEntry]>([:])
+    private let cache = LockedCache<[Int32], MaskCacheEntry>()
 
     /// A masker over a shared vocabulary (no per-grammar setup: entries are computed as
     /// states are met). `contextFrames`: return frames each cache key includes (more: fewer
@@ -48,7 +46,7 @@ public final class TokenMasker: Sendable {
     public var maskWords: Int { tokenVocabulary.maskWords }
 
     /// Number of cache entries computed so far (diagnostics).
-    public var cachedStates: Int { cache.withLock { $0.count } }
+    public var cachedStates: Int { cache.count }
 
     /// Computes the cache entries of the grammar's start state, so a request's first mask is
     /// a cache hit: call it where waiting is cheap (the request's thread, at admission), not
@@ -101,7 +99,7 @@ public final class TokenMasker: Sendable {
     }
 
     private func cachedEntry(_ key: [Int32], exact: Bool, scratch: inout MaskScratch) -> MaskCacheEntry {
-        if let e = cache.withLock({ $0[key] }) { return e }
+        if let e = cache[key] { return e }
         var rest: ReturnFrame? = exact ? nil : ReturnFrame.boundary
         let frames = exact ? key.dropLast() : key[...]
         for p in frames.dropFirst().reversed() { rest = ReturnFrame(p, rest) }
@@ -115,7 +113,7 @@ public final class TokenMasker: Sendable {
         }
         let trie = base == nil ? tokenVocabulary.trie : tokenVocabulary.longTries[step]
         let e = MaskCacheEntry(grammar: grammar, vocabulary: tokenVocabulary, trie: trie, start: start, scratch: &scratch, base: base, baseStep: step)
-        cache.withLock { $0[key] = e }
+        cache[key] = e
         return e
     }
 

@@ -22,7 +22,8 @@ public final class HTTPServer: @unchecked Sendable {
                 accessLog: @escaping @Sendable (HTTPRequest, Int, Int, Double) -> Void = { _, _, _, _ in }) {
         self.config = config
         self.router = router
-        connections = ConnectionTable(capacity: config.maxConnections)
+        connections = ConnectionTable(capacity: config.maxConnections, perAddress: config.maxConnectionsPerAddress,
+                                      capLoopback: config.capLoopbackConnections)
         self.accessLog = accessLog
     }
 
@@ -71,7 +72,7 @@ public final class HTTPServer: @unchecked Sendable {
 
     private func acceptLoop() {
         while true {
-            let fd = accept(listenFD, nil, nil)
+            let (fd, address) = Socket.accept(listenFD)
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
                 if isStopping { return }
@@ -80,12 +81,14 @@ public final class HTTPServer: @unchecked Sendable {
             }
             lock.lock()
             // Draining keeps admitting: a new connection gets its request read and the app's answer.
-            let admitted = connections.admit(fd, now: Self.now)
+            var admitted: (id: Int, evicted: Int32?)?
+            var refusal = ConnectionTable.Refusal.full
+            do { admitted = try connections.admit(fd, address: address, now: Self.now) } catch { refusal = error }
             // A connection still receiving its request (or idle) made room: shutting it down wakes its thread.
             if let evicted = admitted?.evicted { _ = shutdown(evicted, Int32(SHUT_RDWR)) }
             lock.unlock()
             guard let id = admitted?.id else {
-                var r = router.errorResponse(503, "too many open connections")
+                var r = router.errorResponse(503, refusal == .addressFull ? "too many open connections from this address" : "too many open connections")
                 r.headers.append(("Retry-After", "1"))
                 try? Socket.write(fd, r.serialized(close: true))
                 closer.close(fd)

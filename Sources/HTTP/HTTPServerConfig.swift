@@ -5,6 +5,12 @@ public struct HTTPServerConfig: Sendable {
     public var limits = HTTPLimits()
     /// Open connections; when full, the one waiting longest without a whole request is closed to admit a new one.
     public var maxConnections = 256
+    /// Open connections one client address may hold (0: no cap); at the cap, its own oldest
+    /// connection without a whole request makes room, else it gets 503.
+    public var maxConnectionsPerAddress = 64
+    /// Whether that cap applies to loopback clients (127.0.0.0/8): off, as a proxy on the same
+    /// host brings every client from there.
+    public var capLoopbackConnections = false
     /// A request's head must arrive within this many seconds of its first byte.
     public var headerTimeout = 10.0
     /// Its body within this many seconds of the head…

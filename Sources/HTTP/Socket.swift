@@ -30,6 +30,18 @@ enum Socket {
         return fd
     }
 
+    /// Accepts a connection: its descriptor (negative on failure, errno set) and the client's
+    /// IPv4 address in host byte order.
+    static func accept(_ listenFD: Int32) -> (fd: Int32, address: UInt32?) {
+        var addr = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let fd = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(listenFD, $0, &len) }
+        }
+        let ipv4 = fd >= 0 && addr.sin_family == sa_family_t(AF_INET)
+        return (fd, ipv4 ? UInt32(bigEndian: addr.sin_addr.s_addr) : nil)
+    }
+
     /// The port a socket is bound to (for port 0 = any).
     static func boundPort(_ fd: Int32) -> Int {
         var addr = sockaddr_in()

@@ -10,13 +10,16 @@ public struct APIConfig: Sendable {
     public var apiKey: String?
     /// When set, responses carry CORS headers for this origin and preflights are answered.
     public var corsOrigin: String?
+    /// Serve the chat page at `/` (it loads without the key, then asks for it).
+    public var chatPage: Bool
     /// How many Responses API responses are kept in memory for retrieval and `previous_response_id`
     /// (the least recently used are dropped first; 0 keeps none).
     public var maxStoredResponses: Int
 
-    public init(apiKey: String? = nil, corsOrigin: String? = nil, maxStoredResponses: Int = 1000) {
+    public init(apiKey: String? = nil, corsOrigin: String? = nil, chatPage: Bool = true, maxStoredResponses: Int = 1000) {
         self.apiKey = apiKey
         self.corsOrigin = corsOrigin
+        self.chatPage = chatPage
         self.maxStoredResponses = maxStoredResponses
     }
 }
@@ -53,10 +56,10 @@ public final class OpenAIServer: @unchecked Sendable {
     public var router: Router {
         var router = Router { status, message in APIError.http(status, message).response }
         // The key is checked before the route is looked up: without it, routes cannot be discovered
-        // (404/405); /health, /live and CORS preflights stay open. Every answer, 404 included, carries CORS.
+        // (404/405); /health, /live, the chat page and CORS preflights stay open. Every answer, 404 included, carries CORS.
         router.admit = { [self] request, responder in
             setCORS(responder)
-            if ["/health", "/live"].contains(request.path) || (request.method == "OPTIONS" && config.corsOrigin != nil) { return true }
+            if ["/health", "/live"].contains(request.path) || (request.path == "/" && config.chatPage) || (request.method == "OPTIONS" && config.corsOrigin != nil) { return true }
             return authorize(request, responder, request.path.hasPrefix("/v1/messages") ? .anthropic : .openAI)
         }
         let responses = responses
@@ -104,6 +107,7 @@ public final class OpenAIServer: @unchecked Sendable {
             responder.send(HTTPResponse(status: phase == .ready ? 200 : 503, contentType: "application/json", body: phase.body,
                                         headers: phase == .ready ? [] : [("Retry-After", "1")]))
         }
+        if config.chatPage { router.add("GET", "/") { _, responder in responder.send(ChatPage.response()) } }
         router.add("GET", "/live") { [self] _, responder in
             responder.send(HTTPResponse(status: 200, contentType: "application/json", body: phase.body))
         }

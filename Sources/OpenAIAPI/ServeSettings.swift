@@ -22,6 +22,9 @@ public struct ServeSettings: Sendable {
     public var maxWaiting = 256
     public var maxBodyBytes = 8 << 20
     public var maxConnections = 256
+    /// Connections one client address may hold (0: no cap), and whether loopback clients are capped too.
+    public var maxConnectionsPerAddress = 64
+    public var capLoopbackConnections = false
     /// Seconds from a request's first byte to the end of its head.
     public var headerTimeout = 10.0
     /// Seconds from the end of the head to the end of the body, plus one per `bodyMinRate` bytes received.
@@ -33,13 +36,15 @@ public struct ServeSettings: Sendable {
     public var maxStoredResponses = 1000
     /// Speculative decoding, from vLLM's JSON form (nil: off).
     public var speculativeConfig: SpeculativeConfig?
+    /// The chat page at `/`.
+    public var ui = true
 
     public init() {}
 
     public static let keys = ["host", "port", "api_key", "cors_origin", "served_model_name", "max_num_seqs", "max_num_batched_tokens",
                        "max_model_len", "block_size", "kv_cache_memory", "enable_prefix_caching", "max_waiting",
-                       "max_body_bytes", "max_connections", "header_timeout", "body_timeout", "body_min_rate", "shutdown_timeout",
-                       "max_stored_responses", "speculative_config"]
+                       "max_body_bytes", "max_connections", "max_connections_per_address", "cap_loopback_connections", "header_timeout",
+                       "body_timeout", "body_min_rate", "shutdown_timeout", "ui", "max_stored_responses", "speculative_config"]
 
     public struct Invalid: Error, CustomStringConvertible { public let description: String }
 
@@ -48,6 +53,12 @@ public struct ServeSettings: Sendable {
         func int() throws -> Int {
             guard let v = Int(text), v >= 0 else { throw Invalid(description: "\(source): \(key) must be a non-negative integer, got '\(text)'") }
             return v
+        }
+        func bool() throws -> Bool {
+            guard let b = ["true": true, "1": true, "false": false, "0": false][text.lowercased()] else {
+                throw Invalid(description: "\(source): \(key) must be true or false")
+            }
+            return b
         }
         func number() throws -> Double {
             guard let v = Double(text), v >= 0, v.isFinite else { throw Invalid(description: "\(source): \(key) must be a non-negative number, got '\(text)'") }
@@ -66,14 +77,13 @@ public struct ServeSettings: Sendable {
         case "kv_cache_memory":
             guard let bytes = Self.parseBytes(text) else { throw Invalid(description: "\(source): kv_cache_memory must be like 1GiB, 512MiB or a byte count, got '\(text)'") }
             kvCacheMemory = bytes
-        case "enable_prefix_caching":
-            guard let b = ["true": true, "1": true, "false": false, "0": false][text.lowercased()] else {
-                throw Invalid(description: "\(source): enable_prefix_caching must be true or false")
-            }
-            enablePrefixCaching = b
+        case "enable_prefix_caching": enablePrefixCaching = try bool()
+        case "ui": ui = try bool()
         case "max_waiting": maxWaiting = try int()
         case "max_body_bytes": maxBodyBytes = try int()
         case "max_connections": maxConnections = try int()
+        case "max_connections_per_address": maxConnectionsPerAddress = try int()
+        case "cap_loopback_connections": capLoopbackConnections = try bool()
         case "header_timeout": headerTimeout = try number()
         case "body_timeout": bodyTimeout = try number()
         case "body_min_rate": bodyMinRate = try number()

@@ -28,6 +28,7 @@ struct Serve: ParsableCommand {
     @Flag(help: "Turn prefix caching off.") var noPrefixCaching = false
     @Option(help: "Speculative decoding, as JSON with vLLM's keys: '{\"method\": \"ngram\", \"num_speculative_tokens\": 4, \"prompt_lookup_max\": 4}' (prompt lookup) or '{\"model\": \"draft.gguf\", \"num_speculative_tokens\": 4}' (a draft model with the same tokenizer); also prompt_lookup_min and disable_by_batch_size (default 4). Outputs are unchanged; default off.")
     var speculativeConfig: String?
+    @Flag(help: "Do not serve the chat page at / (then / is 404).") var noUi = false
 
     func settings() throws -> ServeSettings {
         var s = ServeSettings()
@@ -41,6 +42,7 @@ struct Serve: ParsableCommand {
         ]
         for case let (key, value?) in flags { try s.set(key, value.description, source: "--" + key.replacingOccurrences(of: "_", with: "-")) }
         if noPrefixCaching { s.enablePrefixCaching = false }
+        if noUi { s.ui = false }
         guard s.maxNumSeqs >= 1, s.blockSize >= 1, s.maxNumBatchedTokens >= 1 else {
             throw ValidationError("max_num_seqs, block_size and max_num_batched_tokens must be positive")
         }
@@ -52,12 +54,14 @@ struct Serve: ParsableCommand {
         var log = Logger(label: "tern")
         log.logLevel = .info
         let access = Logger(label: "tern.access")
-        let api = OpenAIServer(config: APIConfig(apiKey: s.apiKey, corsOrigin: s.corsOrigin, maxStoredResponses: s.maxStoredResponses))
+        let api = OpenAIServer(config: APIConfig(apiKey: s.apiKey, corsOrigin: s.corsOrigin, chatPage: s.ui, maxStoredResponses: s.maxStoredResponses))
         var httpConfig = HTTPServerConfig()
         httpConfig.host = s.host
         httpConfig.port = s.port
         httpConfig.limits.maxBodyBytes = s.maxBodyBytes
         httpConfig.maxConnections = s.maxConnections
+        httpConfig.maxConnectionsPerAddress = s.maxConnectionsPerAddress
+        httpConfig.capLoopbackConnections = s.capLoopbackConnections
         httpConfig.headerTimeout = s.headerTimeout
         httpConfig.bodyTimeout = s.bodyTimeout
         httpConfig.bodyMinRate = s.bodyMinRate
@@ -65,7 +69,7 @@ struct Serve: ParsableCommand {
             access.info("\(request.method) \(request.target) \(request.version) \(status) \(bytes) \(String(format: "%.3f", seconds))s id=\(request.requestID ?? "-")")
         }
         let port = try server.start()
-        log.info("listening on http://\(s.host):\(port) (loading the model; /health answers 503 until ready)")
+        log.info("listening on http://\(s.host):\(port) (loading the model; /health answers 503 until ready)\(s.ui ? "; chat page at /" : "")")
         if s.apiKey == nil && !(s.host == "localhost" || s.host == "::1" || s.host.hasPrefix("127.")) {
             log.warning("listening on \(s.host), beyond this machine, without an API key: anyone who can reach it may use it (set --api-key or TERN_API_KEY)")
         }

@@ -223,6 +223,43 @@ final class HTTPServerTests: XCTestCase {
         for c in [busy] + slow + others { c.close() }
     }
 
+    /// With a per-address cap (here applied to loopback, which is exempt by default), one client
+    /// address holds at most that many connections: its newcomer evicts its own oldest one that
+    /// has no whole request, and gets a whole 503 when all of them are answering.
+    func testPerAddressCapLimitsOneClient() throws {
+        let release = DispatchSemaphore(value: 0)
+        let (server, port) = try startServer(routes: ["/hold": { _, responder in
+            _ = release.wait(timeout: .now() + 10)
+            responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "held"))
+        }], maxConnections: 256, perAddress: 2)
+        defer { server.stop(deadline: 1) {} }
+
+        let busy = try RawClient(port: port)
+        busy.send("GET /hold HTTP/1.1\r\n\r\n")
+        let slow = try RawClient(port: port)
+        slow.send("GET /hi HTTP/1.1\r\nX: 1")
+        XCTAssertTrue(waitFor { server.connectionCounts == (2, 1) })
+        let fresh = try RawClient(port: port)
+        fresh.send("GET /hi HTTP/1.1\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(fresh.read().hasSuffix("hi"), "the newcomer was not served")
+        fresh.close()
+        XCTAssertEqual(slow.readToEnd().text, "", "the address's incomplete connection was not closed")
+        XCTAssertTrue(waitFor { server.connectionCounts == (1, 1) }, "\(server.connectionCounts)")
+
+        let second = try RawClient(port: port)
+        second.send("GET /hold HTTP/1.1\r\n\r\n")
+        XCTAssertTrue(waitFor { server.connectionCounts == (2, 2) }, "\(server.connectionCounts)")
+        let c = try RawClient(port: port)
+        c.send("GET /hi HTTP/1.1\r\n\r\n")
+        let (text, clean) = c.readToEnd()
+        c.close()
+        XCTAssertTrue(text.hasPrefix("HTTP/1.1 503") && text.contains("too many open connections from this address"), text)
+        XCTAssertTrue(clean, "a reset instead of a lingering close")
+        XCTAssertEqual(server.connectionCounts.open, 2, "the table had room: only the address was capped")
+        for _ in 0 ..< 2 { release.signal() }
+        for c in [busy, slow, second] { c.close() }
+    }
+
     /// An error answered while the client is still sending: the client reads the whole 4xx and
     /// a clean end of stream, not a reset (the unread bytes are drained before closing).
     func testErrorsCloseByLingering() throws {
@@ -243,13 +280,15 @@ final class HTTPServerTests: XCTestCase {
     }
 
     /// A server with plain-text errors, `GET /hi`, and `routes` (GET, by path).
-    private func startServer(routes: [String: Router.Handler], maxConnections: Int = 256) throws -> (HTTPServer, Int) {
+    private func startServer(routes: [String: Router.Handler], maxConnections: Int = 256, perAddress: Int = 0) throws -> (HTTPServer, Int) {
         var router = Router { s, m in HTTPResponse(status: s, contentType: "text/plain", body: m) }
         router.add("GET", "/hi") { _, responder in responder.send(HTTPResponse(status: 200, contentType: "text/plain", body: "hi")) }
         for (path, handler) in routes { router.add("GET", path, handler) }
         var config = HTTPServerConfig()
         config.port = 0
         config.maxConnections = maxConnections
+        config.maxConnectionsPerAddress = perAddress
+        config.capLoopbackConnections = perAddress > 0
         let server = HTTPServer(config: config, router: router)
         return (server, try server.start())
     }

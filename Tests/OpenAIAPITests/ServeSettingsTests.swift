@@ -22,6 +22,9 @@ final class ServeSettingsTests: XCTestCase {
         XCTAssertEqual(fromFile.bodyTimeout, defaults.bodyTimeout)
         XCTAssertEqual(fromFile.bodyMinRate, defaults.bodyMinRate)
         XCTAssertEqual(fromFile.maxStoredResponses, defaults.maxStoredResponses)
+        XCTAssertEqual(fromFile.ui, defaults.ui)
+        XCTAssertEqual(fromFile.maxConnectionsPerAddress, defaults.maxConnectionsPerAddress)
+        XCTAssertEqual(fromFile.capLoopbackConnections, defaults.capLoopbackConnections)
         XCTAssertNil(fromFile.apiKey)
     }
 
@@ -39,6 +42,9 @@ final class ServeSettingsTests: XCTestCase {
         try s.set("max_num_seqs", "2", source: "--max-num-seqs")
         XCTAssertEqual(s.maxNumSeqs, 2)
         XCTAssertEqual(s.port, 9000)
+        XCTAssertTrue(s.ui)
+        try s.loadEnvironment(["TERN_UI": "false"])
+        XCTAssertFalse(s.ui)
     }
 
     func testBadValuesAreClearErrors() {
@@ -48,6 +54,7 @@ final class ServeSettingsTests: XCTestCase {
         XCTAssertThrowsError(try s.set("no_such_setting", "1", source: "file")) { XCTAssertTrue("\($0)".contains("known:")) }
         XCTAssertThrowsError(try s.loadEnvironment(["TERN_MAX_WAITING": "-3"]))
         XCTAssertThrowsError(try s.set("header_timeout", "soon", source: "file")) { XCTAssertTrue("\($0)".contains("header_timeout")) }
+        XCTAssertThrowsError(try s.set("ui", "maybe", source: "file")) { XCTAssertTrue("\($0)".contains("ui must be true or false")) }
         XCTAssertEqual(ServeSettings.parseBytes("1.5GiB"), 3 << 29)
         XCTAssertEqual(ServeSettings.parseBytes("4096"), 4096)
         XCTAssertNil(ServeSettings.parseBytes("0"))

@@ -63,7 +63,7 @@ def main():
         env = dict(os.environ, TERN_BASE_URL="http://127.0.0.1:8080/v1", TERN_KEYED_URL="http://127.0.0.1:8081/v1",
                    TERN_CHECKPOINT_URL="http://127.0.0.1:8082/v1", TERN_GEMMA_URL="http://127.0.0.1:8083/v1",
                    TERN_SPECULATIVE_URL="http://127.0.0.1:8084/v1",
-                   TERN_FIXTURES=str(root / "Tests/Fixtures"))
+                   TERN_FIXTURES=str(root / "Tests/Fixtures"), TERN_BINARY=binary, TERN_MODEL_PATH=model)
         for suite in sorted((root / "Tests/sdk").glob("test_*.py")):
             r = subprocess.run([sys.executable, str(suite)], env=env, timeout=1200)
             failed |= r.returncode != 0
