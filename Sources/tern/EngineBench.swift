@@ -7,7 +7,7 @@ import Models
 /// each sending requests back to back; reports aggregate output tokens/s, time to first
 /// token p50/p95, inter-token latency p50 and, when speculating, the share of guesses accepted
 /// per concurrency level. Prompts are random tokens (`promptTokens` each, generating
-/// `genTokens` regardless of EOS), or a given set (each prompt once, greedy, to EOS or `genTokens`).
+/// `genTokens` regardless of EOS), or a given set (each prompt once, or cycled to 2C requests; greedy, to EOS or `genTokens`).
 struct EngineBench {
     let loaded: LoadedModel
     let promptTokens: Int
@@ -25,10 +25,11 @@ struct EngineBench {
         config.numBlocks = c * config.blocksNeeded(tokens: perRequest + blockSize + 16) + 16 * loaded.model.kvLayout.numTables
         let engine = loaded.makeEngine(config, draft: draft)
         defer { engine.shutdown() }
-        let total = prompts?.count ?? max(4, 2 * c)
+        // A given set runs once, or cycles to 2C requests so that C clients stay busy.
+        let total = max(prompts?.count ?? 4, 2 * c)
         var rng = RandomSource(seed: 42)
         // Unique prompts (no prefix hits), token ids away from the special ones.
-        let prompts: [[Int32]] = self.prompts ?? (0 ..< total).map { _ in
+        let prompts: [[Int32]] = self.prompts.map { set in (0 ..< total).map { set[$0 % set.count] } } ?? (0 ..< total).map { _ in
             (0 ..< promptTokens).map { _ in Int32(100 + Int(rng.next() % UInt64(loaded.model.config.vocabularySize - 200))) }
         }
         let given = self.prompts != nil, eos = loaded.eosTokenIDs
