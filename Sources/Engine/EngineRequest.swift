@@ -1,3 +1,5 @@
+import Models
+
 /// What a client asks the engine for, in tokens: the engine never sees text.
 public struct EngineRequest: Sendable {
     public var requestID: String
@@ -21,6 +23,10 @@ public struct EngineRequest: Sendable {
     /// A grammar the generated text must match (nil: free text). EOS and stop tokens are
     /// allowed only where the grammar may end; the sequence stops when it is complete.
     public var constraint: TokenConstraint?
+    /// An embedding request (nil: generation): the prompt is computed and its final hidden
+    /// states pooled this way into one L2-normalized vector (`EngineEvent.embedding`); no token
+    /// is sampled, and its blocks are freed when the prompt is done.
+    public var embed: Pooling?
 
     public init(requestID: String, promptTokenIDs: [Int32], sampling: SamplingParams = .greedy, maxTokens: Int = 16,
                 eosTokenIDs: Set<Int32> = [], stopTokenIDs: Set<Int32> = [], ignoreEOS: Bool = false, logprobs: Int? = nil) {

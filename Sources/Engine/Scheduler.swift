@@ -31,10 +31,11 @@ public final class Scheduler {
     /// Why `request` can never run under `config`, if it cannot (pure: callable from any thread).
     public static func check(_ request: EngineRequest, config: SchedulerConfig) throws {
         guard !request.promptTokenIDs.isEmpty else { throw EngineError.emptyPrompt }
-        guard request.promptTokenIDs.count < config.maxModelLen else {
+        // A generation request needs room for one token after its prompt; an embedding request does not.
+        guard request.promptTokenIDs.count < config.maxModelLen + (request.embed == nil ? 0 : 1) else {
             throw EngineError.promptTooLong(tokens: request.promptTokenIDs.count, maxModelLen: config.maxModelLen)
         }
-        guard request.n >= 1, request.n <= config.maxNumSeqs else { throw EngineError.tooManySamples(n: request.n, maxNumSeqs: config.maxNumSeqs) }
+        guard request.n >= 1, request.n <= config.maxNumSeqs, request.embed == nil || request.n == 1 else { throw EngineError.tooManySamples(n: request.n, maxNumSeqs: config.maxNumSeqs) }
         let longest = min(config.maxModelLen, request.promptTokenIDs.count + max(1, request.maxTokens))
         let blocks = config.blocksNeeded(tokens: longest)
         guard blocks <= config.numBlocks else { throw EngineError.neverFits(blocksNeeded: blocks, numBlocks: config.numBlocks) }
@@ -165,7 +166,10 @@ public final class Scheduler {
     private func admitWaiting(_ budget: inout Int) -> [(RequestState, Int)] {
         var admitted: [(RequestState, Int)] = []
         while let s = waiting.first, budget > 0, running.count + 1 + s.pendingForks <= config.maxNumSeqs {
-            if s.numBlocks == 0 && s.numComputedTokens == 0 && s.request.promptLogprobs == nil { takeCachedPrefix(s) }
+            // Prompt logprobs and mean or CLS pooling need every prompt row computed.
+            if s.numBlocks == 0 && s.numComputedTokens == 0 && s.request.promptLogprobs == nil && (s.request.embed ?? .last) == .last {
+                takeCachedPrefix(s)
+            }
             let n = min(s.numTokens - s.numComputedTokens, budget)
             guard reserve(s, total: s.numComputedTokens + n) else {
                 // Not enough blocks now: give back the cache hits and wait.
@@ -215,7 +219,11 @@ public final class Scheduler {
         let start = s.numComputedTokens
         let tokens = Array(s.allTokenIDs[start ..< start + n])
         var item = ScheduledRequest(id: s.id, tokenIDs: tokens, startPosition: start, blockTables: s.blockTables)
-        if start + n == s.numTokens { item.sample = SampleSpec(params: s.request.sampling, logprobs: s.request.logprobs) }
+        if let pooling = s.request.embed {
+            item.pool = PoolSpec(pooling: pooling, completesPrompt: start + n == s.numTokens)
+        } else if start + n == s.numTokens {
+            item.sample = SampleSpec(params: s.request.sampling, logprobs: s.request.logprobs)
+        }
         if let k = s.request.promptLogprobs {
             // Positions p < last predict prompt token p + 1; those before nextPromptLogprob - 1 were reported.
             let last = min(start + n, s.numPromptTokens - 1)

@@ -1,3 +1,5 @@
+import Models
+
 /// How to sample the next token of one sequence in this step.
 public struct SampleSpec: Sendable {
     public var params: SamplingParams
@@ -11,6 +13,17 @@ public struct SampleSpec: Sendable {
     }
     // Room for what later features add per row: several candidate tokens to verify
     // (speculative decoding). A grammar's mask is the runner's own per-sequence state.
+}
+
+/// An embedding request's share of a step: the hidden states of its rows that `pooling` needs
+/// are pooled; the vector is complete when this step completes the prompt.
+public struct PoolSpec: Sendable {
+    public var pooling: Pooling
+    public var completesPrompt: Bool
+
+    public init(pooling: Pooling, completesPrompt: Bool) {
+        (self.pooling, self.completesPrompt) = (pooling, completesPrompt)
+    }
 }
 
 /// Prompt tokens whose logprobs this step's rows predict: rows `firstRow ..< firstRow +
@@ -37,6 +50,8 @@ public struct ScheduledRequest: Sendable {
     public let blockTables: [[Int32]]
     public var sample: SampleSpec?
     public var promptLogprobs: PromptLogprobsSpec?
+    /// Set on every step of an embedding request (which never samples).
+    public var pool: PoolSpec?
     /// Set on a sequence's first schedule: the request it serves (prompt, sampling), from
     /// which the runner builds its own per-sequence state (random stream, penalty history).
     public var newRequest: EngineRequest?
@@ -76,6 +91,8 @@ public struct RowResult: Sendable {
     public var promptLogprobs: [TokenLogprobs] = []
     /// The request's grammar is complete after the last token: the sequence stops there.
     public var ended = false
+    /// An embedding request's pooled, normalized vector, on the step that completes its prompt.
+    public var embedding: [Float]?
 
     public init(tokens: [Int32] = [], logprobs: [TokenLogprobs] = [], promptLogprobs: [TokenLogprobs] = []) {
         (self.tokens, self.logprobs, self.promptLogprobs) = (tokens, logprobs, promptLogprobs)

@@ -57,6 +57,13 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
     }
 
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer {
+        try forwardWithHidden(batch, cache: cache).logits
+    }
+
+    /// Embeddings pool the states after the output norm: the file's pooling, else the last token's.
+    public var pooling: Pooling? { config.pooling ?? .last }
+
+    public func forwardWithHidden(_ batch: ForwardBatch, cache: PagedKVCache) throws -> (logits: FloatBuffer, hidden: FloatBuffer) {
         try validate(batch, cache: cache)
         let c = config, n = batch.numTokens, width = c.embeddingLength
         for s in batch.sequences where s.startPosition + s.tokenRange.count > c.contextLength {
@@ -91,6 +98,6 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
             Ops.add(s.x.pointer, s.xn.pointer, n: n * width)
         }
         // logits = LayerNorm(x[rows]) Woutᵀ
-        return head.logits(s.x, batch: batch, matmul: matmul)
+        return head.outputs(s.x, batch: batch, matmul: matmul)
     }
 }

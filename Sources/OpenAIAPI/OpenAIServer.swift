@@ -55,6 +55,7 @@ public final class OpenAIServer: @unchecked Sendable {
             ("POST", "/v1/messages", { s, q, r in try MessagesRoute(service: s).handle(q, r) }),
             ("POST", "/v1/messages/count_tokens", { s, q, r in r.send(jsonResponse(try MessagesRoute(service: s).countTokens(q))) }),
             ("POST", "/v1/chat/completions", { s, q, r in try ChatRoute(service: s).handle(q, r) }),
+            ("POST", "/v1/embeddings", { s, q, r in try EmbeddingsRoute(service: s).handle(q, r) }),
             ("GET", "/v1/models", { s, _, r in r.send(jsonResponse(Self.models(s))) }),
             ("POST", "/tokenize", { s, q, r in r.send(jsonResponse(try Self.tokenize(s, q))) }),
             ("POST", "/detokenize", { s, q, r in r.send(jsonResponse(try Self.detokenize(s, q))) }),
