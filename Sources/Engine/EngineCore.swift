@@ -32,6 +32,11 @@ public final class EngineCore: @unchecked Sendable {
     public init(model: any LanguageModel, pool: ComputePool, config: SchedulerConfig) {
         var config = config
         config.kvGroups = model.kvLayout.groups
+        if !model.generates {
+            // An encoder computes each prompt whole in one step: the step must hold the longest.
+            config.chunkedPrefill = false
+            config.maxNumBatchedTokens = max(config.maxNumBatchedTokens, config.maxModelLen)
+        }
         self.config = config
         (pooling, generates, embeddingWidth) = (model.pooling, model.generates, model.config.embeddingLength)
         scheduler = Scheduler(config: config)

@@ -35,6 +35,9 @@ public final class Scheduler {
         guard request.promptTokenIDs.count < config.maxModelLen + (request.embed == nil ? 0 : 1) else {
             throw EngineError.promptTooLong(tokens: request.promptTokenIDs.count, maxModelLen: config.maxModelLen)
         }
+        if !config.chunkedPrefill && request.promptTokenIDs.count > config.maxNumBatchedTokens {
+            throw EngineError.promptTooLong(tokens: request.promptTokenIDs.count, maxModelLen: config.maxNumBatchedTokens)
+        }
         guard request.n >= 1, request.n <= config.maxNumSeqs, request.embed == nil || request.n == 1 else { throw EngineError.tooManySamples(n: request.n, maxNumSeqs: config.maxNumSeqs) }
         let longest = min(config.maxModelLen, request.promptTokenIDs.count + max(1, request.maxTokens))
         let blocks = config.blocksNeeded(tokens: longest)
@@ -167,10 +170,12 @@ public final class Scheduler {
         var admitted: [(RequestState, Int)] = []
         while let s = waiting.first, budget > 0, running.count + 1 + s.pendingForks <= config.maxNumSeqs {
             // Prompt logprobs and mean or CLS pooling need every prompt row computed.
-            if s.numBlocks == 0 && s.numComputedTokens == 0 && s.request.promptLogprobs == nil && (s.request.embed ?? .last) == .last {
+            if s.numBlocks == 0 && s.numComputedTokens == 0 && s.request.promptLogprobs == nil && (s.request.embed ?? .last) == .last
+                && config.chunkedPrefill {
                 takeCachedPrefix(s)
             }
             let n = min(s.numTokens - s.numComputedTokens, budget)
+            if !config.chunkedPrefill && n < s.numTokens - s.numComputedTokens { break }
             guard reserve(s, total: s.numComputedTokens + n) else {
                 // Not enough blocks now: give back the cache hits and wait.
                 release(s)

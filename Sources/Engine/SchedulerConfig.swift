@@ -15,6 +15,9 @@ public struct SchedulerConfig: Sendable {
     /// The block tables each sequence holds, by window (the model's `KVLayout.groups`; the
     /// engine sets them from its model): one full-attention table without sliding windows.
     public var kvGroups: [KVLayout.Group]
+    /// False for encoders, whose attention looks both ways: a prompt is computed in one step,
+    /// whole (never chunked, never from the prefix cache), or waits.
+    public var chunkedPrefill = true
 
     public init(maxNumSeqs: Int = 32, maxNumBatchedTokens: Int = 256, maxModelLen: Int = 2048, blockSize: Int = 16,
                 numBlocks: Int, enablePrefixCaching: Bool = true, kvCacheDType: KVCacheDType = .f32,

@@ -92,6 +92,29 @@ enum HFModelConfig {
         }
     }
 
+    /// BERT encoders (`BertModel`): post-norm, learned positions, erf GELU.
+    @Sendable static func bert(_ json: JSON) throws -> ModelConfig {
+        try reading(json) { f in
+            let width = try f["hidden_size"].int(), heads = try f["num_attention_heads"].int()
+            guard heads > 0, width % heads == 0 else {
+                throw ModelError.badHyperparameter("hidden_size \(width) is not a multiple of num_attention_heads \(heads)")
+            }
+            if let activation = f["hidden_act"].value?.stringValue, activation != "gelu" {
+                throw ModelError.badHyperparameter("BERT activation '\(activation)' (Tern runs gelu)")
+            }
+            if let type = f["position_embedding_type"].value?.stringValue, type != "absolute" {
+                throw ModelError.badHyperparameter("BERT position_embedding_type '\(type)' (Tern runs absolute)")
+            }
+            return ModelConfig(architecture: "bert", vocabularySize: try f["vocab_size"].int(), embeddingLength: width,
+                               blockCount: try f["num_hidden_layers"].int(), headCount: heads, headCountKV: heads,
+                               keyLength: width / heads, valueLength: width / heads,
+                               feedForwardLength: try f["intermediate_size"].int(),
+                               contextLength: try f["max_position_embeddings"].optionalInt() ?? 512,
+                               normEpsilon: Float(try f["layer_norm_eps"].double(default: 1e-12)),
+                               ropeBase: 10_000, ropeDimensionCount: width / heads, ropeLinearScale: 1, ropeNeox: false)
+        }
+    }
+
     /// Runs `read` over config.json, turning the reader's errors into hyperparameter errors,
     /// and validates the result.
     private static func reading(_ json: JSON, _ read: (JSONField) throws -> ModelConfig) throws -> ModelConfig {

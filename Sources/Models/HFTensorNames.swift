@@ -63,6 +63,21 @@ public enum HFTensorNames {
         return Location(candidates: [name, "transformer." + name], transposed: transposed)
     }
 
+    private static let bertGlobal = ["token_embd": "embeddings.word_embeddings", "position_embd": "embeddings.position_embeddings",
+                                     "token_types": "embeddings.token_type_embeddings", "token_embd_norm": "embeddings.LayerNorm"]
+    private static let bertLayer = ["attn_q": "attention.self.query", "attn_k": "attention.self.key", "attn_v": "attention.self.value",
+                                    "attn_output": "attention.output.dense", "attn_output_norm": "attention.output.LayerNorm",
+                                    "ffn_up": "intermediate.dense", "ffn_down": "output.dense", "layer_output_norm": "output.LayerNorm"]
+
+    /// BERT checkpoints (`encoder.layer.N.attention.self.query.weight`, with or without `bert.`).
+    @Sendable static func bert(_ gguf: String) -> Location? {
+        guard let (layer, rest) = layerAndRest(gguf) else { return nil }
+        let (base, suffix) = split(rest)
+        guard let mapped = layer.map({ l in bertLayer[base].map { "encoder.layer.\(l).\($0)" } }) ?? bertGlobal[base] else { return nil }
+        let name = "\(mapped).\(suffix)"
+        return Location(candidates: [name, "bert." + name], transposed: false)
+    }
+
     /// `attn_q.weight` → (`attn_q`, `weight`).
     private static func split(_ s: String) -> (String, String) {
         guard let dot = s.lastIndex(of: ".") else { return (s, "") }

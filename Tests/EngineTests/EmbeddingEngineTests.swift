@@ -12,10 +12,12 @@ import XCTest
 /// the generation requests beside them produce.
 final class EmbeddingEngineTests: XCTestCase {
     /// Runs `requests` to the end; the vectors and generated tokens by request.
-    static func run(_ model: LoadedModel, _ requests: [EngineRequest], numBlocks: Int = 128, budget: Int = 64)
+    static func run(_ model: LoadedModel, _ requests: [EngineRequest], numBlocks: Int = 128, budget: Int = 64, chunked: Bool = true)
         throws -> (vectors: [String: [Float]], tokens: [String: [Int32]], preemptions: Int, finished: Int, cachedTokens: Int) {
-        let s = Scheduler(config: SchedulerConfig(maxNumSeqs: 16, maxNumBatchedTokens: budget, maxModelLen: 512,
-                                                  blockSize: 16, numBlocks: numBlocks, kvGroups: model.model.kvLayout.groups))
+        var config = SchedulerConfig(maxNumSeqs: 16, maxNumBatchedTokens: budget, maxModelLen: 512,
+                                     blockSize: 16, numBlocks: numBlocks, kvGroups: model.model.kvLayout.groups)
+        config.chunkedPrefill = chunked
+        let s = Scheduler(config: config)
         let runner = ModelRunner(model: model.model, numBlocks: numBlocks, blockSize: 16, pool: model.pool)
         for r in requests { try s.add(r) }
         var vectors: [String: [Float]] = [:], tokens: [String: [Int32]] = [:]
@@ -24,7 +26,10 @@ final class EmbeddingEngineTests: XCTestCase {
             let out = s.schedule()
             preemptions += out.preempted.count
             for item in out.scheduled where item.newRequest?.embed != nil { cached += s.state(item.id)?.numCachedTokens ?? 0 }
-            for item in out.scheduled where item.pool != nil { XCTAssertNil(item.sample, "an embedding request never samples") }
+            for item in out.scheduled where item.pool != nil {
+                XCTAssertNil(item.sample, "an embedding request never samples")
+                if !chunked { XCTAssertTrue(item.startPosition == 0 && item.pool?.completesPrompt == true, "an encoder's prompt comes whole") }
+            }
             for e in s.update(out, try runner.execute(out)) {
                 switch e.event {
                 case .embedding(let v): vectors[e.id.requestID] = v
@@ -113,6 +118,34 @@ final class EmbeddingEngineTests: XCTestCase {
         let hit = try Self.run(model, [warm, Self.embedding("l", prompt, .last)], budget: warm.promptTokenIDs.count)
         XCTAssertEqual(hit.cachedTokens, 32, "the embedding's first two blocks come from the cache")
         XCTAssertEqual(hit.vectors["l"], got["l"])
+    }
+
+    /// The tiny BERT encoder through the scheduler without chunking: whole prompts (waiting when the
+    /// budget is short), vectors within 1e-4 of NumPy's mean pooling, the same alone and batched.
+    func testEncoderPromptsComeWholeAndMatchNumPy() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let model = try ModelLoader.load(path: fixtures.appendingPathComponent("tiny-bert/model.gguf").path,
+                                         options: LoadOptions(threads: 2, matmulPath: .gemv))
+        XCTAssertFalse(model.model.generates)
+        let data = try Data(contentsOf: fixtures.appendingPathComponent("tiny-bert/reference.json"))
+        let sequences = try XCTUnwrap((JSONSerialization.jsonObject(with: data) as? [String: Any])?["sequences"] as? [[String: Any]])
+        var requests: [EngineRequest] = [], want: [String: [Double]] = [:]
+        for (i, s) in sequences.enumerated() {
+            let text = try XCTUnwrap(s["text"] as? String)
+            XCTAssertEqual(model.tokenizer.encode(text, addSpecial: true, parseSpecial: false).map(Int.init), s["token_ids"] as? [Int])
+            requests.append(Self.embedding("b\(i)", try XCTUnwrap(s["token_ids"] as? [Int]).map(Int32.init), .mean))
+            want["b\(i)"] = try XCTUnwrap(s["mean"] as? [Double])
+        }
+        var alone: [String: [Float]] = [:]
+        for r in requests { alone[r.requestID] = try Self.run(model, [r], budget: 64, chunked: false).vectors[r.requestID] }
+        for (id, v) in alone {
+            let w = try XCTUnwrap(want[id])
+            XCTAssertLessThan(zip(v, w).map { abs(Double($0) - $1) }.max() ?? 1, 1e-4, id)
+        }
+        // A budget of the longest prompt: the others wait for a step with room instead of being cut.
+        let longest = requests.map(\.promptTokenIDs.count).max() ?? 1
+        XCTAssertEqual(try Self.run(model, requests + requests.map { var r = $0; r.requestID += "x"; return r }, budget: longest,
+                                    chunked: false).vectors.filter { !$0.key.hasSuffix("x") }, alone)
     }
 
     func testRequestChecks() throws {

@@ -1,6 +1,8 @@
 """The real `openai` SDK's `embeddings.create` against `tern serve` with SmolLM2 (TERN_BASE_URL):
 one input, many inputs, base64 (what the SDK asks for by default and decodes with numpy) equal to
-floats, token-id inputs, and bad input answered with a 400 while the server keeps serving."""
+floats, token-id inputs, and bad input answered with a 400 while the server keeps serving; and
+with the tiny BERT encoder (TERN_ENCODER_URL): its vectors within 1e-4 of the NumPy reference,
+completions and chat refused with a 400 naming why."""
 import array
 import math
 import os
@@ -72,6 +74,32 @@ class Embeddings(unittest.TestCase):
         self.assertEqual(len(client.embeddings.create(model=MODEL, input="still here").data[0].embedding), 576)
         chat = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], max_tokens=4, temperature=0)
         self.assertTrue(chat.choices[0].message.content)
+
+
+class Encoder(unittest.TestCase):
+    base = os.environ["TERN_ENCODER_URL"]
+    bert = openai.OpenAI(base_url=base, api_key="unused")
+
+    def test_vectors_match_numpy_and_generation_is_refused(self):
+        import json
+        reference = json.load(open(os.path.join(os.environ["TERN_FIXTURES"], "tiny-bert", "reference.json")))
+        model = self.bert.models.list().data[0].id
+        texts = [s["text"] for s in reference["sequences"]]
+        by_text = self.bert.embeddings.create(model=model, input=texts)
+        by_ids = self.bert.embeddings.create(model=model, input=[s["token_ids"] for s in reference["sequences"]], encoding_format="float")
+        for i, seq in enumerate(reference["sequences"]):
+            for got in (by_text.data[i].embedding, by_ids.data[i].embedding):
+                self.assertLess(max(abs(a - b) for a, b in zip(got, seq["mean"])), 1e-4, seq["text"])
+        self.assertEqual(by_ids.usage.prompt_tokens, sum(len(s["token_ids"]) for s in reference["sequences"]))
+        for call in (lambda: self.bert.chat.completions.create(model=model, messages=[{"role": "user", "content": "Hi"}], max_tokens=4),
+                     lambda: self.bert.completions.create(model=model, prompt="Hi", max_tokens=4)):
+            with self.assertRaises(openai.BadRequestError) as e:
+                call()
+            self.assertIn("embedding (encoder) model", e.exception.message)
+        with self.assertRaises(openai.BadRequestError) as e:
+            self.bert.embeddings.create(model=model, input="word " * 100)
+        self.assertIn("context length", e.exception.message)
+        self.assertEqual(len(self.bert.embeddings.create(model=model, input="still serving").data[0].embedding), 64)
 
 
 if __name__ == "__main__":

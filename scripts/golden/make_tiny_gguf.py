@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Convert the tiny random Hugging Face checkpoints (Tests/Fixtures/tiny-qwen2, tiny-gpt2,
-tiny-qwen3, tiny-phi3, made by make_tiny_checkpoints.py) to GGUF files next to them, named and
+tiny-qwen3, tiny-phi3, tiny-bert, made by make_tiny_checkpoints.py) to GGUF files next to them, named and
 laid out as llama.cpp's converter does (F32 tensors; Phi-3's LongRoPE factors as
 rope_factors_long/short tensors), so Tern's GGUF path for each is checked against the same
 NumPy reference logits as its safetensors path.
@@ -169,6 +169,45 @@ def gpt2(folder):
     finish(w)
 
 
+def bert(folder):
+    """BERT as llama.cpp's converter writes it: the WordPiece vocabulary in its phantom-space spelling
+    (word-initial pieces "▁"-prefixed, "##" dropped from continuations), [CLS]/[SEP] ids, mean pooling."""
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    t = {k.removeprefix("bert."): v for k, v in tensors(folder).items()}
+    w = gguf.GGUFWriter(os.path.join(folder, "model.gguf"), "bert")
+    w.add_context_length(cfg["max_position_embeddings"])
+    w.add_embedding_length(cfg["hidden_size"])
+    w.add_feed_forward_length(cfg["intermediate_size"])
+    w.add_block_count(cfg["num_hidden_layers"])
+    w.add_head_count(cfg["num_attention_heads"])
+    w.add_layer_norm_eps(cfg["layer_norm_eps"])
+    w.add_causal_attention(False)
+    w.add_pooling_type(gguf.PoolingType.MEAN)
+    vocab = json.load(open(os.path.join(folder, "tokenizer.json")))["model"]["vocab"]
+    tokens = [""] * len(vocab)
+    for text, i in vocab.items():
+        tokens[i] = text if text.startswith("[") and text.endswith("]") else text[2:] if text.startswith("##") else "\u2581" + text
+    w.add_tokenizer_model("bert")
+    w.add_token_list(tokens)
+    w.add_token_types([gguf.TokenType.CONTROL if x.startswith("[") and x.endswith("]") else gguf.TokenType.NORMAL for x in tokens])
+    # llama.cpp's key names (sic: "seperator").
+    for key, token in (("cls", "[CLS]"), ("seperator", "[SEP]"), ("unknown", "[UNK]"), ("padding", "[PAD]")):
+        w.add_uint32(f"tokenizer.ggml.{key}_token_id", vocab[token])
+    w.add_tensor("token_embd.weight", t["embeddings.word_embeddings.weight"])
+    w.add_tensor("position_embd.weight", t["embeddings.position_embeddings.weight"])
+    w.add_tensor("token_types.weight", t["embeddings.token_type_embeddings.weight"])
+    w.add_tensor("token_embd_norm.weight", t["embeddings.LayerNorm.weight"])
+    w.add_tensor("token_embd_norm.bias", t["embeddings.LayerNorm.bias"])
+    names = {"attention.self.query": "attn_q", "attention.self.key": "attn_k", "attention.self.value": "attn_v",
+             "attention.output.dense": "attn_output", "attention.output.LayerNorm": "attn_output_norm",
+             "intermediate.dense": "ffn_up", "output.dense": "ffn_down", "output.LayerNorm": "layer_output_norm"}
+    for i in range(cfg["num_hidden_layers"]):
+        for hf, g in names.items():
+            for kind in ("weight", "bias"):
+                w.add_tensor(f"blk.{i}.{g}.{kind}", t[f"encoder.layer.{i}.{hf}.{kind}"])
+    finish(w)
+
+
 def finish(w):
     w.write_header_to_file()
     w.write_kv_data_to_file()
@@ -182,3 +221,4 @@ if __name__ == "__main__":
     qwen2(os.path.join(FIX, "tiny-qwen3"), "qwen3", "qwen2")
     qwen2(os.path.join(FIX, "tiny-phi3"), "phi3", "gpt-4o")
     qwen2(os.path.join(FIX, "tiny-smollm3"), "smollm3", "llama-bpe")
+    bert(os.path.join(FIX, "tiny-bert"))
