@@ -27,9 +27,7 @@ public final class BertModel: LanguageModel, @unchecked Sendable {
     let attention: Attention
 
     public init(config c: ModelConfig, weights file: WeightSource, matmul: Matmul) throws {
-        guard c.headCountKV == c.headCount, c.headCount * c.keyLength == c.embeddingLength else {
-            throw ModelError.badHyperparameter("BERT has as many key/value heads as heads, each width / heads wide")
-        }
+        try c.requireMultiHead("BERT")
         config = c
         weights = file
         self.matmul = matmul
@@ -77,13 +75,7 @@ public final class BertModel: LanguageModel, @unchecked Sendable {
         s.embed(batch, embedding, matmul: matmul)
         let typeRow = FloatBuffer(count: width)  // (width)
         tokenType.dequantizeRow(0, into: typeRow.pointer)
-        for seq in batch.sequences {
-            for (i, row) in seq.tokenRange.enumerated() {
-                positions.dequantizeRow(seq.startPosition + i, into: s.xn.row(row, width: width))
-                Ops.add(s.xn.row(row, width: width), typeRow.pointer, n: width)
-            }
-        }
-        Ops.add(s.x.pointer, s.xn.pointer, n: n * width)
+        s.addPositions(batch, positions, plus: typeRow.pointer)
         embedNorm.apply(s.x, into: s.x, rows: n)
         for (li, l) in layers.enumerated() {
             // q, k, v = x Wᵀ + b

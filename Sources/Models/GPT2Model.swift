@@ -27,9 +27,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
     let attention: Attention
 
     public init(config c: ModelConfig, weights file: WeightSource, matmul: Matmul) throws {
-        guard c.headCountKV == c.headCount, c.headCount * c.keyLength == c.embeddingLength else {
-            throw ModelError.badHyperparameter("GPT-2 has as many key/value heads as heads, each width / heads wide")
-        }
+        try c.requireMultiHead("GPT-2")
         config = c
         weights = file
         self.matmul = matmul
@@ -74,12 +72,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
 
         // x = token embedding + position embedding
         s.embed(batch, embedding, matmul: matmul)
-        for seq in batch.sequences {
-            for (i, row) in seq.tokenRange.enumerated() {
-                positions.dequantizeRow(seq.startPosition + i, into: s.xn.row(row, width: width))
-            }
-        }
-        Ops.add(s.x.pointer, s.xn.pointer, n: n * width)
+        s.addPositions(batch, positions)
         for (li, l) in layers.enumerated() {
             // q, k, v = LayerNorm(x) Wqkvᵀ + b
             l.norm1.apply(s.x, into: s.xn, rows: n)

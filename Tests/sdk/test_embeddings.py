@@ -82,7 +82,8 @@ class Encoder(unittest.TestCase):
 
     def test_vectors_match_numpy_and_generation_is_refused(self):
         import json
-        reference = json.load(open(os.path.join(os.environ["TERN_FIXTURES"], "tiny-bert", "reference.json")))
+        with open(os.path.join(os.environ["TERN_FIXTURES"], "tiny-bert", "reference.json")) as f:
+            reference = json.load(f)
         model = self.bert.models.list().data[0].id
         texts = [s["text"] for s in reference["sequences"]]
         by_text = self.bert.embeddings.create(model=model, input=texts)
