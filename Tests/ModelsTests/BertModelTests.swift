@@ -5,7 +5,7 @@ import Models
 import Tokenizers
 import XCTest
 
-/// The tiny random BERT encoder (Tests/Fixtures/tiny-bert) against the NumPy reference of
+/// The tiny random BERT encoders (Tests/Fixtures/tiny-bert, and tiny-nomic-bert as GGUF) against the NumPy reference of
 /// scripts/golden/make_tiny_checkpoints.py: final hidden states of every position and the mean-
 /// and CLS-pooled normalized embeddings within 1e-4, from the safetensors folder and its GGUF
 /// conversion, through both matmul paths; the WordPiece tokenizer (from the GGUF and from
@@ -19,8 +19,8 @@ final class BertModelTests: XCTestCase {
         let cls: [Double]
     }
 
-    static func references() throws -> [Reference] {
-        let json = try XCTUnwrap(TestModels.json("tiny-bert/reference.json") as? [String: Any])
+    static func references(_ model: String = "tiny-bert") throws -> [Reference] {
+        let json = try XCTUnwrap(TestModels.json("\(model)/reference.json") as? [String: Any])
         return try XCTUnwrap(json["sequences"] as? [[String: Any]]).map { s in
             Reference(text: try XCTUnwrap(s["text"] as? String), tokens: try XCTUnwrap(s["token_ids"] as? [Int]).map(Int32.init),
                       hidden: try XCTUnwrap(s["hidden"] as? [[Double]]), mean: try XCTUnwrap(s["mean"] as? [Double]),
@@ -28,7 +28,7 @@ final class BertModelTests: XCTestCase {
         }
     }
 
-    static var gguf: String { TestModels.fixtures.appendingPathComponent("tiny-bert/model.gguf").path }
+    static func gguf(_ model: String = "tiny-bert") -> String { TestModels.fixtures.appendingPathComponent("\(model)/model.gguf").path }
 
     /// Hidden states of every token of `tokens`, one forward pass.
     static func hidden(_ model: any LanguageModel, _ tokens: [Int32]) throws -> [[Float]] {
@@ -47,14 +47,15 @@ final class BertModelTests: XCTestCase {
         return v.map { $0 / n }
     }
 
-    func check(_ format: String, load: (Matmul) throws -> any LanguageModel) throws {
+    func check(_ format: String, model name: String = "tiny-bert", architecture: String = "bert",
+               load: (Matmul) throws -> any LanguageModel) throws {
         for path in [MatmulPath.gemv, .gemm] {
             let model = try load(Matmul(pool: TestModels.pool, path: path))
-            XCTAssertEqual(model.config.architecture, "bert")
+            XCTAssertEqual(model.config.architecture, architecture)
             XCTAssertFalse(model.generates)
             XCTAssertEqual(model.pooling, .mean)
             var worst = 0.0
-            for ref in try Self.references() {
+            for ref in try Self.references(name) {
                 let rows = try Self.hidden(model, ref.tokens)
                 XCTAssertEqual(rows.count, ref.hidden.count)
                 for (row, want) in zip(rows, ref.hidden) {
@@ -65,14 +66,20 @@ final class BertModelTests: XCTestCase {
                 let cls = Self.unit(rows[0].map(Double.init))
                 for (a, b) in Array(zip(mean, ref.mean)) + Array(zip(cls, ref.cls)) { worst = max(worst, abs(a - b)) }
             }
-            XCTAssertLessThan(worst, 1e-4, "\(format) \(path)")
-            print("tiny-bert \(format) \(path): worst hidden/embedding error \(worst)")
+            XCTAssertLessThan(worst, 1e-4, "\(name) \(format) \(path)")
+            print("\(name) \(format) \(path): worst hidden/embedding error \(worst)")
         }
     }
 
     func testGGUFAgainstNumPy() throws {
-        let file = try GGUFFile(path: Self.gguf)
+        let file = try GGUFFile(path: Self.gguf())
         try check("GGUF") { try ModelRegistry.load(file, matmul: $0) }
+    }
+
+    /// nomic-bert: rotary positions, fused bias-free QKV, SwiGLU.
+    func testNomicBertGGUFAgainstNumPy() throws {
+        let file = try GGUFFile(path: Self.gguf("tiny-nomic-bert"))
+        try check("GGUF", model: "tiny-nomic-bert", architecture: "nomic-bert") { try ModelRegistry.load(file, matmul: $0) }
     }
 
     func testSafetensorsAgainstNumPy() throws {
@@ -81,7 +88,7 @@ final class BertModelTests: XCTestCase {
     }
 
     func testWordPieceMatchesTokenizers() throws {
-        let tokenizer = try TokenizerFactory.load(from: GGUFFile(path: Self.gguf))
+        let tokenizer = try TokenizerFactory.load(from: GGUFFile(path: Self.gguf()))
         XCTAssertTrue(tokenizer is WordPiece)
         let folder = try XCTUnwrap(TokenizerFactory.wordPiece(huggingFaceFolder: TestModels.fixtures.appendingPathComponent("tiny-bert").path))
         for ref in try Self.references() {
@@ -96,7 +103,7 @@ final class BertModelTests: XCTestCase {
     }
 
     func testEncoderRefusesLogitsAndPartialSequences() throws {
-        let model = try ModelRegistry.load(GGUFFile(path: Self.gguf), matmul: Matmul(pool: TestModels.pool))
+        let model = try ModelRegistry.load(GGUFFile(path: Self.gguf()), matmul: Matmul(pool: TestModels.pool))
         let cache = model.makeCache(numBlocks: 2, blockSize: 16)
         var batch = ForwardBatch()
         batch.append(tokens: [2, 60, 3], startPosition: 0, blockTables: [[0, 1]], logitsFor: [2])

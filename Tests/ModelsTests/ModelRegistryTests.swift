@@ -25,8 +25,8 @@ final class ModelRegistryTests: XCTestCase {
     func testUnknownGGUFArchitectureIsNamedWithTheSupportedOnes() throws {
         let file = try GGUFFile(path: ggufNaming("mamba"))
         XCTAssertThrowsError(try ModelRegistry.load(file, matmul: Matmul(pool: TestModels.pool))) { error in
-            XCTAssertEqual(error as? ModelError, .unsupportedArchitecture("mamba", supported: ["bert", "gemma3", "gpt2", "llama", "phi3", "qwen2", "qwen3", "smollm3"]))
-            XCTAssertEqual("\(error)", "unsupported architecture 'mamba'; supported: bert, gemma3, gpt2, llama, phi3, qwen2, qwen3, smollm3")
+            XCTAssertEqual(error as? ModelError, .unsupportedArchitecture("mamba", supported: ["bert", "gemma3", "gpt2", "llama", "nomic-bert", "phi3", "qwen2", "qwen3", "smollm3"]))
+            XCTAssertEqual("\(error)", "unsupported architecture 'mamba'; supported: bert, gemma3, gpt2, llama, nomic-bert, phi3, qwen2, qwen3, smollm3")
         }
     }
 
