@@ -85,6 +85,8 @@ final class BertModelTests: XCTestCase {
     func testSafetensorsAgainstNumPy() throws {
         let checkpoint = try SafetensorsCheckpoint(folder: TestModels.fixtures.appendingPathComponent("tiny-bert").path)
         try check("safetensors") { try ModelRegistry.load(checkpoint, matmul: $0) }
+        let nomic = try SafetensorsCheckpoint(folder: TestModels.fixtures.appendingPathComponent("tiny-nomic-bert").path)
+        try check("safetensors", model: "tiny-nomic-bert", architecture: "nomic-bert") { try ModelRegistry.load(nomic, matmul: $0) }
     }
 
     func testWordPieceMatchesTokenizers() throws {

@@ -41,7 +41,7 @@ final class ModelRegistryTests: XCTestCase {
         XCTAssertEqual(try family(["architectures": ["BertModel"], "model_type": "bert"]), "bert")
         XCTAssertThrowsError(try family(["architectures": ["MambaForCausalLM"], "model_type": "mamba"])) { error in
             XCTAssertEqual("\(error)", "unsupported architecture 'MambaForCausalLM'; supported: BertModel, GPT2LMHeadModel, LlamaForCausalLM, "
-                           + "MistralForCausalLM, Phi3ForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM")
+                           + "MistralForCausalLM, NomicBertModel, Phi3ForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM")
         }
         XCTAssertThrowsError(try family([:]))
     }
