@@ -467,11 +467,7 @@ def bert_weights(folder, cfg):
                        p + "output.dense.weight": (E, F), p + "output.dense.bias": (E,)})
         for n in ("attention.output.LayerNorm", "output.LayerNorm"):
             shapes.update({p + n + ".weight": (E,), p + n + ".bias": (E,)})
-    w = random_weights({n.replace("LayerNorm", "norm"): s for n, s in shapes.items()}, seed=31)
-    w = {n.replace("norm", "LayerNorm"): a for n, a in w.items()}
-    os.makedirs(folder, exist_ok=True)
-    write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("F32", a) for n, a in w.items()})
-    return w
+    return f32_file(folder, shapes, 31, ("LayerNorm", "norm"))
 
 
 def nomic_bert_weights(folder, cfg):
@@ -485,8 +481,15 @@ def nomic_bert_weights(folder, cfg):
                        p + "mlp.fc12.weight": (F, E), p + "mlp.fc2.weight": (E, F)})
         for n in ("norm1", "norm2"):
             shapes.update({p + n + ".weight": (E,), p + n + ".bias": (E,)})
-    w = random_weights({n.replace("emb_ln", "emb_norm"): s for n, s in shapes.items()}, seed=37)
-    w = {n.replace("emb_norm", "emb_ln"): a for n, a in w.items()}
+    return f32_file(folder, shapes, 37, ("emb_ln", "emb_norm"))
+
+
+def f32_file(folder, shapes, seed, rename):
+    """Random F32 weights of `shapes` in one model.safetensors. `rename` (checkpoint spelling, one with
+    "norm" in it) marks LayerNorm weights the way random_weights recognizes them (≈ 1)."""
+    hf, tagged = rename
+    w = random_weights({n.replace(hf, tagged): s for n, s in shapes.items()}, seed=seed)
+    w = {n.replace(tagged, hf): a for n, a in w.items()}
     os.makedirs(folder, exist_ok=True)
     write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("F32", a) for n, a in w.items()})
     return w

@@ -173,17 +173,8 @@ def nomic_bert(folder):
     """nomic-bert as llama.cpp's converter writes it (fused attn_qkv, ffn_up = fc11, ffn_gate = fc12)."""
     cfg = json.load(open(os.path.join(folder, "config.json")))
     t = tensors(folder)
-    w = gguf.GGUFWriter(os.path.join(folder, "model.gguf"), "nomic-bert")
-    w.add_context_length(cfg["n_positions"])
-    w.add_embedding_length(cfg["n_embd"])
-    w.add_feed_forward_length(cfg["n_inner"])
-    w.add_block_count(cfg["n_layer"])
-    w.add_head_count(cfg["n_head"])
-    w.add_layer_norm_eps(cfg["layer_norm_epsilon"])
-    w.add_causal_attention(False)
-    w.add_pooling_type(gguf.PoolingType.MEAN)
+    w = encoder_writer(folder, "nomic-bert", *(cfg[k] for k in ("n_positions", "n_embd", "n_inner", "n_layer", "n_head", "layer_norm_epsilon")))
     w.add_rope_freq_base(cfg["rotary_emb_base"])
-    wordpiece_vocabulary(w, folder)
     w.add_tensor("token_embd.weight", t["embeddings.word_embeddings.weight"])
     w.add_tensor("token_types.weight", t["embeddings.token_type_embeddings.weight"])
     w.add_tensor("token_embd_norm.weight", t["emb_ln.weight"])
@@ -195,6 +186,22 @@ def nomic_bert(folder):
         for hf, g in names.items():
             w.add_tensor(f"blk.{i}.{g}", t[f"encoder.layers.{i}.{hf}"])
     finish(w)
+
+
+def encoder_writer(folder, arch, context, width, ffn, blocks, heads, eps):
+    """A GGUF writer for an encoder with its hyperparameters, bidirectional attention, mean pooling and
+    the folder's WordPiece vocabulary."""
+    w = gguf.GGUFWriter(os.path.join(folder, "model.gguf"), arch)
+    w.add_context_length(context)
+    w.add_embedding_length(width)
+    w.add_feed_forward_length(ffn)
+    w.add_block_count(blocks)
+    w.add_head_count(heads)
+    w.add_layer_norm_eps(eps)
+    w.add_causal_attention(False)
+    w.add_pooling_type(gguf.PoolingType.MEAN)
+    wordpiece_vocabulary(w, folder)
+    return w
 
 
 def wordpiece_vocabulary(w, folder):
@@ -217,16 +224,8 @@ def bert(folder):
     (word-initial pieces "▁"-prefixed, "##" dropped from continuations), [CLS]/[SEP] ids, mean pooling."""
     cfg = json.load(open(os.path.join(folder, "config.json")))
     t = {k.removeprefix("bert."): v for k, v in tensors(folder).items()}
-    w = gguf.GGUFWriter(os.path.join(folder, "model.gguf"), "bert")
-    w.add_context_length(cfg["max_position_embeddings"])
-    w.add_embedding_length(cfg["hidden_size"])
-    w.add_feed_forward_length(cfg["intermediate_size"])
-    w.add_block_count(cfg["num_hidden_layers"])
-    w.add_head_count(cfg["num_attention_heads"])
-    w.add_layer_norm_eps(cfg["layer_norm_eps"])
-    w.add_causal_attention(False)
-    w.add_pooling_type(gguf.PoolingType.MEAN)
-    wordpiece_vocabulary(w, folder)
+    w = encoder_writer(folder, "bert", *(cfg[k] for k in ("max_position_embeddings", "hidden_size", "intermediate_size",
+                                                         "num_hidden_layers", "num_attention_heads", "layer_norm_eps")))
     w.add_tensor("token_embd.weight", t["embeddings.word_embeddings.weight"])
     w.add_tensor("position_embd.weight", t["embeddings.position_embeddings.weight"])
     w.add_tensor("token_types.weight", t["embeddings.token_type_embeddings.weight"])
