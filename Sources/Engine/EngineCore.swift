@@ -7,6 +7,11 @@ import Models
 /// callers hop elsewhere for any real work); `abort` ends a request wherever it is.
 public final class EngineCore: @unchecked Sendable {
     public let config: SchedulerConfig
+    /// How the model's embeddings pool (nil: it cannot embed), and whether it generates tokens.
+    public let pooling: Pooling?
+    public let generates: Bool
+    /// Width of the model's embeddings (its hidden states).
+    public let embeddingWidth: Int
     private let scheduler: Scheduler
     private let runner: ModelRunner
     private let condition = NSCondition()
@@ -28,7 +33,13 @@ public final class EngineCore: @unchecked Sendable {
     public init(model: any LanguageModel, pool: ComputePool, config: SchedulerConfig, draftModel: (any LanguageModel)? = nil) {
         var config = config
         config.kvGroups = model.kvLayout.groups
+        if !model.generates {
+            // An encoder computes each prompt whole in one step: the step must hold the longest.
+            config.chunkedPrefill = false
+            config.maxNumBatchedTokens = max(config.maxNumBatchedTokens, config.maxModelLen)
+        }
         self.config = config
+        (pooling, generates, embeddingWidth) = (model.pooling, model.generates, model.config.embeddingLength)
         scheduler = Scheduler(config: config)
         runner = ModelRunner(model: model, numBlocks: config.numBlocks, blockSize: config.blockSize, pool: pool,
                              kvCacheDType: config.kvCacheDType, speculative: config.speculative, draftModel: draftModel)
@@ -141,9 +152,9 @@ public final class EngineCore: @unchecked Sendable {
             stats.generationTokens += 1
         case .finished(let reason, let prompt, let completion):
             // A prompt counts once its prefill completed (not when aborted mid-prefill).
-            if completion > 0 { stats.promptTokens += prompt }
+            if completion > 0 || reason == .stop { stats.promptTokens += prompt }
             stats.finishedByReason[reason, default: 0] += 1
-        case .scheduled, .promptLogprobs, .failed:
+        case .scheduled, .promptLogprobs, .embedding, .failed:
             break
         }
         sink.send(e.id.index, e.event)

@@ -1,3 +1,5 @@
+import Models
+
 /// What a client asks the engine for, in tokens: the engine never sees text.
 public struct EngineRequest: Sendable {
     public var requestID: String
@@ -24,6 +26,10 @@ public struct EngineRequest: Sendable {
     /// Let the engine verify guessed tokens for this request when it speculates (the output is
     /// the same either way; false spends no compute on guesses).
     public var speculative = true
+    /// An embedding request (nil: generation): the prompt is computed and its final hidden
+    /// states pooled this way into one L2-normalized vector (`EngineEvent.embedding`); no token
+    /// is sampled, and its blocks are freed when the prompt is done.
+    public var embed: Pooling?
 
     public init(requestID: String, promptTokenIDs: [Int32], sampling: SamplingParams = .greedy, maxTokens: Int = 16,
                 eosTokenIDs: Set<Int32> = [], stopTokenIDs: Set<Int32> = [], ignoreEOS: Bool = false, logprobs: Int? = nil) {

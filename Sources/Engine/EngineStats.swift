@@ -43,6 +43,8 @@ public enum EngineEvent: Sendable, Equatable {
     /// Logprobs of prompt tokens `first`, `first + 1`, … (token 0 has none); comes in chunks
     /// before the first `.token`.
     case promptLogprobs(first: Int, [TokenLogprobs])
+    /// An embedding request's vector (before its `.finished`).
+    case embedding([Float])
     case finished(reason: FinishReason, promptTokens: Int, completionTokens: Int)
     case failed(String)
 }

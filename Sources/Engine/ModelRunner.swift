@@ -18,6 +18,7 @@ public final class ModelRunner {
     private let proposer: (any Proposer)?
     /// Per sequence, prompt and output so far (kept only with a proposer).
     private var tokens: [SequenceID: [Int32]] = [:]
+    private var pooler = EmbeddingPooler()
 
     /// A runner over a cache of `numBlocks` blocks in the model's `kvLayout` (the scheduler's
     /// `kvGroups` must be that layout's groups), guessing as `speculative` says (a `draft`
@@ -40,9 +41,12 @@ public final class ModelRunner {
         var sample: [SequenceID: Int] = [:]
         /// First logits row of each sequence's prompt-logprob rows.
         var prompt: [SequenceID: Int] = [:]
+        /// First hidden-state row and row count of each embedding sequence.
+        var hidden: [SequenceID: (first: Int, count: Int)] = [:]
     }
 
     public func execute(_ output: SchedulerOutput) throws -> RunnerOutput {
+        for id in output.finished + output.preempted { pooler.drop(id) }
         for id in output.finished { sequences[id] = nil; tokens[id] = nil }
         for item in output.scheduled {
             guard let r = item.newRequest else { continue }
@@ -52,9 +56,16 @@ public final class ModelRunner {
         guard !output.scheduled.isEmpty else { return RunnerOutput() }
         for (src, dst) in output.copies { cache.copyBlock(src, to: dst) }
         let (batch, rows) = makeBatch(output)
-        let logits = try model.forward(batch, cache: cache)  // (logit rows, vocab)
-        try proposer?.observe(batch, copies: output.copies)
         var result = RunnerOutput()
+        let logits: FloatBuffer  // (logit rows, vocab)
+        if output.scheduled.contains(where: { $0.pool != nil }) {
+            let hidden: FloatBuffer  // (hidden rows, width)
+            (logits, hidden) = try model.forwardWithHidden(batch, cache: cache)
+            pool(output, hidden: hidden, rows: rows, into: &result)
+        } else {
+            logits = try model.forward(batch, cache: cache)
+        }
+        try proposer?.observe(batch, copies: output.copies)
         let vocab = model.config.vocabularySize
         for item in output.scheduled {
             guard let spec = item.promptLogprobs, let first = rows.prompt[item.id] else { continue }
@@ -88,7 +99,7 @@ public final class ModelRunner {
     private func makeBatch(_ output: SchedulerOutput) -> (ForwardBatch, Rows) {
         var batch = ForwardBatch()
         var rows = Rows()
-        var next = 0
+        var next = 0, nextHidden = 0
         // In scheduler order: the matmul dispatch gives each sequence the numbers it gets alone,
         // whatever its neighbours (Matmul.RowPlan).
         for item in output.scheduled where !item.tokenIDs.isEmpty {
@@ -100,11 +111,27 @@ public final class ModelRunner {
             // A sampling row's last own token, then each guess: draft.count + 1 rows.
             let guesses = item.sample?.draft.count ?? 0
             if item.needsSample { want += (item.tokenIDs.count - 1 - guesses) ... (item.tokenIDs.count - 1) }
-            batch.append(tokens: item.tokenIDs, startPosition: item.startPosition, blockTables: item.blockTables, logitsFor: want)
+            let hidden = item.pool.map { EmbeddingPooler.rows(item, $0) } ?? []
+            rows.hidden[item.id] = (nextHidden, hidden.count)
+            batch.append(tokens: item.tokenIDs, startPosition: item.startPosition, blockTables: item.blockTables, logitsFor: want,
+                         hiddenFor: hidden)
             next += want.count
+            nextHidden += hidden.count
             if item.needsSample { rows.sample[item.id] = next - 1 - guesses }
         }
         return (batch, rows)
+    }
+
+    /// Adds each embedding sequence's hidden rows to its pool; a sequence whose prompt completes
+    /// gets its vector.
+    private func pool(_ output: SchedulerOutput, hidden: FloatBuffer, rows: Rows, into result: inout RunnerOutput) {
+        let width = model.config.embeddingLength
+        for item in output.scheduled {
+            guard let spec = item.pool, let at = rows.hidden[item.id] else { continue }
+            if let vector = pooler.add(item.id, spec, hidden: hidden.pointer + at.first * width, rows: at.count, width: width) {
+                result.rows[item.id, default: RowResult()].embedding = vector
+            }
+        }
     }
 
     /// Samples every sequence that asks, rows in parallel on the pool (each has its own

@@ -23,6 +23,13 @@ extension Scheduler {
                 s.nextPromptLogprob = spec.firstToken + spec.targets.count
                 events.append(SequenceEvent(id: s.id, event: .promptLogprobs(first: spec.firstToken, row.promptLogprobs)))
             }
+            if let pool = item.pool {
+                // An embedding request ends with its prompt: its vector, then its blocks go back.
+                guard pool.completesPrompt else { continue }
+                if let vector = row.embedding { events.append(SequenceEvent(id: s.id, event: .embedding(vector))) }
+                events += finish(s, row.embedding == nil ? .finishedAborted : .finishedStopped)
+                continue
+            }
             guard item.needsSample else { continue }
             for (j, token) in row.tokens.enumerated() {
                 s.outputTokenIDs.append(token)

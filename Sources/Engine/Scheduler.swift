@@ -31,10 +31,14 @@ public final class Scheduler {
     /// Why `request` can never run under `config`, if it cannot (pure: callable from any thread).
     public static func check(_ request: EngineRequest, config: SchedulerConfig) throws {
         guard !request.promptTokenIDs.isEmpty else { throw EngineError.emptyPrompt }
-        guard request.promptTokenIDs.count < config.maxModelLen else {
+        // A generation request needs room for one token after its prompt; an embedding request does not.
+        guard request.promptTokenIDs.count < config.maxModelLen + (request.embed == nil ? 0 : 1) else {
             throw EngineError.promptTooLong(tokens: request.promptTokenIDs.count, maxModelLen: config.maxModelLen)
         }
-        guard request.n >= 1, request.n <= config.maxNumSeqs else { throw EngineError.tooManySamples(n: request.n, maxNumSeqs: config.maxNumSeqs) }
+        if !config.chunkedPrefill && request.promptTokenIDs.count > config.maxNumBatchedTokens {
+            throw EngineError.promptTooLong(tokens: request.promptTokenIDs.count, maxModelLen: config.maxNumBatchedTokens)
+        }
+        guard request.n >= 1, request.n <= config.maxNumSeqs, request.embed == nil || request.n == 1 else { throw EngineError.tooManySamples(n: request.n, maxNumSeqs: config.maxNumSeqs) }
         let longest = min(config.maxModelLen, request.promptTokenIDs.count + max(1, request.maxTokens))
         let blocks = config.blocksNeeded(tokens: longest)
         guard blocks <= config.numBlocks else { throw EngineError.neverFits(blocksNeeded: blocks, numBlocks: config.numBlocks) }
@@ -161,7 +165,9 @@ public final class Scheduler {
     /// the guesses it asks for next.
     private func plan(_ s: RequestState, n: Int, budget: Int, speculating: Bool) -> Planned {
         var p = Planned(s: s, n: n)
-        guard speculating, s.request.speculative, let spec = config.speculative, s.numComputedTokens + n == s.numTokens else { return p }
+        guard speculating, s.request.speculative, s.request.embed == nil, let spec = config.speculative, s.numComputedTokens + n == s.numTokens else {
+            return p
+        }
         let limit = s.guessLimit > 0 ? s.guessLimit : spec.numSpeculativeTokens
         let room = min(budget - n, s.request.maxTokens - s.outputTokenIDs.count - 1, config.maxModelLen - s.numTokens - 1)
         p.draft = max(0, min(s.draftTokenIDs.count, room, limit))
@@ -213,8 +219,14 @@ public final class Scheduler {
     private func admitWaiting(_ budget: inout Int, speculating: Bool) -> [Planned] {
         var admitted: [Planned] = []
         while let s = waiting.first, budget > 0, running.count + 1 + s.pendingForks <= config.maxNumSeqs {
-            if s.numBlocks == 0 && s.numComputedTokens == 0 && s.request.promptLogprobs == nil { takeCachedPrefix(s) }
-            var p = plan(s, n: min(s.numTokens - s.numComputedTokens, budget), budget: budget, speculating: speculating)
+            // Prompt logprobs and mean or CLS pooling need every prompt row computed.
+            if s.numBlocks == 0 && s.numComputedTokens == 0 && s.request.promptLogprobs == nil && (s.request.embed ?? .last) == .last
+                && config.chunkedPrefill {
+                takeCachedPrefix(s)
+            }
+            let n = min(s.numTokens - s.numComputedTokens, budget)
+            if !config.chunkedPrefill && n < s.numTokens - s.numComputedTokens { break }
+            var p = plan(s, n: n, budget: budget, speculating: speculating)
             p.draft = 0  // guesses made before a preemption are dropped with its blocks
             if !reserve(s, total: reservedTotal(p)) {
                 p.propose = 0
@@ -269,7 +281,9 @@ public final class Scheduler {
         let draft = Array(s.draftTokenIDs.prefix(p.draft))
         let tokens = Array(s.allTokenIDs[start ..< start + n]) + draft
         var item = ScheduledRequest(id: s.id, tokenIDs: tokens, startPosition: start, blockTables: s.blockTables)
-        if start + n == s.numTokens {
+        if let pooling = s.request.embed {
+            item.pool = PoolSpec(pooling: pooling, completesPrompt: start + n == s.numTokens)
+        } else if start + n == s.numTokens {
             item.sample = SampleSpec(params: s.request.sampling, logprobs: s.request.logprobs)
             item.sample?.draft = draft
             item.sample?.propose = p.propose

@@ -17,6 +17,9 @@ public struct SchedulerConfig: Sendable {
     public var kvGroups: [KVLayout.Group]
     /// Speculative decoding (nil: off).
     public var speculative: SpeculativeConfig?
+    /// False for encoders, whose attention looks both ways: a prompt is computed in one step,
+    /// whole (never chunked, never from the prefix cache), or waits.
+    public var chunkedPrefill = true
 
     public init(maxNumSeqs: Int = 32, maxNumBatchedTokens: Int = 256, maxModelLen: Int = 2048, blockSize: Int = 16,
                 numBlocks: Int, enablePrefixCaching: Bool = true, kvCacheDType: KVCacheDType = .f32,

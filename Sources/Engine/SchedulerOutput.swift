@@ -1,3 +1,5 @@
+import Models
+
 /// How to sample the next token of one sequence in this step.
 public struct SampleSpec: Sendable {
     public var params: SamplingParams
@@ -13,6 +15,17 @@ public struct SampleSpec: Sendable {
 
     public init(params: SamplingParams, logprobs: Int? = nil, logitsFrom: SequenceID? = nil) {
         (self.params, self.logprobs, self.logitsFrom) = (params, logprobs, logitsFrom)
+    }
+}
+
+/// An embedding request's share of a step: the hidden states of its rows that `pooling` needs
+/// are pooled; the vector is complete when this step completes the prompt.
+public struct PoolSpec: Sendable {
+    public var pooling: Pooling
+    public var completesPrompt: Bool
+
+    public init(pooling: Pooling, completesPrompt: Bool) {
+        (self.pooling, self.completesPrompt) = (pooling, completesPrompt)
     }
 }
 
@@ -40,6 +53,8 @@ public struct ScheduledRequest: Sendable {
     public let blockTables: [[Int32]]
     public var sample: SampleSpec?
     public var promptLogprobs: PromptLogprobsSpec?
+    /// Set on every step of an embedding request (which never samples).
+    public var pool: PoolSpec?
     /// Set on a sequence's first schedule: the request it serves (prompt, sampling), from
     /// which the runner builds its own per-sequence state (random stream, penalty history).
     public var newRequest: EngineRequest?
@@ -83,6 +98,8 @@ public struct RowResult: Sendable {
     public var ended = false
     /// Guesses for the next step, when the step asked for them (`SampleSpec.propose`).
     public var drafts: [Int32] = []
+    /// An embedding request's pooled, normalized vector, on the step that completes its prompt.
+    public var embedding: [Float]?
 
     public init(tokens: [Int32] = [], logprobs: [TokenLogprobs] = [], promptLogprobs: [TokenLogprobs] = []) {
         (self.tokens, self.logprobs, self.promptLogprobs) = (tokens, logprobs, promptLogprobs)

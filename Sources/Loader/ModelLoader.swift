@@ -23,10 +23,14 @@ public enum ModelLoader {
         let digest: String
         if SafetensorsCheckpoint.isCheckpoint(location) {
             let checkpoint = try SafetensorsCheckpoint(folder: location)
-            let hf = try TokenizerFactory.load(huggingFaceFolder: location)
             model = try ModelRegistry.load(checkpoint, matmul: matmul)
             digest = ModelDigest.of(checkpoint)
-            (tokenizer, templateSource, source) = (hf.tokenizer, hf.chatTemplate, .checkpoint(checkpoint))
+            if let wordPiece = try TokenizerFactory.wordPiece(huggingFaceFolder: location) {
+                (tokenizer, templateSource, source) = (wordPiece, nil, .checkpoint(checkpoint))  // an encoder: no chat
+            } else {
+                let hf = try TokenizerFactory.load(huggingFaceFolder: location)
+                (tokenizer, templateSource, source) = (hf.tokenizer, hf.chatTemplate, .checkpoint(checkpoint))
+            }
             if let generation = checkpoint.generationConfig {
                 defaults = GenerationDefaults.read(generation, vocabularySize: model.config.vocabularySize)
             }

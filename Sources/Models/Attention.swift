@@ -33,10 +33,11 @@ struct Attention {
     /// q: (numTokens, heads * headDim), k and v: (numTokens, kvHeads * headDim), all rotated in
     /// place where needed; out: (numTokens, heads * headDim), which may be q itself (each task
     /// reads its token's query slice whole before writing the same slice). `window` limits each query to the
-    /// most recent `window` positions (sliding-window layers); nil attends to all.
+    /// most recent `window` positions (sliding-window layers); nil attends to all. Not `causal`
+    /// (encoders): each query attends to every position of its sequence's tokens in this batch.
     func run(batch: ForwardBatch, layer: Int, cache: PagedKVCache, matmul: Matmul,
              q: FloatBuffer, k: FloatBuffer, v: FloatBuffer, out: FloatBuffer,
-             rope: (cos: FloatBuffer, sin: FloatBuffer)?, window: Int? = nil) {
+             rope: (cos: FloatBuffer, sin: FloatBuffer)?, window: Int? = nil, causal: Bool = true) {
         let pool = matmul.pool
         let qWidth = heads * headDim, kvWidth = kvHeads * headDim, half = ropeDim / 2
         if let rope {
@@ -63,13 +64,14 @@ struct Attention {
             s.tokenRange.count >= Self.flatMinTokens && cache.dtype != .f32 ? flatRows(s, cache: cache, layer: layer, pool: pool, window: window) : nil
         }
         let group = heads / kvHeads
-        var work: [(seq: Int, row: Int, pos: Int)] = []  // one per new token
+        var work: [(seq: Int, row: Int, pos: Int, end: Int)] = []  // one per new token; it attends up to `end`
         work.reserveCapacity(batch.numTokens)
         for (si, s) in batch.sequences.enumerated() {
-            for (i, row) in s.tokenRange.enumerated() { work.append((si, row, s.startPosition + i)) }
+            let seqEnd = s.startPosition + s.tokenRange.count
+            for (i, row) in s.tokenRange.enumerated() { work.append((si, row, s.startPosition + i, causal ? s.startPosition + i + 1 : seqEnd)) }
         }
         let tables = batch.sequences.map { $0.blockTables[t] }
-        let maxContext = work.map(\.pos).max().map { $0 + 1 } ?? 1
+        let maxContext = work.map(\.end).max() ?? 1
         let (kvHeads, headDim, blockSize, scale) = (self.kvHeads, self.headDim, cache.blockSize, self.scale)
         let (keys, values, dtype) = (cache.keys(layer), cache.values(layer), cache.dtype)
         let (blockStride, headStride) = (cache.blockBytes, cache.segmentOffset(block: 0, head: 1, row: 0))
@@ -84,13 +86,13 @@ struct Attention {
                         let at = g * f.end * headDim
                         Ops.attentionGroup(flatFrom: dtype, q: qg, qStride: headDim, group: group, headDim: headDim,
                                            keys: f.keys.pointer + at, values: f.values.pointer + at, blockSize: blockSize,
-                                           range: start ..< w.pos + 1, scale: scale, scores: scores.baseAddress!, out: og, outStride: headDim)
+                                           range: start ..< w.end, scale: scale, scores: scores.baseAddress!, out: og, outStride: headDim)
                         continue
                     }
                     tables[w.seq].withUnsafeBufferPointer { table in
                         Ops.attentionGroup(dtype: dtype, q: qg, qStride: headDim, group: group, headDim: headDim,
                                            keys: keys + g * headStride, values: values + g * headStride, blockStride: blockStride,
-                                           blockTable: table.baseAddress!, blockSize: blockSize, range: start ..< w.pos + 1,
+                                           blockTable: table.baseAddress!, blockSize: blockSize, range: start ..< w.end,
                                            scale: scale, scores: scores.baseAddress!, out: og, outStride: headDim)
                     }
                 }

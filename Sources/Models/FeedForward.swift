@@ -1,9 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kernels
 
 /// A transformer block's feed-forward sublayer, gated (out = (act(xn Wgateᵀ) ⊙ xn Wupᵀ) Wdownᵀ,
 /// Llama's SwiGLU, Gemma's GeGLU) or not (out = act(xn Wupᵀ + bup) Wdownᵀ, GPT-2's GELU).
 struct FeedForward {
-    enum Activation { case silu, gelu }
+    /// GELU by its tanh approximation (GPT-2, Gemma) or exactly, with erf (BERT).
+    enum Activation { case silu, gelu, geluErf }
 
     let gate: WeightMatrix?           // (ffn, width); nil: not gated
     let up: WeightMatrix              // (ffn, width)
@@ -26,6 +30,11 @@ struct FeedForward {
         upBias = gated ? nil : try source.vector(p + "ffn_up.bias", count: ffn)
         down = try source.matrix(p + "ffn_down.weight", rows: w, cols: ffn)
         self.activation = activation
+    }
+
+    /// x = x · Φ(x) = x/2 · (1 + erf(x/√2)), in place.
+    static func geluErf(_ x: UnsafeMutablePointer<Float>, n: Int) {
+        for i in 0 ..< n { x[i] = 0.5 * x[i] * (1 + erff(x[i] * 0.70710678118654752)) }
     }
 
     var weights: [WeightMatrix] { (gate.map { [$0] } ?? []) + [up, down] }
@@ -56,7 +65,10 @@ struct FeedForward {
         } else {
             matmul.apply(up, x: xn, m: n, y: h, plan: plan)
             s.hidden.addToRows(upBias, rows: n, width: ffn)
-            matmul.pool.parallelRanges(n * ffn, minChunk: 4096, chunksPerThread: 1) { r in Ops.gelu(h + r.lowerBound, n: r.count) }
+            let erf = activation == .geluErf
+            matmul.pool.parallelRanges(n * ffn, minChunk: 4096, chunksPerThread: 1) { r in
+                if erf { Self.geluErf(h + r.lowerBound, n: r.count) } else { Ops.gelu(h + r.lowerBound, n: r.count) }
+            }
         }
         matmul.apply(down, x: h, m: n, y: xn, plan: plan)
     }

@@ -16,12 +16,15 @@ public struct ForwardBatch: Sendable {
         public var blockTables: [[Int32]]
         /// Rows (absolute indices into `tokenIDs`) whose logits are wanted, in order.
         public var logitRows: [Int]
+        /// Rows (absolute indices into `tokenIDs`) whose final hidden states are wanted (embeddings), in order.
+        public var hiddenRows: [Int]
 
-        public init(tokenRange: Range<Int>, startPosition: Int, blockTables: [[Int32]], logitRows: [Int]) {
+        public init(tokenRange: Range<Int>, startPosition: Int, blockTables: [[Int32]], logitRows: [Int], hiddenRows: [Int] = []) {
             self.tokenRange = tokenRange
             self.startPosition = startPosition
             self.blockTables = blockTables
             self.logitRows = logitRows
+            self.hiddenRows = hiddenRows
         }
     }
 
@@ -35,12 +38,13 @@ public struct ForwardBatch: Sendable {
     }
 
     /// Appends one sequence's tokens; `wantLogits` selects which of the new tokens (by index
-    /// within `tokens`) need logits.
-    public mutating func append(tokens: [Int32], startPosition: Int, blockTables: [[Int32]], logitsFor wantLogits: [Int]) {
+    /// within `tokens`) need logits, `wantHidden` which need their final hidden state.
+    public mutating func append(tokens: [Int32], startPosition: Int, blockTables: [[Int32]], logitsFor wantLogits: [Int],
+                                hiddenFor wantHidden: [Int] = []) {
         let base = tokenIDs.count
         tokenIDs.append(contentsOf: tokens)
         sequences.append(Segment(tokenRange: base ..< base + tokens.count, startPosition: startPosition,
-                                   blockTables: blockTables, logitRows: wantLogits.map { base + $0 }))
+                                   blockTables: blockTables, logitRows: wantLogits.map { base + $0 }, hiddenRows: wantHidden.map { base + $0 }))
     }
 
     /// `append` for a plain cache (one block table).
@@ -71,4 +75,7 @@ public struct ForwardBatch: Sendable {
 
     /// All rows that need logits, in sequence order; the logits matrix has one row per entry.
     public var logitRows: [Int] { sequences.flatMap(\.logitRows) }
+
+    /// All rows that need their final hidden state, in sequence order.
+    public var hiddenRows: [Int] { sequences.flatMap(\.hiddenRows) }
 }

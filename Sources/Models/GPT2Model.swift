@@ -27,9 +27,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
     let attention: Attention
 
     public init(config c: ModelConfig, weights file: WeightSource, matmul: Matmul) throws {
-        guard c.headCountKV == c.headCount, c.headCount * c.keyLength == c.embeddingLength else {
-            throw ModelError.badHyperparameter("GPT-2 has as many key/value heads as heads, each width / heads wide")
-        }
+        try c.requireMultiHead("GPT-2")
         config = c
         weights = file
         self.matmul = matmul
@@ -57,6 +55,13 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
     }
 
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer {
+        try forwardWithHidden(batch, cache: cache).logits
+    }
+
+    /// Embeddings pool the states after the output norm: the file's pooling, else the last token's.
+    public var pooling: Pooling? { config.pooling ?? .last }
+
+    public func forwardWithHidden(_ batch: ForwardBatch, cache: PagedKVCache) throws -> (logits: FloatBuffer, hidden: FloatBuffer) {
         try validate(batch, cache: cache)
         let c = config, n = batch.numTokens, width = c.embeddingLength
         for s in batch.sequences where s.startPosition + s.tokenRange.count > c.contextLength {
@@ -67,12 +72,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
 
         // x = token embedding + position embedding
         s.embed(batch, embedding, matmul: matmul)
-        for seq in batch.sequences {
-            for (i, row) in seq.tokenRange.enumerated() {
-                positions.dequantizeRow(seq.startPosition + i, into: s.xn.row(row, width: width))
-            }
-        }
-        Ops.add(s.x.pointer, s.xn.pointer, n: n * width)
+        s.addPositions(batch, positions)
         for (li, l) in layers.enumerated() {
             // q, k, v = LayerNorm(x) Wqkvᵀ + b
             l.norm1.apply(s.x, into: s.xn, rows: n)
@@ -91,6 +91,6 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
             Ops.add(s.x.pointer, s.xn.pointer, n: n * width)
         }
         // logits = LayerNorm(x[rows]) Woutᵀ
-        return head.logits(s.x, batch: batch, matmul: matmul)
+        return head.outputs(s.x, batch: batch, matmul: matmul)
     }
 }

@@ -92,6 +92,51 @@ enum HFModelConfig {
         }
     }
 
+    /// BERT encoders (`BertModel`): post-norm, learned positions, erf GELU.
+    @Sendable static func bert(_ json: JSON) throws -> ModelConfig {
+        try reading(json) { f in
+            let width = try f["hidden_size"].int(), heads = try f["num_attention_heads"].int()
+            guard heads > 0, width % heads == 0 else {
+                throw ModelError.badHyperparameter("hidden_size \(width) is not a multiple of num_attention_heads \(heads)")
+            }
+            if let activation = f["hidden_act"].value?.stringValue, activation != "gelu" {
+                throw ModelError.badHyperparameter("BERT activation '\(activation)' (Tern runs gelu)")
+            }
+            if let type = f["position_embedding_type"].value?.stringValue, type != "absolute" {
+                throw ModelError.badHyperparameter("BERT position_embedding_type '\(type)' (Tern runs absolute)")
+            }
+            return ModelConfig(architecture: "bert", vocabularySize: try f["vocab_size"].int(), embeddingLength: width,
+                               blockCount: try f["num_hidden_layers"].int(), headCount: heads, headCountKV: heads,
+                               keyLength: width / heads, valueLength: width / heads,
+                               feedForwardLength: try f["intermediate_size"].int(),
+                               contextLength: try f["max_position_embeddings"].optionalInt() ?? 512,
+                               normEpsilon: Float(try f["layer_norm_eps"].double(default: 1e-12)),
+                               ropeBase: 10_000, ropeDimensionCount: width / heads, ropeLinearScale: 1, ropeNeox: false)
+        }
+    }
+
+    /// nomic-bert encoders (`NomicBertModel`): post-norm, rotary (NeoX, whole head), SwiGLU, no biases.
+    @Sendable static func nomicBert(_ json: JSON) throws -> ModelConfig {
+        try reading(json) { f in
+            let width = try f["n_embd"].int(), heads = try f["n_head"].int()
+            guard heads > 0, width % heads == 0 else { throw ModelError.badHyperparameter("n_embd \(width) is not a multiple of n_head \(heads)") }
+            for (key, want) in [("activation_function", "swiglu")] where f[key].value?.stringValue.map({ $0 != want }) == true {
+                throw ModelError.badHyperparameter("nomic-bert \(key) (Tern runs \(want))")
+            }
+            for key in ["qkv_proj_bias", "mlp_fc1_bias", "mlp_fc2_bias", "prenorm", "rotary_emb_interleaved"] where try f[key].bool(default: false) {
+                throw ModelError.badHyperparameter("nomic-bert \(key) true (Tern runs false)")
+            }
+            guard try f["rotary_emb_fraction"].double(default: 1) == 1 else { throw ModelError.badHyperparameter("nomic-bert rotary_emb_fraction (Tern runs 1)") }
+            return ModelConfig(architecture: "nomic-bert", vocabularySize: try f["vocab_size"].int(), embeddingLength: width,
+                               blockCount: try f["n_layer"].int(), headCount: heads, headCountKV: heads,
+                               keyLength: width / heads, valueLength: width / heads, feedForwardLength: try f["n_inner"].int(),
+                               contextLength: try f["n_positions"].optionalInt() ?? 2048,
+                               normEpsilon: Float(try f["layer_norm_epsilon"].double(default: 1e-12)),
+                               ropeBase: try f["rotary_emb_base"].double(default: 1000), ropeDimensionCount: width / heads,
+                               ropeLinearScale: 1, ropeNeox: true)
+        }
+    }
+
     /// Runs `read` over config.json, turning the reader's errors into hyperparameter errors,
     /// and validates the result.
     private static func reading(_ json: JSON, _ read: (JSONField) throws -> ModelConfig) throws -> ModelConfig {

@@ -63,6 +63,34 @@ public enum HFTensorNames {
         return Location(candidates: [name, "transformer." + name], transposed: transposed)
     }
 
+    private static let bertGlobal = ["token_embd": "embeddings.word_embeddings", "position_embd": "embeddings.position_embeddings",
+                                     "token_types": "embeddings.token_type_embeddings", "token_embd_norm": "embeddings.LayerNorm"]
+    private static let bertLayer = ["attn_q": "attention.self.query", "attn_k": "attention.self.key", "attn_v": "attention.self.value",
+                                    "attn_output": "attention.output.dense", "attn_output_norm": "attention.output.LayerNorm",
+                                    "ffn_up": "intermediate.dense", "ffn_down": "output.dense", "layer_output_norm": "output.LayerNorm"]
+
+    /// BERT checkpoints (`encoder.layer.N.attention.self.query.weight`, with or without `bert.`).
+    @Sendable static func bert(_ gguf: String) -> Location? {
+        guard let (layer, rest) = layerAndRest(gguf) else { return nil }
+        let (base, suffix) = split(rest)
+        guard let mapped = layer.map({ l in bertLayer[base].map { "encoder.layer.\(l).\($0)" } }) ?? bertGlobal[base] else { return nil }
+        let name = "\(mapped).\(suffix)"
+        return Location(candidates: [name, "bert." + name], transposed: false)
+    }
+
+    private static let nomicGlobal = ["token_embd": "embeddings.word_embeddings", "token_types": "embeddings.token_type_embeddings",
+                                      "token_embd_norm": "emb_ln"]
+    private static let nomicLayer = ["attn_qkv": "attn.Wqkv", "attn_output": "attn.out_proj", "attn_output_norm": "norm1",
+                                     "ffn_up": "mlp.fc11", "ffn_gate": "mlp.fc12", "ffn_down": "mlp.fc2", "layer_output_norm": "norm2"]
+
+    /// nomic-bert checkpoints (`encoder.layers.N.attn.Wqkv.weight`, …).
+    @Sendable static func nomicBert(_ gguf: String) -> Location? {
+        guard let (layer, rest) = layerAndRest(gguf) else { return nil }
+        let (base, suffix) = split(rest)
+        guard let mapped = layer.map({ l in nomicLayer[base].map { "encoder.layers.\(l).\($0)" } }) ?? nomicGlobal[base] else { return nil }
+        return Location(candidates: ["\(mapped).\(suffix)"], transposed: false)
+    }
+
     /// `attn_q.weight` → (`attn_q`, `weight`).
     private static func split(_ s: String) -> (String, String) {
         guard let dot = s.lastIndex(of: ".") else { return (s, "") }

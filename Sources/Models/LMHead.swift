@@ -16,4 +16,11 @@ struct LMHead {
         matmul.apply(output, x: h.pointer, m: rows.count, y: out.pointer, plan: batch.logitsPlan())
         return out
     }
+
+    /// `logits`, and the normed hidden states of `batch.hiddenRows`: (hiddenRows.count, width).
+    func outputs(_ x: FloatBuffer, batch: ForwardBatch, matmul: Matmul) -> (logits: FloatBuffer, hidden: FloatBuffer) {
+        let hidden = FloatBuffer(count: batch.hiddenRows.count * norm.width)  // (hiddenRows.count, width)
+        norm.apply(x, rows: batch.hiddenRows, into: hidden)
+        return (logits(x, batch: batch, matmul: matmul), hidden)
+    }
 }

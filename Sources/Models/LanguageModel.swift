@@ -9,10 +9,24 @@ public protocol LanguageModel: AnyObject, Sendable {
     var layerWindows: [Int?] { get }
     /// Logits (batch.logitRows.count, vocabularySize), in the order of `batch.logitRows`.
     func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer
+    /// Logits as `forward` gives them, and the final hidden states (after the output norm) of
+    /// `batch.hiddenRows`: (batch.hiddenRows.count, embeddingLength), in that order.
+    func forwardWithHidden(_ batch: ForwardBatch, cache: PagedKVCache) throws -> (logits: FloatBuffer, hidden: FloatBuffer)
+    /// How this model's embeddings pool its hidden states (nil: it cannot embed).
+    var pooling: Pooling? { get }
+    /// Whether it predicts tokens (false: an encoder, which only embeds).
+    var generates: Bool { get }
 }
 
 extension LanguageModel {
     public var layerWindows: [Int?] { Array(repeating: config.slidingWindow, count: config.blockCount) }
+
+    public func forwardWithHidden(_ batch: ForwardBatch, cache: PagedKVCache) throws -> (logits: FloatBuffer, hidden: FloatBuffer) {
+        throw ModelError.cannotEmbed(config.architecture)
+    }
+
+    public var pooling: Pooling? { nil }
+    public var generates: Bool { true }
 
     /// The cache layout the engine uses: sliding-window layers in tables of their own, so their
     /// blocks can be freed once the window has passed them.

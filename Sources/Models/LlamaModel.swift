@@ -65,6 +65,13 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     }
 
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> FloatBuffer {
+        try forwardWithHidden(batch, cache: cache).logits
+    }
+
+    /// Embeddings pool the states after the output norm: the file's pooling, else the last token's.
+    public var pooling: Pooling? { config.pooling ?? .last }
+
+    public func forwardWithHidden(_ batch: ForwardBatch, cache: PagedKVCache) throws -> (logits: FloatBuffer, hidden: FloatBuffer) {
         try validate(batch, cache: cache)
         let c = config, n = batch.numTokens
         let plan = batch.rowPlan()  // short sequences take GEMV, long prompt chunks GEMM
@@ -97,6 +104,6 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             Ops.add(s.x.pointer, s.xn.pointer, n: n * c.embeddingLength)
         }
         // logits = RMSNorm(x[rows]) · output_norm · Woutᵀ
-        return head.logits(s.x, batch: batch, matmul: matmul)
+        return head.outputs(s.x, batch: batch, matmul: matmul)
     }
 }

@@ -26,6 +26,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var ropeAttentionFactor: Float = 1
     /// Layers whose attention takes no rotary embedding (SmolLM3's NoPE layers).
     public var noRopeLayers: Set<Int> = []
+    /// How embeddings pool the final hidden states, when the file names it (`<arch>.pooling_type`).
+    public var pooling: Pooling? = nil
 
     public var kvWidth: Int { headCountKV * keyLength }
 
@@ -46,7 +48,7 @@ public struct ModelConfig: Sendable, Equatable {
                let factor = f.metadata[key("rope.scaling.factor")]?.double, factor > 0 {
                 scale = factor
             }
-            let c = ModelConfig(
+            var c = ModelConfig(
                 architecture: arch,
                 vocabularySize: vocab,
                 embeddingLength: width,
@@ -64,6 +66,7 @@ public struct ModelConfig: Sendable, Equatable {
                 ropeLinearScale: scale,
                 ropeNeox: ropeNeox,
                 ropeAttentionFactor: Float(f.metadata[key("rope.scaling.attn_factor")]?.double ?? 1))
+            c.pooling = Pooling.fromGGUF(f)
             try c.validate()
             return c
         } catch let e as ModelFormatError {

@@ -9,6 +9,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case tokenOutOfRange(Int32, vocabularySize: Int)
     case contextOverflow(position: Int, limit: Int)
     case blockTables(given: Int, layout: Int)
+    case cannotEmbed(String)
+    case cannotGenerate(String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .tokenOutOfRange(let t, let v): return "token id \(t) is outside the vocabulary (0..<\(v))"
         case .contextOverflow(let p, let l): return "position \(p) exceeds the KV cache capacity \(l)"
         case .blockTables(let g, let l): return "a sequence has \(g) block tables; the KV cache layout has \(l)"
+        case .cannotEmbed(let a): return "the \(a) model cannot produce embeddings"
+        case .cannotGenerate(let a): return "the \(a) model is an encoder: it produces embeddings, not tokens"
         }
     }
 }

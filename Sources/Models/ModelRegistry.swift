@@ -28,6 +28,11 @@ public enum ModelRegistry {
         Architecture(name: "gpt2", hfNames: ["GPT2LMHeadModel", "gpt2"],
                      ggufConfig: { try ModelConfig.fromGGUF($0, ropeNeox: false) },
                      hfConfig: HFModelConfig.gpt2, hfTensorNames: HFTensorNames.gpt2, make: GPT2Model.init),
+        // Encoders: they embed, they do not generate.
+        Architecture(name: "bert", hfNames: ["BertModel", "bert"], ggufConfig: { try ModelConfig.fromGGUF($0, ropeNeox: false) },
+                     hfConfig: HFModelConfig.bert, hfTensorNames: HFTensorNames.bert, make: BertModel.init),
+        Architecture(name: "nomic-bert", hfNames: ["NomicBertModel", "nomic_bert"], ggufConfig: { try ModelConfig.fromGGUF($0, ropeNeox: true) },
+                     hfConfig: HFModelConfig.nomicBert, hfTensorNames: HFTensorNames.nomicBert, make: BertModel.init),
         Architecture(name: "gemma3", chatTemplate: Gemma3Model.chatTemplate,
                      ggufConfig: Gemma3Model.config, make: Gemma3Model.init),
     ]

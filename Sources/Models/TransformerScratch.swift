@@ -45,6 +45,30 @@ struct TransformerScratch {
     }
 }
 
+extension TransformerScratch {
+    /// x[r] += row (position of token r) of `positions` (context, width), + `extra` (width) when
+    /// given: learned absolute positions (GPT-2, BERT). Uses `xn` as scratch.
+    func addPositions(_ batch: ForwardBatch, _ positions: WeightMatrix, plus extra: UnsafePointer<Float>? = nil) {
+        let width = positions.cols
+        for seq in batch.sequences {
+            for (i, row) in seq.tokenRange.enumerated() {
+                positions.dequantizeRow(seq.startPosition + i, into: xn.row(row, width: width))
+                if let extra { Ops.add(xn.row(row, width: width), extra, n: width) }
+            }
+        }
+        Ops.add(x.pointer, xn.pointer, n: batch.numTokens * width)
+    }
+}
+
+extension ModelConfig {
+    /// Plain multi-head attention: as many key/value heads as heads, each width / heads wide.
+    func requireMultiHead(_ family: String) throws {
+        guard headCountKV == headCount, headCount * keyLength == embeddingLength else {
+            throw ModelError.badHyperparameter("\(family) has as many key/value heads as heads, each width / heads wide")
+        }
+    }
+}
+
 extension FloatBuffer {
     /// self[r] += bias for the first `rows` rows of `width` floats (nothing without a bias).
     func addToRows(_ bias: UnsafePointer<Float>?, rows: Int, width: Int) {

@@ -163,6 +163,8 @@ struct Generation {
         case .finished(let reason, _, _):
             // The engine's reasons are OpenAI's (with vLLM's "abort" for requests ended from outside).
             try report(choices[index].flush(reason.rawValue), &choices, onDelta)
+        case .embedding:
+            break  // generation requests never carry one
         case .failed(let message):
             // `run` aborts the unfinished choices.
             throw APIError(status: 500, message: "generation failed: \(message)", type: "server_error")

@@ -26,6 +26,10 @@ struct GenerationJob {
     /// The same from fields already parsed (another API's request translated to chat's fields).
     init(_ fields: RequestFields, _ service: ModelService, chat: Bool, prompts: (RequestFields) throws -> [[Int32]]) throws {
         try Self.checkModel(fields, service)
+        guard service.engine.generates else {
+            throw APIError.invalid("the model `\(service.modelName)` is an embedding (encoder) model: it answers /v1/embeddings only, "
+                                   + "not completions or chat", param: "model", code: "model_not_supported")
+        }
         options = try GenerationOptions(fields, vocabularySize: service.tokenizer.vocabularySize, chat: chat, defaults: service.samplingDefaults)
         self.prompts = try prompts(fields)
         let maxTokens = options.maxTokens ?? (chat ? max(1, service.maxModelLen - self.prompts[0].count) : 16)

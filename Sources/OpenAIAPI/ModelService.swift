@@ -24,6 +24,9 @@ public final class ModelService: @unchecked Sendable {
     /// OpenAI's `system_fingerprint` of every response: what answers depend on besides the
     /// request (`LoadedModel.systemFingerprint`).
     public let systemFingerprint: String
+    /// Whether embeddings may be cut to fewer `dimensions` (Matryoshka-trained models only).
+    public var truncatableEmbeddings = false
+    var embeddingWidth: Int { engine.embeddingWidth }
     let metrics: Metrics
     /// Compiled output grammars (structured outputs, tool calls).
     let grammars: GrammarCache

@@ -74,6 +74,7 @@ public final class OpenAIServer: @unchecked Sendable {
             ("GET", "/v1/responses/{id}/input_items", { s, q, r in
                 r.send(jsonResponse(try ResponsesRoute(service: s, store: responses).inputItems(q)))
             }),
+            ("POST", "/v1/embeddings", { s, q, r in try EmbeddingsRoute(service: s).handle(q, r) }),
             ("GET", "/v1/models", { s, _, r in r.send(jsonResponse(Self.models(s))) }),
             ("POST", "/tokenize", { s, q, r in r.send(jsonResponse(try Self.tokenize(s, q))) }),
             ("POST", "/detokenize", { s, q, r in r.send(jsonResponse(try Self.detokenize(s, q))) }),

@@ -17,6 +17,11 @@ public enum TokenizerFactory {
                                     ignoreMerges: PreTokenizer.ignoresMerges(pre), rstrip: rstrip)
         case "llama":
             return SentencePieceBPE(vocabulary: vocabulary, rstrip: rstrip)
+        case "bert":
+            func id(_ key: String) -> Int32? {
+                f.metadata["tokenizer.ggml.\(key)"]?.int.flatMap { $0 >= 0 && $0 < vocabulary.tokens.count ? Int32($0) : nil }
+            }
+            return WordPiece(vocabulary: vocabulary, cls: id("cls_token_id") ?? vocabulary.bos, sep: id("seperator_token_id") ?? vocabulary.eos)
         default:
             throw TokenizerError.unsupportedModel(model)
         }
@@ -26,6 +31,13 @@ public enum TokenizerFactory {
     /// folder: `.tokenizer` encodes and decodes, `.chatTemplate` and `.config` carry the rest.
     /// A `chat_template.jinja` beside them (newer checkpoints) is the chat template when the
     /// config has none.
+    /// A folder's tokenizer.json when its model is WordPiece (BERT), else nil.
+    public static func wordPiece(huggingFaceFolder folder: String) throws -> WordPiece? {
+        let json = URL(fileURLWithPath: folder).appendingPathComponent("tokenizer.json")
+        guard let data = try? Data(contentsOf: json) else { throw TokenizerError.missing(json.path) }
+        return try WordPiece.fromTokenizerJSON(data)
+    }
+
     public static func load(huggingFaceFolder folder: String) throws -> HFTokenizerJSON {
         let dir = URL(fileURLWithPath: folder)
         let json = dir.appendingPathComponent("tokenizer.json")

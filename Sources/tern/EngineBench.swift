@@ -51,7 +51,7 @@ struct EngineBench {
                     switch event {
                     case .token:
                         rec.lock.lock(); rec.tokenTimes[i].append(now); rec.outputTokens += 1; rec.lock.unlock()
-                    case .scheduled, .promptLogprobs: break
+                    case .scheduled, .promptLogprobs, .embedding: break
                     case .finished, .failed:
                         done.signal()
                         launch()

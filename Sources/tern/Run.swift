@@ -83,7 +83,7 @@ private final class RunOutput: @unchecked Sendable {
         case .failed(let message):
             failure = message
             done.signal()
-        case .scheduled, .promptLogprobs:
+        case .scheduled, .promptLogprobs, .embedding:
             break
         }
     }

@@ -48,7 +48,7 @@ final class EngineCoreTests: XCTestCase {
         let ended = expectation(description: "aborted")
         try engine.submit(long) { e in
             switch e {
-            case .scheduled, .promptLogprobs: break
+            case .scheduled, .promptLogprobs, .embedding: break
             case .token: started.fulfill()
             case .finished(let reason, _, _): XCTAssertEqual(reason, .abort); ended.fulfill()
             case .failed(let m): XCTFail(m)
@@ -99,7 +99,7 @@ final class EngineCoreTests: XCTestCase {
             switch e {
             case .token: log.tokens[i, default: 0] += 1
             case .finished: log.finishes[i] = e; done.fulfill()
-            case .scheduled, .promptLogprobs: break
+            case .scheduled, .promptLogprobs, .embedding: break
             case .failed(let m): XCTFail(m)
             }
         }

@@ -56,7 +56,7 @@ final class GreedyGoldenTests: XCTestCase {
                 tokens[i].append(t)
                 if let lp { logprobs[i].append(lp) }
             case .finished, .failed: unfinished -= 1; condition.broadcast()
-            case .scheduled, .promptLogprobs: break
+            case .scheduled, .promptLogprobs, .embedding: break
             }
             condition.unlock()
         }

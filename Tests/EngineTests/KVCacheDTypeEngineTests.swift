@@ -33,7 +33,7 @@ final class KVCacheDTypeEngineTests: XCTestCase {
             switch event {
             case .promptLogprobs(_, let rows): lock.lock(); values += rows.map(\.logprob); lock.unlock()
             case .finished, .failed: done.signal()
-            case .token, .scheduled: break
+            case .token, .scheduled, .embedding: break
             }
         }
     }

@@ -25,8 +25,8 @@ final class ModelRegistryTests: XCTestCase {
     func testUnknownGGUFArchitectureIsNamedWithTheSupportedOnes() throws {
         let file = try GGUFFile(path: ggufNaming("mamba"))
         XCTAssertThrowsError(try ModelRegistry.load(file, matmul: Matmul(pool: TestModels.pool))) { error in
-            XCTAssertEqual(error as? ModelError, .unsupportedArchitecture("mamba", supported: ["gemma3", "gpt2", "llama", "phi3", "qwen2", "qwen3", "smollm3"]))
-            XCTAssertEqual("\(error)", "unsupported architecture 'mamba'; supported: gemma3, gpt2, llama, phi3, qwen2, qwen3, smollm3")
+            XCTAssertEqual(error as? ModelError, .unsupportedArchitecture("mamba", supported: ["bert", "gemma3", "gpt2", "llama", "nomic-bert", "phi3", "qwen2", "qwen3", "smollm3"]))
+            XCTAssertEqual("\(error)", "unsupported architecture 'mamba'; supported: bert, gemma3, gpt2, llama, nomic-bert, phi3, qwen2, qwen3, smollm3")
         }
     }
 
@@ -38,9 +38,10 @@ final class ModelRegistryTests: XCTestCase {
         XCTAssertEqual(try family(["architectures": ["MistralForCausalLM"], "model_type": "mistral"]), "llama")
         XCTAssertEqual(try family(["architectures": ["Qwen3ForCausalLM"]]), "qwen3")
         XCTAssertEqual(try family(["architectures": ["Phi3ForCausalLM"], "model_type": "phi3"]), "phi3")
+        XCTAssertEqual(try family(["architectures": ["BertModel"], "model_type": "bert"]), "bert")
         XCTAssertThrowsError(try family(["architectures": ["MambaForCausalLM"], "model_type": "mamba"])) { error in
-            XCTAssertEqual("\(error)", "unsupported architecture 'MambaForCausalLM'; supported: GPT2LMHeadModel, LlamaForCausalLM, "
-                           + "MistralForCausalLM, Phi3ForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM")
+            XCTAssertEqual("\(error)", "unsupported architecture 'MambaForCausalLM'; supported: BertModel, GPT2LMHeadModel, LlamaForCausalLM, "
+                           + "MistralForCausalLM, NomicBertModel, Phi3ForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM")
         }
         XCTAssertThrowsError(try family([:]))
     }

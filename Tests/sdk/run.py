@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Starts `tern serve` three times with SmolLM2 (an open server on :8080 as the README shows it,
 a keyed one with one sequence and no waiting room, and one speculating by prompt lookup on
-:8084), once with the tiny Qwen2 safetensors checkpoint folder (:8082) and once with Gemma 3
-(:8083), runs the README's curl
+:8085), once with the tiny Qwen2 safetensors checkpoint folder (:8082), once with Gemma 3
+(:8083) and once with the tiny BERT encoder's GGUF (:8084), runs the README's curl
 examples verbatim and every Tests/sdk/test_*.py suite against them, then the scaling-out stage
 (Tests/deploy: recipes against their schemas, the SDK through nginx in front of two replicas),
 then stops them with SIGTERM and checks they exit 0. Usage: run.py TERN_BINARY MODEL_PATH"""
@@ -47,7 +47,8 @@ def main():
         # Inside the try: a server that fails to start stops the ones started before it.
         for port, extra, path in [(8080, [], None), (8081, ["--api-key", "test-key", "--max-num-seqs", "1", "--max-waiting", "0"], None),
                                   (8082, [], str(root / "Tests/Fixtures/tiny-qwen2")), (8083, [], gemma),
-                                  (8084, ["--speculative-config", '{"method": "ngram", "num_speculative_tokens": 4}',
+                                  (8084, [], str(root / "Tests/Fixtures/tiny-bert/model.gguf")),
+                                  (8085, ["--speculative-config", '{"method": "ngram", "num_speculative_tokens": 4}',
                                           "--kv-cache-memory", "256MiB"], None)]:
             servers.append(start(port, *extra, model_path=path))
         examples = readme_curl_examples()
@@ -62,7 +63,7 @@ def main():
                 failed = True
         env = dict(os.environ, TERN_BASE_URL="http://127.0.0.1:8080/v1", TERN_KEYED_URL="http://127.0.0.1:8081/v1",
                    TERN_CHECKPOINT_URL="http://127.0.0.1:8082/v1", TERN_GEMMA_URL="http://127.0.0.1:8083/v1",
-                   TERN_SPECULATIVE_URL="http://127.0.0.1:8084/v1",
+                   TERN_ENCODER_URL="http://127.0.0.1:8084/v1", TERN_SPECULATIVE_URL="http://127.0.0.1:8085/v1",
                    TERN_FIXTURES=str(root / "Tests/Fixtures"), TERN_BINARY=binary, TERN_MODEL_PATH=model)
         for suite in sorted((root / "Tests/sdk").glob("test_*.py")):
             r = subprocess.run([sys.executable, str(suite)], env=env, timeout=1200)

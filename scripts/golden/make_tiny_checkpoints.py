@@ -9,6 +9,10 @@ Writes model folders shaped like real Hugging Face checkpoints, with random weig
   Tests/Fixtures/tiny-phi3   Phi3ForCausalLM (Phi-4-mini style), BF16, fused qkv and gate/up, partial rotary,
                              LongRoPE, tied LM head, the "gpt-4o" pre-tokenizer
   Tests/Fixtures/tiny-smollm3  SmolLM3ForCausalLM, BF16, 4 layers, the last without RoPE, tied LM head
+  Tests/Fixtures/tiny-bert   BertModel (an encoder), F32, a WordPiece tokenizer; its reference.json holds the
+                             final hidden states and the mean- and CLS-pooled normalized embeddings
+  Tests/Fixtures/tiny-nomic-bert  NomicBertModel (nomic-embed-text's encoder: fused QKV without biases, rotary
+                             positions, SwiGLU), F32, tiny-bert's tokenizer; reference.json as tiny-bert's
 each with config.json, generation_config.json, tokenizer.json (trained here with the `tokenizers`
 library), tokenizer_config.json, and two goldens:
   reference.json  logits of every position for two token sequences, from the plain NumPy forward
@@ -33,6 +37,7 @@ tiny-llama/greedy.json (NumPy alone): greedy continuations of a few token-id pro
 """
 import copy
 import json
+import math
 import os
 import struct
 import unicodedata
@@ -182,6 +187,48 @@ def gpt2_forward(w, cfg, ids):
         x = x + h @ p("mlp.c_proj.weight") + p("mlp.c_proj.bias")
     x = layer_norm(x, w["ln_f.weight"], w["ln_f.bias"], eps)
     return x @ w["wte.weight"].T                                     # (T, vocab)
+
+
+def gelu_erf(h):
+    erf = np.vectorize(math.erf)
+    return 0.5 * h * (1 + erf(h / np.sqrt(2)))
+
+
+def bert_forward(w, cfg, ids):
+    """BERT: word + position + token-type-0 embeddings, LayerNorm, post-norm blocks of bidirectional
+    attention and an erf-GELU feed-forward (Linear: x @ W.T + b). Returns the final hidden states (T, hidden)."""
+    T, H, eps = len(ids), cfg["num_attention_heads"], cfg["layer_norm_eps"]
+    e = lambda n: w[f"embeddings.{n}"]
+    x = e("word_embeddings.weight")[ids] + e("position_embeddings.weight")[:T] + e("token_type_embeddings.weight")[0]
+    x = layer_norm(x, e("LayerNorm.weight"), e("LayerNorm.bias"), eps)
+    for i in range(cfg["num_hidden_layers"]):
+        p = lambda n: w[f"encoder.layer.{i}.{n}"]
+        lin = lambda a, n: a @ p(n + ".weight").T + p(n + ".bias")
+        q, k, v = (lin(x, f"attention.self.{n}").reshape(T, H, -1).transpose(1, 0, 2) for n in ("query", "key", "value"))
+        scores = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[-1])        # (heads, T, T): no mask, both directions
+        att = (softmax(scores) @ v).transpose(1, 0, 2).reshape(T, -1)
+        x = layer_norm(x + lin(att, "attention.output.dense"), p("attention.output.LayerNorm.weight"), p("attention.output.LayerNorm.bias"), eps)
+        h = gelu_erf(lin(x, "intermediate.dense"))
+        x = layer_norm(x + lin(h, "output.dense"), p("output.LayerNorm.weight"), p("output.LayerNorm.bias"), eps)
+    return x
+
+
+def nomic_bert_forward(w, cfg, ids):
+    """nomic-bert: word + token-type-0 embeddings, LayerNorm, post-norm blocks of bidirectional attention
+    (fused bias-free Wqkv, NeoX rotary) and a SwiGLU feed-forward (silu(fc12 x) * fc11 x). Returns (T, n_embd)."""
+    T, H, eps = len(ids), cfg["n_head"], cfg["layer_norm_epsilon"]
+    x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.token_type_embeddings.weight"][0]
+    x = layer_norm(x, w["emb_ln.weight"], w["emb_ln.bias"], eps)
+    for i in range(cfg["n_layer"]):
+        p = lambda n: w[f"encoder.layers.{i}.{n}"]
+        qkv = x @ p("attn.Wqkv.weight").T                                # (T, 3 * n_embd)
+        q, k, v = (m.reshape(T, H, -1).transpose(1, 0, 2) for m in np.split(qkv, 3, axis=-1))
+        q, k = rope(q, cfg["rotary_emb_base"]), rope(k, cfg["rotary_emb_base"])
+        att = (softmax(q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[-1])) @ v).transpose(1, 0, 2).reshape(T, -1)
+        x = layer_norm(x + att @ p("attn.out_proj.weight").T, p("norm1.weight"), p("norm1.bias"), eps)
+        gate, up = x @ p("mlp.fc12.weight").T, x @ p("mlp.fc11.weight").T
+        x = layer_norm(x + (gate / (1 + np.exp(-gate)) * up) @ p("mlp.fc2.weight").T, p("norm2.weight"), p("norm2.bias"), eps)
+    return x
 
 
 def rope(x, theta):
@@ -405,7 +452,50 @@ def smollm3_weights(folder, cfg):
     return bf16_file(folder, decoder_shapes(cfg, llama_layer), seed=17)
 
 
-WEIGHTS = {"tiny-gpt2": gpt2_weights, "tiny-qwen2": qwen2_weights, "tiny-llama": llama_weights,
+def bert_weights(folder, cfg):
+    """BERT: F32, one model.safetensors under BertModel's names (no `bert.` prefix); returns what it holds."""
+    E, F, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+    shapes = {"embeddings.word_embeddings.weight": (cfg["vocab_size"], E),
+              "embeddings.position_embeddings.weight": (cfg["max_position_embeddings"], E),
+              "embeddings.token_type_embeddings.weight": (cfg["type_vocab_size"], E),
+              "embeddings.LayerNorm.weight": (E,), "embeddings.LayerNorm.bias": (E,)}
+    for i in range(L):
+        p = f"encoder.layer.{i}."
+        for n in ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"):
+            shapes.update({p + n + ".weight": (E, E), p + n + ".bias": (E,)})
+        shapes.update({p + "intermediate.dense.weight": (F, E), p + "intermediate.dense.bias": (F,),
+                       p + "output.dense.weight": (E, F), p + "output.dense.bias": (E,)})
+        for n in ("attention.output.LayerNorm", "output.LayerNorm"):
+            shapes.update({p + n + ".weight": (E,), p + n + ".bias": (E,)})
+    return f32_file(folder, shapes, 31, ("LayerNorm", "norm"))
+
+
+def nomic_bert_weights(folder, cfg):
+    """nomic-bert: F32, one model.safetensors under NomicBertModel's names; returns what it holds."""
+    E, F, L = cfg["n_embd"], cfg["n_inner"], cfg["n_layer"]
+    shapes = {"embeddings.word_embeddings.weight": (cfg["vocab_size"], E), "embeddings.token_type_embeddings.weight": (cfg["type_vocab_size"], E),
+              "emb_ln.weight": (E,), "emb_ln.bias": (E,)}
+    for i in range(L):
+        p = f"encoder.layers.{i}."
+        shapes.update({p + "attn.Wqkv.weight": (3 * E, E), p + "attn.out_proj.weight": (E, E), p + "mlp.fc11.weight": (F, E),
+                       p + "mlp.fc12.weight": (F, E), p + "mlp.fc2.weight": (E, F)})
+        for n in ("norm1", "norm2"):
+            shapes.update({p + n + ".weight": (E,), p + n + ".bias": (E,)})
+    return f32_file(folder, shapes, 37, ("emb_ln", "emb_norm"))
+
+
+def f32_file(folder, shapes, seed, rename):
+    """Random F32 weights of `shapes` in one model.safetensors. `rename` (checkpoint spelling, one with
+    "norm" in it) marks LayerNorm weights the way random_weights recognizes them (≈ 1)."""
+    hf, tagged = rename
+    w = random_weights({n.replace(hf, tagged): s for n, s in shapes.items()}, seed=seed)
+    w = {n.replace(tagged, hf): a for n, a in w.items()}
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("F32", a) for n, a in w.items()})
+    return w
+
+
+WEIGHTS = {"tiny-bert": bert_weights, "tiny-nomic-bert": nomic_bert_weights, "tiny-gpt2": gpt2_weights, "tiny-qwen2": qwen2_weights, "tiny-llama": llama_weights,
            "tiny-qwen3": qwen3_weights, "tiny-phi3": phi3_weights, "tiny-smollm3": smollm3_weights}
 
 
@@ -429,6 +519,62 @@ def make_gpt2(texts, corpus):
         "unk_token": "<|endoftext|>"})
     return goldens(folder, gpt2_forward, w, cfg, tok, corpus, ["The harbor town sits at the mouth of a slow river.",
                                                                "x = 1<|endoftext|>Hello, world!"], "F32")
+
+
+# ---------------------------------------------------------------- tiny BERT (an encoder)
+def make_bert(texts):
+    folder = os.path.join(FIX, "tiny-bert")
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=400, special_tokens=specials))
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    tok.decoder = decoders.WordPiece()
+    cfg = {"architectures": ["BertModel"], "attention_probs_dropout_prob": 0.0, "hidden_act": "gelu", "hidden_dropout_prob": 0.0,
+           "hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 128, "layer_norm_eps": 1e-12,
+           "max_position_embeddings": 64, "model_type": "bert", "num_attention_heads": 4, "num_hidden_layers": 2,
+           "pad_token_id": 0, "position_embedding_type": "absolute", "torch_dtype": "float32", "type_vocab_size": 2,
+           "vocab_size": tok.get_vocab_size()}
+    w = bert_weights(folder, cfg)
+    write_folder(folder, tok, cfg, {}, {"cls_token": "[CLS]", "do_lower_case": True, "mask_token": "[MASK]", "model_max_length": 64,
+                                        "pad_token": "[PAD]", "sep_token": "[SEP]", "tokenizer_class": "BertTokenizer",
+                                        "unk_token": "[UNK]"})
+    os.remove(os.path.join(folder, "generation_config.json"))  # an encoder generates nothing
+    encoder_reference(folder, bert_forward, w, cfg, tok)
+    return folder
+
+
+def make_nomic_bert():
+    """tiny-bert's tokenizer, nomic-bert's layers."""
+    folder = os.path.join(FIX, "tiny-nomic-bert")
+    tok = Tokenizer.from_file(os.path.join(FIX, "tiny-bert", "tokenizer.json"))
+    cfg = {"activation_function": "swiglu", "architectures": ["NomicBertModel"], "causal": False, "layer_norm_epsilon": 1e-12,
+           "mlp_fc1_bias": False, "mlp_fc2_bias": False, "model_type": "nomic_bert", "n_embd": 64, "n_head": 4, "n_inner": 96,
+           "n_layer": 2, "n_positions": 64, "prenorm": False, "qkv_proj_bias": False, "rotary_emb_base": 1000,
+           "rotary_emb_fraction": 1.0, "rotary_emb_interleaved": False, "type_vocab_size": 2, "vocab_size": tok.get_vocab_size()}
+    w = nomic_bert_weights(folder, cfg)
+    write_folder(folder, tok, cfg, {}, json.loads(read(os.path.join("tiny-bert", "tokenizer_config.json"))))
+    os.remove(os.path.join(folder, "generation_config.json"))
+    encoder_reference(folder, nomic_bert_forward, w, cfg, tok)
+    return folder
+
+
+def encoder_reference(folder, forward, w, cfg, tok):
+    """reference.json of an encoder: per text its ids, final hidden states and pooled normalized vectors."""
+    w64 = {n: a.astype(np.float64) for n, a in w.items()}
+    seqs = []
+    for text in ["The lighthouse keeper counted the ships, twice.", "Café au lait: 3 cups!", "A river."]:
+        ids = tok.encode(text).ids
+        hidden = forward(w64, cfg, ids)
+        unit = lambda v: v / np.linalg.norm(v)
+        seqs.append({"text": text, "token_ids": ids, "hidden": [[float(np.float32(v)) for v in row] for row in hidden],
+                     "mean": [float(np.float32(v)) for v in unit(hidden.mean(0))],
+                     "cls": [float(np.float32(v)) for v in unit(hidden[0])]})
+    dump(os.path.join(folder, "reference.json"), {"model": os.path.basename(folder), "dtype": "F32",
+                                                  "math": "float64 NumPy on the stored weights",
+                                                  "tokenizers": tokenizers.__version__, "sequences": seqs})
 
 
 # ---------------------------------------------------------------- tiny Qwen2
@@ -666,7 +812,8 @@ def main(only=()):
     texts = read("eval-text.txt").split("\n") + corpus
     makers = {"tiny-gpt2": lambda: make_gpt2(texts, corpus), "tiny-qwen2": lambda: make_qwen2(texts, corpus),
               "tiny-llama": lambda: make_llama(texts), "tiny-qwen3": lambda: make_qwen3(texts, corpus),
-              "tiny-phi3": lambda: make_phi3(texts, corpus), "tiny-smollm3": lambda: make_smollm3(texts)}
+              "tiny-phi3": lambda: make_phi3(texts, corpus), "tiny-smollm3": lambda: make_smollm3(texts),
+              "tiny-bert": lambda: make_bert(texts), "tiny-nomic-bert": make_nomic_bert}
     for name, make in makers.items():
         if only and name not in only:
             continue

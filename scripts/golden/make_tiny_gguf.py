@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Convert the tiny random Hugging Face checkpoints (Tests/Fixtures/tiny-qwen2, tiny-gpt2,
-tiny-qwen3, tiny-phi3, made by make_tiny_checkpoints.py) to GGUF files next to them, named and
+tiny-qwen3, tiny-phi3, tiny-bert, tiny-nomic-bert, made by make_tiny_checkpoints.py) to GGUF files next to them, named and
 laid out as llama.cpp's converter does (F32 tensors; Phi-3's LongRoPE factors as
 rope_factors_long/short tensors), so Tern's GGUF path for each is checked against the same
 NumPy reference logits as its safetensors path.
@@ -169,6 +169,78 @@ def gpt2(folder):
     finish(w)
 
 
+def nomic_bert(folder):
+    """nomic-bert as llama.cpp's converter writes it (fused attn_qkv, ffn_up = fc11, ffn_gate = fc12)."""
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    t = tensors(folder)
+    w = encoder_writer(folder, "nomic-bert", *(cfg[k] for k in ("n_positions", "n_embd", "n_inner", "n_layer", "n_head", "layer_norm_epsilon")))
+    w.add_rope_freq_base(cfg["rotary_emb_base"])
+    w.add_tensor("token_embd.weight", t["embeddings.word_embeddings.weight"])
+    w.add_tensor("token_types.weight", t["embeddings.token_type_embeddings.weight"])
+    w.add_tensor("token_embd_norm.weight", t["emb_ln.weight"])
+    w.add_tensor("token_embd_norm.bias", t["emb_ln.bias"])
+    names = {"attn.Wqkv.weight": "attn_qkv.weight", "attn.out_proj.weight": "attn_output.weight", "mlp.fc11.weight": "ffn_up.weight",
+             "mlp.fc12.weight": "ffn_gate.weight", "mlp.fc2.weight": "ffn_down.weight", "norm1.weight": "attn_output_norm.weight",
+             "norm1.bias": "attn_output_norm.bias", "norm2.weight": "layer_output_norm.weight", "norm2.bias": "layer_output_norm.bias"}
+    for i in range(cfg["n_layer"]):
+        for hf, g in names.items():
+            w.add_tensor(f"blk.{i}.{g}", t[f"encoder.layers.{i}.{hf}"])
+    finish(w)
+
+
+def encoder_writer(folder, arch, context, width, ffn, blocks, heads, eps):
+    """A GGUF writer for an encoder with its hyperparameters, bidirectional attention, mean pooling and
+    the folder's WordPiece vocabulary."""
+    w = gguf.GGUFWriter(os.path.join(folder, "model.gguf"), arch)
+    w.add_context_length(context)
+    w.add_embedding_length(width)
+    w.add_feed_forward_length(ffn)
+    w.add_block_count(blocks)
+    w.add_head_count(heads)
+    w.add_layer_norm_eps(eps)
+    w.add_causal_attention(False)
+    w.add_pooling_type(gguf.PoolingType.MEAN)
+    wordpiece_vocabulary(w, folder)
+    return w
+
+
+def wordpiece_vocabulary(w, folder):
+    """The WordPiece vocabulary in llama.cpp's phantom-space spelling (word-initial pieces "▁"-prefixed,
+    "##" dropped from continuations) with the [CLS]/[SEP]/[UNK]/[PAD] ids."""
+    vocab = json.load(open(os.path.join(folder, "tokenizer.json")))["model"]["vocab"]
+    tokens = [""] * len(vocab)
+    for text, i in vocab.items():
+        tokens[i] = text if text.startswith("[") and text.endswith("]") else text[2:] if text.startswith("##") else "\u2581" + text
+    w.add_tokenizer_model("bert")
+    w.add_token_list(tokens)
+    w.add_token_types([gguf.TokenType.CONTROL if x.startswith("[") and x.endswith("]") else gguf.TokenType.NORMAL for x in tokens])
+    # llama.cpp's key names (sic: "seperator").
+    for key, token in (("cls", "[CLS]"), ("seperator", "[SEP]"), ("unknown", "[UNK]"), ("padding", "[PAD]")):
+        w.add_uint32(f"tokenizer.ggml.{key}_token_id", vocab[token])
+
+
+def bert(folder):
+    """BERT as llama.cpp's converter writes it: the WordPiece vocabulary in its phantom-space spelling
+    (word-initial pieces "▁"-prefixed, "##" dropped from continuations), [CLS]/[SEP] ids, mean pooling."""
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    t = {k.removeprefix("bert."): v for k, v in tensors(folder).items()}
+    w = encoder_writer(folder, "bert", *(cfg[k] for k in ("max_position_embeddings", "hidden_size", "intermediate_size",
+                                                         "num_hidden_layers", "num_attention_heads", "layer_norm_eps")))
+    w.add_tensor("token_embd.weight", t["embeddings.word_embeddings.weight"])
+    w.add_tensor("position_embd.weight", t["embeddings.position_embeddings.weight"])
+    w.add_tensor("token_types.weight", t["embeddings.token_type_embeddings.weight"])
+    w.add_tensor("token_embd_norm.weight", t["embeddings.LayerNorm.weight"])
+    w.add_tensor("token_embd_norm.bias", t["embeddings.LayerNorm.bias"])
+    names = {"attention.self.query": "attn_q", "attention.self.key": "attn_k", "attention.self.value": "attn_v",
+             "attention.output.dense": "attn_output", "attention.output.LayerNorm": "attn_output_norm",
+             "intermediate.dense": "ffn_up", "output.dense": "ffn_down", "output.LayerNorm": "layer_output_norm"}
+    for i in range(cfg["num_hidden_layers"]):
+        for hf, g in names.items():
+            for kind in ("weight", "bias"):
+                w.add_tensor(f"blk.{i}.{g}.{kind}", t[f"encoder.layer.{i}.{hf}.{kind}"])
+    finish(w)
+
+
 def finish(w):
     w.write_header_to_file()
     w.write_kv_data_to_file()
@@ -182,3 +254,5 @@ if __name__ == "__main__":
     qwen2(os.path.join(FIX, "tiny-qwen3"), "qwen3", "qwen2")
     qwen2(os.path.join(FIX, "tiny-phi3"), "phi3", "gpt-4o")
     qwen2(os.path.join(FIX, "tiny-smollm3"), "smollm3", "llama-bpe")
+    bert(os.path.join(FIX, "tiny-bert"))
+    nomic_bert(os.path.join(FIX, "tiny-nomic-bert"))
