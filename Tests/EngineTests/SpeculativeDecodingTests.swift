@@ -23,7 +23,8 @@ final class SpeculativeDecodingTests: XCTestCase {
     static let lookup = SpeculativeConfig(method: .ngram, numSpeculativeTokens: 4, promptLookupMin: 2, promptLookupMax: 4, disableByBatchSize: 64)
 
     /// Greedy and seeded sampled requests over all 24 prompts: alone without speculation, alone
-    /// with it, and 16 at a time with it (the rest together after) give the same tokens.
+    /// with it, 16 at a time with it (the rest together after), and 16 at a time in a pool that
+    /// forces preemption give the same tokens.
     func identity(_ file: String, speculative: SpeculativeConfig = lookup, draft: String? = nil) throws {
         let model = try ModelLoader.load(path: try requiredModel(file), options: LoadOptions(threads: 2))
         let draftModel = try draft.map { try ModelLoader.load(path: try requiredModel($0), options: LoadOptions(pool: model.pool)) }
@@ -51,6 +52,14 @@ final class SpeculativeDecodingTests: XCTestCase {
             batched.merge(run.outputs) { a, _ in a }
         }
         XCTAssertEqual(batched, plain, "16 at a time, with speculation")
+        // A pool too small for 16 at once: sequences are preempted mid-speculation and recomputed.
+        let sizing = SchedulerConfig(maxNumBatchedTokens: 512, maxModelLen: 512, numBlocks: 0, kvGroups: model.model.kvLayout.groups)
+        let largest = requests.map { sizing.blocksNeeded(tokens: $0.promptTokenIDs.count + $0.maxTokens) }.max() ?? 0
+        let tight = try BatchingEquivalenceTests.run(model, Array(requests.prefix(16)), numBlocks: 3 * largest, budget: 512,
+                                                     speculative: speculative, draft: draftModel)
+        XCTAssertGreaterThan(tight.preemptions, 0, "the small pool should preempt")
+        XCTAssertEqual(tight.outputs, plain.filter { tight.outputs[$0.key] != nil }, "with preemption")
+        XCTAssertEqual(tight.outputs.count, 16)
     }
 
     func testPromptLookupKeepsSmolLM2Outputs() throws { try identity("SmolLM2-135M-Instruct.Q4_1.gguf") }
