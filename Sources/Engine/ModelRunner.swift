@@ -157,39 +157,22 @@ public final class ModelRunner {
             }
         }
         var states = jobs.map { sequences[$0.item.id] ?? SequenceSampling(params: $0.spec.params, prompt: []) }
-        var drawn = [RowResult](repeating: RowResult(), count: jobs.count)
-        var maskNanos = [UInt64](repeating: 0, count: jobs.count), masked = [Int](repeating: 0, count: jobs.count)
+        let drawn = UnsafeMutableBufferPointer<SequenceSampling.Run>.allocate(capacity: jobs.count)
+        defer { drawn.baseAddress?.deinitialize(count: jobs.count); drawn.deallocate() }
         states.withUnsafeMutableBufferPointer { s in
-            drawn.withUnsafeMutableBufferPointer { d in
-                maskNanos.withUnsafeMutableBufferPointer { ns in
-                    masked.withUnsafeMutableBufferPointer { m in
-                        // Each task touches only its own elements.
-                        let (s, d, ns, m) = (s.baseAddress!, d.baseAddress!, ns.baseAddress!, m.baseAddress!)
-                        pool.run(tasks: jobs.count) { i in
-                            let spec = jobs[i].spec
-                            for j in 0 ... spec.draft.count {
-                                let draw = s[i].draw(jobs[i].row + j * vocab, vocab: vocab, spec: spec)
-                                d[i].tokens.append(draw.token)
-                                if let lp = draw.logprobs { d[i].logprobs.append(lp) }
-                                ns[i] += draw.maskNanos
-                                m[i] += draw.masked ? 1 : 0
-                                d[i].ended = draw.ended
-                                if draw.ended || s[i].ends.contains(draw.token) || j == spec.draft.count || draw.token != spec.draft[j] { break }
-                            }
-                        }
-                    }
-                }
+            let s = s.baseAddress!  // each task touches only its own element
+            pool.run(tasks: jobs.count) { i in
+                (drawn.baseAddress! + i).initialize(to: s[i].drawRun(jobs[i].row, vocab: vocab, spec: jobs[i].spec))
             }
         }
         for (i, job) in jobs.enumerated() {
             sequences[job.item.id] = states[i]
+            let d = drawn[i]
             var row = result.rows[job.item.id] ?? RowResult()
-            row.tokens = drawn[i].tokens
-            row.logprobs = drawn[i].logprobs
-            row.ended = drawn[i].ended
+            (row.tokens, row.logprobs, row.ended) = (d.tokens, d.logprobs, d.ended)
             result.rows[job.item.id] = row
-            result.maskedRows += masked[i]
-            result.maskNanos += maskNanos[i]
+            result.maskedRows += d.maskedRows
+            result.maskNanos += d.maskNanos
         }
     }
 }

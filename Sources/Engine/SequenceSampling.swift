@@ -27,6 +27,15 @@ struct SequenceSampling {
         var masked = false
     }
 
+    /// What a row's draws produced: one per position while they equal the step's guesses.
+    struct Run {
+        var tokens: [Int32] = []
+        var logprobs: [TokenLogprobs] = []
+        var ended = false
+        var maskNanos: UInt64 = 0
+        var maskedRows = 0
+    }
+
     init(_ request: EngineRequest) {
         self.init(params: request.sampling, prompt: request.promptTokenIDs, grammar: request.constraint.map { GrammarRow($0, budget: request.maxTokens) },
                   ends: request.stopTokenIDs.union(request.ignoreEOS ? [] : request.eosTokenIDs))
@@ -38,6 +47,23 @@ struct SequenceSampling {
         history = penalized ? Sampler.History(prompt: prompt) : nil
         self.grammar = grammar
         self.ends = ends
+    }
+
+    /// Draws from `logits` ((spec.draft.count + 1) rows of vocab floats) position after
+    /// position, as plain decoding would one step at a time, while each draw equals the guess
+    /// at its position and does not end the sequence.
+    mutating func drawRun(_ logits: UnsafeMutablePointer<Float>, vocab: Int, spec: SampleSpec) -> Run {
+        var run = Run()
+        for j in 0 ... spec.draft.count {
+            let d = draw(logits + j * vocab, vocab: vocab, spec: spec)
+            run.tokens.append(d.token)
+            if let lp = d.logprobs { run.logprobs.append(lp) }
+            run.ended = d.ended
+            run.maskNanos += d.maskNanos
+            run.maskedRows += d.masked ? 1 : 0
+            if d.ended || ends.contains(d.token) || j == spec.draft.count || d.token != spec.draft[j] { break }
+        }
+        return run
     }
 
     /// One draw from `logits` (vocab floats, masked and adjusted in place), updating the state
