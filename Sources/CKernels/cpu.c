@@ -76,7 +76,7 @@ void tern_release_free_heap(void) {
 
 int tern_act_format(int type) {
     switch (type) {
-    case TERN_Q4_0: case TERN_Q5_0: case TERN_Q8_0: return tern_using_avx512() ? TERN_ACT_Q8_32X : TERN_ACT_Q8_32;
+    case TERN_Q4_0: case TERN_Q5_0: case TERN_Q8_0: return tern_packs(type) ? TERN_ACT_Q8_32X : TERN_ACT_Q8_32;
     case TERN_Q4_1: case TERN_Q5_1: case TERN_IQ4_NL: return TERN_ACT_Q8_32;
     case TERN_Q2_K: case TERN_Q3_K: case TERN_Q4_K: case TERN_Q5_K: case TERN_Q6_K: case TERN_IQ4_XS: return TERN_ACT_Q8_256;
     default: return TERN_ACT_F32;

@@ -20,9 +20,11 @@
 #include <stdlib.h>
 
 int tern_packs(int type) {
-    return tern_using_avx512()
-        && (type == TERN_Q4_0 || type == TERN_Q4_1 || type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K || type == TERN_Q5_K
-            || type == TERN_Q6_K || type == TERN_IQ4_XS);
+    if (tern_using_avx512())
+        return type == TERN_Q4_0 || type == TERN_Q4_1 || type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K
+            || type == TERN_Q5_K || type == TERN_Q6_K || type == TERN_IQ4_XS;
+    // The AVX2 kernels of packed_avx2.c.
+    return tern_using_avx2() && (type == TERN_Q4_0 || type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K);
 }
 
 // Elements per block, and bytes of one packed group of nb blocks (a multiple of 64).
@@ -168,6 +170,11 @@ TERN_GROUP_FNS(i8, group_rows, act_q8_32x)
 // and tern_packs is 0 there).
 static tern_group_fn group_fn(int type, int n) {
 #if defined(__x86_64__)
+    if (!tern_using_avx512()) switch (type) {
+        case TERN_Q4_0: return tern_q4_0_group_fn_avx2(n);
+        case TERN_Q4_K: return tern_q4_K_group_fn_avx2(n);
+        default: return tern_i8_group_fn_avx2(n);
+        }
     switch (type) {
     case TERN_Q4_0: return tern_q4_0_group_fn(n);
     case TERN_Q4_1: return tern_q4_1_group_fn(n);
@@ -183,7 +190,7 @@ static tern_group_fn group_fn(int type, int n) {
 #endif
 }
 
-// All activation rows against one group: sixteen at a time, then 8, 4, 2, 1.
+// All activation rows against one group: sixteen at a time, then 8, 4, 2, 1 (4, 2, 1 on AVX2).
 static void group_all(int type, const uint8_t *p, int nb, const uint8_t *x, size_t x_stride, int nvec, float *y, int ldy,
                       uint16_t mask) {
     int v = 0;

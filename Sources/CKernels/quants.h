@@ -158,6 +158,10 @@ tern_group_fn tern_q6_K_group_fn(int n);
 void tern_pack_group_iq4_xs(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
 void tern_unpack_iq4_xs(const uint8_t *p, int nb, int i, uint8_t *row);
 tern_group_fn tern_iq4_xs_group_fn(int n);
+// The AVX2 kernels of the same layouts (packed_avx2.c), for n = 1, 2 or 4 rows (NULL otherwise).
+tern_group_fn tern_q4_0_group_fn_avx2(int n);
+tern_group_fn tern_i8_group_fn_avx2(int n);
+tern_group_fn tern_q4_K_group_fn_avx2(int n);
 // The kernels of a packed type for 1, 2, 4, 8 and 16 activation rows (constant counts, so
 // each copy keeps its accumulators in registers) from rows(p, nb, x, n, y, ldy, mask), and
 // tern_<name>_group_fn picking one. For files compiled with the AVX512 target macro.

@@ -33,7 +33,7 @@ struct TileCheck {
                         var alone = Float.nan
                         _ = matmul(layout.type, wp, rowBytes, Int32(k), 0, 1, xp, actBytes, 1, &alone, 1)
                         XCTAssertEqual(y[v * rows + r], alone, "type \(layout.type) k \(k) row \(r) act \(v)", file: file, line: line)
-                        if tern_using_avx512() == 0 {  // (else the one-row dot of packing types takes the packed kernels)
+                        if tern_packs(layout.type) == 0 {  // (else the one-row dot takes the packed kernels)
                             XCTAssertEqual(tern_vec_dot(layout.type, Int32(k), wp, xp), alone, "the one-row dot is the 1 × 1 tile",
                                            file: file, line: line)
                         }

@@ -1,0 +1,175 @@
+// AVX2 kernels for the packed layouts of the AVX-512 ones (Q4_0, Q5_0/Q8_0 and Q4_K; layouts
+// in packed_avx512.c, packed_q4_0_avx512.c, packed_q4_K_q5_K_avx512.c), so CPUs without
+// AVX-512 VNNI keep one weight row per 32-bit lane too: a 64-byte line of a group is two
+// halves of eight rows, one ymm each. vpmaddubsw of four unsigned weight bytes per lane
+// against four broadcast activation bytes gives each of 8 rows its products at once, and the
+// convert, scale and FMA that the row-by-row tiles (block32_avx2.c) paid per row and block are
+// paid once per 8 rows. Nibble products are summed in int16 over a block (at most
+// 8 · 2 · 15 · 127 = 30,480, no saturation) and widened once; signed bytes (Q5_0, Q8_0) take
+// the sign trick and are widened per four. A row's result is Σ over blocks, in order, of
+// float(Σ q·x) · (dw·dx), identical to the AVX-512 kernels' for Q4_0, Q5_0 and Q8_0 (the
+// block sums are exact integers either way); Q4_K sums a whole 256-element block as an
+// integer (scales applied by vpmaddwd) before its one convert. Each output is the same
+// whatever the number of activation rows (batch invariance).
+#include "avx2.h"
+
+#if defined(__x86_64__)
+// Four activation bytes at a broadcast to every lane.
+AVX2 static inline __m256i four(const int8_t *a) {
+    int32_t v;
+    memcpy(&v, a, 4);
+    return _mm256_set1_epi32(v);
+}
+
+// Eight 8-bit values at p as int32 lanes holding the value in both int16 halves (vpmaddwd's
+// multiplier for a lane's two int16 sums).
+AVX2 static inline __m256i pairs(const uint8_t *p) {
+    __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
+    return _mm256_or_si256(v, _mm256_slli_epi32(v, 16));
+}
+
+// Lanes of y (eight floats) set where bit i of mask8 is, from v.
+AVX2 static inline void store_lanes(float *y, unsigned mask8, __m256 v) {
+    if (mask8 == 0xFF) {
+        _mm256_storeu_ps(y, v);
+        return;
+    }
+    const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    __m256i m = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)mask8), bit), bit);
+    _mm256_maskstore_ps(y, m, v);
+}
+
+// Q4_0: half h (rows 8h..8h+7) of a group against n activation rows.
+AVX2 static inline __attribute__((always_inline)) void q4_0_half(const uint8_t *p, int nb, const act_q8_32x *const *x, int n,
+                                                                 int h, __m256 *acc) {
+    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *pair = p + (size_t)(b / 2) * Q4_0_GROUP_PAIR, *qs = pair + 256 * (b % 2) + 32 * h;
+        if (h == 0)
+            for (int l = b % 2 ? 5 : 0; l < (b % 2 ? 9 : 5); l++) _mm_prefetch((const char *)pair + PREFETCH + 64 * l, _MM_HINT_T0);
+        __m256 dw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(pair + 512 + 32 * (b % 2) + 16 * h)));
+        __m256i s[4];
+#pragma clang loop unroll(full)
+        for (int t = 0; t < 4; t++) {
+            __m256i raw = _mm256_load_si256((const __m256i *)(qs + 64 * t));
+            __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+#pragma clang loop unroll(full)
+            for (int r = 0; r < n; r++) {
+                const int8_t *a = x[r][b].qs;
+                __m256i ps = _mm256_add_epi16(_mm256_maddubs_epi16(lo, four(a + 4 * t)), _mm256_maddubs_epi16(hi, four(a + 16 + 4 * t)));
+                s[r] = t ? _mm256_add_epi16(s[r], ps) : ps;
+            }
+        }
+#pragma clang loop unroll(full)
+        for (int r = 0; r < n; r++) {
+            const act_q8_32x *a = x[r] + b;
+            __m256i sum = _mm256_add_epi32(_mm256_madd_epi16(s[r], ones), _mm256_set1_epi32(a->c / 16));
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(dw, _mm256_set1_ps(a->d)), acc[r]);
+        }
+    }
+}
+
+// Q5_0 and Q8_0 (stored as w + 128): half h of a group against n activation rows.
+AVX2 static inline __attribute__((always_inline)) void i8_half(const uint8_t *p, int nb, const act_q8_32x *const *x, int n, int h,
+                                                               __m256 *acc) {
+    const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
+    const uint16_t *d = (const uint16_t *)(p + (size_t)nb * 512);
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *qs = p + 512 * (size_t)b + 32 * h;
+        if (h == 0)
+            for (int l = 0; l < 8; l++) _mm_prefetch((const char *)qs + PREFETCH + 64 * l, _MM_HINT_T0);
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(d + 16 * b + 8 * h)));
+        __m256i s[4];
+#pragma clang loop unroll(full)
+        for (int j = 0; j < 8; j++) {
+            __m256i w = _mm256_xor_si256(_mm256_load_si256((const __m256i *)(qs + 64 * j)), flip);
+            __m256i aw = _mm256_abs_epi8(w);  // -128 becomes 0x80, which vpmaddubsw reads as 128
+#pragma clang loop unroll(full)
+            for (int r = 0; r < n; r++) {
+                __m256i prod = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(four(x[r][b].qs + 4 * j), w)), ones);
+                s[r] = j ? _mm256_add_epi32(s[r], prod) : prod;
+            }
+        }
+#pragma clang loop unroll(full)
+        for (int r = 0; r < n; r++)
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r]), _mm256_mul_ps(dw, _mm256_set1_ps(x[r][b].d)), acc[r]);
+    }
+}
+
+// Q4_K: half h of a group against n activation rows. Per block, Σ over sub-blocks of
+// sc·Σ q·x and Σ m·Σx are integers (at most 8 · 63 · 60,960 in magnitude), each converted
+// once: acc += float(Σ sc·q·x)·(d·dx), then acc -= float(Σ m·Σx)·(dmin·dx).
+AVX2 static inline __attribute__((always_inline)) void q4_K_half(const uint8_t *p, int nb, const act_q8_256 *const *x, int n, int h,
+                                                                 __m256 *acc) {
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (int b = 0; b < nb; b++, p += Q4_K_GROUP_BLOCK) {
+        const uint8_t *sc = p + 2048, *mn = sc + 128;
+        __m256i isum[4];
+        for (int r = 0; r < n; r++) isum[r] = _mm256_setzero_si256();
+        for (int s = 0; s < 8; s++) {
+            if (h == 0)
+                for (int l = 5 * s; l < 5 * s + 5; l++) _mm_prefetch((const char *)p + PREFETCH + 64 * l, _MM_HINT_T0);
+            __m256i p16[4];
+#pragma clang loop unroll(full)
+            for (int t = 0; t < 4; t++) {
+                __m256i raw = _mm256_load_si256((const __m256i *)(p + 256 * s + 64 * t + 32 * h));
+                __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+#pragma clang loop unroll(full)
+                for (int r = 0; r < n; r++) {
+                    const int8_t *a = x[r][b].qs + 32 * s;
+                    __m256i ps = _mm256_add_epi16(_mm256_maddubs_epi16(lo, four(a + 4 * t)), _mm256_maddubs_epi16(hi, four(a + 16 + 4 * t)));
+                    p16[r] = t ? _mm256_add_epi16(p16[r], ps) : ps;
+                }
+            }
+            __m256i scv = pairs(sc + 16 * s + 8 * h);
+#pragma clang loop unroll(full)
+            for (int r = 0; r < n; r++) isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p16[r], scv));
+        }
+        __m256i msum[4];
+        for (int r = 0; r < n; r++) msum[r] = _mm256_setzero_si256();
+        for (int s = 0; s < 8; s++) {
+            __m256i mv = pairs(mn + 16 * s + 8 * h);
+#pragma clang loop unroll(full)
+            for (int r = 0; r < n; r++) {
+                int32_t two;
+                memcpy(&two, x[r][b].bsums + 2 * s, 4);
+                msum[r] = _mm256_add_epi32(msum[r], _mm256_madd_epi16(mv, _mm256_set1_epi32(two)));
+            }
+        }
+        __m256 dv = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(mn + 128 + 16 * h)));
+        __m256 dminv = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(mn + 160 + 16 * h)));
+#pragma clang loop unroll(full)
+        for (int r = 0; r < n; r++) {
+            __m256 dx = _mm256_set1_ps(x[r][b].d);
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dv, dx), acc[r]);
+            acc[r] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum[r]), _mm256_mul_ps(dminv, dx), acc[r]);
+        }
+    }
+}
+
+// One group against n activation rows (n = 1, 2 or 4, a constant in each copy), a half at a
+// time; y[r * ldy + i] for the lanes i set in mask.
+#define HALVES(name, act, n)                                                                                           \
+    AVX2 static void name##_avx2_##n(const uint8_t *p, int nb, const void *const *x, float *y, int ldy, uint16_t mask) { \
+        for (int h = 0; h < 2; h++) {                                                                                  \
+            unsigned m8 = (mask >> (8 * h)) & 0xFF;                                                                    \
+            if (!m8) continue;                                                                                         \
+            __m256 acc[n];                                                                                             \
+            for (int r = 0; r < n; r++) acc[r] = _mm256_setzero_ps();                                                  \
+            name##_half(p, nb, (const act *const *)x, n, h, acc);                                                      \
+            for (int r = 0; r < n; r++) store_lanes(y + (size_t)r * ldy + 8 * h, m8, acc[r]);                         \
+        }                                                                                                              \
+    }
+#define GROUP_FNS_AVX2(name, act)                                                                                      \
+    HALVES(name, act, 1) HALVES(name, act, 2) HALVES(name, act, 4)                                                     \
+    tern_group_fn tern_##name##_group_fn_avx2(int n) {                                                                 \
+        return n == 4 ? name##_avx2_4 : n == 2 ? name##_avx2_2 : n == 1 ? name##_avx2_1 : 0;                           \
+    }
+GROUP_FNS_AVX2(q4_0, act_q8_32x)
+GROUP_FNS_AVX2(i8, act_q8_32x)
+GROUP_FNS_AVX2(q4_K, act_q8_256)
+#else
+tern_group_fn tern_q4_0_group_fn_avx2(int n) { (void)n; return 0; }
+tern_group_fn tern_i8_group_fn_avx2(int n) { (void)n; return 0; }
+tern_group_fn tern_q4_K_group_fn_avx2(int n) { (void)n; return 0; }
+#endif
