@@ -117,8 +117,6 @@ void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, 
         return;
     }
     if (tern_matmul_float(type, w, row_bytes, k, r0, r1, x, x_stride, nvec, y, ldy)) return;
-    if (tern_matmul_kquant_avx2(type, w, row_bytes, k, r0, r1, x, x_stride, nvec, y, ldy)) return;
-    if (tern_matmul_block32_avx2(type, w, row_bytes, k, r0, r1, x, x_stride, nvec, y, ldy)) return;
     tern_dot_fn f = pick_dot(type);
     if (!f) return;
     tern_dot4_fn f4 = tern_using_avx2() ? tern_dot4_avx2(type) : 0;

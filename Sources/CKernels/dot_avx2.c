@@ -11,12 +11,7 @@ AVX2 static inline __m128 h2f_pair(const void *p) {
     return _mm_cvtph_ps(_mm_cvtsi32_si128(v));
 }
 
-// Q4_0, Q5_0 and Q8_0: the 1×1 tiles of block32_avx2.c (so a pair's result is the same in any tile).
-AVX2 static float dot_q4_0(int k, const void *w, const void *x) { return tern_dot_block32_avx2(TERN_Q4_0, k, w, x); }
-AVX2 static float dot_q5_0(int k, const void *w, const void *x) { return tern_dot_block32_avx2(TERN_Q5_0, k, w, x); }
-AVX2 static float dot_q8_0(int k, const void *w, const void *x) { return tern_dot_block32_avx2(TERN_Q8_0, k, w, x); }
-
-// Q4_1 and Q5_1: n activation rows (1 or 4) against one weight row, one accumulator per row:
+// Q5_1: n activation rows against one weight row, one accumulator per row:
 // the weight blocks are unpacked once for all rows (what makes batched decode cheaper per row
 // than single-row GEMV), and a row gets bit-identical results whether it is computed alone or not.
 #define ROWS_WITH_MIN(type)                                                                                            \
@@ -46,7 +41,6 @@ AVX2 static float dot_q8_0(int k, const void *w, const void *x) { return tern_do
         rows_##type(k, w, &x, 1, &y);                                                                                  \
         return y;                                                                                                      \
     }
-ROWS_WITH_MIN(q4_1)
 ROWS_WITH_MIN(q5_1)
 
 // Q4_K/Q5_K share the structure: per group of 64, two sub-blocks with their own scale;
@@ -80,10 +74,6 @@ AVX2 static inline float kquant_4_5(const uint8_t *scales, const uint8_t *qs, co
 
 TERN_DOT_K45(AVX2, q5_K, w[i].qh)
 
-// Q4_K and Q6_K: the 1×1 tiles of kquant_avx2.c (so a pair's result is the same in any tile).
-AVX2 static float dot_q4_K(int k, const void *w, const void *x) { return tern_dot_kquant_avx2(TERN_Q4_K, k, w, x); }
-AVX2 static float dot_q6_K(int k, const void *w, const void *x) { return tern_dot_kquant_avx2(TERN_Q6_K, k, w, x); }
-
 // Float weights: the 1×1 tiles of float_tiles.c (so a pair's result is the same in any tile).
 AVX2 static float dot_f32(int k, const void *w, const void *x) { return tern_dot_float(TERN_F32, k, w, x); }
 AVX2 static float dot_f16(int k, const void *w, const void *x) { return tern_dot_float(TERN_F16, k, w, x); }
@@ -91,21 +81,17 @@ AVX2 static float dot_bf16(int k, const void *w, const void *x) { return tern_do
 
 tern_dot_fn tern_dot_avx2(int type) {
     switch (type) {
+    // (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K and Q6_K are packed on AVX2: packed_avx2.c.)
+    case TERN_F32: return dot_f32;
+    case TERN_F16: return dot_f16;
     case TERN_BF16: return dot_bf16;
-    TERN_DOT_CASES;
+    case TERN_Q5_1: return dot_q5_1;
+    case TERN_Q5_K: return dot_q5_K;
     default: return tern_dot_lowbit_avx2(type);
     }
 }
 
-// Four activation rows against one weight row (see rows_q4_1).
-AVX2 static void dot4_q4_1(int k, const void *w, const void *const *x, float *out) { rows_q4_1(k, w, x, 4, out); }
-
-tern_dot4_fn tern_dot4_avx2(int type) {
-    switch (type) {
-    case TERN_Q4_1: return dot4_q4_1;
-    default: return tern_dot4_lowbit_avx2(type);
-    }
-}
+tern_dot4_fn tern_dot4_avx2(int type) { return tern_dot4_lowbit_avx2(type); }
 #else
 tern_dot_fn tern_dot_avx2(int type) { (void)type; return 0; }
 tern_dot4_fn tern_dot4_avx2(int type) { (void)type; return 0; }

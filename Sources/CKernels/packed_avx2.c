@@ -1,16 +1,17 @@
-// AVX2 kernels for the packed layouts of the AVX-512 ones (Q4_0, Q5_0/Q8_0 and Q4_K; layouts
-// in packed_avx512.c, packed_q4_0_avx512.c, packed_q4_K_q5_K_avx512.c), so CPUs without
-// AVX-512 VNNI keep one weight row per 32-bit lane too: a 64-byte line of a group is two
-// halves of eight rows, one ymm each. vpmaddubsw of four unsigned weight bytes per lane
-// against four broadcast activation bytes gives each of 8 rows its products at once, and the
-// convert, scale and FMA that the row-by-row tiles (block32_avx2.c) paid per row and block are
-// paid once per 8 rows. Nibble products are summed in int16 over a block (at most
-// 8 · 2 · 15 · 127 = 30,480, no saturation) and widened once; signed bytes (Q5_0, Q8_0) take
-// the sign trick and are widened per four. A row's result is Σ over blocks, in order, of
-// float(Σ q·x) · (dw·dx), identical to the AVX-512 kernels' for Q4_0, Q5_0 and Q8_0 (the
-// block sums are exact integers either way); Q4_K sums a whole 256-element block as an
-// integer (scales applied by vpmaddwd) before its one convert. Each output is the same
-// whatever the number of activation rows (batch invariance).
+// AVX2 kernels for the packed layouts of the AVX-512 ones (Q4_0, Q4_1, Q5_0/Q8_0, Q4_K, Q6_K and
+// IQ4_XS; layouts in packed_avx512.c and packed_<type>_avx512.c), so CPUs without AVX-512 VNNI
+// keep one weight row per 32-bit lane too: a 64-byte line of a group is two halves of eight
+// rows, one ymm each. vpmaddubsw of four unsigned weight bytes per lane against four
+// broadcast activation bytes gives each of 8 rows its products at once, and the convert,
+// scale and FMA that row-by-row kernels pay per row and block are paid once per 8 rows (1B
+// shape, pp512 on AVX2: Q4_0 95 → 217 tok/s against the row-by-row register tiles this
+// replaced). Nibble products are summed in int16 over a block (at most 8 · 2 · 15 · 127 =
+// 30,480, no saturation) and widened once; signed bytes (Q5_0, Q8_0, IQ4_XS's grid) take the
+// sign trick and are widened per four. A row's result is Σ over blocks, in order, of
+// float(Σ q·x) · (dw·dx), identical to the AVX-512 kernels' for Q4_0, Q4_1, Q5_0, Q8_0 and
+// IQ4_XS (the block sums are exact integers either way); Q4_K and Q6_K sum a whole
+// 256-element block as one integer (scales applied by vpmaddwd) before its one convert.
+// Each output is the same whatever the number of activation rows (batch invariance).
 #include "avx2.h"
 
 #if defined(__x86_64__)
@@ -40,7 +41,7 @@ AVX2 static inline void store_lanes(float *y, unsigned mask8, __m256 v) {
 }
 
 // Q4_0: half h (rows 8h..8h+7) of a group against n activation rows.
-AVX2 static inline __attribute__((always_inline)) void q4_0_half(const uint8_t *p, int nb, const act_q8_32x *const *x, int n,
+AVX2 static inline __attribute__((always_inline)) void q4_0_half8(const uint8_t *p, int nb, const act_q8_32x *const *x, int n,
                                                                  int h, __m256 *acc) {
     const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     for (int b = 0; b < nb; b++) {
@@ -70,7 +71,7 @@ AVX2 static inline __attribute__((always_inline)) void q4_0_half(const uint8_t *
 }
 
 // Q5_0 and Q8_0 (stored as w + 128): half h of a group against n activation rows.
-AVX2 static inline __attribute__((always_inline)) void i8_half(const uint8_t *p, int nb, const act_q8_32x *const *x, int n, int h,
+AVX2 static inline __attribute__((always_inline)) void i8_half8(const uint8_t *p, int nb, const act_q8_32x *const *x, int n, int h,
                                                                __m256 *acc) {
     const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
     const uint16_t *d = (const uint16_t *)(p + (size_t)nb * 512);
@@ -99,7 +100,7 @@ AVX2 static inline __attribute__((always_inline)) void i8_half(const uint8_t *p,
 // Q4_K: half h of a group against n activation rows. Per block, Σ over sub-blocks of
 // sc·Σ q·x and Σ m·Σx are integers (at most 8 · 63 · 60,960 in magnitude), each converted
 // once: acc += float(Σ sc·q·x)·(d·dx), then acc -= float(Σ m·Σx)·(dmin·dx).
-AVX2 static inline __attribute__((always_inline)) void q4_K_half(const uint8_t *p, int nb, const act_q8_256 *const *x, int n, int h,
+AVX2 static inline __attribute__((always_inline)) void q4_K_half8(const uint8_t *p, int nb, const act_q8_256 *const *x, int n, int h,
                                                                  __m256 *acc) {
     const __m256i low = _mm256_set1_epi8(0x0F);
     for (int b = 0; b < nb; b++, p += Q4_K_GROUP_BLOCK) {
@@ -147,6 +148,134 @@ AVX2 static inline __attribute__((always_inline)) void q4_K_half(const uint8_t *
     }
 }
 
+// Q4_1 (d·q + m against act_q8_32's d and s = d·Σx): half h of a group against n rows.
+AVX2 static inline __attribute__((always_inline)) void q4_1_half8(const uint8_t *p, int nb, const act_q8_32 *const *x, int n, int h,
+                                                                 __m256 *acc) {
+    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    for (int b = 0; b < nb; b++, p += Q4_1_GROUP_BLOCK) {
+        if (h == 0)
+            for (int c = 0; c < Q4_1_GROUP_BLOCK; c += 64) _mm_prefetch((const char *)p + PREFETCH + c, _MM_HINT_T0);
+        __m256 dw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 256 + 16 * h)));
+        __m256 mw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 288 + 16 * h)));
+        __m256i s[4];
+#pragma clang loop unroll(full)
+        for (int t = 0; t < 4; t++) {
+            __m256i raw = _mm256_load_si256((const __m256i *)(p + 64 * t + 32 * h));
+            __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+#pragma clang loop unroll(full)
+            for (int r = 0; r < n; r++) {
+                const int8_t *a = x[r][b].qs;
+                __m256i ps = _mm256_add_epi16(_mm256_maddubs_epi16(lo, four(a + 4 * t)), _mm256_maddubs_epi16(hi, four(a + 16 + 4 * t)));
+                s[r] = t ? _mm256_add_epi16(s[r], ps) : ps;
+            }
+        }
+#pragma clang loop unroll(full)
+        for (int r = 0; r < n; r++) {
+            const act_q8_32 *a = x[r] + b;
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(s[r], ones)), _mm256_mul_ps(dw, _mm256_set1_ps(a->d)), acc[r]);
+            acc[r] = _mm256_fmadd_ps(mw, _mm256_set1_ps(a->s), acc[r]);
+        }
+    }
+}
+
+// IQ4_XS: the nibbles through the grid (signed values, the sign trick), per sub-block
+// float(Σ value·x)·(d·(scale - 32)·dx) as the AVX-512 kernel computes it.
+AVX2 static inline __attribute__((always_inline)) void iq4_xs_half8(const uint8_t *p, int nb, const act_q8_256 *const *x, int n,
+                                                                   int h, __m256 *acc) {
+    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1), grid = iq4_table();
+    for (int b = 0; b < nb; b++, p += IQ4_XS_GROUP_BLOCK) {
+        __m256 dv = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 2144 + 16 * h)));
+        __m256i sl = _mm256_load_si256((const __m256i *)(p + 2048 + 32 * h));
+        __m256i sh = _mm256_cvtepu16_epi32(_mm_load_si128((const __m128i *)(p + 2112 + 16 * h)));
+        for (int s = 0; s < 8; s++) {
+            if (h == 0)
+                for (int l = 5 * s; l < 5 * s + 5; l++) _mm_prefetch((const char *)p + PREFETCH + 64 * l, _MM_HINT_T0);
+            __m256i lowbits = _mm256_and_si256(_mm256_srli_epi32(sl, 4 * s), _mm256_set1_epi32(0xF));
+            __m256i highbits = _mm256_and_si256(_mm256_srli_epi32(sh, 2 * s), _mm256_set1_epi32(3));
+            __m256i scale = _mm256_sub_epi32(_mm256_or_si256(lowbits, _mm256_slli_epi32(highbits, 4)), _mm256_set1_epi32(32));
+            __m256 ds = _mm256_mul_ps(_mm256_cvtepi32_ps(scale), dv);
+            __m256i sum[4];
+#pragma clang loop unroll(full)
+            for (int t = 0; t < 4; t++) {
+                __m256i raw = _mm256_load_si256((const __m256i *)(p + 256 * s + 64 * t + 32 * h));
+                __m256i w[2] = {_mm256_shuffle_epi8(grid, _mm256_and_si256(raw, low)),
+                                _mm256_shuffle_epi8(grid, _mm256_and_si256(_mm256_srli_epi16(raw, 4), low))};
+                __m256i aw[2] = {_mm256_abs_epi8(w[0]), _mm256_abs_epi8(w[1])};
+#pragma clang loop unroll(full)
+                for (int r = 0; r < n; r++) {
+                    const int8_t *a = x[r][b].qs + 32 * s;
+                    __m256i prod = _mm256_add_epi32(
+                        _mm256_madd_epi16(_mm256_maddubs_epi16(aw[0], _mm256_sign_epi8(four(a + 4 * t), w[0])), ones),
+                        _mm256_madd_epi16(_mm256_maddubs_epi16(aw[1], _mm256_sign_epi8(four(a + 16 + 4 * t), w[1])), ones));
+                    sum[r] = t ? _mm256_add_epi32(sum[r], prod) : prod;
+                }
+            }
+#pragma clang loop unroll(full)
+            for (int r = 0; r < n; r++)
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[r]), _mm256_mul_ps(ds, _mm256_set1_ps(x[r][b].d)), acc[r]);
+        }
+    }
+}
+
+// Eight int8 at p as int32 lanes holding the value in both int16 halves.
+AVX2 static inline __m256i signed_pairs(const int8_t *p) {
+    __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p));
+    return _mm256_or_si256(_mm256_and_si256(v, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(v, 16));
+}
+
+// Q6_K: q (0..63) from a nibble and two top bits; products summed in int16 two at a time
+// (2 · 2 · 63 · 127 = 32,004); per block Σ sc·Σ q·x - 32·Σ sc·Σx as one integer (at most
+// 16 · 128 · 16 · 63 · 127 plus 32 · 128 · 16 · 127 · 16 in magnitude), converted once and
+// scaled by d·dx.
+AVX2 static inline __attribute__((always_inline)) void q6_K_half8(const uint8_t *p, int nb, const act_q8_256 *const *x, int n, int h,
+                                                                 __m256 *acc) {
+    const __m256i low = _mm256_set1_epi8(0x0F), top = _mm256_set1_epi8(0x30);
+    for (int b = 0; b < nb; b++, p += Q6_K_GROUP_BLOCK) {
+        const int8_t *sc = (const int8_t *)(p + 3072);
+        __m256i isum[4];
+        for (int r = 0; r < n; r++) isum[r] = _mm256_setzero_si256();
+        for (int s = 0; s < 16; s++) {
+            if (h == 0 && s % 2 == 0)
+                for (int l = 7 * (s / 2); l < 7 * (s / 2) + 7; l++) _mm_prefetch((const char *)p + 2 * PREFETCH + 64 * l, _MM_HINT_T0);
+            int shift = 2 * (s % 4);
+            __m256i scv = signed_pairs(sc + 16 * s + 8 * h), part[4];
+#pragma clang loop unroll(full)
+            for (int t = 0; t < 4; t++) {
+                __m256i lo = _mm256_load_si256((const __m256i *)(p + 256 * (s / 2) + 64 * t + 32 * h));
+                __m256i hi = _mm256_load_si256((const __m256i *)(p + 2048 + 256 * (s / 4) + 64 * t + 32 * h));
+                hi = shift <= 4 ? _mm256_slli_epi16(hi, 4 - shift) : _mm256_srli_epi16(hi, shift - 4);
+                __m256i nib = s % 2 ? _mm256_srli_epi16(lo, 4) : lo;
+                __m256i w = _mm256_or_si256(_mm256_and_si256(nib, low), _mm256_and_si256(hi, top));
+#pragma clang loop unroll(full)
+                for (int r = 0; r < n; r++) {
+                    __m256i m = _mm256_maddubs_epi16(w, four(x[r][b].qs + 16 * s + 4 * t));
+                    if (t % 2 == 0) {
+                        part[r] = m;
+                    } else {
+                        isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(_mm256_add_epi16(part[r], m), scv));
+                    }
+                }
+            }
+        }
+        for (int s = 0; s < 16; s += 2) {
+            __m256i a = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sc + 16 * s + 8 * h)));
+            __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sc + 16 * (s + 1) + 8 * h)));
+            __m256i two_sc = _mm256_or_si256(_mm256_and_si256(a, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(c, 16));
+#pragma clang loop unroll(full)
+            for (int r = 0; r < n; r++) {
+                int32_t two;
+                memcpy(&two, x[r][b].bsums + s, 4);
+                __m256i m = _mm256_madd_epi16(two_sc, _mm256_set1_epi32(two));
+                isum[r] = _mm256_sub_epi32(isum[r], _mm256_slli_epi32(m, 5));
+            }
+        }
+        __m256 dv = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 3328 + 16 * h)));
+#pragma clang loop unroll(full)
+        for (int r = 0; r < n; r++)
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dv, _mm256_set1_ps(x[r][b].d)), acc[r]);
+    }
+}
+
 // One group against n activation rows (n = 1, 2 or 4, a constant in each copy), a half at a
 // time; y[r * ldy + i] for the lanes i set in mask.
 #define HALVES(name, act, n)                                                                                           \
@@ -156,7 +285,7 @@ AVX2 static inline __attribute__((always_inline)) void q4_K_half(const uint8_t *
             if (!m8) continue;                                                                                         \
             __m256 acc[n];                                                                                             \
             for (int r = 0; r < n; r++) acc[r] = _mm256_setzero_ps();                                                  \
-            name##_half(p, nb, (const act *const *)x, n, h, acc);                                                      \
+            name##_half8(p, nb, (const act *const *)x, n, h, acc);                                                      \
             for (int r = 0; r < n; r++) store_lanes(y + (size_t)r * ldy + 8 * h, m8, acc[r]);                         \
         }                                                                                                              \
     }
@@ -168,8 +297,14 @@ AVX2 static inline __attribute__((always_inline)) void q4_K_half(const uint8_t *
 GROUP_FNS_AVX2(q4_0, act_q8_32x)
 GROUP_FNS_AVX2(i8, act_q8_32x)
 GROUP_FNS_AVX2(q4_K, act_q8_256)
+GROUP_FNS_AVX2(q4_1, act_q8_32)
+GROUP_FNS_AVX2(iq4_xs, act_q8_256)
+GROUP_FNS_AVX2(q6_K, act_q8_256)
 #else
 tern_group_fn tern_q4_0_group_fn_avx2(int n) { (void)n; return 0; }
 tern_group_fn tern_i8_group_fn_avx2(int n) { (void)n; return 0; }
 tern_group_fn tern_q4_K_group_fn_avx2(int n) { (void)n; return 0; }
+tern_group_fn tern_q4_1_group_fn_avx2(int n) { (void)n; return 0; }
+tern_group_fn tern_iq4_xs_group_fn_avx2(int n) { (void)n; return 0; }
+tern_group_fn tern_q6_K_group_fn_avx2(int n) { (void)n; return 0; }
 #endif

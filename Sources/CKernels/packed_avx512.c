@@ -24,7 +24,9 @@ int tern_packs(int type) {
         return type == TERN_Q4_0 || type == TERN_Q4_1 || type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K
             || type == TERN_Q5_K || type == TERN_Q6_K || type == TERN_IQ4_XS;
     // The AVX2 kernels of packed_avx2.c.
-    return tern_using_avx2() && (type == TERN_Q4_0 || type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K);
+    return tern_using_avx2()
+        && (type == TERN_Q4_0 || type == TERN_Q4_1 || type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K
+            || type == TERN_Q6_K || type == TERN_IQ4_XS);
 }
 
 // Elements per block, and bytes of one packed group of nb blocks (a multiple of 64).
@@ -172,7 +174,10 @@ static tern_group_fn group_fn(int type, int n) {
 #if defined(__x86_64__)
     if (!tern_using_avx512()) switch (type) {
         case TERN_Q4_0: return tern_q4_0_group_fn_avx2(n);
+        case TERN_Q4_1: return tern_q4_1_group_fn_avx2(n);
         case TERN_Q4_K: return tern_q4_K_group_fn_avx2(n);
+        case TERN_Q6_K: return tern_q6_K_group_fn_avx2(n);
+        case TERN_IQ4_XS: return tern_iq4_xs_group_fn_avx2(n);
         default: return tern_i8_group_fn_avx2(n);
         }
     switch (type) {

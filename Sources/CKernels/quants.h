@@ -61,7 +61,7 @@ static inline int q6_K_value(const blk_q6_K *b, int e) {
 }
 
 typedef float (*tern_dot_fn)(int k, const void *w, const void *x);
-// The switch cases of tern_dot_scalar and tern_dot_avx2: the types both have a dot_<type> for.
+// The switch cases of tern_dot_scalar: the types it has a dot_<type> for.
 #define TERN_DOT_CASES                                                                                             \
     case TERN_F32: return dot_f32;                                                                                 \
     case TERN_F16: return dot_f16;                                                                                 \
@@ -90,10 +90,6 @@ tern_dot4_fn tern_dot4_avx2(int type);
 // Tiles of packed-type rows packed on the way (for rows not packed ahead), then the packed kernel.
 void tern_matmul_packing(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x, size_t x_stride,
                          int nvec, float *y, int ldy);
-// The one-pair dot of kquant_avx2.c's tiles (what tern_dot_avx2 gives for Q4_K and Q6_K).
-float tern_dot_kquant_avx2(int type, int k, const void *w, const void *x);
-// The one-pair dot of block32_avx2.c's tiles (what tern_dot_avx2 gives for Q4_0, Q5_0 and Q8_0).
-float tern_dot_block32_avx2(int type, int k, const void *w, const void *x);
 // The one-pair dot of float_tiles.c's tiles (what tern_dot_avx2 gives for F32, F16 and BF16).
 float tern_dot_float(int type, int k, const void *w, const void *x);
 // AVX2 dequantization; -1 for types it does not cover (the portable code then runs).
@@ -162,6 +158,9 @@ tern_group_fn tern_iq4_xs_group_fn(int n);
 tern_group_fn tern_q4_0_group_fn_avx2(int n);
 tern_group_fn tern_i8_group_fn_avx2(int n);
 tern_group_fn tern_q4_K_group_fn_avx2(int n);
+tern_group_fn tern_q4_1_group_fn_avx2(int n);
+tern_group_fn tern_iq4_xs_group_fn_avx2(int n);
+tern_group_fn tern_q6_K_group_fn_avx2(int n);
 // The kernels of a packed type for 1, 2, 4, 8 and 16 activation rows (constant counts, so
 // each copy keeps its accumulators in registers) from rows(p, nb, x, n, y, ldy, mask), and
 // tern_<name>_group_fn picking one. For files compiled with the AVX512 target macro.

@@ -17,7 +17,7 @@ enum {
 };
 
 // Activation formats the dot products take. Q8_32X holds the same int8 blocks and scales as
-// Q8_32, for the AVX-512 kernels of packed Q4_0/Q5_0/Q8_0 weights: per block the 32 bytes, the
+// Q8_32, for the kernels of packed Q4_0/Q5_0/Q8_0 weights: per block the 32 bytes, the
 // scale and -128 times the bytes' sum (see tern_matmul_packed).
 enum { TERN_ACT_F32 = 0, TERN_ACT_Q8_32 = 1, TERN_ACT_Q8_256 = 2, TERN_ACT_Q8_32X = 4 };
 
@@ -66,21 +66,6 @@ int tern_dequantize(int type, const void *src, float *dst, int64_t n);
 void tern_matmul_rows(int type, const void *w, size_t row_bytes, int k, int r0, int r1,
                       const void *x, size_t x_stride, int nvec, float *y, int ldy);
 
-/// tern_matmul_rows by the AVX2 register-tiled kernels of Q4_K and Q6_K (two weight rows times
-/// up to four activation rows per tile; what tern_matmul_rows runs for these types on AVX2 CPUs
-/// without AVX-512 VNNI). Every output has the arithmetic of its pair alone. Returns 0, having
-/// written nothing, for other types or where AVX2 is not in use.
-int tern_matmul_kquant_avx2(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x,
-                            size_t x_stride, int nvec, float *y, int ldy);
-
-/// tern_matmul_rows by the AVX2 register-tiled kernels of Q4_0, Q5_0 and Q8_0 (up to four weight
-/// rows times two activation rows per tile in decode, two times four in batches; what
-/// tern_matmul_rows runs for these types on AVX2 CPUs without AVX-512 VNNI). Every output has
-/// the arithmetic of its pair alone. Returns 0, having written nothing, for other types or
-/// where AVX2 is not in use.
-int tern_matmul_block32_avx2(int type, const void *w, size_t row_bytes, int k, int r0, int r1, const void *x,
-                             size_t x_stride, int nvec, float *y, int ldy);
-
 /// tern_matmul_rows for float weights (F32, F16, BF16) against F32 activations by register
 /// tiles (up to six weight rows times four activation rows on AVX-512, 3 × 3 on AVX2). Every
 /// output has the arithmetic of its pair alone, so results do not depend on the batch. Returns
@@ -89,8 +74,8 @@ int tern_matmul_float(int type, const void *w, size_t row_bytes, int k, int r0, 
                       int nvec, float *y, int ldy);
 
 /// 1 if weights of `type` take the packed kernels below (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K
-/// and IQ4_XS where AVX-512 VNNI is in use); Q4_0/Q5_0/Q8_0 activations are then TERN_ACT_Q8_32X (Q4_1's stay
-/// Q8_32, the K-quants' and IQ4_XS's Q8_256).
+/// and IQ4_XS where AVX-512 VNNI is in use; all but Q5_K where only AVX2 is); Q4_0/Q5_0/Q8_0
+/// activations are then TERN_ACT_Q8_32X (Q4_1's stay Q8_32, the K-quants' and IQ4_XS's Q8_256).
 int tern_packs(int type);
 /// Bytes of a packed copy of `rows` rows of `k` elements of `type` (sixteen rows
 /// interleaved; layouts in packed_*_avx512.c). Allocate it 64-byte aligned.
