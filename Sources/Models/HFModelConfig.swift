@@ -139,7 +139,7 @@ enum HFModelConfig {
 
     /// Runs `read` over config.json, turning the reader's errors into hyperparameter errors,
     /// and validates the result.
-    private static func reading(_ json: JSON, _ read: (JSONField) throws -> ModelConfig) throws -> ModelConfig {
+    static func reading(_ json: JSON, _ read: (JSONField) throws -> ModelConfig) throws -> ModelConfig {
         let c: ModelConfig
         do {
             c = try read(JSONField(json, name: "config.json"))

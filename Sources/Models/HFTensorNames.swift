@@ -1,11 +1,13 @@
 /// Where a tensor Tern names the GGUF way lives in a Hugging Face checkpoint, one mapping per
 /// checkpoint layout (each `ModelRegistry` entry names its own): candidate names (GPT-2
-/// checkpoints come with and without the `transformer.` prefix) and whether it is stored
-/// transposed (GPT-2's Conv1D keeps weights as (in, out)).
+/// checkpoints come with and without the `transformer.` prefix), whether it is stored
+/// transposed (GPT-2's Conv1D keeps weights as (in, out)), and a constant the GGUF form adds
+/// to a vector (Gemma's norm weights: the checkpoint holds w, the GGUF file 1 + w).
 public enum HFTensorNames {
     public struct Location: Equatable, Sendable {
         public var candidates: [String]
         public var transposed: Bool
+        public var offset: Float = 0  // added to each element of a vector (norm weights only)
     }
 
     /// A GGUF name's layer (nil for a global tensor) and the rest of it: `blk.3.attn_q.weight` → (3, `attn_q.weight`).
@@ -39,6 +41,33 @@ public enum HFTensorNames {
         guard let layer else { return llamaGlobal[rest].map { Location(candidates: [$0], transposed: false) } }
         let (base, suffix) = split(rest)
         return layers[base].map { Location(candidates: ["model.layers.\(layer).\($0).\(suffix)"], transposed: false) }
+    }
+
+    private static let gemma3Layer = [
+        "attn_norm": "input_layernorm", "post_attention_norm": "post_attention_layernorm",
+        "ffn_norm": "pre_feedforward_layernorm", "post_ffw_norm": "post_feedforward_layernorm",
+        "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj", "attn_output": "self_attn.o_proj",
+        "attn_q_norm": "self_attn.q_norm", "attn_k_norm": "self_attn.k_norm",
+        "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj",
+    ]
+
+    /// Gemma 3 checkpoints: `Gemma3ForCausalLM` (`model.layers.N…`) and the text part of
+    /// `Gemma3ForConditionalGeneration` (`language_model.model.layers.N…` as gemma-3-4b-it ships,
+    /// `model.language_model.layers.N…` as newer transformers saves it). Norm weights are stored
+    /// as w and scale by 1 + w (Gemma3RMSNorm); the GGUF form, which the model reads, holds 1 + w.
+    @Sendable static func gemma3(_ gguf: String) -> Location? {
+        guard let (layer, rest) = layerAndRest(gguf) else { return nil }
+        let (base, suffix) = split(rest)
+        let name: String
+        if let layer {
+            guard let mapped = gemma3Layer[base] else { return nil }
+            name = "layers.\(layer).\(mapped).\(suffix)"
+        } else {
+            guard let mapped = ["token_embd": "embed_tokens", "output_norm": "norm"][base] else { return nil }
+            name = "\(mapped).\(suffix)"
+        }
+        return Location(candidates: ["model.", "language_model.model.", "model.language_model."].map { $0 + name },
+                        transposed: false, offset: base.hasSuffix("norm") ? 1 : 0)
     }
 
     private static let gpt2Global = ["token_embd": "wte", "position_embd": "wpe", "output_norm": "ln_f", "output": "lm_head"]

@@ -33,8 +33,10 @@ public enum ModelRegistry {
                      hfConfig: HFModelConfig.bert, hfTensorNames: HFTensorNames.bert, make: BertModel.init),
         Architecture(name: "nomic-bert", hfNames: ["NomicBertModel", "nomic_bert"], ggufConfig: { try ModelConfig.fromGGUF($0, ropeNeox: true) },
                      hfConfig: HFModelConfig.nomicBert, hfTensorNames: HFTensorNames.nomicBert, make: BertModel.init),
-        Architecture(name: "gemma3", chatTemplate: Gemma3Model.chatTemplate,
-                     ggufConfig: Gemma3Model.config, make: Gemma3Model.init),
+        // Gemma 3: 270M/1B checkpoints are Gemma3ForCausalLM, 4B and up Gemma3ForConditionalGeneration (text part only).
+        Architecture(name: "gemma3", hfNames: ["Gemma3ForCausalLM", "gemma3_text", "Gemma3ForConditionalGeneration", "gemma3"],
+                     chatTemplate: Gemma3Model.chatTemplate, ggufConfig: Gemma3Model.config, hfConfig: HFModelConfig.gemma3,
+                     hfTensorNames: HFTensorNames.gemma3, make: Gemma3Model.init),
     ]
 
     /// The names of the GGUF architectures, sorted.

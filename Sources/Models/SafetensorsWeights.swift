@@ -3,8 +3,8 @@ import ModelFormats
 
 /// A safetensors checkpoint seen through GGUF tensor names (mapped by the architecture's
 /// `HFTensorNames` function). F32, F16 and BF16 matrices are used in place from the mapping; norm weights and
-/// biases in F16/BF16, and matrices stored transposed (GPT-2's Conv1D), are converted once
-/// into F32 copies this source owns.
+/// biases in F16/BF16, vectors the GGUF form offsets (Gemma's norm weights, 1 + w), and matrices
+/// stored transposed (GPT-2's Conv1D), are converted once into F32 copies this source owns.
 public final class SafetensorsWeights: WeightSource, @unchecked Sendable {
     public let checkpoint: SafetensorsCheckpoint
     /// GGUF tensor name → where it lives in the checkpoint.
@@ -21,7 +21,8 @@ public final class SafetensorsWeights: WeightSource, @unchecked Sendable {
     public func hasTensor(_ name: String) -> Bool { (try? locate(name)) != nil }
 
     public func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
-        let (t, transposed) = try locate(name)
+        let (t, location) = try locate(name)
+        let transposed = location.transposed
         let expected = transposed ? [cols, rows] : [rows, cols]
         guard t.shape == expected else {
             throw ModelError.format(.unexpectedShape(tensor: t.name, expected: expected, found: t.shape))
@@ -38,19 +39,22 @@ public final class SafetensorsWeights: WeightSource, @unchecked Sendable {
     }
 
     public func vector(_ name: String, count n: Int) throws -> UnsafePointer<Float> {
-        let (t, _) = try locate(name)
+        let (t, location) = try locate(name)
         guard t.elementCount == n, t.shape.count == 1 else {
             throw ModelError.format(.unexpectedShape(tensor: t.name, expected: [n], found: t.shape))
         }
-        return t.dtype == "F32" ? t.data.assumingMemoryBound(to: Float.self) : UnsafePointer(try converted(t))
+        if t.dtype == "F32" && location.offset == 0 { return t.data.assumingMemoryBound(to: Float.self) }
+        let values = try converted(t)  // (n)
+        for i in 0 ..< n { values[i] += location.offset }
+        return UnsafePointer(values)
     }
 
     /// The checkpoint tensor behind a GGUF name.
-    private func locate(_ name: String) throws -> (SafetensorsFile.Tensor, transposed: Bool) {
+    private func locate(_ name: String) throws -> (SafetensorsFile.Tensor, HFTensorNames.Location) {
         guard let location = names(name), let hf = location.candidates.first(where: checkpoint.hasTensor) else {
             throw ModelError.format(.missingTensor(names(name)?.candidates.first ?? name))
         }
-        return (try checkpoint.tensor(hf), location.transposed)
+        return (try checkpoint.tensor(hf), location)
     }
 
     static func ggmlType(_ t: SafetensorsFile.Tensor) throws -> GGMLType {

@@ -50,6 +50,26 @@ final class ModelLoaderTests: XCTestCase {
         guard case .gguf = loaded.source else { return XCTFail("a .gguf loads as GGUF") }
     }
 
+    /// The tiny Gemma 3 (4B's layout: Gemma3ForConditionalGeneration, a SentencePiece-style
+    /// tokenizer.json) and its GGUF conversion load whole: model, tokenizer (the `tokenizers`
+    /// package's ids of the reference prompts, <bos> first), Gemma's template, both end tokens.
+    func testGemma3CheckpointAndItsGGUFLoad() throws {
+        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.fixtures.appendingPathComponent("tiny-gemma3/reference.json")))
+        let sequences = try XCTUnwrap((reference as? [String: Any])?["sequences"] as? [[String: Any]])
+        for path in ["tiny-gemma3", "tiny-gemma3/model.gguf"] {
+            let loaded = try ModelLoader.load(path: Self.fixtures.appendingPathComponent(path).path,
+                                              options: LoadOptions(threads: 1, matmulPath: .gemv))
+            XCTAssertEqual(loaded.model.config.architecture, "gemma3", path)
+            XCTAssertEqual(loaded.model.layerWindows, [5, 5, 5, 5, 5, nil, 5], path)
+            for s in sequences {
+                let text = try XCTUnwrap(s["text"] as? String), ids = try XCTUnwrap(s["token_ids"] as? [Int])
+                XCTAssertEqual(loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: true).prefix(ids.count).map(Int.init), ids, path)
+            }
+            XCTAssertNotNil(loaded.template, path)
+            XCTAssertTrue(loaded.eosTokenIDs.isSuperset(of: [2]), path)
+        }
+    }
+
     /// Gemma 3's sliding-window layers: the budget is cut into blocks of 3 layers (a sixth of a
     /// plain 18-layer block), and the longest context counts the window tables' blocks only up to
     /// what their window needs.

@@ -39,9 +39,12 @@ final class ModelRegistryTests: XCTestCase {
         XCTAssertEqual(try family(["architectures": ["Qwen3ForCausalLM"]]), "qwen3")
         XCTAssertEqual(try family(["architectures": ["Phi3ForCausalLM"], "model_type": "phi3"]), "phi3")
         XCTAssertEqual(try family(["architectures": ["BertModel"], "model_type": "bert"]), "bert")
+        XCTAssertEqual(try family(["architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text"]), "gemma3")
+        XCTAssertEqual(try family(["architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3"]), "gemma3")
         XCTAssertThrowsError(try family(["architectures": ["MambaForCausalLM"], "model_type": "mamba"])) { error in
-            XCTAssertEqual("\(error)", "unsupported architecture 'MambaForCausalLM'; supported: BertModel, GPT2LMHeadModel, LlamaForCausalLM, "
-                           + "MistralForCausalLM, NomicBertModel, Phi3ForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM")
+            XCTAssertEqual("\(error)", "unsupported architecture 'MambaForCausalLM'; supported: BertModel, GPT2LMHeadModel, Gemma3ForCausalLM, "
+                           + "Gemma3ForConditionalGeneration, LlamaForCausalLM, MistralForCausalLM, NomicBertModel, Phi3ForCausalLM, "
+                           + "Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM")
         }
         XCTAssertThrowsError(try family([:]))
     }
@@ -151,5 +154,42 @@ final class ModelRegistryTests: XCTestCase {
         let fixture = try String(contentsOf: TestModels.fixtures.appendingPathComponent("chat-templates/gemma-3.jinja"), encoding: .utf8)
         XCTAssertEqual(ModelRegistry.architecture(named: "gemma3")?.chatTemplate.map { $0 + "\n" }, fixture)
         XCTAssertNil(ModelRegistry.architecture(named: "llama")?.chatTemplate)
+    }
+
+    /// Gemma 3 4B's config.json as published (Gemma3ForConditionalGeneration; the text_config
+    /// names six keys and leaves the rest to Gemma3TextConfig's defaults), its transformers 5 form
+    /// (rope_parameters per layer kind, layer_types), 1B's flat Gemma3ForCausalLM form, and what
+    /// Tern's Gemma 3 does not run.
+    func testGemma3Configs() throws {
+        let textConfig: JSON = ["hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text", "num_hidden_layers": 34,
+                                "rope_scaling": ["factor": 8.0, "rope_type": "linear"], "sliding_window": 1024]
+        let fourB: JSON = ["architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3", "eos_token_id": [1, 106],
+                           "text_config": textConfig, "vision_config": ["model_type": "siglip_vision_model", "hidden_size": 1152]]
+        let c = try ModelRegistry.config(hfConfig: fourB)
+        XCTAssertEqual(c.architecture, "gemma3")
+        XCTAssertEqual([c.embeddingLength, c.feedForwardLength, c.blockCount, c.headCount, c.headCountKV, c.keyLength, c.vocabularySize],
+                       [2560, 10240, 34, 8, 4, 256, 262_208])
+        XCTAssertEqual(c.ropeBase, 1_000_000)
+        XCTAssertEqual(c.ropeLinearScale, 8)
+        XCTAssertEqual(c.slidingWindow, 1024)
+        XCTAssertEqual(c.contextLength, 131_072)
+        XCTAssertNil(c.ropeFreqFactors)
+        let layerTypes: JSON = .array((0 ..< 34).map { .string(($0 + 1) % 6 == 0 ? "full_attention" : "sliding_attention") })
+        var newer = setting(setting(textConfig, "rope_scaling", .null), "layer_types", layerTypes)
+        newer = setting(newer, "rope_parameters", ["full_attention": ["rope_type": "linear", "factor": 8.0, "rope_theta": 1_000_000.0],
+                                                   "sliding_attention": ["rope_type": "default", "rope_theta": 10_000.0]])
+        XCTAssertEqual(try ModelRegistry.config(hfConfig: setting(fourB, "text_config", newer)), c)
+        let oneB: JSON = ["architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "head_dim": 256, "hidden_size": 1152,
+                          "intermediate_size": 6912, "num_attention_heads": 4, "num_hidden_layers": 26, "num_key_value_heads": 1,
+                          "query_pre_attn_scalar": 256, "rope_local_base_freq": 10_000, "rope_scaling": .null, "rope_theta": 1_000_000,
+                          "sliding_window": 512, "sliding_window_pattern": 6, "vocab_size": 262_144, "max_position_embeddings": 32768]
+        let one = try ModelRegistry.config(hfConfig: oneB)
+        XCTAssertEqual([one.headCount, one.headCountKV, one.keyLength, one.slidingWindow ?? 0, one.vocabularySize], [4, 1, 256, 512, 262_144])
+        XCTAssertEqual(one.ropeLinearScale, 1)
+        for (key, value) in [("query_pre_attn_scalar", 168), ("rope_local_base_freq", 20_000), ("sliding_window_pattern", 2),
+                             ("final_logit_softcapping", 30.0), ("hidden_activation", "silu"), ("sliding_window", 0),
+                             ("rope_scaling", ["rope_type": "yarn", "factor": 4.0]), ("layer_types", ["full_attention"])] as [(String, JSON)] {
+            XCTAssertThrowsError(try ModelRegistry.config(hfConfig: setting(oneB, key, value)), key)
+        }
     }
 }

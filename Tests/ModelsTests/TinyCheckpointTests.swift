@@ -5,7 +5,7 @@ import Models
 import Tokenizers
 import XCTest
 
-/// GPT-2, Qwen2, Llama, Qwen3, Phi-3 and SmolLM3 against the NumPy reference forward pass of scripts/golden/
+/// GPT-2, Qwen2, Llama, Qwen3, Phi-3, SmolLM3 and Gemma 3 against the NumPy reference forward pass of scripts/golden/
 /// make_tiny_checkpoints.py, on tiny random checkpoints (Tests/Fixtures/tiny-<model>): the
 /// logits of every position within 1e-4 of the largest reference logit, through each matmul
 /// path, from the safetensors folder and from its GGUF conversion (scripts/golden/make_tiny_gguf.py).
@@ -108,4 +108,37 @@ final class TinyCheckpointTests: XCTestCase {
     // SmolLM3: no RoPE in its fourth layer; the GGUF conversion's Q/K permuted to interleaved pairs.
     func testSmolLM3FromSafetensorsMatchesNumPy() throws { try checkSafetensors("tiny-smollm3", architecture: "smollm3") }
     func testSmolLM3FromGGUFMatchesNumPy() throws { try checkGGUF("tiny-smollm3", architecture: "smollm3") }
+    // Gemma 3 shaped like 4B: Gemma3ForConditionalGeneration's text weights (norms stored as w, scaling by
+    // 1 + w), 7 layers of which the sixth is global, a window of 5 over 20-token prompts, linear RoPE
+    // (factor 8) on the global layer only, head_dim 32 with hidden 64 and 4 heads, GQA, tied head.
+    func testGemma3FromSafetensorsMatchesNumPy() throws { try checkSafetensors("tiny-gemma3", architecture: "gemma3") }
+    func testGemma3FromGGUFMatchesNumPy() throws { try checkGGUF("tiny-gemma3", architecture: "gemma3") }
+
+    /// The tiny Gemma 3 tells the model from its near misses, so matching its reference means
+    /// Tern scales the global layer's RoPE and only its, and slides the local layers' window.
+    /// reference.json records how far the NumPy forward moves from the reference with the linear
+    /// factor on no layer, on every layer, and with a window as long as the prompts: each more
+    /// than 100× the tolerance. Tern's own model with the factor left out, or the window widened,
+    /// lands where NumPy's did (the last variant has no switch in Tern's model).
+    func testTinyGemma3ExercisesGlobalRopeScalingAndTheWindow() throws {
+        let json = try XCTUnwrap(TestModels.json("tiny-gemma3/reference.json") as? [String: Any])
+        let moved = try XCTUnwrap(json["variant_differences"] as? [String: Double])
+        for key in ["linear_rope_on_no_layer", "linear_rope_on_every_layer", "no_sliding_window"] {
+            XCTAssertGreaterThan(try XCTUnwrap(moved[key], key), 1e-2, key)
+        }
+        let file = try GGUFFile(path: TestModels.fixtures.appendingPathComponent("tiny-gemma3/model.gguf").path)
+        let matmul = Matmul(pool: TestModels.pool)
+        let model = try ModelRegistry.load(file, matmul: matmul)
+        XCTAssertEqual(model.config.ropeLinearScale, 8)
+        XCTAssertEqual(model.config.slidingWindow, 5)
+        let references = try Self.references("tiny-gemma3")
+        var unscaled = model.config, unwindowed = model.config
+        unscaled.ropeLinearScale = 1
+        unwindowed.slidingWindow = model.config.contextLength  // longer than the prompts: no window
+        for (key, config) in [("linear_rope_on_no_layer", unscaled), ("no_sliding_window", unwindowed)] {
+            let worst = try Self.compare(Gemma3Model(config: config, weights: file, matmul: matmul), references, label: key)
+            XCTAssertEqual(worst, try XCTUnwrap(moved[key]), accuracy: 1e-4, key)
+            print("tiny-gemma3 \(key): worst relative logit error \(worst) (NumPy: \(moved[key] ?? 0))")
+        }
+    }
 }

@@ -9,6 +9,12 @@ Writes model folders shaped like real Hugging Face checkpoints, with random weig
   Tests/Fixtures/tiny-phi3   Phi3ForCausalLM (Phi-4-mini style), BF16, fused qkv and gate/up, partial rotary,
                              LongRoPE, tied LM head, the "gpt-4o" pre-tokenizer
   Tests/Fixtures/tiny-smollm3  SmolLM3ForCausalLM, BF16, 4 layers, the last without RoPE, tied LM head
+  Tests/Fixtures/tiny-gemma3  Gemma3ForConditionalGeneration shaped like Gemma 3 4B (text weights under
+                             language_model.), BF16, 7 layers (the sixth global), sliding window 5, linear RoPE
+                             scaling (factor 8) on the global layer only, head_dim apart from hidden/heads,
+                             norms stored as w (scale 1 + w), tied LM head, a SentencePiece-style tokenizer.json;
+                             its reference.json also records how far the logits move without the scaling,
+                             with it on every layer, and without the window
   Tests/Fixtures/tiny-bert   BertModel (an encoder), F32, a WordPiece tokenizer; its reference.json holds the
                              final hidden states and the mean- and CLS-pooled normalized embeddings
   Tests/Fixtures/tiny-nomic-bert  NomicBertModel (nomic-embed-text's encoder: fused QKV without biases, rotary
@@ -231,11 +237,12 @@ def nomic_bert_forward(w, cfg, ids):
     return x
 
 
-def rope(x, theta):
-    """NeoX layout (rotate_half): dims i and i + hd/2 form a pair. x: (heads, T, hd)"""
+def rope(x, theta, linear=1.0):
+    """NeoX layout (rotate_half): dims i and i + hd/2 form a pair; positions divided by `linear`
+    (linear RoPE scaling). x: (heads, T, hd)"""
     hd, T = x.shape[-1], x.shape[1]
     inv_freq = theta ** (-np.arange(0, hd, 2) / hd)                  # (hd/2,)
-    ang = np.arange(T)[:, None] * inv_freq[None, :]                   # (T, hd/2)
+    ang = (np.arange(T) / linear)[:, None] * inv_freq[None, :]        # (T, hd/2)
     cos, sin = np.cos(np.concatenate([ang, ang], -1)), np.sin(np.concatenate([ang, ang], -1))
     x1, x2 = x[..., : hd // 2], x[..., hd // 2:]
     return x * cos + np.concatenate([-x2, x1], -1) * sin
@@ -314,6 +321,54 @@ def phi3_forward(w, cfg, ids):
     return x @ w.get("lm_head.weight", w["model.embed_tokens.weight"]).T   # (T, vocab)
 
 
+def gelu_tanh(h):
+    """GELU, tanh approximation (gelu_new, gelu_pytorch_tanh)."""
+    return 0.5 * h * (1 + np.tanh(np.sqrt(2 / np.pi) * (h + 0.044715 * h ** 3)))
+
+
+GEMMA3_PREFIX = "language_model.model."  # Gemma3ForConditionalGeneration's text weights, as gemma-3-4b-it ships them
+
+
+def gemma3_forward(w, cfg, ids, linear_on="global"):
+    """Gemma 3 (text) from its config.json's text_config: embedding times sqrt(hidden); every RMSNorm
+    scales by (1 + w) (Gemma3RMSNorm; w as stored); per layer a norm before and after attention and
+    before and after the feed-forward; RMSNorm on each query and key head; NeoX RoPE; every
+    sliding_window_pattern-th layer global (rope_theta, positions divided by rope_scaling's linear
+    factor), the others local (rope_local_base_freq, unscaled, each query seeing the last
+    sliding_window positions, itself included); scores times query_pre_attn_scalar^-1/2; GQA; a
+    tanh-GELU-gated feed-forward; final RMSNorm; head tied to the embedding; no soft-capping.
+    `linear_on` ("global", "none", "all"): where the linear factor applies (the model: "global";
+    the others show that the fixture tells them apart)."""
+    t = cfg["text_config"]
+    T, H, KV, eps, hd = len(ids), t["num_attention_heads"], t["num_key_value_heads"], t["rms_norm_eps"], t["head_dim"]
+    assert t["hidden_activation"] == "gelu_pytorch_tanh" and t["final_logit_softcapping"] is None and t["attn_logit_softcapping"] is None
+    factor = t["rope_scaling"]["factor"] if t["rope_scaling"] else 1.0
+    norm = lambda x, name: rms_norm(x, 1 + w[GEMMA3_PREFIX + name], eps)
+    x = w[GEMMA3_PREFIX + "embed_tokens.weight"][ids] * np.sqrt(t["hidden_size"])   # (T, hidden)
+    for i in range(t["num_hidden_layers"]):
+        p = lambda n: w[f"{GEMMA3_PREFIX}layers.{i}.{n}"]
+        is_global = (i + 1) % t["sliding_window_pattern"] == 0
+        a = norm(x, f"layers.{i}.input_layernorm.weight")
+        heads = lambda n, count: (a @ p(f"self_attn.{n}_proj.weight").T).reshape(T, count, hd).transpose(1, 0, 2)
+        q, k, v = heads("q", H), heads("k", KV), heads("v", KV)                     # (heads, T, head_dim)
+        q = rms_norm(q, 1 + p("self_attn.q_norm.weight"), eps)
+        k = rms_norm(k, 1 + p("self_attn.k_norm.weight"), eps)
+        theta = t["rope_theta"] if is_global else t["rope_local_base_freq"]
+        linear = factor if linear_on == "all" or (linear_on == "global" and is_global) else 1.0
+        q, k = rope(q, theta, linear), rope(k, theta, linear)
+        k, v = np.repeat(k, H // KV, axis=0), np.repeat(v, H // KV, axis=0)
+        scores = q @ k.transpose(0, 2, 1) * t["query_pre_attn_scalar"] ** -0.5      # (heads, T, T)
+        qi, ki = np.arange(T)[:, None], np.arange(T)[None, :]
+        visible = (ki <= qi) & (is_global | (qi - ki < t["sliding_window"]))
+        att = (softmax(np.where(visible, scores, -np.inf)) @ v).transpose(1, 0, 2).reshape(T, -1)
+        x = x + norm(att @ p("self_attn.o_proj.weight").T, f"layers.{i}.post_attention_layernorm.weight")
+        m = norm(x, f"layers.{i}.pre_feedforward_layernorm.weight")
+        h = gelu_tanh(m @ p("mlp.gate_proj.weight").T) * (m @ p("mlp.up_proj.weight").T)
+        x = x + norm(h @ p("mlp.down_proj.weight").T, f"layers.{i}.post_feedforward_layernorm.weight")
+    x = norm(x, "norm.weight")
+    return x @ w[GEMMA3_PREFIX + "embed_tokens.weight"].T                  # (T, vocab)
+
+
 # ---------------------------------------------------------------- weights
 def random_weights(shapes, seed):
     """Matrices ~ N(0, 1/fan_in) so every block moves the logits; norm weights ≈ 1, biases ≈ ±0.1."""
@@ -330,16 +385,17 @@ def random_weights(shapes, seed):
     return {n: a.astype(np.float32) for n, a in out.items()}
 
 
-def reference(forward, w, cfg, tok, texts, folder, dtype):
+def reference(forward, w, cfg, tok, texts, folder, dtype, limit=12, extra=None):
+    """reference.json: the logits of each text's first `limit` tokens (and `extra` keys)."""
     w64 = {n: a.astype(np.float64) for n, a in w.items()}
     seqs = []
     for text in texts:
-        ids = tok.encode(text).ids[:12]
+        ids = tok.encode(text).ids[:limit]
         logits = forward(w64, cfg, ids).astype(np.float32)
         seqs.append({"text": text, "token_ids": ids, "logits": [[float(str(v)) for v in row] for row in logits]})
     dump(os.path.join(folder, "reference.json"), {
         "model": os.path.basename(folder), "dtype": dtype, "math": "float64 NumPy on the stored weights",
-        "sequences": seqs})
+        **(extra or {}), "sequences": seqs})
 
 
 def write_folder(folder, tok, cfg, generation, tokenizer_config):
@@ -495,8 +551,30 @@ def f32_file(folder, shapes, seed, rename):
     return w
 
 
+def gemma3_weights(folder, cfg):
+    """Gemma 3 as Gemma3ForConditionalGeneration (gemma-3-4b-it) stores it: BF16, one file, the text
+    weights under language_model.model., norm weights as Gemma3RMSNorm holds them (w, the forward
+    scaling by 1 + w: here w ~ 0.1 N(0, 1)), head tied; plus one small multimodal projector tensor
+    (a text-only server leaves it alone)."""
+    layer = lambda E, F, q, kv: {
+        "input_layernorm.weight": (E,), "self_attn.q_proj.weight": (q, E), "self_attn.k_proj.weight": (kv, E),
+        "self_attn.v_proj.weight": (kv, E), "self_attn.o_proj.weight": (E, q), "self_attn.q_norm.weight": (q // cfg["text_config"]["num_attention_heads"],),
+        "self_attn.k_norm.weight": (q // cfg["text_config"]["num_attention_heads"],), "post_attention_layernorm.weight": (E,),
+        "pre_feedforward_layernorm.weight": (E,), "mlp.gate_proj.weight": (F, E), "mlp.up_proj.weight": (F, E),
+        "mlp.down_proj.weight": (E, F), "post_feedforward_layernorm.weight": (E,)}
+    w = random_weights(decoder_shapes(cfg["text_config"], layer), seed=19)
+    w = {"language_model." + n: (a - np.float32(1) if "norm" in n else a) for n, a in w.items()}
+    vision = cfg["vision_config"]["hidden_size"]
+    w["multi_modal_projector.mm_input_projection_weight"] = random_weights({"p": (vision, cfg["text_config"]["hidden_size"])}, seed=23)["p"]
+    stored = {n: bf16(a) for n, a in w.items()}
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"), {n: ("BF16", bits) for n, (bits, _) in stored.items()})
+    return {n: values for n, (_, values) in stored.items()}
+
+
 WEIGHTS = {"tiny-bert": bert_weights, "tiny-nomic-bert": nomic_bert_weights, "tiny-gpt2": gpt2_weights, "tiny-qwen2": qwen2_weights, "tiny-llama": llama_weights,
-           "tiny-qwen3": qwen3_weights, "tiny-phi3": phi3_weights, "tiny-smollm3": smollm3_weights}
+           "tiny-qwen3": qwen3_weights, "tiny-phi3": phi3_weights, "tiny-smollm3": smollm3_weights,
+           "tiny-gemma3": gemma3_weights}
 
 
 # ---------------------------------------------------------------- tiny GPT-2
@@ -717,6 +795,65 @@ def make_smollm3(texts):
     return folder
 
 
+# ---------------------------------------------------------------- tiny Gemma 3 (4B-like)
+def gemma_tokenizer():
+    """The "gemma" variant of hf-sentencepiece-variants.json (make_sentencepiece_golden.py) as a
+    tokenizer.json: a SentencePiece-style BPE with byte fallback, spaces replaced by "▁", <bos> added."""
+    spm = json.loads(read("hf-sentencepiece-variants.json"))
+    parts = next(v for v in spm["variants"] if v["name"] == "gemma")["parts"]
+    j = {"version": "1.0", "truncation": None, "padding": None, **parts, "model": dict(spm["model"], fuse_unk=True)}
+    return Tokenizer.from_str(json.dumps(j))
+
+
+def make_gemma3(texts):
+    """Gemma 3 4B's layout, small: Gemma3ForConditionalGeneration with a text_config, BF16, 7 layers
+    (sliding_window_pattern 6: layers 0-4 and 6 local, 5 global), a sliding window of 5 tokens (the
+    reference prompts run to 20), linear RoPE scaling (factor 8) on the global layer, head_dim 32 with
+    hidden 64 and 4 heads (query_pre_attn_scalar = head_dim, as in 4B), GQA 4/2, tied head.
+    reference.json also records how far the logits move when the linear factor is applied nowhere or
+    on every layer, so the fixture is known to tell those apart from the model."""
+    folder = os.path.join(FIX, "tiny-gemma3")
+    tok = gemma_tokenizer()
+    vocab = tok.get_vocab_size()
+    bos, eos, eot = tok.token_to_id("<bos>"), tok.token_to_id("</s>"), tok.token_to_id("<end_of_turn>")
+    cfg = {"architectures": ["Gemma3ForConditionalGeneration"], "boi_token_index": vocab - 2, "eoi_token_index": vocab - 1,
+           "eos_token_id": [eos, eot], "image_token_index": vocab, "initializer_range": 0.02, "mm_tokens_per_image": 4,
+           "model_type": "gemma3",
+           "text_config": {"attention_bias": False, "attention_dropout": 0.0, "attn_logit_softcapping": None,
+                           "final_logit_softcapping": None, "head_dim": 32, "hidden_activation": "gelu_pytorch_tanh",
+                           "hidden_size": 64, "intermediate_size": 96, "max_position_embeddings": 128, "model_type": "gemma3_text",
+                           "num_attention_heads": 4, "num_hidden_layers": 7, "num_key_value_heads": 2, "query_pre_attn_scalar": 32,
+                           "rms_norm_eps": 1e-6, "rope_local_base_freq": 10000.0, "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
+                           "rope_theta": 1000000.0, "sliding_window": 5, "sliding_window_pattern": 6, "vocab_size": vocab},
+           "torch_dtype": "bfloat16",
+           "vision_config": {"hidden_size": 16, "image_size": 32, "intermediate_size": 32, "model_type": "siglip_vision_model",
+                             "num_attention_heads": 2, "num_hidden_layers": 1, "patch_size": 8, "vision_use_head": False}}
+    w = gemma3_weights(folder, cfg)
+    write_folder(folder, tok, cfg, {"bos_token_id": bos, "eos_token_id": [eos, eot], "pad_token_id": 0}, {
+        "add_bos_token": True, "add_eos_token": False, "bos_token": "<bos>", "chat_template": read("chat-templates/gemma-3.jinja"),
+        "eos_token": "</s>", "model_max_length": cfg["text_config"]["max_position_embeddings"], "pad_token": "<unk>",
+        "tokenizer_class": "GemmaTokenizer", "unk_token": "<unk>"})
+    texts = ["<start_of_turn>user\nWhen does the ferry leave the harbor?<end_of_turn>\n<start_of_turn>model\n",
+             "Seven gulls, two herons and 3 terns rested on the old stone pier."]
+    limit = 20
+    w64 = {n: a.astype(np.float64) for n, a in w.items()}
+    ids = [tok.encode(t).ids[:limit] for t in texts]
+    assert all(len(x) == limit for x in ids) and cfg["text_config"]["sliding_window"] < limit
+    truth = [gemma3_forward(w64, cfg, x) for x in ids]
+
+    def moved(**kw):  # the largest change of a logit, relative to the row's largest reference logit
+        return max(float((np.abs(gemma3_forward(w64, cfg, x, **kw) - ref) / np.abs(ref).max(-1, keepdims=True)).max())
+                   for x, ref in zip(ids, truth))
+    local_only = json.loads(json.dumps(cfg))
+    local_only["text_config"]["sliding_window"] = limit
+    differences = {"linear_rope_on_no_layer": moved(linear_on="none"), "linear_rope_on_every_layer": moved(linear_on="all"),
+                   "no_sliding_window": max(float((np.abs(gemma3_forward(w64, local_only, x) - ref) / np.abs(ref).max(-1, keepdims=True)).max())
+                                            for x, ref in zip(ids, truth))}
+    assert min(differences.values()) > 1e-2, differences  # each at least 100 times the tests' 1e-4
+    reference(gemma3_forward, w, cfg, tok, texts, folder, "BF16", limit=limit, extra={"variant_differences": differences})
+    return folder
+
+
 # ---------------------------------------------------------------- tokenizer.json variants
 PROBES = [
     "hello world", "lo world", "concatenate the cat, cat!", "a  <mask> b", "x[R]   y", "[R]", "  <mask>", "résumé",
@@ -813,6 +950,7 @@ def main(only=()):
     makers = {"tiny-gpt2": lambda: make_gpt2(texts, corpus), "tiny-qwen2": lambda: make_qwen2(texts, corpus),
               "tiny-llama": lambda: make_llama(texts), "tiny-qwen3": lambda: make_qwen3(texts, corpus),
               "tiny-phi3": lambda: make_phi3(texts, corpus), "tiny-smollm3": lambda: make_smollm3(texts),
+              "tiny-gemma3": lambda: make_gemma3(texts),
               "tiny-bert": lambda: make_bert(texts), "tiny-nomic-bert": make_nomic_bert}
     for name, make in makers.items():
         if only and name not in only:

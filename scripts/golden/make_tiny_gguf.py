@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Convert the tiny random Hugging Face checkpoints (Tests/Fixtures/tiny-qwen2, tiny-gpt2,
-tiny-qwen3, tiny-phi3, tiny-bert, tiny-nomic-bert, made by make_tiny_checkpoints.py) to GGUF files next to them, named and
+tiny-qwen3, tiny-phi3, tiny-smollm3, tiny-bert, tiny-nomic-bert, tiny-gemma3, made by make_tiny_checkpoints.py) to GGUF files next to them, named and
 laid out as llama.cpp's converter does (F32 tensors; Phi-3's LongRoPE factors as
 rope_factors_long/short tensors), so Tern's GGUF path for each is checked against the same
 NumPy reference logits as its safetensors path.
@@ -241,6 +241,76 @@ def bert(folder):
     finish(w)
 
 
+def gemma3(folder):
+    """Gemma 3 as llama.cpp's converter writes it from a Gemma3ForConditionalGeneration checkpoint: the
+    text weights only (`language_model.` dropped, vision and projector tensors skipped), every norm
+    weight stored as 1 + w (Gemma3RMSNorm's scale), linear RoPE scaling as rope.scaling.type/factor
+    (applied to the global layers only), the SentencePiece-style vocabulary as a "llama" tokenizer."""
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    tc = cfg["text_config"]
+    t = {k.removeprefix("language_model.model."): v for k, v in tensors(folder).items() if k.startswith("language_model.")}
+    w = gguf.GGUFWriter(os.path.join(folder, "model.gguf"), "gemma3")
+    w.add_context_length(tc["max_position_embeddings"])
+    w.add_embedding_length(tc["hidden_size"])
+    w.add_block_count(tc["num_hidden_layers"])
+    w.add_feed_forward_length(tc["intermediate_size"])
+    w.add_head_count(tc["num_attention_heads"])
+    w.add_layer_norm_rms_eps(tc["rms_norm_eps"])
+    w.add_key_length(tc["head_dim"])
+    w.add_value_length(tc["head_dim"])
+    w.add_rope_freq_base(tc["rope_theta"])
+    w.add_sliding_window(tc["sliding_window"])
+    w.add_head_count_kv(tc["num_key_value_heads"])
+    w.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
+    w.add_rope_scaling_factor(tc["rope_scaling"]["factor"])
+    sentencepiece_vocabulary(w, folder, cfg)
+    w.add_tensor("token_embd.weight", t["embed_tokens.weight"])
+    names = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
+             "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "self_attn.q_norm": "attn_q_norm",
+             "self_attn.k_norm": "attn_k_norm", "post_attention_layernorm": "post_attention_norm",
+             "pre_feedforward_layernorm": "ffn_norm", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
+             "mlp.down_proj": "ffn_down", "post_feedforward_layernorm": "post_ffw_norm"}
+    shift = lambda hf, a: a + np.float32(1) if hf.endswith("norm") else a
+    for i in range(tc["num_hidden_layers"]):
+        for hf, g in names.items():
+            w.add_tensor(f"blk.{i}.{g}.weight", shift(hf, t[f"layers.{i}.{hf}.weight"]))
+    w.add_tensor("output_norm.weight", shift("norm", t["norm.weight"]))
+    finish(w)
+
+
+def sentencepiece_vocabulary(w, folder, cfg):
+    """A tokenizer.json's BPE-with-byte-fallback vocabulary as a "llama" (SentencePiece) GGUF vocabulary,
+    Gemma's way (no space prefix): byte tokens as BYTE, special added tokens as CONTROL, <unk> as UNKNOWN;
+    scores falling with the id (the order the pieces were learned in, so merging the best-scored pair
+    first follows the merges)."""
+    tok = json.load(open(os.path.join(folder, "tokenizer.json")))
+    vocab = dict(tok["model"]["vocab"])
+    special = {a["content"] for a in tok.get("added_tokens", []) if a.get("special")}
+    for added in tok.get("added_tokens", []):
+        vocab[added["content"]] = added["id"]
+    tokens = [""] * len(vocab)
+    for text, i in vocab.items():
+        tokens[i] = text
+    def kind(text):
+        if text == "<unk>":
+            return gguf.TokenType.UNKNOWN
+        if len(text) == 6 and text.startswith("<0x") and text.endswith(">"):
+            return gguf.TokenType.BYTE
+        return gguf.TokenType.CONTROL if text in special else gguf.TokenType.NORMAL
+    types = [kind(x) for x in tokens]
+    w.add_tokenizer_model("llama")
+    w.add_tokenizer_pre("default")
+    w.add_token_list(tokens)
+    w.add_token_scores([0.0 if types[i] != gguf.TokenType.NORMAL else -float(i) for i in range(len(tokens))])
+    w.add_token_types(types)
+    w.add_bos_token_id(vocab["<bos>"])
+    w.add_eos_token_id(cfg["eos_token_id"][0])
+    w.add_unk_token_id(vocab["<unk>"])
+    w.add_add_bos_token(True)
+    w.add_add_eos_token(False)
+    w.add_add_space_prefix(False)  # Gemma's: spaces become "▁" where they are, none is prepended
+
+
 def finish(w):
     w.write_header_to_file()
     w.write_kv_data_to_file()
@@ -256,3 +326,4 @@ if __name__ == "__main__":
     qwen2(os.path.join(FIX, "tiny-smollm3"), "smollm3", "llama-bpe")
     bert(os.path.join(FIX, "tiny-bert"))
     nomic_bert(os.path.join(FIX, "tiny-nomic-bert"))
+    gemma3(os.path.join(FIX, "tiny-gemma3"))
