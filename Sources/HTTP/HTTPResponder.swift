@@ -85,7 +85,11 @@ public final class HTTPResponder: @unchecked Sendable {
         finished = true
         var response = response
         response.headers += echoedHeaders
-        do { try Socket.write(fd, response.serialized(close: mustClose)); bytesSent += response.body.count } catch { writeFailed = true }
+        let headOnly = request.method == "HEAD"
+        do {
+            try Socket.write(fd, response.serialized(close: mustClose, headOnly: headOnly))
+            if !headOnly { bytesSent += response.body.count }
+        } catch { writeFailed = true }
     }
 
     /// Sends the head of a streamed response; the body follows with `write` and ends with `finish`.

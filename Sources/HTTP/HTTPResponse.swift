@@ -14,10 +14,11 @@ public struct HTTPResponse: Sendable {
         self.init(status: status, headers: [("Content-Type", contentType)] + headers, body: Array(body.utf8))
     }
 
-    /// The bytes on the wire; `close` adds `Connection: close`.
-    public func serialized(close: Bool) -> [UInt8] {
+    /// The bytes on the wire; `close` adds `Connection: close`. The answer to a HEAD request
+    /// (`headOnly`) says the length its GET's body would have and sends no body (RFC 9110 §9.3.2).
+    public func serialized(close: Bool, headOnly: Bool = false) -> [UInt8] {
         let framing = "Content-Length: \(body.count)\r\n" + (close ? "Connection: close\r\n" : "")
-        return HTTPResponse.head(status: status, headers: headers, framing: framing) + body
+        return HTTPResponse.head(status: status, headers: headers, framing: framing) + (headOnly ? [] : body)
     }
 
     /// The head of a response whose body follows in chunks of unknown total length.

@@ -64,6 +64,17 @@ final class HTTPServerTests: XCTestCase {
             XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200") && answer.hasSuffix(body), answer)
         }
 
+        // HEAD takes the GET route's answer without its body: the length a GET would get, and
+        // the next response on the connection starts right after the head.
+        let h = try RawClient(port: port)
+        h.send("HEAD /items/special HTTP/1.1\r\n\r\nGET /items/special HTTP/1.1\r\nConnection: close\r\n\r\n")
+        let heads = h.read()
+        h.close()
+        let parts = heads.components(separatedBy: "HTTP/1.1 200 OK")
+        XCTAssertEqual(parts.count, 3, heads)
+        XCTAssertTrue(parts[1].contains("Content-Length: 5\r\n") && parts[1].hasSuffix("\r\n\r\n"), "HEAD sent a body: \(heads)")
+        XCTAssertTrue(heads.hasSuffix("exact"), heads)
+
         // Unknown route, wrong method, malformed request: answered, and the server goes on.
         for (raw, status) in [("GET /missing HTTP/1.1\r\n\r\n", "404"), ("GET /echo HTTP/1.1\r\n\r\n", "405"), ("NONSENSE\r\n\r\n", "400"),
                               ("GET /items/ HTTP/1.1\r\n\r\n", "404"), ("GET /items/a/b HTTP/1.1\r\n\r\n", "404"),
