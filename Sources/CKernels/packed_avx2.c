@@ -40,140 +40,159 @@ AVX2 static inline void store_lanes(float *y, unsigned mask8, __m256 v) {
     _mm256_maskstore_ps(y, m, v);
 }
 
-// Q4_0: half h (rows 8h..8h+7) of a group against n activation rows.
+// The kernels: halves h0..h0+nh-1 of a group (half h: rows 8h..8h+7), block by block, against
+// n activation rows, into accs[(h - h0) * n + r].
+
+// Q4_0.
 AVX2 static inline __attribute__((always_inline)) void q4_0_half8(const uint8_t *p, int nb, const act_q8_32x *const *x, int n,
-                                                                 int h, __m256 *acc) {
+                                                                 int h0, int nh, __m256 *accs) {
     const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     for (int b = 0; b < nb; b++) {
-        const uint8_t *pair = p + (size_t)(b / 2) * Q4_0_GROUP_PAIR, *qs = pair + 256 * (b % 2) + 32 * h;
-        if (h == 0)
-            for (int l = b % 2 ? 5 : 0; l < (b % 2 ? 9 : 5); l++) _mm_prefetch((const char *)pair + PREFETCH + 64 * l, _MM_HINT_T0);
-        __m256 dw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(pair + 512 + 32 * (b % 2) + 16 * h)));
-        __m256i s[4];
-#pragma clang loop unroll(full)
-        for (int t = 0; t < 4; t++) {
-            __m256i raw = _mm256_load_si256((const __m256i *)(qs + 64 * t));
-            __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
-#pragma clang loop unroll(full)
-            for (int r = 0; r < n; r++) {
-                const int8_t *a = x[r][b].qs;
-                __m256i ps = _mm256_add_epi16(_mm256_maddubs_epi16(lo, four(a + 4 * t)), _mm256_maddubs_epi16(hi, four(a + 16 + 4 * t)));
-                s[r] = t ? _mm256_add_epi16(s[r], ps) : ps;
-            }
-        }
-#pragma clang loop unroll(full)
-        for (int r = 0; r < n; r++) {
-            const act_q8_32x *a = x[r] + b;
-            __m256i sum = _mm256_add_epi32(_mm256_madd_epi16(s[r], ones), _mm256_set1_epi32(a->c / 16));
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(dw, _mm256_set1_ps(a->d)), acc[r]);
-        }
-    }
-}
-
-// Q5_0 and Q8_0 (stored as w + 128): half h of a group against n activation rows.
-AVX2 static inline __attribute__((always_inline)) void i8_half8(const uint8_t *p, int nb, const act_q8_32x *const *x, int n, int h,
-                                                               __m256 *acc) {
-    const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
-    const uint16_t *d = (const uint16_t *)(p + (size_t)nb * 512);
-    for (int b = 0; b < nb; b++) {
-        const uint8_t *qs = p + 512 * (size_t)b + 32 * h;
-        if (h == 0)
-            for (int l = 0; l < 8; l++) _mm_prefetch((const char *)qs + PREFETCH + 64 * l, _MM_HINT_T0);
-        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(d + 16 * b + 8 * h)));
-        __m256i s[4];
-#pragma clang loop unroll(full)
-        for (int j = 0; j < 8; j++) {
-            __m256i w = _mm256_xor_si256(_mm256_load_si256((const __m256i *)(qs + 64 * j)), flip);
-            __m256i aw = _mm256_abs_epi8(w);  // -128 becomes 0x80, which vpmaddubsw reads as 128
-#pragma clang loop unroll(full)
-            for (int r = 0; r < n; r++) {
-                __m256i prod = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(four(x[r][b].qs + 4 * j), w)), ones);
-                s[r] = j ? _mm256_add_epi32(s[r], prod) : prod;
-            }
-        }
-#pragma clang loop unroll(full)
-        for (int r = 0; r < n; r++)
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r]), _mm256_mul_ps(dw, _mm256_set1_ps(x[r][b].d)), acc[r]);
-    }
-}
-
-// Q4_K: half h of a group against n activation rows. Per block, Σ over sub-blocks of
-// sc·Σ q·x and Σ m·Σx are integers (at most 8 · 63 · 60,960 in magnitude), each converted
-// once: acc += float(Σ sc·q·x)·(d·dx), then acc -= float(Σ m·Σx)·(dmin·dx).
-AVX2 static inline __attribute__((always_inline)) void q4_K_half8(const uint8_t *p, int nb, const act_q8_256 *const *x, int n, int h,
-                                                                 __m256 *acc) {
-    const __m256i low = _mm256_set1_epi8(0x0F);
-    for (int b = 0; b < nb; b++, p += Q4_K_GROUP_BLOCK) {
-        const uint8_t *sc = p + 2048, *mn = sc + 128;
-        __m256i isum[4];
-        for (int r = 0; r < n; r++) isum[r] = _mm256_setzero_si256();
-        for (int s = 0; s < 8; s++) {
+        for (int hh = 0; hh < nh; hh++) {
+            const int h = h0 + hh;
+            __m256 *acc = accs + hh * n;
+            const uint8_t *pair = p + (size_t)(b / 2) * Q4_0_GROUP_PAIR, *qs = pair + 256 * (b % 2) + 32 * h;
             if (h == 0)
-                for (int l = 5 * s; l < 5 * s + 5; l++) _mm_prefetch((const char *)p + PREFETCH + 64 * l, _MM_HINT_T0);
-            __m256i p16[4];
+                for (int l = b % 2 ? 5 : 0; l < (b % 2 ? 9 : 5); l++) _mm_prefetch((const char *)pair + PREFETCH + 64 * l, _MM_HINT_T0);
+            __m256 dw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(pair + 512 + 32 * (b % 2) + 16 * h)));
+            __m256i s[4];
 #pragma clang loop unroll(full)
             for (int t = 0; t < 4; t++) {
-                __m256i raw = _mm256_load_si256((const __m256i *)(p + 256 * s + 64 * t + 32 * h));
+                __m256i raw = _mm256_load_si256((const __m256i *)(qs + 64 * t));
                 __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
 #pragma clang loop unroll(full)
                 for (int r = 0; r < n; r++) {
-                    const int8_t *a = x[r][b].qs + 32 * s;
+                    const int8_t *a = x[r][b].qs;
                     __m256i ps = _mm256_add_epi16(_mm256_maddubs_epi16(lo, four(a + 4 * t)), _mm256_maddubs_epi16(hi, four(a + 16 + 4 * t)));
-                    p16[r] = t ? _mm256_add_epi16(p16[r], ps) : ps;
+                    s[r] = t ? _mm256_add_epi16(s[r], ps) : ps;
                 }
             }
-            __m256i scv = pairs(sc + 16 * s + 8 * h);
-#pragma clang loop unroll(full)
-            for (int r = 0; r < n; r++) isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p16[r], scv));
-        }
-        __m256i msum[4];
-        for (int r = 0; r < n; r++) msum[r] = _mm256_setzero_si256();
-        for (int s = 0; s < 8; s++) {
-            __m256i mv = pairs(mn + 16 * s + 8 * h);
 #pragma clang loop unroll(full)
             for (int r = 0; r < n; r++) {
-                int32_t two;
-                memcpy(&two, x[r][b].bsums + 2 * s, 4);
-                msum[r] = _mm256_add_epi32(msum[r], _mm256_madd_epi16(mv, _mm256_set1_epi32(two)));
+                const act_q8_32x *a = x[r] + b;
+                __m256i sum = _mm256_add_epi32(_mm256_madd_epi16(s[r], ones), _mm256_set1_epi32(a->c / 16));
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(dw, _mm256_set1_ps(a->d)), acc[r]);
             }
-        }
-        __m256 dv = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(mn + 128 + 16 * h)));
-        __m256 dminv = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(mn + 160 + 16 * h)));
-#pragma clang loop unroll(full)
-        for (int r = 0; r < n; r++) {
-            __m256 dx = _mm256_set1_ps(x[r][b].d);
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dv, dx), acc[r]);
-            acc[r] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum[r]), _mm256_mul_ps(dminv, dx), acc[r]);
         }
     }
 }
 
-// Q4_1 (d·q + m against act_q8_32's d and s = d·Σx): half h of a group against n rows.
-AVX2 static inline __attribute__((always_inline)) void q4_1_half8(const uint8_t *p, int nb, const act_q8_32 *const *x, int n, int h,
-                                                                 __m256 *acc) {
-    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
-    for (int b = 0; b < nb; b++, p += Q4_1_GROUP_BLOCK) {
-        if (h == 0)
-            for (int c = 0; c < Q4_1_GROUP_BLOCK; c += 64) _mm_prefetch((const char *)p + PREFETCH + c, _MM_HINT_T0);
-        __m256 dw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 256 + 16 * h)));
-        __m256 mw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 288 + 16 * h)));
-        __m256i s[4];
+// Q5_0 and Q8_0 (stored as w + 128).
+AVX2 static inline __attribute__((always_inline)) void i8_half8(const uint8_t *p, int nb, const act_q8_32x *const *x, int n, int h0,
+                                                               int nh, __m256 *accs) {
+    const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
+    const uint16_t *d = (const uint16_t *)(p + (size_t)nb * 512);
+    for (int b = 0; b < nb; b++) {
+        for (int hh = 0; hh < nh; hh++) {
+            const int h = h0 + hh;
+            __m256 *acc = accs + hh * n;
+            const uint8_t *qs = p + 512 * (size_t)b + 32 * h;
+            if (h == 0)
+                for (int l = 0; l < 8; l++) _mm_prefetch((const char *)qs + PREFETCH + 64 * l, _MM_HINT_T0);
+            __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(d + 16 * b + 8 * h)));
+            __m256i s[4];
 #pragma clang loop unroll(full)
-        for (int t = 0; t < 4; t++) {
-            __m256i raw = _mm256_load_si256((const __m256i *)(p + 64 * t + 32 * h));
-            __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+            for (int j = 0; j < 8; j++) {
+                __m256i w = _mm256_xor_si256(_mm256_load_si256((const __m256i *)(qs + 64 * j)), flip);
+                __m256i aw = _mm256_abs_epi8(w);  // -128 becomes 0x80, which vpmaddubsw reads as 128
+#pragma clang loop unroll(full)
+                for (int r = 0; r < n; r++) {
+                    __m256i prod = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(four(x[r][b].qs + 4 * j), w)), ones);
+                    s[r] = j ? _mm256_add_epi32(s[r], prod) : prod;
+                }
+            }
+#pragma clang loop unroll(full)
+            for (int r = 0; r < n; r++)
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r]), _mm256_mul_ps(dw, _mm256_set1_ps(x[r][b].d)), acc[r]);
+        }
+    }
+}
+
+// Q4_K. Per block, Σ over sub-blocks of
+// sc·Σ q·x and Σ m·Σx are integers (at most 8 · 63 · 60,960 in magnitude), each converted
+// once: acc += float(Σ sc·q·x)·(d·dx), then acc -= float(Σ m·Σx)·(dmin·dx).
+AVX2 static inline __attribute__((always_inline)) void q4_K_half8(const uint8_t *p, int nb, const act_q8_256 *const *x, int n, int h0,
+                                                                 int nh, __m256 *accs) {
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (int b = 0; b < nb; b++, p += Q4_K_GROUP_BLOCK) {
+        for (int hh = 0; hh < nh; hh++) {
+            const int h = h0 + hh;
+            __m256 *acc = accs + hh * n;
+            const uint8_t *sc = p + 2048, *mn = sc + 128;
+            __m256i isum[4];
+            for (int r = 0; r < n; r++) isum[r] = _mm256_setzero_si256();
+            for (int s = 0; s < 8; s++) {
+                if (h == 0)
+                    for (int l = 5 * s; l < 5 * s + 5; l++) _mm_prefetch((const char *)p + PREFETCH + 64 * l, _MM_HINT_T0);
+                __m256i p16[4];
+#pragma clang loop unroll(full)
+                for (int t = 0; t < 4; t++) {
+                    __m256i raw = _mm256_load_si256((const __m256i *)(p + 256 * s + 64 * t + 32 * h));
+                    __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+#pragma clang loop unroll(full)
+                    for (int r = 0; r < n; r++) {
+                        const int8_t *a = x[r][b].qs + 32 * s;
+                        __m256i ps = _mm256_add_epi16(_mm256_maddubs_epi16(lo, four(a + 4 * t)), _mm256_maddubs_epi16(hi, four(a + 16 + 4 * t)));
+                        p16[r] = t ? _mm256_add_epi16(p16[r], ps) : ps;
+                    }
+                }
+                __m256i scv = pairs(sc + 16 * s + 8 * h);
+#pragma clang loop unroll(full)
+                for (int r = 0; r < n; r++) isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p16[r], scv));
+            }
+            __m256i msum[4];
+            for (int r = 0; r < n; r++) msum[r] = _mm256_setzero_si256();
+            for (int s = 0; s < 8; s++) {
+                __m256i mv = pairs(mn + 16 * s + 8 * h);
+#pragma clang loop unroll(full)
+                for (int r = 0; r < n; r++) {
+                    int32_t two;
+                    memcpy(&two, x[r][b].bsums + 2 * s, 4);
+                    msum[r] = _mm256_add_epi32(msum[r], _mm256_madd_epi16(mv, _mm256_set1_epi32(two)));
+                }
+            }
+            __m256 dv = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(mn + 128 + 16 * h)));
+            __m256 dminv = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(mn + 160 + 16 * h)));
 #pragma clang loop unroll(full)
             for (int r = 0; r < n; r++) {
-                const int8_t *a = x[r][b].qs;
-                __m256i ps = _mm256_add_epi16(_mm256_maddubs_epi16(lo, four(a + 4 * t)), _mm256_maddubs_epi16(hi, four(a + 16 + 4 * t)));
-                s[r] = t ? _mm256_add_epi16(s[r], ps) : ps;
+                __m256 dx = _mm256_set1_ps(x[r][b].d);
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dv, dx), acc[r]);
+                acc[r] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum[r]), _mm256_mul_ps(dminv, dx), acc[r]);
             }
         }
+    }
+}
+
+// Q4_1 (d·q + m against act_q8_32's d and s = d·Σx).
+AVX2 static inline __attribute__((always_inline)) void q4_1_half8(const uint8_t *p, int nb, const act_q8_32 *const *x, int n, int h0,
+                                                                 int nh, __m256 *accs) {
+    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    for (int b = 0; b < nb; b++, p += Q4_1_GROUP_BLOCK) {
+        for (int hh = 0; hh < nh; hh++) {
+            const int h = h0 + hh;
+            __m256 *acc = accs + hh * n;
+            if (h == 0)
+                for (int c = 0; c < Q4_1_GROUP_BLOCK; c += 64) _mm_prefetch((const char *)p + PREFETCH + c, _MM_HINT_T0);
+            __m256 dw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 256 + 16 * h)));
+            __m256 mw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 288 + 16 * h)));
+            __m256i s[4];
 #pragma clang loop unroll(full)
-        for (int r = 0; r < n; r++) {
-            const act_q8_32 *a = x[r] + b;
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(s[r], ones)), _mm256_mul_ps(dw, _mm256_set1_ps(a->d)), acc[r]);
-            acc[r] = _mm256_fmadd_ps(mw, _mm256_set1_ps(a->s), acc[r]);
+            for (int t = 0; t < 4; t++) {
+                __m256i raw = _mm256_load_si256((const __m256i *)(p + 64 * t + 32 * h));
+                __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+#pragma clang loop unroll(full)
+                for (int r = 0; r < n; r++) {
+                    const int8_t *a = x[r][b].qs;
+                    __m256i ps = _mm256_add_epi16(_mm256_maddubs_epi16(lo, four(a + 4 * t)), _mm256_maddubs_epi16(hi, four(a + 16 + 4 * t)));
+                    s[r] = t ? _mm256_add_epi16(s[r], ps) : ps;
+                }
+            }
+#pragma clang loop unroll(full)
+            for (int r = 0; r < n; r++) {
+                const act_q8_32 *a = x[r] + b;
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(s[r], ones)), _mm256_mul_ps(dw, _mm256_set1_ps(a->d)), acc[r]);
+                acc[r] = _mm256_fmadd_ps(mw, _mm256_set1_ps(a->s), acc[r]);
+            }
         }
     }
 }
@@ -181,38 +200,42 @@ AVX2 static inline __attribute__((always_inline)) void q4_1_half8(const uint8_t 
 // IQ4_XS: the nibbles through the grid (signed values, the sign trick), per sub-block
 // float(Σ value·x)·(d·(scale - 32)·dx) as the AVX-512 kernel computes it.
 AVX2 static inline __attribute__((always_inline)) void iq4_xs_half8(const uint8_t *p, int nb, const act_q8_256 *const *x, int n,
-                                                                   int h, __m256 *acc) {
+                                                                   int h0, int nh, __m256 *accs) {
     const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1), grid = iq4_table();
     for (int b = 0; b < nb; b++, p += IQ4_XS_GROUP_BLOCK) {
-        __m256 dv = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 2144 + 16 * h)));
-        __m256i sl = _mm256_load_si256((const __m256i *)(p + 2048 + 32 * h));
-        __m256i sh = _mm256_cvtepu16_epi32(_mm_load_si128((const __m128i *)(p + 2112 + 16 * h)));
-        for (int s = 0; s < 8; s++) {
-            if (h == 0)
-                for (int l = 5 * s; l < 5 * s + 5; l++) _mm_prefetch((const char *)p + PREFETCH + 64 * l, _MM_HINT_T0);
-            __m256i lowbits = _mm256_and_si256(_mm256_srli_epi32(sl, 4 * s), _mm256_set1_epi32(0xF));
-            __m256i highbits = _mm256_and_si256(_mm256_srli_epi32(sh, 2 * s), _mm256_set1_epi32(3));
-            __m256i scale = _mm256_sub_epi32(_mm256_or_si256(lowbits, _mm256_slli_epi32(highbits, 4)), _mm256_set1_epi32(32));
-            __m256 ds = _mm256_mul_ps(_mm256_cvtepi32_ps(scale), dv);
-            __m256i sum[4];
+        for (int hh = 0; hh < nh; hh++) {
+            const int h = h0 + hh;
+            __m256 *acc = accs + hh * n;
+            __m256 dv = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 2144 + 16 * h)));
+            __m256i sl = _mm256_load_si256((const __m256i *)(p + 2048 + 32 * h));
+            __m256i sh = _mm256_cvtepu16_epi32(_mm_load_si128((const __m128i *)(p + 2112 + 16 * h)));
+            for (int s = 0; s < 8; s++) {
+                if (h == 0)
+                    for (int l = 5 * s; l < 5 * s + 5; l++) _mm_prefetch((const char *)p + PREFETCH + 64 * l, _MM_HINT_T0);
+                __m256i lowbits = _mm256_and_si256(_mm256_srli_epi32(sl, 4 * s), _mm256_set1_epi32(0xF));
+                __m256i highbits = _mm256_and_si256(_mm256_srli_epi32(sh, 2 * s), _mm256_set1_epi32(3));
+                __m256i scale = _mm256_sub_epi32(_mm256_or_si256(lowbits, _mm256_slli_epi32(highbits, 4)), _mm256_set1_epi32(32));
+                __m256 ds = _mm256_mul_ps(_mm256_cvtepi32_ps(scale), dv);
+                __m256i sum[4];
 #pragma clang loop unroll(full)
-            for (int t = 0; t < 4; t++) {
-                __m256i raw = _mm256_load_si256((const __m256i *)(p + 256 * s + 64 * t + 32 * h));
-                __m256i w[2] = {_mm256_shuffle_epi8(grid, _mm256_and_si256(raw, low)),
-                                _mm256_shuffle_epi8(grid, _mm256_and_si256(_mm256_srli_epi16(raw, 4), low))};
-                __m256i aw[2] = {_mm256_abs_epi8(w[0]), _mm256_abs_epi8(w[1])};
+                for (int t = 0; t < 4; t++) {
+                    __m256i raw = _mm256_load_si256((const __m256i *)(p + 256 * s + 64 * t + 32 * h));
+                    __m256i w[2] = {_mm256_shuffle_epi8(grid, _mm256_and_si256(raw, low)),
+                                    _mm256_shuffle_epi8(grid, _mm256_and_si256(_mm256_srli_epi16(raw, 4), low))};
+                    __m256i aw[2] = {_mm256_abs_epi8(w[0]), _mm256_abs_epi8(w[1])};
 #pragma clang loop unroll(full)
-                for (int r = 0; r < n; r++) {
-                    const int8_t *a = x[r][b].qs + 32 * s;
-                    __m256i prod = _mm256_add_epi32(
-                        _mm256_madd_epi16(_mm256_maddubs_epi16(aw[0], _mm256_sign_epi8(four(a + 4 * t), w[0])), ones),
-                        _mm256_madd_epi16(_mm256_maddubs_epi16(aw[1], _mm256_sign_epi8(four(a + 16 + 4 * t), w[1])), ones));
-                    sum[r] = t ? _mm256_add_epi32(sum[r], prod) : prod;
+                    for (int r = 0; r < n; r++) {
+                        const int8_t *a = x[r][b].qs + 32 * s;
+                        __m256i prod = _mm256_add_epi32(
+                            _mm256_madd_epi16(_mm256_maddubs_epi16(aw[0], _mm256_sign_epi8(four(a + 4 * t), w[0])), ones),
+                            _mm256_madd_epi16(_mm256_maddubs_epi16(aw[1], _mm256_sign_epi8(four(a + 16 + 4 * t), w[1])), ones));
+                        sum[r] = t ? _mm256_add_epi32(sum[r], prod) : prod;
+                    }
                 }
-            }
 #pragma clang loop unroll(full)
-            for (int r = 0; r < n; r++)
-                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[r]), _mm256_mul_ps(ds, _mm256_set1_ps(x[r][b].d)), acc[r]);
+                for (int r = 0; r < n; r++)
+                    acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[r]), _mm256_mul_ps(ds, _mm256_set1_ps(x[r][b].d)), acc[r]);
+            }
         }
     }
 }
@@ -227,65 +250,78 @@ AVX2 static inline __m256i signed_pairs(const int8_t *p) {
 // (2 · 2 · 63 · 127 = 32,004); per block Σ sc·Σ q·x - 32·Σ sc·Σx as one integer (at most
 // 16 · 128 · 16 · 63 · 127 plus 32 · 128 · 16 · 127 · 16 in magnitude), converted once and
 // scaled by d·dx.
-AVX2 static inline __attribute__((always_inline)) void q6_K_half8(const uint8_t *p, int nb, const act_q8_256 *const *x, int n, int h,
-                                                                 __m256 *acc) {
+AVX2 static inline __attribute__((always_inline)) void q6_K_half8(const uint8_t *p, int nb, const act_q8_256 *const *x, int n, int h0,
+                                                                 int nh, __m256 *accs) {
     const __m256i low = _mm256_set1_epi8(0x0F), top = _mm256_set1_epi8(0x30);
     for (int b = 0; b < nb; b++, p += Q6_K_GROUP_BLOCK) {
-        const int8_t *sc = (const int8_t *)(p + 3072);
-        __m256i isum[4];
-        for (int r = 0; r < n; r++) isum[r] = _mm256_setzero_si256();
-        for (int s = 0; s < 16; s++) {
-            if (h == 0 && s % 2 == 0)
-                for (int l = 7 * (s / 2); l < 7 * (s / 2) + 7; l++) _mm_prefetch((const char *)p + 2 * PREFETCH + 64 * l, _MM_HINT_T0);
-            int shift = 2 * (s % 4);
-            __m256i scv = signed_pairs(sc + 16 * s + 8 * h), part[4];
+        for (int hh = 0; hh < nh; hh++) {
+            const int h = h0 + hh;
+            __m256 *acc = accs + hh * n;
+            const int8_t *sc = (const int8_t *)(p + 3072);
+            __m256i isum[4];
+            for (int r = 0; r < n; r++) isum[r] = _mm256_setzero_si256();
+            for (int s = 0; s < 16; s++) {
+                if (h == 0 && s % 2 == 0)
+                    for (int l = 7 * (s / 2); l < 7 * (s / 2) + 7; l++) _mm_prefetch((const char *)p + 2 * PREFETCH + 64 * l, _MM_HINT_T0);
+                int shift = 2 * (s % 4);
+                __m256i scv = signed_pairs(sc + 16 * s + 8 * h), part[4];
 #pragma clang loop unroll(full)
-            for (int t = 0; t < 4; t++) {
-                __m256i lo = _mm256_load_si256((const __m256i *)(p + 256 * (s / 2) + 64 * t + 32 * h));
-                __m256i hi = _mm256_load_si256((const __m256i *)(p + 2048 + 256 * (s / 4) + 64 * t + 32 * h));
-                hi = shift <= 4 ? _mm256_slli_epi16(hi, 4 - shift) : _mm256_srli_epi16(hi, shift - 4);
-                __m256i nib = s % 2 ? _mm256_srli_epi16(lo, 4) : lo;
-                __m256i w = _mm256_or_si256(_mm256_and_si256(nib, low), _mm256_and_si256(hi, top));
+                for (int t = 0; t < 4; t++) {
+                    __m256i lo = _mm256_load_si256((const __m256i *)(p + 256 * (s / 2) + 64 * t + 32 * h));
+                    __m256i hi = _mm256_load_si256((const __m256i *)(p + 2048 + 256 * (s / 4) + 64 * t + 32 * h));
+                    hi = shift <= 4 ? _mm256_slli_epi16(hi, 4 - shift) : _mm256_srli_epi16(hi, shift - 4);
+                    __m256i nib = s % 2 ? _mm256_srli_epi16(lo, 4) : lo;
+                    __m256i w = _mm256_or_si256(_mm256_and_si256(nib, low), _mm256_and_si256(hi, top));
 #pragma clang loop unroll(full)
-                for (int r = 0; r < n; r++) {
-                    __m256i m = _mm256_maddubs_epi16(w, four(x[r][b].qs + 16 * s + 4 * t));
-                    if (t % 2 == 0) {
-                        part[r] = m;
-                    } else {
-                        isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(_mm256_add_epi16(part[r], m), scv));
+                    for (int r = 0; r < n; r++) {
+                        __m256i m = _mm256_maddubs_epi16(w, four(x[r][b].qs + 16 * s + 4 * t));
+                        if (t % 2 == 0) {
+                            part[r] = m;
+                        } else {
+                            isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(_mm256_add_epi16(part[r], m), scv));
+                        }
                     }
                 }
             }
-        }
-        for (int s = 0; s < 16; s += 2) {
-            __m256i a = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sc + 16 * s + 8 * h)));
-            __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sc + 16 * (s + 1) + 8 * h)));
-            __m256i two_sc = _mm256_or_si256(_mm256_and_si256(a, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(c, 16));
+            for (int s = 0; s < 16; s += 2) {
+                __m256i a = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sc + 16 * s + 8 * h)));
+                __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sc + 16 * (s + 1) + 8 * h)));
+                __m256i two_sc = _mm256_or_si256(_mm256_and_si256(a, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(c, 16));
 #pragma clang loop unroll(full)
-            for (int r = 0; r < n; r++) {
-                int32_t two;
-                memcpy(&two, x[r][b].bsums + s, 4);
-                __m256i m = _mm256_madd_epi16(two_sc, _mm256_set1_epi32(two));
-                isum[r] = _mm256_sub_epi32(isum[r], _mm256_slli_epi32(m, 5));
+                for (int r = 0; r < n; r++) {
+                    int32_t two;
+                    memcpy(&two, x[r][b].bsums + s, 4);
+                    __m256i m = _mm256_madd_epi16(two_sc, _mm256_set1_epi32(two));
+                    isum[r] = _mm256_sub_epi32(isum[r], _mm256_slli_epi32(m, 5));
+                }
             }
-        }
-        __m256 dv = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 3328 + 16 * h)));
+            __m256 dv = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 3328 + 16 * h)));
 #pragma clang loop unroll(full)
-        for (int r = 0; r < n; r++)
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dv, _mm256_set1_ps(x[r][b].d)), acc[r]);
+            for (int r = 0; r < n; r++)
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dv, _mm256_set1_ps(x[r][b].d)), acc[r]);
+        }
     }
 }
 
-// One group against n activation rows (n = 1, 2 or 4, a constant in each copy), a half at a
-// time; y[r * ldy + i] for the lanes i set in mask.
+// One group against n activation rows (n = 1, 2 or 4, a constant in each copy); y[r * ldy + i]
+// for the lanes i set in mask. One or two rows take both halves block by block, so each
+// block's lines are read once, as they stream in (decode); four take a half at a time (their
+// accumulators would not fit in registers twice).
 #define HALVES(name, act, n)                                                                                           \
     AVX2 static void name##_avx2_##n(const uint8_t *p, int nb, const void *const *x, float *y, int ldy, uint16_t mask) { \
+        __m256 acc[2 * n];                                                                                             \
+        if (n <= 2 && (mask & 0xFF) && (mask >> 8)) {                                                                  \
+            for (int r = 0; r < 2 * n; r++) acc[r] = _mm256_setzero_ps();                                              \
+            name##_half8(p, nb, (const act *const *)x, n, 0, 2, acc);                                                  \
+            for (int h = 0; h < 2; h++)                                                                                \
+                for (int r = 0; r < n; r++) store_lanes(y + (size_t)r * ldy + 8 * h, (mask >> (8 * h)) & 0xFF, acc[h * n + r]); \
+            return;                                                                                                    \
+        }                                                                                                              \
         for (int h = 0; h < 2; h++) {                                                                                  \
             unsigned m8 = (mask >> (8 * h)) & 0xFF;                                                                    \
             if (!m8) continue;                                                                                         \
-            __m256 acc[n];                                                                                             \
             for (int r = 0; r < n; r++) acc[r] = _mm256_setzero_ps();                                                  \
-            name##_half8(p, nb, (const act *const *)x, n, h, acc);                                                      \
+            name##_half8(p, nb, (const act *const *)x, n, h, 1, acc);                                                  \
             for (int r = 0; r < n; r++) store_lanes(y + (size_t)r * ldy + 8 * h, m8, acc[r]);                         \
         }                                                                                                              \
     }
