@@ -1,5 +1,5 @@
-// AVX2 kernels for the packed layouts of the AVX-512 ones (Q4_0, Q4_1, Q5_0/Q8_0, Q4_K, Q6_K and
-// IQ4_XS; layouts in packed_avx512.c and packed_<type>_avx512.c), so CPUs without AVX-512 VNNI
+// AVX2 kernels for the packed layouts of the AVX-512 ones (Q4_0, Q4_1, Q5_0/Q8_0, Q4_K, Q5_K, Q6_K
+// and IQ4_XS; layouts in packed_avx512.c and packed_<type>_avx512.c), so CPUs without AVX-512 VNNI
 // keep one weight row per 32-bit lane too: a 64-byte line of a group is two halves of eight
 // rows, one ymm each. vpmaddubsw of four unsigned weight bytes per lane against four
 // broadcast activation bytes gives each of 8 rows its products at once, and the convert,
@@ -9,7 +9,7 @@
 // 30,480, no saturation) and widened once; signed bytes (Q5_0, Q8_0, IQ4_XS's grid) take the
 // sign trick and are widened per four. A row's result is Σ over blocks, in order, of
 // float(Σ q·x) · (dw·dx), identical to the AVX-512 kernels' for Q4_0, Q4_1, Q5_0, Q8_0 and
-// IQ4_XS (the block sums are exact integers either way); Q4_K and Q6_K sum a whole
+// IQ4_XS (the block sums are exact integers either way); Q4_K, Q5_K and Q6_K sum a whole
 // 256-element block as one integer (scales applied by vpmaddwd) before its one convert.
 // Each output is the same whatever the number of activation rows (batch invariance).
 #include "avx2.h"
@@ -108,13 +108,18 @@ AVX2 static inline __attribute__((always_inline)) void i8_half8(const uint8_t *p
     }
 }
 
-// Q4_K. Per block, Σ over sub-blocks of
-// sc·Σ q·x and Σ m·Σx are integers (at most 8 · 63 · 60,960 in magnitude), each converted
-// once: acc += float(Σ sc·q·x)·(d·dx), then acc -= float(Σ m·Σx)·(dmin·dx).
-AVX2 static inline __attribute__((always_inline)) void q4_K_half8(const uint8_t *p, int nb, const act_q8_256 *const *x, int n, int h0,
-                                                                 int nh, __m256 *accs) {
-    const __m256i low = _mm256_set1_epi8(0x0F);
-    for (int b = 0; b < nb; b++, p += Q4_K_GROUP_BLOCK) {
+// Q4_K (five = 0) and Q5_K (five = 1, a constant: each copy is specialized). Per block,
+// Σ over sub-blocks of sc·Σ q·x and Σ m·Σx are integers (at most 8 · 63 · 32 · 31 · 127 in
+// magnitude), each converted once: acc += float(Σ sc·q·x)·(d·dx), then acc -= float(Σ m·Σx)·
+// (dmin·dx). Q5_K's fifth bits (one 64-bit mask per vector, four bits a row: a half's 32 bits
+// are its 32 bytes) complete the nibbles; its products (up to 2 · 31 · 127 a pair) are summed
+// in int16 over two of the four vectors at a time.
+AVX2 static inline __attribute__((always_inline)) void k45_half8(const uint8_t *p, int nb, const act_q8_256 *const *x, int n, int h0,
+                                                                int nh, __m256 *accs, int five) {
+    const size_t stride = five ? Q5_K_GROUP_BLOCK : Q4_K_GROUP_BLOCK;
+    const int lines = five ? 6 : 5;  // per sub-block, to prefetch all 45 (37) lines of a block
+    const __m256i low = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(16);
+    for (int b = 0; b < nb; b++, p += stride) {
         for (int hh = 0; hh < nh; hh++) {
             const int h = h0 + hh;
             __m256 *acc = accs + hh * n;
@@ -123,22 +128,25 @@ AVX2 static inline __attribute__((always_inline)) void q4_K_half8(const uint8_t 
             for (int r = 0; r < n; r++) isum[r] = _mm256_setzero_si256();
             for (int s = 0; s < 8; s++) {
                 if (h == 0)
-                    for (int l = 5 * s; l < 5 * s + 5; l++) _mm_prefetch((const char *)p + PREFETCH + 64 * l, _MM_HINT_T0);
-                __m256i p16[4];
+                    for (int l = lines * s; l < lines * s + lines; l++) _mm_prefetch((const char *)p + PREFETCH + 64 * l, _MM_HINT_T0);
+                __m256i p16[4], scv = pairs(sc + 16 * s + 8 * h);
+                const uint8_t *mk = p + Q4_K_GROUP_BLOCK + 64 * s + 4 * h;  // Q5_K: the half's bits of each vector's mask
 #pragma clang loop unroll(full)
                 for (int t = 0; t < 4; t++) {
                     __m256i raw = _mm256_load_si256((const __m256i *)(p + 256 * s + 64 * t + 32 * h));
                     __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+                    if (five) {
+                        lo = _mm256_or_si256(lo, _mm256_and_si256(bits_to_bytes(mk + 8 * t), sixteen));
+                        hi = _mm256_or_si256(hi, _mm256_and_si256(bits_to_bytes(mk + 8 * (t + 4)), sixteen));
+                    }
 #pragma clang loop unroll(full)
                     for (int r = 0; r < n; r++) {
                         const int8_t *a = x[r][b].qs + 32 * s;
                         __m256i ps = _mm256_add_epi16(_mm256_maddubs_epi16(lo, four(a + 4 * t)), _mm256_maddubs_epi16(hi, four(a + 16 + 4 * t)));
-                        p16[r] = t ? _mm256_add_epi16(p16[r], ps) : ps;
+                        p16[r] = t % (five ? 2 : 4) ? _mm256_add_epi16(p16[r], ps) : ps;
+                        if (t == 3 || (five && t == 1)) isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p16[r], scv));
                     }
                 }
-                __m256i scv = pairs(sc + 16 * s + 8 * h);
-#pragma clang loop unroll(full)
-                for (int r = 0; r < n; r++) isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p16[r], scv));
             }
             __m256i msum[4];
             for (int r = 0; r < n; r++) msum[r] = _mm256_setzero_si256();
@@ -161,6 +169,16 @@ AVX2 static inline __attribute__((always_inline)) void q4_K_half8(const uint8_t 
             }
         }
     }
+}
+
+AVX2 static inline __attribute__((always_inline)) void q4_K_half8(const uint8_t *p, int nb, const act_q8_256 *const *x, int n, int h0,
+                                                                 int nh, __m256 *accs) {
+    k45_half8(p, nb, x, n, h0, nh, accs, 0);
+}
+
+AVX2 static inline __attribute__((always_inline)) void q5_K_half8(const uint8_t *p, int nb, const act_q8_256 *const *x, int n, int h0,
+                                                                 int nh, __m256 *accs) {
+    k45_half8(p, nb, x, n, h0, nh, accs, 1);
 }
 
 // Q4_1 (d·q + m against act_q8_32's d and s = d·Σx).
@@ -333,6 +351,7 @@ AVX2 static inline __attribute__((always_inline)) void q6_K_half8(const uint8_t 
 GROUP_FNS_AVX2(q4_0, act_q8_32x)
 GROUP_FNS_AVX2(i8, act_q8_32x)
 GROUP_FNS_AVX2(q4_K, act_q8_256)
+GROUP_FNS_AVX2(q5_K, act_q8_256)
 GROUP_FNS_AVX2(q4_1, act_q8_32)
 GROUP_FNS_AVX2(iq4_xs, act_q8_256)
 GROUP_FNS_AVX2(q6_K, act_q8_256)
@@ -340,6 +359,7 @@ GROUP_FNS_AVX2(q6_K, act_q8_256)
 tern_group_fn tern_q4_0_group_fn_avx2(int n) { (void)n; return 0; }
 tern_group_fn tern_i8_group_fn_avx2(int n) { (void)n; return 0; }
 tern_group_fn tern_q4_K_group_fn_avx2(int n) { (void)n; return 0; }
+tern_group_fn tern_q5_K_group_fn_avx2(int n) { (void)n; return 0; }
 tern_group_fn tern_q4_1_group_fn_avx2(int n) { (void)n; return 0; }
 tern_group_fn tern_iq4_xs_group_fn_avx2(int n) { (void)n; return 0; }
 tern_group_fn tern_q6_K_group_fn_avx2(int n) { (void)n; return 0; }

@@ -20,13 +20,10 @@
 #include <stdlib.h>
 
 int tern_packs(int type) {
-    if (tern_using_avx512())
-        return type == TERN_Q4_0 || type == TERN_Q4_1 || type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K
-            || type == TERN_Q5_K || type == TERN_Q6_K || type == TERN_IQ4_XS;
-    // The AVX2 kernels of packed_avx2.c.
+    // The AVX-512 VNNI kernels, or else the AVX2 ones of packed_avx2.c (the same types).
     return tern_using_avx2()
         && (type == TERN_Q4_0 || type == TERN_Q4_1 || type == TERN_Q5_0 || type == TERN_Q8_0 || type == TERN_Q4_K
-            || type == TERN_Q6_K || type == TERN_IQ4_XS);
+            || type == TERN_Q5_K || type == TERN_Q6_K || type == TERN_IQ4_XS);
 }
 
 // Elements per block, and bytes of one packed group of nb blocks (a multiple of 64).
@@ -176,6 +173,7 @@ static tern_group_fn group_fn(int type, int n) {
         case TERN_Q4_0: return tern_q4_0_group_fn_avx2(n);
         case TERN_Q4_1: return tern_q4_1_group_fn_avx2(n);
         case TERN_Q4_K: return tern_q4_K_group_fn_avx2(n);
+        case TERN_Q5_K: return tern_q5_K_group_fn_avx2(n);
         case TERN_Q6_K: return tern_q6_K_group_fn_avx2(n);
         case TERN_IQ4_XS: return tern_iq4_xs_group_fn_avx2(n);
         default: return tern_i8_group_fn_avx2(n);

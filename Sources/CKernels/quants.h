@@ -158,6 +158,7 @@ tern_group_fn tern_iq4_xs_group_fn(int n);
 tern_group_fn tern_q4_0_group_fn_avx2(int n);
 tern_group_fn tern_i8_group_fn_avx2(int n);
 tern_group_fn tern_q4_K_group_fn_avx2(int n);
+tern_group_fn tern_q5_K_group_fn_avx2(int n);
 tern_group_fn tern_q4_1_group_fn_avx2(int n);
 tern_group_fn tern_iq4_xs_group_fn_avx2(int n);
 tern_group_fn tern_q6_K_group_fn_avx2(int n);
