@@ -40,13 +40,29 @@ AVX2 static inline void store_lanes(float *y, unsigned mask8, __m256 v) {
     _mm256_maskstore_ps(y, m, v);
 }
 
+// The int16 sums of one 32-element block of nibbles (four 32-byte lines at qs, 64 bytes apart:
+// low nibbles are elements 4t+e, high nibbles 16+4t+e) against n activation rows' bytes a[r].
+AVX2 static inline __attribute__((always_inline)) void nibble_block(const uint8_t *qs, const int8_t *const *a, int n, __m256i *s) {
+    const __m256i low = _mm256_set1_epi8(0x0F);
+#pragma clang loop unroll(full)
+    for (int t = 0; t < 4; t++) {
+        __m256i raw = _mm256_load_si256((const __m256i *)(qs + 64 * t));
+        __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < n; r++) {
+            __m256i ps = _mm256_add_epi16(_mm256_maddubs_epi16(lo, four(a[r] + 4 * t)), _mm256_maddubs_epi16(hi, four(a[r] + 16 + 4 * t)));
+            s[r] = t ? _mm256_add_epi16(s[r], ps) : ps;
+        }
+    }
+}
+
 // The kernels: halves h0..h0+nh-1 of a group (half h: rows 8h..8h+7), block by block, against
 // n activation rows, into accs[(h - h0) * n + r].
 
 // Q4_0.
 AVX2 static inline __attribute__((always_inline)) void q4_0_half8(const uint8_t *p, int nb, const act_q8_32x *const *x, int n,
                                                                  int h0, int nh, __m256 *accs) {
-    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    const __m256i ones = _mm256_set1_epi16(1);
     for (int b = 0; b < nb; b++) {
         for (int hh = 0; hh < nh; hh++) {
             const int h = h0 + hh;
@@ -56,17 +72,9 @@ AVX2 static inline __attribute__((always_inline)) void q4_0_half8(const uint8_t 
                 for (int l = b % 2 ? 5 : 0; l < (b % 2 ? 9 : 5); l++) _mm_prefetch((const char *)pair + PREFETCH + 64 * l, _MM_HINT_T0);
             __m256 dw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(pair + 512 + 32 * (b % 2) + 16 * h)));
             __m256i s[4];
-#pragma clang loop unroll(full)
-            for (int t = 0; t < 4; t++) {
-                __m256i raw = _mm256_load_si256((const __m256i *)(qs + 64 * t));
-                __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
-#pragma clang loop unroll(full)
-                for (int r = 0; r < n; r++) {
-                    const int8_t *a = x[r][b].qs;
-                    __m256i ps = _mm256_add_epi16(_mm256_maddubs_epi16(lo, four(a + 4 * t)), _mm256_maddubs_epi16(hi, four(a + 16 + 4 * t)));
-                    s[r] = t ? _mm256_add_epi16(s[r], ps) : ps;
-                }
-            }
+            const int8_t *qx[4];  // the activation rows' bytes of block b
+            for (int r = 0; r < n; r++) qx[r] = x[r][b].qs;
+            nibble_block(qs, qx, n, s);
 #pragma clang loop unroll(full)
             for (int r = 0; r < n; r++) {
                 const act_q8_32x *a = x[r] + b;
@@ -184,7 +192,7 @@ AVX2 static inline __attribute__((always_inline)) void q5_K_half8(const uint8_t 
 // Q4_1 (d·q + m against act_q8_32's d and s = d·Σx).
 AVX2 static inline __attribute__((always_inline)) void q4_1_half8(const uint8_t *p, int nb, const act_q8_32 *const *x, int n, int h0,
                                                                  int nh, __m256 *accs) {
-    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    const __m256i ones = _mm256_set1_epi16(1);
     for (int b = 0; b < nb; b++, p += Q4_1_GROUP_BLOCK) {
         for (int hh = 0; hh < nh; hh++) {
             const int h = h0 + hh;
@@ -194,17 +202,9 @@ AVX2 static inline __attribute__((always_inline)) void q4_1_half8(const uint8_t 
             __m256 dw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 256 + 16 * h)));
             __m256 mw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 288 + 16 * h)));
             __m256i s[4];
-#pragma clang loop unroll(full)
-            for (int t = 0; t < 4; t++) {
-                __m256i raw = _mm256_load_si256((const __m256i *)(p + 64 * t + 32 * h));
-                __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
-#pragma clang loop unroll(full)
-                for (int r = 0; r < n; r++) {
-                    const int8_t *a = x[r][b].qs;
-                    __m256i ps = _mm256_add_epi16(_mm256_maddubs_epi16(lo, four(a + 4 * t)), _mm256_maddubs_epi16(hi, four(a + 16 + 4 * t)));
-                    s[r] = t ? _mm256_add_epi16(s[r], ps) : ps;
-                }
-            }
+            const int8_t *qx[4];  // the activation rows' bytes of block b
+            for (int r = 0; r < n; r++) qx[r] = x[r][b].qs;
+            nibble_block(p + 32 * h, qx, n, s);
 #pragma clang loop unroll(full)
             for (int r = 0; r < n; r++) {
                 const act_q8_32 *a = x[r] + b;
