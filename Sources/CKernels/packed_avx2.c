@@ -321,10 +321,10 @@ AVX2 static inline __attribute__((always_inline)) void q6_K_half8(const uint8_t 
     }
 }
 
-// One group against n activation rows (n = 1, 2 or 4, a constant in each copy); y[r * ldy + i]
+// One group against n activation rows (n = 1 to 4, a constant in each copy); y[r * ldy + i]
 // for the lanes i set in mask. One or two rows take both halves block by block, so each
-// block's lines are read once, as they stream in (decode); four take a half at a time (their
-// accumulators would not fit in registers twice).
+// block's lines are read once, as they stream in (decode); three or four take a half at a
+// time (their accumulators would not fit in registers twice).
 #define HALVES(name, act, n)                                                                                           \
     AVX2 static void name##_avx2_##n(const uint8_t *p, int nb, const void *const *x, float *y, int ldy, uint16_t mask) { \
         __m256 acc[2 * n];                                                                                             \
@@ -344,9 +344,9 @@ AVX2 static inline __attribute__((always_inline)) void q6_K_half8(const uint8_t 
         }                                                                                                              \
     }
 #define GROUP_FNS_AVX2(name, act)                                                                                      \
-    HALVES(name, act, 1) HALVES(name, act, 2) HALVES(name, act, 4)                                                     \
+    HALVES(name, act, 1) HALVES(name, act, 2) HALVES(name, act, 3) HALVES(name, act, 4)                                \
     tern_group_fn tern_##name##_group_fn_avx2(int n) {                                                                 \
-        return n == 4 ? name##_avx2_4 : n == 2 ? name##_avx2_2 : n == 1 ? name##_avx2_1 : 0;                           \
+        return n == 4 ? name##_avx2_4 : n == 3 ? name##_avx2_3 : n == 2 ? name##_avx2_2 : n == 1 ? name##_avx2_1 : 0;  \
     }
 GROUP_FNS_AVX2(q4_0, act_q8_32x)
 GROUP_FNS_AVX2(i8, act_q8_32x)

@@ -193,17 +193,19 @@ static tern_group_fn group_fn(int type, int n) {
 #endif
 }
 
-// All activation rows against one group: sixteen at a time, then 8, 4, 2, 1 (4, 2, 1 on AVX2).
+// All activation rows against one group: sixteen at a time, then the rest in one call where a
+// kernel for that count exists (1 to 8 on AVX-512, 1 to 4 on AVX2), else the largest below it.
 static void group_all(int type, const uint8_t *p, int nb, const uint8_t *x, size_t x_stride, int nvec, float *y, int ldy,
                       uint16_t mask) {
-    int v = 0;
-    for (int n = 16; n >= 1; n /= 2) {
-        tern_group_fn f = group_fn(type, n);
-        for (; f && v + n <= nvec; v += n) {
-            const void *xs[16];
-            for (int j = 0; j < n; j++) xs[j] = x + (size_t)(v + j) * x_stride;
-            f(p, nb, xs, y + (size_t)v * ldy, ldy, mask);
-        }
+    for (int v = 0; v < nvec;) {
+        int n = nvec - v < 16 ? nvec - v : 16;
+        tern_group_fn f;
+        while (!(f = group_fn(type, n)) && n > 1) n--;
+        if (!f) return;  // no kernels compiled (tern_packs is 0 there)
+        const void *xs[16];
+        for (int j = 0; j < n; j++) xs[j] = x + (size_t)(v + j) * x_stride;
+        f(p, nb, xs, y + (size_t)v * ldy, ldy, mask);
+        v += n;
     }
 }
 

@@ -154,7 +154,7 @@ tern_group_fn tern_q6_K_group_fn(int n);
 void tern_pack_group_iq4_xs(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
 void tern_unpack_iq4_xs(const uint8_t *p, int nb, int i, uint8_t *row);
 tern_group_fn tern_iq4_xs_group_fn(int n);
-// The AVX2 kernels of the same layouts (packed_avx2.c), for n = 1, 2 or 4 rows (NULL otherwise).
+// The AVX2 kernels of the same layouts (packed_avx2.c), for n = 1 to 4 rows (NULL otherwise).
 tern_group_fn tern_q4_0_group_fn_avx2(int n);
 tern_group_fn tern_i8_group_fn_avx2(int n);
 tern_group_fn tern_q4_K_group_fn_avx2(int n);
@@ -162,9 +162,11 @@ tern_group_fn tern_q5_K_group_fn_avx2(int n);
 tern_group_fn tern_q4_1_group_fn_avx2(int n);
 tern_group_fn tern_iq4_xs_group_fn_avx2(int n);
 tern_group_fn tern_q6_K_group_fn_avx2(int n);
-// The kernels of a packed type for 1, 2, 4, 8 and 16 activation rows (constant counts, so
-// each copy keeps its accumulators in registers) from rows(p, nb, x, n, y, ldy, mask), and
-// tern_<name>_group_fn picking one. For files compiled with the AVX512 target macro.
+// The kernels of a packed type for 1 to 8 and 16 activation rows (constant counts, so each
+// copy keeps its accumulators in registers) from rows(p, nb, x, n, y, ldy, mask), and
+// tern_<name>_group_fn picking the one for exactly n (NULL for 9 to 15). Every count has
+// its own copy so that a speculative step's 3 or 5 rows read and unpack the weights once,
+// not as 2 + 1 or 4 + 1. For files compiled with the AVX512 target macro.
 #define TERN_GROUP_N(name, rows, act, n)                                                                           \
     AVX512 static void name##_group_##n(const uint8_t *p, int nb, const void *const *x, float *y, int ldy,         \
                                         uint16_t mask) {                                                           \
@@ -173,10 +175,16 @@ tern_group_fn tern_q6_K_group_fn_avx2(int n);
 #define TERN_GROUP_FNS(name, rows, act)                                                                            \
     TERN_GROUP_N(name, rows, act, 1)                                                                               \
     TERN_GROUP_N(name, rows, act, 2)                                                                               \
+    TERN_GROUP_N(name, rows, act, 3)                                                                               \
     TERN_GROUP_N(name, rows, act, 4)                                                                               \
+    TERN_GROUP_N(name, rows, act, 5)                                                                               \
+    TERN_GROUP_N(name, rows, act, 6)                                                                               \
+    TERN_GROUP_N(name, rows, act, 7)                                                                               \
     TERN_GROUP_N(name, rows, act, 8)                                                                               \
     TERN_GROUP_N(name, rows, act, 16)                                                                              \
     tern_group_fn tern_##name##_group_fn(int n) {                                                                  \
-        return n >= 16 ? name##_group_16 : n >= 8 ? name##_group_8 : n >= 4 ? name##_group_4                       \
-             : n >= 2 ? name##_group_2 : name##_group_1;                                                           \
+        static const tern_group_fn fns[] = {0,                                                                     \
+            name##_group_1, name##_group_2, name##_group_3, name##_group_4,                                        \
+            name##_group_5, name##_group_6, name##_group_7, name##_group_8};                                       \
+        return n == 16 ? name##_group_16 : n >= 1 && n <= 8 ? fns[n] : 0;                                         \
     }

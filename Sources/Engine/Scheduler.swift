@@ -171,7 +171,10 @@ public final class Scheduler {
         let limit = s.guessLimit > 0 ? s.guessLimit : spec.numSpeculativeTokens
         let room = min(budget - n, s.request.maxTokens - s.outputTokenIDs.count - 1, config.maxModelLen - s.numTokens - 1)
         p.draft = max(0, min(s.draftTokenIDs.count, room, limit))
-        p.propose = limit
+        // A draft model pays a forward per guess, so it is asked for this step's limit; prompt
+        // lookup's guesses are free, so it is asked for all it has, and the next step keeps
+        // what its own limit allows (after a run of acceptances, more than this step's).
+        p.propose = spec.method == .ngram ? spec.numSpeculativeTokens : limit
         return p
     }
 

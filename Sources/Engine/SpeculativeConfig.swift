@@ -27,7 +27,7 @@ public struct SpeculativeConfig: Sendable, Equatable {
     /// waiting; beyond, the batch alone keeps the cores busy and extra rows cost real compute.
     public var disableByBatchSize: Int
 
-    public init(method: Method = .ngram, numSpeculativeTokens: Int = 4, promptLookupMin: Int = 2, promptLookupMax: Int = 4,
+    public init(method: Method = .ngram, numSpeculativeTokens: Int = 4, promptLookupMin: Int = 1, promptLookupMax: Int = 8,
                 model: String? = nil, disableByBatchSize: Int = 4) {
         self.method = method
         self.numSpeculativeTokens = numSpeculativeTokens

@@ -130,7 +130,9 @@ final class SpeculativeSchedulerTests: XCTestCase {
         let t: [Int32] = [1, 2, 3, 4, 9, 9, 1, 2, 3, 5, 6, 1, 2, 3]
         // The latest earlier "1 2 3" is at 6; what followed: 5 6 1 2.
         XCTAssertEqual(NgramProposer.lookup(t, count: 4, minN: 2, maxN: 3), [5, 6, 1, 2])
-        XCTAssertEqual(NgramProposer.lookup(t, count: 9, minN: 2, maxN: 3), [5, 6, 1, 2, 3], "stops at the end")
+        XCTAssertEqual(NgramProposer.lookup(t, count: 9, minN: 2, maxN: 3), [5, 6, 1, 2], "a 3-token match earns 4 guesses")
+        XCTAssertEqual(NgramProposer.lookup([1, 2, 3, 1, 2, 3], count: 9, minN: 1, maxN: 8), [1, 2, 3], "stops at the end")
+        XCTAssertEqual(NgramProposer.lookup([3, 1, 4, 5, 6, 7, 2, 4], count: 4, minN: 1, maxN: 4), [5, 6], "a 1-token match earns 2")
         XCTAssertEqual(NgramProposer.lookup([7, 8, 9], count: 4, minN: 1, maxN: 3), [], "nothing repeats")
         XCTAssertEqual(NgramProposer.lookup([5, 5, 5], count: 4, minN: 1, maxN: 2), [5], "a run continues itself")
         // The longest suffix wins: "4 1" occurred at 3, "1" alone last at 5 (followed by 7).
