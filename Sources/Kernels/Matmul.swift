@@ -29,7 +29,7 @@ public final class Matmul: @unchecked Sendable {
     private let unpacked: [ByteScratch]                  // per thread: (panelRows, rowBytes) a packed panel unpacked
     private let gatheredX = FloatBuffer(count: 1 << 12)  // (GEMV rows, cols) short segments' rows side by side
     private let gatheredY = FloatBuffer(count: 1 << 12)  // (GEMV rows, Σ rows of the matrices) their results
-    /// The packed copies the AVX-512 kernels read, made by `prepare`.
+    /// The packed copies the AVX-512 VNNI and AVX2 kernels read, made by `prepare`.
     private let packedCopies = PackedWeights()
     /// Called with each matrix `prepare` has packed: its original bytes are no longer read (the
     /// loader releases their pages, so a packed model is resident once, not twice).
@@ -150,7 +150,7 @@ public final class Matmul: @unchecked Sendable {
                 for r in rows { tern_quantize_act(fmt, x + r * cols, base + f.offset + r * f.rowBytes, Int32(cols)) }
             }
         }
-        // Packed copies (Q4_0/Q4_1/Q5_0/Q8_0/Q4_K/Q5_K/Q6_K/IQ4_XS on AVX-512 VNNI), packed now if not prepared.
+        // Packed copies (Q4_0/Q4_1/Q5_0/Q8_0/Q4_K/Q5_K/Q6_K/IQ4_XS wherever AVX2 is), packed now if not prepared.
         let packed = ws.map { w in tern_packs(w.type) != 0 ? packedCopies.bytes(of: w, pool: pool) : nil }
         // Work items: (matrix, row range), about 4 per thread in all, in whole groups of 16 rows.
         let totalRows = ws.reduce(0) { $0 + $1.rows }

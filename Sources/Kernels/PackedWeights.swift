@@ -4,7 +4,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// The copies of Q4_0/Q4_1/Q5_0/Q8_0/Q4_K/Q5_K/Q6_K/IQ4_XS matrices that the AVX-512 VNNI kernels read,
+/// The copies of Q4_0/Q4_1/Q5_0/Q8_0/Q4_K/Q5_K/Q6_K/IQ4_XS matrices that the AVX-512 VNNI and AVX2 kernels read,
 /// sixteen rows interleaved (layouts in packed_*_avx512.c), owned by one `Matmul` and
 /// found by the matrix's bytes: any `WeightMatrix` over the same bytes (and row count)
 /// finds the same copy. Copies are made at load by `prepare` into a table that is only
