@@ -66,8 +66,8 @@ struct EngineBench {
         for _ in 0 ..< total { done.wait() }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         let stats = engine.statistics
-        let accepted = stats.specDraftTokens == 0 ? "-" : String(format: "%d/%d (%.0f%%)", stats.specAcceptedTokens, stats.specDraftTokens,
-                                                                  100 * Double(stats.specAcceptedTokens) / Double(stats.specDraftTokens))
+        let accepted = stats.specDraftTokens == 0 ? "-" : String(format: "%d/%d (%.0f%%) in %d drafts", stats.specAcceptedTokens, stats.specDraftTokens,
+                                                                  100 * Double(stats.specAcceptedTokens) / Double(stats.specDraftTokens), stats.specDrafts)
         return rec.row(clients: c, wall: wall, preemptions: stats.preemptions) + " \(accepted) |"
     }
 }
