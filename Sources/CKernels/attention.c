@@ -1,5 +1,6 @@
 // Attention over the paged KV store: the g query heads that share one KV head at once, with
-// AVX2 variants (head_dim a multiple of 8) chosen at run time. The cache is walked in runs of
+// AVX2 variants (head_dim a multiple of 8) and AVX-512 ones (scores: a multiple of 16; values:
+// of 64, the same bits as AVX2's) chosen at run time. The cache is walked in runs of
 // consecutive positions inside one block (consecutive rows of memory); for an f16 or q8_0
 // cache each run is first converted to floats on the stack, 16 rows at a time.
 #include "avx2.h"
@@ -66,10 +67,85 @@ AVX2 static void values_rows_avx2(float *out, int out_stride, int g, int head_di
 }
 #endif
 
+#if defined(__x86_64__)
+#define AVX512A __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma,f16c")))
+
+AVX512A static inline __m256 fold512(__m512 a) { return _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1)); }
+
+// The scores of nk (4 or 8) consecutive key rows, `stride` floats apart, for one query head:
+// nk FMA chains of 16 lanes, each folded and summed as scores_rows_avx2 sums its 8.
+AVX512A static inline __attribute__((always_inline)) void score_keys_avx512(const float *qh, const float *kt, size_t stride,
+                                                                            int head_dim, int nk, float scale, float *out) {
+    __m512 s[8];
+    for (int j = 0; j < nk; j++) s[j] = _mm512_setzero_ps();
+    for (int i = 0; i < head_dim; i += 16) {
+        __m512 qv = _mm512_loadu_ps(qh + i);
+        for (int j = 0; j < nk; j++) s[j] = _mm512_fmadd_ps(qv, _mm512_loadu_ps(kt + (size_t)j * stride + i), s[j]);
+    }
+    for (int j = 0; j < nk; j += 4)
+        _mm_storeu_ps(out + j, _mm_mul_ps(hsum4(fold512(s[j]), fold512(s[j + 1]), fold512(s[j + 2]), fold512(s[j + 3])), _mm_set1_ps(scale)));
+}
+
+// scores_rows_avx2 on 16 lanes (head_dim a multiple of 16), eight key rows at a time (eight
+// FMA chains); a key's score is the same whether it falls in a group of eight or four.
+AVX512A static void scores_rows_avx512(const float *q, int q_stride, int g, int head_dim, const float *k, size_t stride, int run,
+                                       float scale, float *scores, int n) {
+    int t = 0;
+    for (; t + 8 <= run; t += 8)
+        for (int h = 0; h < g; h++) score_keys_avx512(q + (size_t)h * q_stride, k + (size_t)t * stride, stride, head_dim, 8, scale, scores + h * n + t);
+    for (; t + 4 <= run; t += 4)
+        for (int h = 0; h < g; h++) score_keys_avx512(q + (size_t)h * q_stride, k + (size_t)t * stride, stride, head_dim, 4, scale, scores + h * n + t);
+    for (; t < run; t++)
+        for (int h = 0; h < g; h++) scores[h * n + t] = tern_dot_f32(q + (size_t)h * q_stride, k + (size_t)t * stride, head_dim) * scale;
+}
+
+// values_rows_avx2 on 16 lanes: GH heads (≤ 4) share each loaded value row, 64 output floats
+// per head in four registers. Every output lane is the same FMA sequence over the run as in
+// values_rows_avx2, so both give the same bits.
+AVX512A static inline __attribute__((always_inline)) void values_heads_avx512(float *out, int out_stride, int gh, int head_dim,
+                                                                              const float *v, size_t stride, int run,
+                                                                              const float *w, int n) {
+    for (int c0 = 0; c0 < head_dim; c0 += 64) {
+        __m512 acc[4][4];
+        for (int h = 0; h < gh; h++)
+            for (int u = 0; u < 4; u++) acc[h][u] = _mm512_loadu_ps(out + (size_t)h * out_stride + c0 + 16 * u);
+        for (int t = 0; t < run; t++) {
+            const float *vt = v + (size_t)t * stride + c0;
+            __m512 vv[4];
+            for (int u = 0; u < 4; u++) vv[u] = _mm512_loadu_ps(vt + 16 * u);
+            for (int h = 0; h < gh; h++) {
+                __m512 s = _mm512_set1_ps(w[h * n + t]);
+                for (int u = 0; u < 4; u++) acc[h][u] = _mm512_fmadd_ps(s, vv[u], acc[h][u]);
+            }
+        }
+        for (int h = 0; h < gh; h++)
+            for (int u = 0; u < 4; u++) _mm512_storeu_ps(out + (size_t)h * out_stride + c0 + 16 * u, acc[h][u]);
+    }
+}
+
+AVX512A static void values_rows_avx512(float *out, int out_stride, int g, int head_dim, const float *v, size_t stride, int run,
+                                       const float *w, int n) {
+    for (int h = 0; h < g; h += 4) {
+        float *o = out + (size_t)h * out_stride;
+        const float *wh = w + h * n;
+        switch (g - h) {
+        case 1: values_heads_avx512(o, out_stride, 1, head_dim, v, stride, run, wh, n); break;
+        case 2: values_heads_avx512(o, out_stride, 2, head_dim, v, stride, run, wh, n); break;
+        case 3: values_heads_avx512(o, out_stride, 3, head_dim, v, stride, run, wh, n); break;
+        default: values_heads_avx512(o, out_stride, 4, head_dim, v, stride, run, wh, n); break;
+        }
+    }
+}
+#endif
+
 // scores[h * n + t] = scale · q_h · k_t for the run's key rows, `stride` floats apart.
 static void scores_rows(const float *q, int q_stride, int g, int head_dim, const float *k, size_t stride, int run, float scale,
                         float *scores, int n) {
 #if defined(__x86_64__)
+    if (tern_using_avx512() && head_dim % 16 == 0) {
+        scores_rows_avx512(q, q_stride, g, head_dim, k, stride, run, scale, scores, n);
+        return;
+    }
     if (tern_using_avx2() && head_dim % 8 == 0) {
         scores_rows_avx2(q, q_stride, g, head_dim, k, stride, run, scale, scores, n);
         return;
@@ -82,6 +158,10 @@ static void scores_rows(const float *q, int q_stride, int g, int head_dim, const
 // out_h += Σ_t w[h * n + t] · v_t over the run's value rows, `stride` floats apart.
 static void values_rows(float *out, int out_stride, int g, int head_dim, const float *v, size_t stride, int run, const float *w, int n) {
 #if defined(__x86_64__)
+    if (tern_using_avx512() && head_dim % 64 == 0) {
+        values_rows_avx512(out, out_stride, g, head_dim, v, stride, run, w, n);
+        return;
+    }
     if (tern_using_avx2() && head_dim % 8 == 0) {
         values_rows_avx2(out, out_stride, g, head_dim, v, stride, run, w, n);
         return;
@@ -165,26 +245,51 @@ static inline const float *rows_f32(int dtype, const kv_head *h, int p, int run,
 void tern_attention_group_kv(int dtype, const float *q, int q_stride, int g, int head_dim, const void *k_head,
                              const void *v_head, size_t block_stride, const int32_t *block_table, int block_size,
                              int start, int end, float scale, float *scores, float *out, int out_stride) {
+    tern_attention_rows_kv(dtype, q, q_stride, 0, 1, g, head_dim, k_head, v_head, block_stride, block_table, block_size, start,
+                           end, 0, scale, scores, out, out_stride, 0);
+}
+
+// Row r's part of a run of positions [p, p + run): none past its end.
+static inline int row_run(int p, int run, int end) { return end - p < run ? end - p : run; }
+
+void tern_attention_rows_kv(int dtype, const float *q, int q_stride, int q_row_stride, int m, int g, int head_dim,
+                            const void *k_head, const void *v_head, size_t block_stride, const int32_t *block_table,
+                            int block_size, int start, int end, int causal, float scale, float *scores, float *out,
+                            int out_stride, int out_row_stride) {
     float tile[KV_TILE * head_dim];  // (KV_TILE, head_dim)
     size_t seg = tern_kv_row_bytes(dtype, head_dim);
     kv_head k = {k_head, block_stride, seg, block_table, block_size}, v = {v_head, block_stride, seg, block_table, block_size};
-    int n = end - start, run, ahead = start;
+    int last = causal ? end + m - 1 : end, width = last - start, run, ahead = start;  // every row's scores: (m, g, width)
     size_t slot;
-    for (int p = start; p < end; p += run) {
-        prefetch_rows(&k, &ahead, p + KV_AHEAD, end);
-        run = next_run(p, end, block_size, KV_TILE, block_table, &slot);
+    // Row r: queries q + r·q_row_stride + h·q_stride, positions [start, end_r), scores at s_r
+    // with head stride n_r = end_r - start — a one-row call's layout, so its runs and sums.
+#define ROW_END(r) (causal ? end + (r) : end)
+#define ROW_SCORES(r) (scores + (size_t)(r) * g * width)
+    for (int p = start; p < last; p += run) {
+        prefetch_rows(&k, &ahead, p + KV_AHEAD, last);
+        run = next_run(p, last, block_size, KV_TILE, block_table, &slot);
         const float *rows = rows_f32(dtype, &k, p, run, head_dim, tile);
-        scores_rows(q, q_stride, g, head_dim, rows, head_dim, run, scale, scores + p - start, n);
+        for (int r = 0; r < m; r++)
+            if (ROW_END(r) > p)
+                scores_rows(q + (size_t)r * q_row_stride, q_stride, g, head_dim, rows, head_dim, row_run(p, run, ROW_END(r)), scale,
+                            ROW_SCORES(r) + p - start, ROW_END(r) - start);
     }
     ahead = start;
-    prefetch_rows(&v, &ahead, start + KV_AHEAD, end);
-    softmax_and_clear(scores, n, g, out, out_stride, head_dim, dtype != TERN_KV_F32);
-    for (int p = start; p < end; p += run) {
-        prefetch_rows(&v, &ahead, p + KV_AHEAD, end);
-        run = next_run(p, end, block_size, KV_TILE, block_table, &slot);
+    prefetch_rows(&v, &ahead, start + KV_AHEAD, last);
+    for (int r = 0; r < m; r++)
+        softmax_and_clear(ROW_SCORES(r), ROW_END(r) - start, g, out + (size_t)r * out_row_stride, out_stride, head_dim,
+                          dtype != TERN_KV_F32);
+    for (int p = start; p < last; p += run) {
+        prefetch_rows(&v, &ahead, p + KV_AHEAD, last);
+        run = next_run(p, last, block_size, KV_TILE, block_table, &slot);
         const float *rows = rows_f32(dtype, &v, p, run, head_dim, tile);
-        values_rows(out, out_stride, g, head_dim, rows, head_dim, run, scores + p - start, n);
+        for (int r = 0; r < m; r++)
+            if (ROW_END(r) > p)
+                values_rows(out + (size_t)r * out_row_stride, out_stride, g, head_dim, rows, head_dim, row_run(p, run, ROW_END(r)),
+                            ROW_SCORES(r) + p - start, ROW_END(r) - start);
     }
+#undef ROW_END
+#undef ROW_SCORES
 }
 
 void tern_attention_group_flat(const float *q, int q_stride, int g, int head_dim, const float *keys, const float *values,

@@ -1,6 +1,7 @@
 // Rows of the paged KV cache in f32, f16 or q8_0 (see TERN_KV_* in ckernels.h): written once
-// per token and layer (scalar, so every CPU stores the same bytes), read back as floats by
-// attention a head at a time (AVX2/F16C where the CPU has it; both give the same floats).
+// per token and layer, read back as floats by attention a head at a time (AVX2/F16C where the
+// CPU has it; the F16C conversions round to nearest even as the scalar ones do, so every CPU
+// stores the same bytes and reads the same floats).
 #include "avx2.h"
 #include <math.h>
 
@@ -28,9 +29,23 @@ static void store_q8_0(const float *x, blk_q8_0 *y, int n) {
     }
 }
 
+#if defined(__x86_64__)
+AVX2 static void store_f16_avx2(const float *x, uint16_t *h, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm_storeu_si128((__m128i *)(h + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) h[i] = tern_fp32_to_fp16(x[i]);
+}
+#endif
+
 void tern_kv_store(int dtype, const float *x, void *dst, int n) {
     switch (dtype) {
     case TERN_KV_F16:
+#if defined(__x86_64__)
+        if (tern_using_avx2()) {
+            store_f16_avx2(x, dst, n);
+            break;
+        }
+#endif
         for (int i = 0; i < n; i++) ((uint16_t *)dst)[i] = tern_fp32_to_fp16(x[i]);
         break;
     case TERN_KV_Q8_0: store_q8_0(x, (blk_q8_0 *)dst, n); break;
@@ -66,12 +81,22 @@ AVX2 static void load_avx2(int dtype, const void *row, int off, float *out, int 
 }
 #endif
 
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx2,fma,f16c"))) static void load_f16_avx512(const uint16_t *h, float *out, int n) {
+    for (int i = 0; i < n; i += 16) _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
+}
+#endif
+
 void tern_kv_load(int dtype, const void *row, int off, float *out, int n) {
     if (dtype == TERN_KV_F32) {
         memcpy(out, (const float *)row + off, (size_t)n * 4);
         return;
     }
 #if defined(__x86_64__)
+    if (dtype == TERN_KV_F16 && tern_using_avx512() && n % 16 == 0) {
+        load_f16_avx512((const uint16_t *)row + off, out, n);
+        return;
+    }
     if (tern_using_avx2() && n % 8 == 0) {
         load_avx2(dtype, row, off, out, n);
         return;

@@ -54,6 +54,20 @@ public enum Ops {
                                 Int32(blockSize), Int32(range.lowerBound), Int32(range.upperBound), scale, scores, out, Int32(outStride))
     }
 
+    /// `attentionGroup(dtype:…)` for `rows` consecutive new tokens of one sequence, each K/V
+    /// run read once for all (see tern_attention_rows_kv): row r's queries at q + r·qRowStride,
+    /// output at out + r·outRowStride; it attends to `range` extended by r positions when
+    /// `causal`. scores: rows · group · (range.count + rows - 1) floats. Each row's result is
+    /// bit-identical to a one-row call over its own range.
+    public static func attentionRows(dtype: KVCacheDType, q: UnsafePointer<Float>, qRowStride: Int, rows: Int, group: Int,
+                                     headDim: Int, keys: UnsafeRawPointer, values: UnsafeRawPointer, blockStride: Int,
+                                     blockTable: UnsafePointer<Int32>, blockSize: Int, range: Range<Int>, causal: Bool, scale: Float,
+                                     scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, outRowStride: Int) {
+        tern_attention_rows_kv(dtype.code, q, Int32(headDim), Int32(qRowStride), Int32(rows), Int32(group), Int32(headDim), keys,
+                               values, blockStride, blockTable, Int32(blockSize), Int32(range.lowerBound), Int32(range.upperBound),
+                               causal ? 1 : 0, scale, scores, out, Int32(headDim), Int32(outRowStride))
+    }
+
     /// `attentionGroup(dtype:…)` over this KV head's rows already converted to floats: `keys`,
     /// `values` (range.upperBound, headDim), position p at row p. Bit-identical to reading the
     /// `dtype` cache they came from (same runs, same softmax).

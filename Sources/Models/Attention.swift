@@ -64,36 +64,32 @@ struct Attention {
             s.tokenRange.count >= Self.flatMinTokens && cache.dtype != .f32 ? flatRows(s, cache: cache, layer: layer, pool: pool, window: window) : nil
         }
         let group = heads / kvHeads
-        var work: [(seq: Int, row: Int, pos: Int, end: Int)] = []  // one per new token; it attends up to `end`
-        work.reserveCapacity(batch.numTokens)
-        for (si, s) in batch.sequences.enumerated() {
-            let seqEnd = s.startPosition + s.tokenRange.count
-            for (i, row) in s.tokenRange.enumerated() { work.append((si, row, s.startPosition + i, causal ? s.startPosition + i + 1 : seqEnd)) }
-        }
+        let work = batch.attentionRuns(flat: flat.map { $0 != nil }, window: window, causal: causal, tasks: 2 * pool.threadCount,
+                                       kvHeads: kvHeads)
         let tables = batch.sequences.map { $0.blockTables[t] }
-        let maxContext = work.map(\.end).max() ?? 1
+        let maxContext = work.map { $0.end + (causal ? $0.count - 1 : 0) }.max() ?? 1
+        let maxRows = work.map(\.count).max() ?? 1
         let (kvHeads, headDim, blockSize, scale) = (self.kvHeads, self.headDim, cache.blockSize, self.scale)
         let (keys, values, dtype) = (cache.keys(layer), cache.values(layer), cache.dtype)
         let (blockStride, headStride) = (cache.blockBytes, cache.segmentOffset(block: 0, head: 1, row: 0))
-        // One task per (token, KV head): its `group` query heads read each key/value row once.
-        pool.parallelRanges(work.count * kvHeads, minChunk: 2, chunksPerThread: 8) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: maxContext * group) { scores in
+        // One task per (run of tokens, KV head): its tokens' `group` query heads read each key/value row once.
+        pool.parallelRanges(work.count * kvHeads, minChunk: 1, chunksPerThread: 8) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: maxRows * group * maxContext) { scores in
                 for item in range {
                     let (w, g) = (work[item / kvHeads], item % kvHeads)
-                    let start = window.map { max(0, w.pos + 1 - $0) } ?? 0
                     let (qg, og) = (q.row(w.row, width: qWidth) + g * group * headDim, out.row(w.row, width: qWidth) + g * group * headDim)
                     if let f = flat[w.seq] {
                         let at = g * f.end * headDim
                         Ops.attentionGroup(flatFrom: dtype, q: qg, qStride: headDim, group: group, headDim: headDim,
                                            keys: f.keys.pointer + at, values: f.values.pointer + at, blockSize: blockSize,
-                                           range: start ..< w.end, scale: scale, scores: scores.baseAddress!, out: og, outStride: headDim)
+                                           range: w.start ..< w.end, scale: scale, scores: scores.baseAddress!, out: og, outStride: headDim)
                         continue
                     }
                     tables[w.seq].withUnsafeBufferPointer { table in
-                        Ops.attentionGroup(dtype: dtype, q: qg, qStride: headDim, group: group, headDim: headDim,
-                                           keys: keys + g * headStride, values: values + g * headStride, blockStride: blockStride,
-                                           blockTable: table.baseAddress!, blockSize: blockSize, range: start ..< w.end,
-                                           scale: scale, scores: scores.baseAddress!, out: og, outStride: headDim)
+                        Ops.attentionRows(dtype: dtype, q: qg, qRowStride: qWidth, rows: w.count, group: group, headDim: headDim,
+                                          keys: keys + g * headStride, values: values + g * headStride, blockStride: blockStride,
+                                          blockTable: table.baseAddress!, blockSize: blockSize, range: w.start ..< w.end, causal: causal,
+                                          scale: scale, scores: scores.baseAddress!, out: og, outRowStride: qWidth)
                     }
                 }
             }

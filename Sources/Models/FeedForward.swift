@@ -58,7 +58,7 @@ struct FeedForward {
         if let gate, let upOut = s.up {
             matmul.apply([gate, up], x: xn, m: n, ys: [h, upOut.pointer], plan: plan)
             let u = upOut.pointer, gelu = activation == .gelu
-            matmul.pool.parallelRanges(n * ffn, minChunk: 4096, chunksPerThread: 1) { r in
+            matmul.pool.parallelRanges(n * ffn, minChunk: 1024, chunksPerThread: 1) { r in
                 let (g, u) = (h + r.lowerBound, u + r.lowerBound)
                 if gelu { Ops.geglu(g, up: u, n: r.count) } else { Ops.swiglu(g, up: u, n: r.count) }
             }
@@ -66,7 +66,7 @@ struct FeedForward {
             matmul.apply(up, x: xn, m: n, y: h, plan: plan)
             s.hidden.addToRows(upBias, rows: n, width: ffn)
             let erf = activation == .geluErf
-            matmul.pool.parallelRanges(n * ffn, minChunk: 4096, chunksPerThread: 1) { r in
+            matmul.pool.parallelRanges(n * ffn, minChunk: 1024, chunksPerThread: 1) { r in
                 if erf { Self.geluErf(h + r.lowerBound, n: r.count) } else { Ops.gelu(h + r.lowerBound, n: r.count) }
             }
         }

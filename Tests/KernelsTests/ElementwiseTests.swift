@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 import XCTest
 
@@ -84,6 +85,23 @@ final class ElementwiseTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// SwiGLU's vector path (eight at a time) against the formula, over gates from −100 (e^-g
+    /// would overflow a plain 1 + e^-g) to 100, on both paths.
+    func testSwiGLUOverTheWholeRange() {
+        let g = (0 ..< 1003).map { Float($0 - 501) / 5 } + [-0.0, 1e-30, -1e-30, 88.7, -88.7]
+        let u = g.indices.map { Float($0 % 7) - 3 }
+        for simd in [true, false] {
+            Ops.setSIMD(simd)
+            var s = g
+            Ops.swiglu(&s, up: u, n: s.count)
+            for i in g.indices {
+                let want = Double(g[i]) / (1 + Foundation.exp(-Double(g[i]))) * Double(u[i])
+                XCTAssertEqual(Double(s[i]), want, accuracy: 1e-6 * max(1, abs(want)), "g \(g[i]) simd \(simd)")
+            }
+        }
+        Ops.setSIMD(true)
     }
 
     func testActivationsAndSoftmax() {

@@ -38,6 +38,22 @@ final class KVCacheDTypeTests: XCTestCase {
         XCTAssertTrue(KVCacheDType.f16.supports(headDim: 48))
     }
 
+    /// f16 rows hold exactly Float16(x), vector or scalar: ties to even, subnormals, overflow to
+    /// infinity and signed zeros included.
+    func testF16StoreRoundsLikeFloat16() {
+        let edge: [Float] = [0, -0.0, 1, -1, 65504, 65519.99, 65520, -70000, .infinity, 1e-8, 5.96e-8, 2.98e-8, 6.1e-5,
+                             1.0009765625, 1.00048828125, 1.00146484375, 2049, 2051, -3.14159, 1e-40]
+        var rng = SystemRandomNumberGenerator()
+        let x = edge + (0 ..< 21).map { _ in Float.random(in: -1000 ... 1000, using: &rng) }  // 41: a vector tail too
+        for simd in [true, false] {
+            Ops.setSIMD(simd)
+            var row = [UInt16](repeating: 0, count: x.count)
+            row.withUnsafeMutableBytes { KVCacheDType.f16.store(x, to: $0.baseAddress!, count: x.count) }
+            XCTAssertEqual(row, x.map { Float16($0).bitPattern }, "simd \(simd)")
+        }
+        Ops.setSIMD(true)
+    }
+
     /// One paged cache in a given dtype, head-major blocks: (numBlocks, kvHeads, blockSize)
     /// segments of `dtype.rowBytes(headDim)`, made from row-major floats (slots, kvHeads * headDim).
     struct Cache {
@@ -96,6 +112,52 @@ final class KVCacheDTypeTests: XCTestCase {
                 }
             }
             return out
+        }
+        /// attentionRows over `rows` tokens whose queries follow each other in `q` (group · headDim each).
+        func attendRows(q: [Float], rows: Int, group: Int, head: Int, table: [Int32], range: Range<Int>, causal: Bool) -> [Float] {
+            var scores = [Float](repeating: .nan, count: rows * group * (range.count + rows - 1))
+            var out = [Float](repeating: .nan, count: rows * group * headDim)
+            keys.withUnsafeBytes { k in
+                values.withUnsafeBytes { v in
+                    Ops.attentionRows(dtype: dtype, q: q, qRowStride: group * headDim, rows: rows, group: group, headDim: headDim,
+                                      keys: k.baseAddress! + head * blockSize * seg, values: v.baseAddress! + head * blockSize * seg,
+                                      blockStride: blockStride, blockTable: table, blockSize: blockSize, range: range, causal: causal,
+                                      scale: 0.125, scores: &scores, out: &out, outRowStride: group * headDim)
+                }
+            }
+            return out
+        }
+    }
+
+    func testAttentionRowsMatchOneRowCallsBitForBit() {
+        var rng = SystemRandomNumberGenerator()
+        for headDim in [64, 96] {
+            let kvHeads = 2, group = 3, blockSize = 16, numBlocks = 7, width = kvHeads * headDim
+            let k = (0 ..< numBlocks * blockSize * width).map { _ in Float.random(in: -2 ... 2, using: &rng) }
+            let v = (0 ..< numBlocks * blockSize * width).map { _ in Float.random(in: -2 ... 2, using: &rng) }
+            let table: [Int32] = [5, 2, 6, 0, 3, 1, 4]
+            for simd in [true, false] {
+                Ops.setSIMD(simd)
+                for dtype in [KVCacheDType.f32, .f16, .q8_0] {
+                    let c = Cache(dtype: dtype, keys: k, values: v, kvHeads: kvHeads, headDim: headDim, blockSize: blockSize)
+                    for rows in [1, 2, 5, 9] {
+                        let q = (0 ..< rows * group * headDim).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+                        for causal in [true, false] {
+                            for range in [0 ..< 1, 0 ..< 30, 7 ..< 41, 17 ..< 95] where range.upperBound + rows <= numBlocks * blockSize {
+                                let got = c.attendRows(q: q, rows: rows, group: group, head: 1, table: table, range: range, causal: causal)
+                                for r in 0 ..< rows {
+                                    let own = range.lowerBound ..< range.upperBound + (causal ? r : 0)
+                                    let qr = Array(q[r * group * headDim ..< (r + 1) * group * headDim])
+                                    let one = c.attend(q: qr, group: group, head: 1, table: table, range: own)
+                                    XCTAssertEqual(Array(got[r * group * headDim ..< (r + 1) * group * headDim]).map(\.bitPattern), one.map(\.bitPattern),
+                                                   "\(dtype) \(headDim) rows \(rows) row \(r) \(range) causal \(causal) simd \(simd)")
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Ops.setSIMD(true)
         }
     }
 

@@ -165,6 +165,15 @@ void tern_kv_load(int dtype, const void *row, int off, float *out, int n);
 void tern_attention_group_kv(int dtype, const float *q, int q_stride, int g, int head_dim, const void *k_head,
                              const void *v_head, size_t block_stride, const int32_t *block_table, int block_size,
                              int start, int end, float scale, float *scores, float *out, int out_stride);
+/// tern_attention_group_kv for m consecutive new tokens of one sequence at once, each K/V run
+/// converted once for all of them. Row r's queries start at q + r·q_row_stride, its output at
+/// out + r·out_row_stride; it attends to [start, end + r) when causal, else [start, end).
+/// scores: (m, g, width) floats, width = the largest end - start. Each row's result is
+/// bit-identical to a one-row call over its own range (same runs, same sums).
+void tern_attention_rows_kv(int dtype, const float *q, int q_stride, int q_row_stride, int m, int g, int head_dim,
+                            const void *k_head, const void *v_head, size_t block_stride, const int32_t *block_table,
+                            int block_size, int start, int end, int causal, float scale, float *scores, float *out,
+                            int out_stride, int out_row_stride);
 /// tern_attention_group_kv with this head's rows already as floats, contiguous: keys, values
 /// (end, head_dim), position p at row p (rows before `start` are not read). Walked in the same
 /// runs, with the softmax of that dtype (fast_softmax: the f16/q8_0 one), so the result is
