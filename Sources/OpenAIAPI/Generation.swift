@@ -70,6 +70,16 @@ struct ChoiceDelta {
     var logprobs: Range<Int> = 0 ..< 0
 }
 
+extension ChoiceDelta {
+    /// This delta and the next of the same choice as one: texts joined, logprobs from both.
+    func followed(by next: ChoiceDelta) -> ChoiceDelta {
+        var merged = next
+        merged.text = text + next.text
+        if !logprobs.isEmpty { merged.logprobs = logprobs.lowerBound ..< max(logprobs.upperBound, next.logprobs.upperBound) }
+        return merged
+    }
+}
+
 /// The client went away; its engine requests were aborted.
 struct ClientGone: Error {}
 
@@ -100,10 +110,19 @@ struct Generation {
         onClientGone { queue.pushClientGone() }
         do {
             while choices.contains(where: { $0.finishReason == nil }) {
+                // The deltas of everything queued, one per choice (a speculative step's accepted
+                // tokens arrive together and leave as one chunk), in the order the choices moved.
+                var pending: [Int: ChoiceDelta] = [:], order: [Int] = []
                 for (index, event, time) in try queue.popAll() {
                     guard choices[index].finishReason == nil else { continue }
-                    try apply(event, choice: index, time: time, &choices, onDelta)
+                    try apply(event, choice: index, time: time, &choices) { delta in
+                        if let before = pending[delta.index] { pending[delta.index] = before.followed(by: delta) } else {
+                            pending[delta.index] = delta
+                            order.append(delta.index)
+                        }
+                    }
                 }
+                for i in order { if let delta = pending[i] { try onDelta(delta, choices[i]) } }
             }
         } catch {
             // The client left: noticed by the watcher, or by a write that failed first.
@@ -145,7 +164,7 @@ struct Generation {
 
     /// Applies one engine event to an unfinished choice, reporting the delta it makes.
     private func apply(_ event: EngineEvent, choice index: Int, time: Double, _ choices: inout [Choice],
-                       _ onDelta: (ChoiceDelta, Choice) throws -> Void) throws {
+                       _ onDelta: (ChoiceDelta) throws -> Void) throws {
         switch event {
         case .scheduled:
             service.metrics.observeQueueTime(time - choices[index].arrival)
@@ -171,13 +190,13 @@ struct Generation {
         }
     }
 
-    /// Hands a delta to the route, its choice finished first when it brings a finish reason.
-    private func report(_ delta: ChoiceDelta, _ choices: inout [Choice], _ onDelta: (ChoiceDelta, Choice) throws -> Void) throws {
+    /// Hands a delta on, its choice finished first when it brings a finish reason.
+    private func report(_ delta: ChoiceDelta, _ choices: inout [Choice], _ onDelta: (ChoiceDelta) throws -> Void) throws {
         if let reason = delta.finishReason {
             choices[delta.index].finishReason = reason
             service.metrics.countFinished(reason)
             service.metrics.observeE2E(Date().timeIntervalSince1970 - choices[delta.index].arrival)
         }
-        try onDelta(delta, choices[delta.index])
+        try onDelta(delta)
     }
 }
