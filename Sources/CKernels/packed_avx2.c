@@ -15,6 +15,8 @@
 #include "avx2.h"
 
 #if defined(__x86_64__)
+enum { MAX_N = 8 };  // activation rows per kernel call at most (per-row sums on the stack)
+
 // Four activation bytes at a broadcast to every lane.
 AVX2 static inline __m256i four(const int8_t *a) {
     int32_t v;
@@ -71,8 +73,8 @@ AVX2 static inline __attribute__((always_inline)) void q4_0_half8(const uint8_t 
             if (h == 0)
                 for (int l = b % 2 ? 5 : 0; l < (b % 2 ? 9 : 5); l++) _mm_prefetch((const char *)pair + PREFETCH + 64 * l, _MM_HINT_T0);
             __m256 dw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(pair + 512 + 32 * (b % 2) + 16 * h)));
-            __m256i s[4];
-            const int8_t *qx[4];  // the activation rows' bytes of block b
+            __m256i s[MAX_N];
+            const int8_t *qx[MAX_N];  // the activation rows' bytes of block b
             for (int r = 0; r < n; r++) qx[r] = x[r][b].qs;
             nibble_block(qs, qx, n, s);
 #pragma clang loop unroll(full)
@@ -98,7 +100,7 @@ AVX2 static inline __attribute__((always_inline)) void i8_half8(const uint8_t *p
             if (h == 0)
                 for (int l = 0; l < 8; l++) _mm_prefetch((const char *)qs + PREFETCH + 64 * l, _MM_HINT_T0);
             __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(d + 16 * b + 8 * h)));
-            __m256i s[4];
+            __m256i s[MAX_N];
 #pragma clang loop unroll(full)
             for (int j = 0; j < 8; j++) {
                 __m256i w = _mm256_xor_si256(_mm256_load_si256((const __m256i *)(qs + 64 * j)), flip);
@@ -132,12 +134,12 @@ AVX2 static inline __attribute__((always_inline)) void k45_half8(const uint8_t *
             const int h = h0 + hh;
             __m256 *acc = accs + hh * n;
             const uint8_t *sc = p + 2048, *mn = sc + 128;
-            __m256i isum[4];
+            __m256i isum[MAX_N];
             for (int r = 0; r < n; r++) isum[r] = _mm256_setzero_si256();
             for (int s = 0; s < 8; s++) {
                 if (h == 0)
                     for (int l = lines * s; l < lines * s + lines; l++) _mm_prefetch((const char *)p + PREFETCH + 64 * l, _MM_HINT_T0);
-                __m256i p16[4], scv = pairs(sc + 16 * s + 8 * h);
+                __m256i p16[MAX_N], scv = pairs(sc + 16 * s + 8 * h);
                 const uint8_t *mk = p + Q4_K_GROUP_BLOCK + 64 * s + 4 * h;  // Q5_K: the half's bits of each vector's mask
 #pragma clang loop unroll(full)
                 for (int t = 0; t < 4; t++) {
@@ -156,7 +158,7 @@ AVX2 static inline __attribute__((always_inline)) void k45_half8(const uint8_t *
                     }
                 }
             }
-            __m256i msum[4];
+            __m256i msum[MAX_N];
             for (int r = 0; r < n; r++) msum[r] = _mm256_setzero_si256();
             for (int s = 0; s < 8; s++) {
                 __m256i mv = pairs(mn + 16 * s + 8 * h);
@@ -201,8 +203,8 @@ AVX2 static inline __attribute__((always_inline)) void q4_1_half8(const uint8_t 
                 for (int c = 0; c < Q4_1_GROUP_BLOCK; c += 64) _mm_prefetch((const char *)p + PREFETCH + c, _MM_HINT_T0);
             __m256 dw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 256 + 16 * h)));
             __m256 mw = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p + 288 + 16 * h)));
-            __m256i s[4];
-            const int8_t *qx[4];  // the activation rows' bytes of block b
+            __m256i s[MAX_N];
+            const int8_t *qx[MAX_N];  // the activation rows' bytes of block b
             for (int r = 0; r < n; r++) qx[r] = x[r][b].qs;
             nibble_block(p + 32 * h, qx, n, s);
 #pragma clang loop unroll(full)
@@ -234,7 +236,7 @@ AVX2 static inline __attribute__((always_inline)) void iq4_xs_half8(const uint8_
                 __m256i highbits = _mm256_and_si256(_mm256_srli_epi32(sh, 2 * s), _mm256_set1_epi32(3));
                 __m256i scale = _mm256_sub_epi32(_mm256_or_si256(lowbits, _mm256_slli_epi32(highbits, 4)), _mm256_set1_epi32(32));
                 __m256 ds = _mm256_mul_ps(_mm256_cvtepi32_ps(scale), dv);
-                __m256i sum[4];
+                __m256i sum[MAX_N];
 #pragma clang loop unroll(full)
                 for (int t = 0; t < 4; t++) {
                     __m256i raw = _mm256_load_si256((const __m256i *)(p + 256 * s + 64 * t + 32 * h));
@@ -276,13 +278,13 @@ AVX2 static inline __attribute__((always_inline)) void q6_K_half8(const uint8_t 
             const int h = h0 + hh;
             __m256 *acc = accs + hh * n;
             const int8_t *sc = (const int8_t *)(p + 3072);
-            __m256i isum[4];
+            __m256i isum[MAX_N];
             for (int r = 0; r < n; r++) isum[r] = _mm256_setzero_si256();
             for (int s = 0; s < 16; s++) {
                 if (h == 0 && s % 2 == 0)
                     for (int l = 7 * (s / 2); l < 7 * (s / 2) + 7; l++) _mm_prefetch((const char *)p + 2 * PREFETCH + 64 * l, _MM_HINT_T0);
                 int shift = 2 * (s % 4);
-                __m256i scv = signed_pairs(sc + 16 * s + 8 * h), part[4];
+                __m256i scv = signed_pairs(sc + 16 * s + 8 * h), part[MAX_N];
 #pragma clang loop unroll(full)
                 for (int t = 0; t < 4; t++) {
                     __m256i lo = _mm256_load_si256((const __m256i *)(p + 256 * (s / 2) + 64 * t + 32 * h));
@@ -321,10 +323,11 @@ AVX2 static inline __attribute__((always_inline)) void q6_K_half8(const uint8_t 
     }
 }
 
-// One group against n activation rows (n = 1 to 4, a constant in each copy); y[r * ldy + i]
+// One group against n activation rows (n = 1 to 6, a constant in each copy); y[r * ldy + i]
 // for the lanes i set in mask. One or two rows take both halves block by block, so each
 // block's lines are read once, as they stream in (decode); three or four take a half at a
-// time (their accumulators would not fit in registers twice).
+// time (their accumulators would not fit in registers twice; five and six spill a little, still
+// cheaper than a second pass of four and one or two).
 #define HALVES(name, act, n)                                                                                           \
     AVX2 static void name##_avx2_##n(const uint8_t *p, int nb, const void *const *x, float *y, int ldy, uint16_t mask) { \
         __m256 acc[2 * n];                                                                                             \
@@ -344,9 +347,12 @@ AVX2 static inline __attribute__((always_inline)) void q6_K_half8(const uint8_t 
         }                                                                                                              \
     }
 #define GROUP_FNS_AVX2(name, act)                                                                                      \
-    HALVES(name, act, 1) HALVES(name, act, 2) HALVES(name, act, 3) HALVES(name, act, 4)                                \
+    HALVES(name, act, 1) HALVES(name, act, 2) HALVES(name, act, 3) HALVES(name, act, 4) HALVES(name, act, 5)           \
+    HALVES(name, act, 6) HALVES(name, act, 7) HALVES(name, act, 8)                                                     \
     tern_group_fn tern_##name##_group_fn_avx2(int n) {                                                                 \
-        return n == 4 ? name##_avx2_4 : n == 3 ? name##_avx2_3 : n == 2 ? name##_avx2_2 : n == 1 ? name##_avx2_1 : 0;  \
+        static const tern_group_fn fns[] = {0, name##_avx2_1, name##_avx2_2, name##_avx2_3, name##_avx2_4,             \
+                                            name##_avx2_5, name##_avx2_6, name##_avx2_7, name##_avx2_8};               \
+        return n >= 1 && n <= 8 ? fns[n] : 0;                                                                          \
     }
 GROUP_FNS_AVX2(q4_0, act_q8_32x)
 GROUP_FNS_AVX2(i8, act_q8_32x)

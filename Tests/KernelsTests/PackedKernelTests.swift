@@ -55,7 +55,7 @@ final class PackedKernelTests: XCTestCase {
             }
         }
         for (r0, r1) in ranges {
-            for n in [nvec, 1, 2, 3, 5, 7, 13, 16] {  // every kernel count, and 13 = 8 + 5
+            for n in [nvec, 1, 2, 3, 4, 5, 6, 7, 8, 13, 16] {  // every kernel count, and 13 = 8 + 5
                 var a = [Float](repeating: .nan, count: n * rows), b = a
                 tern_matmul_packed(layout.type, packed, Int32(k), Int32(r0), Int32(r1), act, actBytes, Int32(n), &a, Int32(rows))
                 tern_matmul_rows(layout.type, w, rowBytes, Int32(k), Int32(r0), Int32(r1), act, actBytes, Int32(n), &b, Int32(rows))
