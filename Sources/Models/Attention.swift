@@ -65,16 +65,16 @@ struct Attention {
         }
         let group = heads / kvHeads
         let work = batch.attentionRuns(flat: flat.map { $0 != nil }, window: window, causal: causal, tasks: 2 * pool.threadCount,
-                                       kvHeads: kvHeads)
+                                       kvHeads: kvHeads, group: group, maxScores: Self.maxRunScores)
         let tables = batch.sequences.map { $0.blockTables[t] }
-        let maxContext = work.map { $0.end + (causal ? $0.count - 1 : 0) }.max() ?? 1
-        let maxRows = work.map(\.count).max() ?? 1
+        // Scores of the largest task: its rows × `group` heads × its longest row's positions.
+        let scoreCount = work.map { $0.count * group * ($0.end + (causal ? $0.count - 1 : 0) - $0.start) }.max() ?? 1
         let (kvHeads, headDim, blockSize, scale) = (self.kvHeads, self.headDim, cache.blockSize, self.scale)
         let (keys, values, dtype) = (cache.keys(layer), cache.values(layer), cache.dtype)
         let (blockStride, headStride) = (cache.blockBytes, cache.segmentOffset(block: 0, head: 1, row: 0))
         // One task per (run of tokens, KV head): its tokens' `group` query heads read each key/value row once.
         pool.parallelRanges(work.count * kvHeads, minChunk: 1, chunksPerThread: 8) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: maxRows * group * maxContext) { scores in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, scoreCount)) { scores in
                 for item in range {
                     let (w, g) = (work[item / kvHeads], item % kvHeads)
                     let (qg, og) = (q.row(w.row, width: qWidth) + g * group * headDim, out.row(w.row, width: qWidth) + g * group * headDim)
@@ -95,6 +95,10 @@ struct Attention {
             }
         }
     }
+
+    /// Scores one task holds at most when tokens attend together (1 MB; a run of tokens at
+    /// long context shrinks to fit, down to one token).
+    static let maxRunScores = 1 << 18
 
     /// New-token runs from this long take the converted rows of `flatRows`.
     static let flatMinTokens = 16

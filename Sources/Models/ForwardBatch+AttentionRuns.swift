@@ -12,16 +12,19 @@ extension ForwardBatch {
 
     /// The batch's new tokens as runs. A token of a `flat` sequence (its K/V already converted
     /// to floats) is its own run, as is one whose window starts apart from its neighbour's;
-    /// the others of a sequence share one run, split into equal pieces while the runs times
-    /// `kvHeads` number fewer than `tasks`, so every thread has work.
-    public func attentionRuns(flat: [Bool], window: Int?, causal: Bool, tasks: Int, kvHeads: Int) -> [AttentionRun] {
+    /// the others of a sequence share one run while its scores (rows × `group` heads × the
+    /// longest row's positions) fit in `maxScores` floats, split into equal pieces while the
+    /// runs times `kvHeads` number fewer than `tasks`, so every thread has work.
+    public func attentionRuns(flat: [Bool], window: Int?, causal: Bool, tasks: Int, kvHeads: Int, group: Int = 1,
+                              maxScores: Int = .max) -> [AttentionRun] {
         var runs: [AttentionRun] = []
         for (si, s) in sequences.enumerated() {
             let seqEnd = s.startPosition + s.tokenRange.count
             for (i, row) in s.tokenRange.enumerated() {
                 let pos = s.startPosition + i
                 let start = window.map { max(0, pos + 1 - $0) } ?? 0, end = causal ? pos + 1 : seqEnd
-                if !flat[si], var last = runs.last, last.seq == si, last.start == start {
+                if !flat[si], var last = runs.last, last.seq == si, last.start == start,
+                   (last.count + 1) * group * (end - start) <= maxScores {
                     last.count += 1
                     runs[runs.count - 1] = last
                 } else {

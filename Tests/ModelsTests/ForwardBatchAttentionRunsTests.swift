@@ -17,6 +17,15 @@ final class ForwardBatchAttentionRunsTests: XCTestCase {
         XCTAssertEqual(runs, [.init(seq: 0, row: 0, count: 5, start: 0, end: 41), .init(seq: 1, row: 5, count: 1, start: 0, end: 8)])
     }
 
+    func testLongContextsShrinkRunsToTheScoreBudget() {
+        // Positions 1000…1004, group 4: row i needs 4 · (1001 + i) scores; 12,000 fit two rows
+        // (2 · 4 · 1002 = 8,016) but not three (3 · 4 · 1003 = 12,036).
+        let runs = batch([(5, 1000)]).attentionRuns(flat: [false], window: nil, causal: true, tasks: 1, kvHeads: 8, group: 4,
+                                                    maxScores: 12000)
+        XCTAssertEqual(runs.map(\.count), [2, 2, 1])
+        XCTAssertEqual(runs.map(\.end), [1001, 1003, 1005])
+    }
+
     func testFewRunsAreSplitForTheThreads() {
         // 1 run × 3 KV heads < 4 tasks: two pieces, the second starting where the first ends.
         let runs = batch([(5, 40)]).attentionRuns(flat: [false], window: nil, causal: true, tasks: 4, kvHeads: 3)
