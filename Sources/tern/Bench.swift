@@ -72,7 +72,8 @@ struct Bench: ParsableCommand {
             let mean = rates.reduce(0, +) / Double(max(1, rates.count))
             let sd = rates.count > 1 ? (rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(rates.count - 1)).squareRoot() : 0
             print(String(format: "| %@ | %.2f MiB | %.2f M | %@ | %d | %@ | %@ | %.2f ± %.2f |", name, sizeMiB, params,
-                         Ops.usingAVX2 ? "BLAS+AVX2" : "BLAS", loaded.pool.threadCount, cache.dtype.rawValue, test, mean, sd))
+                         Ops.usingAVX512 ? "BLAS+AVX512" : Ops.usingAVX2 ? "BLAS+AVX2" : "BLAS", loaded.pool.threadCount,
+                         cache.dtype.rawValue, test, mean, sd))
             return mean
         }
         for d in depths {
