@@ -68,13 +68,11 @@ AVX2 static void values_rows_avx2(float *out, int out_stride, int g, int head_di
 #endif
 
 #if defined(__x86_64__)
-#define AVX512A __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma,f16c")))
-
-AVX512A static inline __m256 fold512(__m512 a) { return _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1)); }
+AVX512 static inline __m256 fold512(__m512 a) { return _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1)); }
 
 // The scores of nk (4 or 8) consecutive key rows, `stride` floats apart, for one query head:
 // nk FMA chains of 16 lanes, each folded and summed as scores_rows_avx2 sums its 8.
-AVX512A static inline __attribute__((always_inline)) void score_keys_avx512(const float *qh, const float *kt, size_t stride,
+AVX512 static inline __attribute__((always_inline)) void score_keys_avx512(const float *qh, const float *kt, size_t stride,
                                                                             int head_dim, int nk, float scale, float *out) {
     __m512 s[8];
     for (int j = 0; j < nk; j++) s[j] = _mm512_setzero_ps();
@@ -88,7 +86,7 @@ AVX512A static inline __attribute__((always_inline)) void score_keys_avx512(cons
 
 // scores_rows_avx2 on 16 lanes (head_dim a multiple of 16), eight key rows at a time (eight
 // FMA chains); a key's score is the same whether it falls in a group of eight or four.
-AVX512A static void scores_rows_avx512(const float *q, int q_stride, int g, int head_dim, const float *k, size_t stride, int run,
+AVX512 static void scores_rows_avx512(const float *q, int q_stride, int g, int head_dim, const float *k, size_t stride, int run,
                                        float scale, float *scores, int n) {
     int t = 0;
     for (; t + 8 <= run; t += 8)
@@ -102,7 +100,7 @@ AVX512A static void scores_rows_avx512(const float *q, int q_stride, int g, int 
 // values_rows_avx2 on 16 lanes: GH heads (≤ 4) share each loaded value row, 64 output floats
 // per head in four registers. Every output lane is the same FMA sequence over the run as in
 // values_rows_avx2, so both give the same bits.
-AVX512A static inline __attribute__((always_inline)) void values_heads_avx512(float *out, int out_stride, int gh, int head_dim,
+AVX512 static inline __attribute__((always_inline)) void values_heads_avx512(float *out, int out_stride, int gh, int head_dim,
                                                                               const float *v, size_t stride, int run,
                                                                               const float *w, int n) {
     for (int c0 = 0; c0 < head_dim; c0 += 64) {
@@ -123,7 +121,7 @@ AVX512A static inline __attribute__((always_inline)) void values_heads_avx512(fl
     }
 }
 
-AVX512A static void values_rows_avx512(float *out, int out_stride, int g, int head_dim, const float *v, size_t stride, int run,
+AVX512 static void values_rows_avx512(float *out, int out_stride, int g, int head_dim, const float *v, size_t stride, int run,
                                        const float *w, int n) {
     for (int h = 0; h < g; h += 4) {
         float *o = out + (size_t)h * out_stride;

@@ -81,22 +81,12 @@ AVX2 static void load_avx2(int dtype, const void *row, int off, float *out, int 
 }
 #endif
 
-#if defined(__x86_64__)
-__attribute__((target("avx512f,avx2,fma,f16c"))) static void load_f16_avx512(const uint16_t *h, float *out, int n) {
-    for (int i = 0; i < n; i += 16) _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
-}
-#endif
-
 void tern_kv_load(int dtype, const void *row, int off, float *out, int n) {
     if (dtype == TERN_KV_F32) {
         memcpy(out, (const float *)row + off, (size_t)n * 4);
         return;
     }
 #if defined(__x86_64__)
-    if (dtype == TERN_KV_F16 && tern_using_avx512() && n % 16 == 0) {
-        load_f16_avx512((const uint16_t *)row + off, out, n);
-        return;
-    }
     if (tern_using_avx2() && n % 8 == 0) {
         load_avx2(dtype, row, off, out, n);
         return;

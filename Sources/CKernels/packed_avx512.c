@@ -193,20 +193,53 @@ static tern_group_fn group_fn(int type, int n) {
 #endif
 }
 
-// All activation rows against one group: sixteen at a time, then the rest in one call where a
-// kernel for that count exists (1 to 8 on AVX-512, 1 to 4 on AVX2), else the largest below it.
-static void group_all(int type, const uint8_t *p, int nb, const uint8_t *x, size_t x_stride, int nvec, float *y, int ldy,
-                      uint16_t mask) {
-    for (int v = 0; v < nvec;) {
-        int n = nvec - v < 16 ? nvec - v : 16;
+// The kernel calls that cover `rows` (≤ 16) activation rows: one where a kernel for that count
+// exists (1 to 8 and 16 on AVX-512, 1 to 8 on AVX2), else the largest below it, and again for
+// what remains. Returns the number of calls (0: no kernels compiled; tern_packs is 0 there).
+static int calls_for(int type, int rows, int *ns, tern_group_fn *fs) {
+    int calls = 0;
+    for (int left = rows; left > 0;) {
+        int n = left;
         tern_group_fn f;
         while (!(f = group_fn(type, n)) && n > 1) n--;
-        if (!f) return;  // no kernels compiled (tern_packs is 0 there)
-        const void *xs[16];
-        for (int j = 0; j < n; j++) xs[j] = x + (size_t)(v + j) * x_stride;
-        f(p, nb, xs, y + (size_t)v * ldy, ldy, mask);
-        v += n;
+        if (!f) return 0;
+        ns[calls] = n;
+        fs[calls++] = f;
+        left -= n;
     }
+    return calls;
+}
+
+// The calls for nvec rows: per chunk of sixteen, then for the rest. Found once per matrix
+// call and used for every group.
+typedef struct {
+    int nfull, full_n[16], nrest, rest_n[16];  // calls per chunk of 16 rows, and for the rest: row counts
+    tern_group_fn full_f[16], rest_f[16];      // and kernels
+} group_calls;
+
+static group_calls plan_calls(int type, int nvec) {
+    group_calls c;
+    c.nfull = nvec >= 16 ? calls_for(type, 16, c.full_n, c.full_f) : 0;
+    c.nrest = calls_for(type, nvec % 16, c.rest_n, c.rest_f);
+    return c;
+}
+
+static void run_calls(int calls, const int *ns, const tern_group_fn *fs, const uint8_t *p, int nb, const uint8_t *x,
+                      size_t x_stride, int *v, float *y, int ldy, uint16_t mask) {
+    const void *xs[16];
+    for (int i = 0; i < calls; *v += ns[i++]) {
+        for (int j = 0; j < ns[i]; j++) xs[j] = x + (size_t)(*v + j) * x_stride;
+        fs[i](p, nb, xs, y + (size_t)*v * ldy, ldy, mask);
+    }
+}
+
+// All activation rows against one group, by the calls of plan_calls.
+static void group_all(const group_calls *c, const uint8_t *p, int nb, const uint8_t *x, size_t x_stride, int nvec, float *y,
+                      int ldy, uint16_t mask) {
+    int v = 0;
+    if (c->nfull)
+        while (v + 16 <= nvec) run_calls(c->nfull, c->full_n, c->full_f, p, nb, x, x_stride, &v, y, ldy, mask);
+    run_calls(c->nrest, c->rest_n, c->rest_f, p, nb, x, x_stride, &v, y, ldy, mask);
 }
 
 // Lanes of group g that fall in [r0, r1).
@@ -219,8 +252,9 @@ void tern_matmul_packed(int type, const void *packed, int k, int r0, int r1, con
                         float *y, int ldy) {
     int nb = k / block_elems(type);
     size_t stride = group_bytes(type, nb);
+    group_calls calls = plan_calls(type, nvec);
     for (int g = r0 / 16; 16 * g < r1; g++)
-        group_all(type, (const uint8_t *)packed + g * stride, nb, x, x_stride, nvec, y + 16 * g, ldy, lanes(g, r0, r1));
+        group_all(&calls, (const uint8_t *)packed + g * stride, nb, x, x_stride, nvec, y + 16 * g, ldy, lanes(g, r0, r1));
 }
 
 // Rows that were not packed ahead (tests, one-off matrices): each tile of 16 is packed into
@@ -230,10 +264,11 @@ void tern_matmul_packing(int type, const void *w, size_t row_bytes, int k, int r
     int nb = k / block_elems(type);
     uint8_t *tile = aligned_alloc(64, group_bytes(type, nb));  // one group
     if (!tile) return;
+    group_calls calls = plan_calls(type, nvec);
     for (int t = r0; t < r1; t += 16) {
         int n = r1 - t < 16 ? r1 - t : 16;
         pack_one(type, (const uint8_t *)w + (size_t)t * row_bytes, row_bytes, k, n, tile);
-        group_all(type, tile, nb, x, x_stride, nvec, y + t, ldy, (uint16_t)((1u << n) - 1));
+        group_all(&calls, tile, nb, x, x_stride, nvec, y + t, ldy, (uint16_t)((1u << n) - 1));
     }
     free(tile);
 }

@@ -154,7 +154,7 @@ tern_group_fn tern_q6_K_group_fn(int n);
 void tern_pack_group_iq4_xs(const uint8_t *w, size_t row_bytes, int nb, int n, uint8_t *dst);
 void tern_unpack_iq4_xs(const uint8_t *p, int nb, int i, uint8_t *row);
 tern_group_fn tern_iq4_xs_group_fn(int n);
-// The AVX2 kernels of the same layouts (packed_avx2.c), for n = 1 to 4 rows (NULL otherwise).
+// The AVX2 kernels of the same layouts (packed_avx2.c), for n = 1 to 8 rows (NULL otherwise).
 tern_group_fn tern_q4_0_group_fn_avx2(int n);
 tern_group_fn tern_i8_group_fn_avx2(int n);
 tern_group_fn tern_q4_K_group_fn_avx2(int n);

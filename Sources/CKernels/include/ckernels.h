@@ -74,7 +74,7 @@ int tern_matmul_float(int type, const void *w, size_t row_bytes, int k, int r0, 
                       int nvec, float *y, int ldy);
 
 /// 1 if weights of `type` take the packed kernels below (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K
-/// and IQ4_XS where AVX-512 VNNI is in use; all but Q5_K where only AVX2 is); Q4_0/Q5_0/Q8_0
+/// and IQ4_XS, wherever AVX2 is in use: AVX-512 VNNI kernels, or AVX2 ones); Q4_0/Q5_0/Q8_0
 /// activations are then TERN_ACT_Q8_32X (Q4_1's stay Q8_32, the K-quants' and IQ4_XS's Q8_256).
 int tern_packs(int type);
 /// Bytes of a packed copy of `rows` rows of `k` elements of `type` (sixteen rows
